@@ -1,0 +1,347 @@
+// The one schema for nightshift.config.yaml. It is the documentation of the file: every field says what it means
+// and what it defaults to, and `nightshift config-reference` prints the README's reference from it.
+import { z } from 'zod';
+import { isValidTimeZone } from '#shared/time/calendar.ts';
+
+const ID = /^[a-z][a-z0-9_]*$/;
+const id = (what: string) =>
+  z
+    .string({ error: `expected ${what} as a string` })
+    .regex(ID, `expected ${what}: lower-case letters, digits and _ , starting with a letter`);
+
+/** A number, or a percentage written as '3%' (becomes 0.03). */
+const num = z.preprocess(
+  (v) => (typeof v === 'string' && /^-?\d+(\.\d+)?\s*%$/.test(v.trim()) ? Number.parseFloat(v) / 100 : v),
+  z.number({ error: 'expected a number (or a percentage such as 3%)' }),
+);
+
+const timeOfDay = z
+  .string({ error: 'expected a time as "HH:MM"' })
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time as "HH:MM" (24-hour, local time)');
+
+export const GRANULARITIES = ['day', 'week', 'month'] as const;
+export const ROLES = ['specialist', 'analyst', 'administrator'] as const;
+export const WEEKDAY_NAMES = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
+
+export const Bounds = z
+  .strictObject({
+    min: num.optional().describe('Lowest acceptable value (">= min").'),
+    max: num.optional().describe('Highest acceptable value ("<= max").'),
+    per: z
+      .enum(['period', 'day'])
+      .default('period')
+      .describe('`day`: the bounds are per day and scale with the days in a week or month (for counts).'),
+  })
+  .refine((b) => b.min !== undefined || b.max !== undefined, { error: 'expected min, max or both' })
+  .refine((b) => b.min === undefined || b.max === undefined || b.min <= b.max, {
+    error: 'min must not be greater than max',
+  });
+export type Bounds = z.infer<typeof Bounds>;
+
+export const Kpi = z.strictObject({
+  id: id('a KPI id'),
+  name: z.string().min(1).describe('Name shown in reports and alerts.'),
+  department: id('a department id').optional().describe('Owning department; specialists see their own only.'),
+  formula: z.string().min(1).describe('Formula in the KPI language (see "Formula language").'),
+  unit: z
+    .enum(['count', 'percent', 'ratio', 'currency', 'score'])
+    .default('count')
+    .describe('How values are shown: percent shows 0.031 as 3.1%.'),
+  decimals: z.int().min(0).max(6).optional().describe('Decimals shown (default by unit).'),
+  target: Bounds.optional().describe('The goal. A result 15% or more better is "outstanding".'),
+  alarm: Bounds.optional().describe('Alarm floor/ceiling: crossing it is an incident even without a pattern change.'),
+  weight: num.optional().describe('Share of the weighted scorecard (weights of all KPIs add up to 100%).'),
+  granularities: z
+    .array(z.enum(GRANULARITIES))
+    .min(1)
+    .default(['day', 'week', 'month'])
+    .describe('Periods the KPI is rolled up for.'),
+  scopeBy: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected an event property name')
+    .optional()
+    .describe('Also compute the KPI per value of this event property (e.g. department).'),
+});
+export type Kpi = z.infer<typeof Kpi>;
+
+export const Person = z.strictObject({
+  id: id('a person id'),
+  name: z.string().min(1),
+  email: z.email({ error: 'expected an email address' }),
+  role: z.enum(ROLES, { error: `expected a role: ${ROLES.join(', ')}` }),
+  department: id('a department id').optional().describe('Required for specialists: the KPIs they may see.'),
+});
+export type Person = z.infer<typeof Person>;
+
+export const PROBLEM_KINDS = [
+  'target_breach',
+  'deviation',
+  'missing_data',
+  'job_failed',
+  'backup_failed',
+  'data_mismatch',
+  'complaint_surge',
+] as const;
+
+export const ResponsePlan = z.strictObject({
+  id: id('a plan id'),
+  title: z.string().min(1),
+  problems: z
+    .array(z.enum(PROBLEM_KINDS))
+    .default([])
+    .describe(`Kinds of problem this plan handles: ${PROBLEM_KINDS.join(', ')}.`),
+  kpis: z.array(id('a KPI id')).default([]).describe('KPIs whose incidents this plan handles (any kind).'),
+  firstResponder: id('a person id').describe('Person who acts first; gets every alert of the plan.'),
+  alsoTell: z.array(id('a person id')).default([]).describe('People kept informed.'),
+  steps: z.array(z.string().min(1)).min(1).describe('Runbook steps quoted in the alert.'),
+});
+export type ResponsePlan = z.infer<typeof ResponsePlan>;
+
+const Condition = z.union(
+  [
+    z.strictObject({ breach: z.enum(['target', 'alarm']).describe('Value outside its target or alarm bounds.') }),
+    z.strictObject({
+      deviation: z.strictObject({
+        direction: z.enum(['up', 'down', 'both']).default('both'),
+        sensitivity: z.number().min(0).max(1).default(0.5).describe('0 = only extreme deviations, 1 = sensitive.'),
+      }),
+    }),
+    z.strictObject({
+      change: z.strictObject({
+        pct: z.number().positive().describe('Change against the previous period, in percent.'),
+        direction: z.enum(['up', 'down', 'both']).default('both'),
+      }),
+    }),
+    z.strictObject({
+      volume: z.strictObject({ kpi: id('a KPI id'), min: z.number() }).describe('Only when another KPI is >= min.'),
+    }),
+    z.strictObject({ missing: z.literal(true).describe('The KPI has no value for the period.') }),
+  ],
+  { error: 'expected one of: breach, deviation, change, volume, missing' },
+);
+
+export const AlertRule = z.strictObject({
+  id: id('a rule id'),
+  kpi: id('a KPI id'),
+  scope: z.string().optional().describe('A scope value (e.g. "market"); default the overall value.'),
+  granularity: z.enum(GRANULARITIES).default('day'),
+  all: z.array(Condition).min(1).describe('Every condition must hold for the period to be anomalous.'),
+  severity: z.enum(['warning', 'critical']).default('warning'),
+  plan: id('a response plan id').optional().describe('Response plan; default: the plan that lists the KPI or kind.'),
+  openAfter: z.int().min(1).default(1).describe('Anomalous periods in a row before an incident opens.'),
+  resolveAfter: z.int().min(1).default(2).describe('Normal periods in a row before it resolves.'),
+  cooldownDays: z.int().min(0).default(1).describe('Days after resolution before the same incident may reopen.'),
+});
+
+export const ExpectedEvent = z.strictObject({
+  event: z.string().min(1),
+  maxSilenceHours: z.number().positive().describe('An incident opens when no such event arrived for this long.'),
+  plan: id('a response plan id').optional(),
+});
+
+const Schedule = z.strictObject({
+  every: z.enum(['day', 'week', 'month']),
+  at: timeOfDay,
+  weekday: z.enum(WEEKDAY_NAMES).optional().describe('For every: week (default monday).'),
+  dayOfMonth: z.int().min(1).max(28).optional().describe('For every: month (default 1).'),
+});
+export type Schedule = z.infer<typeof Schedule>;
+
+export const REPORT_SECTIONS = ['scorecard', 'kpis', 'trends', 'incidents', 'checks', 'pipeline'] as const;
+
+export const Report = z.strictObject({
+  id: id('a report id'),
+  title: z.string().min(1),
+  schedule: Schedule,
+  period: z.enum(GRANULARITIES).optional().describe('Period reported on; default the schedule\'s "every".'),
+  kpis: z.union([z.literal('all'), z.array(id('a KPI id'))]).default('all'),
+  sections: z.array(z.enum(REPORT_SECTIONS)).default([...REPORT_SECTIONS]),
+  recipients: z.array(id('a person id')).min(1),
+  whenDataMissing: z
+    .enum(['say', 'wait'])
+    .default('say')
+    .describe('Rollup has not run: send saying so, or wait (retry) until it has.'),
+});
+export type Report = z.infer<typeof Report>;
+
+const BackupCheckBase = {
+  id: id('a check id'),
+  table: z.string().min(1).describe('DynamoDB table name.'),
+  plan: id('a response plan id').optional(),
+};
+
+export const BackupCheck = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      ...BackupCheckBase,
+      kind: z.literal('dynamodb_pitr'),
+      maxLagMinutes: z.number().positive().default(30).describe('Latest restorable time at most this old.'),
+    }),
+    z.strictObject({
+      ...BackupCheckBase,
+      kind: z.literal('dynamodb_backup'),
+      rpoHours: z.number().positive().default(26),
+      maxShrinkPct: z.number().min(0).max(100).default(50),
+    }),
+    z.strictObject({
+      ...BackupCheckBase,
+      kind: z.literal('aws_backup'),
+      vault: z.string().min(1).default('Default'),
+      rpoHours: z.number().positive().default(26),
+      minRetentionDays: z.number().min(0).default(7),
+      maxShrinkPct: z.number().min(0).max(100).default(50),
+      minDurationSeconds: z.number().min(0).default(0).describe('A job faster than this is suspicious.'),
+      restoreTest: z.boolean().default(false).describe('Create an AWS Backup restore testing plan for it.'),
+    }),
+  ],
+  { error: 'expected kind: dynamodb_pitr, dynamodb_backup or aws_backup' },
+);
+export type BackupCheck = z.infer<typeof BackupCheck>;
+
+const ReconcileSide = z.strictObject({
+  table: z.string().min(1),
+  key: z.string().min(1).describe('Attribute that pairs items across the two tables.'),
+  amount: z.string().min(1).describe('Numeric attribute that must agree.'),
+  timeAttribute: z.string().optional().describe('ISO or epoch attribute used by olderThanMinutes.'),
+});
+
+export const Reconciliation = z.strictObject({
+  id: id('a check id'),
+  left: ReconcileSide,
+  right: ReconcileSide,
+  tolerance: z.number().min(0).default(0.005),
+  olderThanMinutes: z.number().min(0).default(60).describe('Skip items newer than this (still in flight).'),
+  maxExamples: z.int().min(0).default(10),
+  plan: id('a response plan id').optional(),
+});
+export type Reconciliation = z.infer<typeof Reconciliation>;
+
+const ConfigObject = z.strictObject({
+  name: z.string().min(1).default('nightshift').describe('Stack and resource name prefix.'),
+  timeZone: z
+    .string()
+    .refine(isValidTimeZone, { error: 'expected an IANA time zone such as Asia/Shanghai' })
+    .describe('All days, weeks, months and schedules are in this zone.'),
+  email: z.strictObject({
+    from: z.string().min(3).describe('Sender, e.g. "Nightshift <nightshift@example.com>"; an SES-verified identity.'),
+    replyTo: z.email().optional(),
+  }),
+  departments: z.array(id('a department id')).min(1),
+  people: z.array(Person).min(1),
+  kpis: z.array(Kpi).min(1),
+  ingest: z
+    .strictObject({
+      batchSize: z.int().min(1).max(10000).default(100).describe('SQS messages per Lambda invocation.'),
+      batchWindowSeconds: z.int().min(0).max(300).default(5),
+      shardsPerDay: z.int().min(1).max(256).default(8).describe('Partitions per local day of events.'),
+      maxEventBytes: z.int().min(1).max(262_144).default(262_144),
+      eventRetentionDays: z.int().min(1).default(400),
+      quarantineRetentionDays: z.int().min(1).default(14),
+    })
+    .prefault({}),
+  jobs: z
+    .strictObject({
+      rollupAt: timeOfDay.default('00:30').describe('Nightly rollup (then detection), local time.'),
+      recomputeDays: z.int().min(0).max(31).default(3).describe('Also recompute this many earlier days.'),
+      checksAt: timeOfDay.default('02:00').describe('Backup and data checks, local time.'),
+      graceMinutes: z.int().min(1).default(60).describe('A due run later than this is "missed".'),
+    })
+    .prefault({}),
+  alerts: z
+    .strictObject({
+      rules: z.array(AlertRule).default([]),
+      expectedEvents: z.array(ExpectedEvent).default([]),
+    })
+    .prefault({}),
+  responsePlans: z.array(ResponsePlan).default([]),
+  checks: z
+    .strictObject({
+      backups: z.array(BackupCheck).default([]),
+      reconciliations: z.array(Reconciliation).default([]),
+    })
+    .prefault({}),
+  reports: z.array(Report).default([]),
+  monitoring: z
+    .strictObject({
+      alarmEmail: z.email().optional().describe('Receives CloudWatch alarms about Nightshift itself.'),
+      queueSilenceMinutes: z.int().min(1).default(120),
+    })
+    .prefault({}),
+});
+
+export const NightshiftConfig = ConfigObject.superRefine(crossCheck);
+export type NightshiftConfig = z.infer<typeof NightshiftConfig>;
+
+/** References between sections: ids must exist and be unique, weights add up, specialists have a department. */
+function crossCheck(cfg: z.infer<typeof ConfigObject>, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+
+  const unique = (list: { id: string }[], section: string) => {
+    const seen = new Set<string>();
+    list.forEach((x, i) => {
+      if (seen.has(x.id)) issue([...section.split('.'), i, 'id'], `duplicate id '${x.id}'`);
+      seen.add(x.id);
+    });
+    return seen;
+  };
+  const people = unique(cfg.people, 'people');
+  const kpis = unique(cfg.kpis, 'kpis');
+  const plans = unique(cfg.responsePlans, 'responsePlans');
+  unique(cfg.reports, 'reports');
+  unique(cfg.alerts.rules, 'alerts.rules');
+  unique(cfg.checks.backups, 'checks.backups');
+  unique(cfg.checks.reconciliations, 'checks.reconciliations');
+  const departments = new Set(cfg.departments);
+
+  const ref = (set: Set<string>, value: string, path: (string | number)[], what: string) => {
+    if (!set.has(value)) issue(path, `unknown ${what} '${value}' (known: ${[...set].join(', ') || 'none'})`);
+  };
+
+  cfg.people.forEach((p, i) => {
+    if (p.role === 'specialist' && !p.department) issue(['people', i, 'department'], 'a specialist needs a department');
+    if (p.department) ref(departments, p.department, ['people', i, 'department'], 'department');
+  });
+  cfg.kpis.forEach((k, i) => {
+    if (k.department) ref(departments, k.department, ['kpis', i, 'department'], 'department');
+  });
+  const weighted = cfg.kpis.filter((k) => k.weight !== undefined);
+  const total = weighted.reduce((s, k) => s + (k.weight ?? 0), 0);
+  if (weighted.length > 0 && Math.abs(total - 1) > 1e-6) {
+    issue(['kpis'], `weights add up to ${+(total * 100).toFixed(2)}%, expected 100%`);
+  }
+  cfg.responsePlans.forEach((p, i) => {
+    ref(people, p.firstResponder, ['responsePlans', i, 'firstResponder'], 'person');
+    p.alsoTell.forEach((t, j) => {
+      ref(people, t, ['responsePlans', i, 'alsoTell', j], 'person');
+    });
+    p.kpis.forEach((k, j) => {
+      ref(kpis, k, ['responsePlans', i, 'kpis', j], 'KPI');
+    });
+  });
+  cfg.alerts.rules.forEach((r, i) => {
+    ref(kpis, r.kpi, ['alerts', 'rules', i, 'kpi'], 'KPI');
+    if (r.plan) ref(plans, r.plan, ['alerts', 'rules', i, 'plan'], 'response plan');
+    r.all.forEach((cond, j) => {
+      if ('volume' in cond) ref(kpis, cond.volume.kpi, ['alerts', 'rules', i, 'all', j, 'volume', 'kpi'], 'KPI');
+    });
+  });
+  cfg.alerts.expectedEvents.forEach((e, i) => {
+    if (e.plan) ref(plans, e.plan, ['alerts', 'expectedEvents', i, 'plan'], 'response plan');
+  });
+  for (const section of ['backups', 'reconciliations'] as const) {
+    cfg.checks[section].forEach((chk, i) => {
+      if (chk.plan) ref(plans, chk.plan, ['checks', section, i, 'plan'], 'response plan');
+    });
+  }
+  cfg.reports.forEach((r, i) => {
+    r.recipients.forEach((p, j) => {
+      ref(people, p, ['reports', i, 'recipients', j], 'person');
+    });
+    if (r.kpis !== 'all') {
+      r.kpis.forEach((k, j) => {
+        ref(kpis, k, ['reports', i, 'kpis', j], 'KPI');
+      });
+    }
+  });
+}

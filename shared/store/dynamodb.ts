@@ -1,0 +1,208 @@
+// DynamoDB adapter of the state store port. Counts consumed capacity so benchmarks report real units.
+
+import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
+import {
+  BillingMode,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { CapacityUsage, Item, PutCondition, QueryOptions, StateStore, TableName } from './store.ts';
+import { StoreError } from './store.ts';
+import { PARTITION_KEY, SORT_KEY, TABLES, type TableNames, TTL_ATTRIBUTE } from './tables.ts';
+
+const BATCH_SIZE = 25;
+const MAX_BATCH_ATTEMPTS = 8;
+
+export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+}
+
+export interface DynamoStoreOptions {
+  client: DynamoDBDocumentClient;
+  tables: TableNames;
+  /** Pause between retries of unprocessed batch items; tests shorten it. */
+  backoffMs?: (attempt: number) => number;
+}
+
+export function createDynamoStore({ client, tables, backoffMs = defaultBackoff }: DynamoStoreOptions): StateStore {
+  const used: CapacityUsage = { readUnits: 0, writeUnits: 0 };
+  const count = (capacity: ConsumedCapacity | ConsumedCapacity[] | undefined, kind: 'read' | 'write') => {
+    for (const c of Array.isArray(capacity) ? capacity : capacity ? [capacity] : []) {
+      if (kind === 'read') used.readUnits += c.CapacityUnits ?? 0;
+      else used.writeUnits += c.CapacityUnits ?? 0;
+    }
+  };
+  const name = (table: TableName) => tables[table];
+
+  return {
+    async get(table, pk, sk) {
+      const out = await client.send(
+        new GetCommand({ TableName: name(table), Key: { pk, sk }, ReturnConsumedCapacity: 'TOTAL' }),
+      );
+      count(out.ConsumedCapacity, 'read');
+      return out.Item as Item | undefined;
+    },
+
+    async put(table, item, condition?: PutCondition) {
+      const conditional = conditionExpression(condition);
+      try {
+        const out = await client.send(
+          new PutCommand({ TableName: name(table), Item: item, ReturnConsumedCapacity: 'TOTAL', ...conditional }),
+        );
+        count(out.ConsumedCapacity, 'write');
+        return true;
+      } catch (error) {
+        if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+        throw error;
+      }
+    },
+
+    async putMany(table, items) {
+      for (let i = 0; i < items.length; i += BATCH_SIZE) {
+        let pending = items.slice(i, i + BATCH_SIZE).map((Item) => ({ PutRequest: { Item } }));
+        for (let attempt = 1; pending.length > 0; attempt++) {
+          if (attempt > MAX_BATCH_ATTEMPTS) {
+            throw new StoreError(
+              `${pending.length} items not written to ${name(table)} after ${MAX_BATCH_ATTEMPTS} attempts`,
+            );
+          }
+          if (attempt > 1) await sleep(backoffMs(attempt));
+          const out = await client.send(
+            new BatchWriteCommand({ RequestItems: { [name(table)]: pending }, ReturnConsumedCapacity: 'TOTAL' }),
+          );
+          count(out.ConsumedCapacity, 'write');
+          pending = (out.UnprocessedItems?.[name(table)] ?? []) as typeof pending;
+        }
+      }
+    },
+
+    async delete(table, pk, sk) {
+      const out = await client.send(
+        new DeleteCommand({ TableName: name(table), Key: { pk, sk }, ReturnConsumedCapacity: 'TOTAL' }),
+      );
+      count(out.ConsumedCapacity, 'write');
+    },
+
+    async *query(table, pk, options: QueryOptions = {}) {
+      const input = queryInput(name(table), pk, options);
+      let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+      do {
+        const out = await client.send(
+          new QueryCommand({ ...input, ...(Number.isFinite(remaining) ? { Limit: remaining } : {}) }),
+        );
+        count(out.ConsumedCapacity, 'read');
+        for (const item of out.Items ?? []) {
+          yield item as Item;
+          remaining--;
+        }
+        input.ExclusiveStartKey = out.LastEvaluatedKey;
+      } while (input.ExclusiveStartKey && remaining > 0);
+    },
+
+    usage: () => ({ ...used }),
+  };
+}
+
+function conditionExpression(condition: PutCondition | undefined) {
+  if (!condition) return {};
+  if ('ifAbsent' in condition) return { ConditionExpression: 'attribute_not_exists(pk)' };
+  return {
+    ConditionExpression: 'attribute_not_exists(pk) OR #version = :expected',
+    ExpressionAttributeNames: { '#version': 'version' },
+    ExpressionAttributeValues: { ':expected': condition.ifVersion },
+  };
+}
+
+function queryInput(table: string, pk: string, o: QueryOptions): QueryCommandInput {
+  const names: Record<string, string> = { '#pk': PARTITION_KEY };
+  const values: Record<string, unknown> = { ':pk': pk };
+  let key = '#pk = :pk';
+  if (o.prefix !== undefined) {
+    names['#sk'] = SORT_KEY;
+    values[':prefix'] = o.prefix;
+    key += ' AND begins_with(#sk, :prefix)';
+  } else if (o.from !== undefined || o.to !== undefined) {
+    names['#sk'] = SORT_KEY;
+    values[':from'] = o.from ?? '';
+    values[':to'] = o.to ?? '\uffff';
+    key += ' AND #sk BETWEEN :from AND :to';
+  }
+  const projection = o.attributes?.map((a, i) => {
+    names[`#a${i}`] = a;
+    return `#a${i}`;
+  });
+  return {
+    TableName: table,
+    KeyConditionExpression: key,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+    ScanIndexForward: !o.newestFirst,
+    ReturnConsumedCapacity: 'TOTAL',
+    ...(projection ? { ProjectionExpression: projection.join(', ') } : {}),
+  };
+}
+
+/** Creates the tables if they do not exist (local mode and tests; in AWS the stack owns them). */
+export async function ensureTables(client: DynamoDBDocumentClient, tables: TableNames): Promise<string[]> {
+  const created: string[] = [];
+  for (const logical of TABLES) {
+    const TableName = tables[logical];
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName,
+          BillingMode: BillingMode.PAY_PER_REQUEST,
+          AttributeDefinitions: [
+            { AttributeName: PARTITION_KEY, AttributeType: 'S' },
+            { AttributeName: SORT_KEY, AttributeType: 'S' },
+          ],
+          KeySchema: [
+            { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
+            { AttributeName: SORT_KEY, KeyType: 'RANGE' },
+          ],
+        }),
+      );
+      created.push(TableName);
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName,
+          TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+    await waitForTable(client, TableName);
+  }
+  return created;
+}
+
+async function waitForTable(client: DynamoDBDocumentClient, TableName: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const out = await client.send(new DescribeTableCommand({ TableName }));
+    if (out.Table?.TableStatus === 'ACTIVE') return;
+    await sleep(100);
+  }
+  throw new StoreError(`table ${TableName} did not become ACTIVE`);
+}
+
+function defaultBackoff(attempt: number): number {
+  return Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

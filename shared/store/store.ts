@@ -1,0 +1,54 @@
+// The state store port: what domain code may ask of DynamoDB. Two tables: `events` (raw events and quarantine,
+// day-sharded) and `state` (KPI values, incidents, deliveries, job runs, check results).
+export type TableName = 'events' | 'state';
+
+/** Every item has a partition key `pk`, a sort key `sk`, and may expire at `ttl` (epoch seconds). */
+export interface Item {
+  pk: string;
+  sk: string;
+  ttl?: number;
+  [attribute: string]: unknown;
+}
+
+export interface QueryOptions {
+  /** Only sort keys starting with this. */
+  prefix?: string;
+  /** Sort keys between from and to, both included. */
+  from?: string;
+  to?: string;
+  limit?: number;
+  newestFirst?: boolean;
+  /** Attributes to read (default all); cheaper reads when items are large. */
+  attributes?: string[];
+}
+
+export type PutCondition = { ifAbsent: true } | { ifVersion: number };
+
+export interface CapacityUsage {
+  readUnits: number;
+  writeUnits: number;
+}
+
+export interface StateStore {
+  get(table: TableName, pk: string, sk: string): Promise<Item | undefined>;
+  /** Writes the item; with a condition, returns false (and writes nothing) when the condition does not hold. */
+  put(table: TableName, item: Item, condition?: PutCondition): Promise<boolean>;
+  /** Idempotent bulk write: writing the same keys again overwrites them. Retries unprocessed items. */
+  putMany(table: TableName, items: readonly Item[]): Promise<void>;
+  delete(table: TableName, pk: string, sk: string): Promise<void>;
+  /** Every item of one partition in sort-key order, page by page. */
+  query(table: TableName, pk: string, options?: QueryOptions): AsyncIterable<Item>;
+  /** Capacity consumed by this store since it was created (from ReturnConsumedCapacity). */
+  usage(): CapacityUsage;
+}
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+/** Collects an async iterable into an array. */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { collect } from '#shared/store/store.ts';
+import { freshStore } from '../support/dynamo.ts';
+
+describe('DynamoDB state store (DynamoDB Local)', () => {
+  it('reads back what it wrote', async () => {
+    const { store } = await freshStore();
+    await store.put('state', { pk: 'KPI#dau', sk: '2026-11-22', value: 42 });
+    expect(await store.get('state', 'KPI#dau', '2026-11-22')).toMatchObject({ value: 42 });
+    expect(await store.get('state', 'KPI#dau', '2026-11-23')).toBeUndefined();
+  });
+
+  it('a put-if-absent succeeds once and refuses the second write', async () => {
+    const { store } = await freshStore();
+    const item = { pk: 'DELIVERY#daily', sk: 'a@example.com', sentAt: 1 };
+    expect(await store.put('state', item, { ifAbsent: true })).toBe(true);
+    expect(await store.put('state', { ...item, sentAt: 2 }, { ifAbsent: true })).toBe(false);
+    expect(await store.get('state', item.pk, item.sk)).toMatchObject({ sentAt: 1 });
+  });
+
+  it('a versioned put refuses a writer that read an older version', async () => {
+    const { store } = await freshStore();
+    const key = { pk: 'INCIDENT#dau', sk: 'open' };
+    expect(await store.put('state', { ...key, version: 1 }, { ifVersion: 0 })).toBe(true);
+    expect(await store.put('state', { ...key, version: 2 }, { ifVersion: 1 })).toBe(true);
+    expect(await store.put('state', { ...key, version: 2 }, { ifVersion: 1 })).toBe(false);
+  });
+
+  it('writing the same keys twice in bulk leaves one item per key', async () => {
+    const { store } = await freshStore();
+    const items = Array.from({ length: 60 }, (_, i) => ({
+      pk: 'EV#2026-11-22#0',
+      sk: `m${String(i).padStart(3, '0')}`,
+    }));
+    await store.putMany('events', items);
+    await store.putMany('events', items);
+    expect(await collect(store.query('events', 'EV#2026-11-22#0'))).toHaveLength(60);
+    expect(store.usage().writeUnits).toBeGreaterThanOrEqual(120);
+  });
+
+  it('queries page through a partition larger than one 1 MB page, by prefix and range', async () => {
+    const { store } = await freshStore();
+    const pad = 'x'.repeat(9000);
+    const items = Array.from({ length: 150 }, (_, i) => ({ pk: 'P', sk: `k${String(i).padStart(3, '0')}`, pad }));
+    await store.putMany('state', items);
+    expect(await collect(store.query('state', 'P'))).toHaveLength(150);
+    expect(await collect(store.query('state', 'P', { prefix: 'k14' }))).toHaveLength(10);
+    const range = await collect(store.query('state', 'P', { from: 'k010', to: 'k019', newestFirst: true }));
+    expect(range.map((i) => i.sk)).toEqual(Array.from({ length: 10 }, (_, i) => `k0${19 - i}`));
+    expect(await collect(store.query('state', 'P', { limit: 3 }))).toHaveLength(3);
+  });
+});
