@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { FormulaError, parseFormula } from '#shared/kpi/formula.ts';
 import { NightshiftConfig } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = 'nightshift.config.yaml';
@@ -38,7 +39,26 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export function validateConfig(raw: unknown, source = 'config'): NightshiftConfig {
   const parsed = NightshiftConfig.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new ConfigError(source, zodProblems(parsed.error));
+  const problems = formulaProblems(parsed.data);
+  if (problems.length > 0) throw new ConfigError(source, problems);
   return parsed.data;
+}
+
+/** KPI formulas are parsed here so a typo fails `validate` and `cdk synth`, not the first nightly rollup. */
+function formulaProblems(config: NightshiftConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  config.kpis.forEach((kpi, i) => {
+    try {
+      parseFormula(kpi.formula);
+    } catch (error) {
+      if (!(error instanceof FormulaError)) throw error;
+      problems.push({
+        path: `kpis[${i}].formula`,
+        message: `${error.message}\n      ${kpi.formula}\n      ${' '.repeat(error.position)}^`,
+      });
+    }
+  });
+  return problems;
 }
 
 function zodProblems(error: z.ZodError): ConfigProblem[] {

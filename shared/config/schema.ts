@@ -193,17 +193,38 @@ export const BackupCheck = z.discriminatedUnion(
       maxShrinkPct: z.number().min(0).max(100).default(50),
       minDurationSeconds: z.number().min(0).default(0).describe('A job faster than this is suspicious.'),
       restoreTest: z.boolean().default(false).describe('Create an AWS Backup restore testing plan for it.'),
+      restoreCountTolerancePct: z
+        .number()
+        .min(0)
+        .max(100)
+        .default(5)
+        .describe('Restore test: restored item count may differ from the live table by this share.'),
+      restoreSampleSize: z
+        .int()
+        .min(0)
+        .max(1000)
+        .default(20)
+        .describe('Restore test: items of the restored table compared with the live table by key.'),
     }),
   ],
   { error: 'expected kind: dynamodb_pitr, dynamodb_backup or aws_backup' },
 );
 export type BackupCheck = z.infer<typeof BackupCheck>;
 
+const FilterValue = z.union([z.string(), z.number(), z.boolean()]);
+
 const ReconcileSide = z.strictObject({
   table: z.string().min(1),
   key: z.string().min(1).describe('Attribute that pairs items across the two tables.'),
   amount: z.string().min(1).describe('Numeric attribute that must agree.'),
   timeAttribute: z.string().optional().describe('ISO or epoch attribute used by olderThanMinutes.'),
+  filter: z
+    .record(
+      z.string().min(1),
+      z.union([FilterValue, z.array(FilterValue).min(1)], { error: 'expected a value or a list of values' }),
+    )
+    .optional()
+    .describe('Only items whose attributes equal these values (a list: any of them), e.g. { status: PAID }.'),
 });
 
 export const Reconciliation = z.strictObject({

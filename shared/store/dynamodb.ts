@@ -18,6 +18,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { CapacityUsage, Item, PutCondition, QueryOptions, StateStore, TableName } from './store.ts';
 import { StoreError } from './store.ts';
@@ -94,6 +95,22 @@ export function createDynamoStore({ client, tables, backoffMs = defaultBackoff }
     async delete(table, pk, sk) {
       const out = await client.send(
         new DeleteCommand({ TableName: name(table), Key: { pk, sk }, ReturnConsumedCapacity: 'TOTAL' }),
+      );
+      count(out.ConsumedCapacity, 'write');
+    },
+
+    async increment(table, pk, sk, counts) {
+      const entries = Object.entries(counts).filter(([, n]) => n !== 0);
+      if (entries.length === 0) return;
+      const out = await client.send(
+        new UpdateCommand({
+          TableName: name(table),
+          Key: { pk, sk },
+          UpdateExpression: `ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#c${i}`, k])),
+          ExpressionAttributeValues: Object.fromEntries(entries.map(([, n], i) => [`:c${i}`, n])),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
       );
       count(out.ConsumedCapacity, 'write');
     },

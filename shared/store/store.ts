@@ -36,6 +36,8 @@ export interface StateStore {
   /** Idempotent bulk write: writing the same keys again overwrites them. Retries unprocessed items. */
   putMany(table: TableName, items: readonly Item[]): Promise<void>;
   delete(table: TableName, pk: string, sk: string): Promise<void>;
+  /** Atomically adds to numeric attributes (creating the item and attributes at 0 when absent). */
+  increment(table: TableName, pk: string, sk: string, counts: Record<string, number>): Promise<void>;
   /** Every item of one partition in sort-key order, page by page. */
   query(table: TableName, pk: string, options?: QueryOptions): AsyncIterable<Item>;
   /** Capacity consumed by this store since it was created (from ReturnConsumedCapacity). */

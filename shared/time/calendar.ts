@@ -226,21 +226,23 @@ const OFFSET_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:
  * Parses an ISO 8601 timestamp that carries its offset ('Z' or '+08:00'); returns epoch ms, or a reason it is not one.
  * A timestamp without an offset is ambiguous (whose midnight?), so it is refused rather than guessed.
  */
-export function parseOffsetTimestamp(value: string): { ok: true; ms: number } | { ok: false; reason: string } {
+export function parseOffsetTimestamp(
+  value: string,
+): { ok: true; ms: number } | { ok: false; noOffset: boolean; reason: string } {
   const m = OFFSET_TIMESTAMP.exec(value);
   if (!m) {
     if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) {
-      return { ok: false, reason: 'timestamp has no UTC offset (add Z or +hh:mm)' };
+      return { ok: false, noOffset: true, reason: 'timestamp has no UTC offset (add Z or +hh:mm)' };
     }
-    return { ok: false, reason: 'timestamp is not an ISO 8601 date-time with offset' };
+    return { ok: false, noOffset: false, reason: 'timestamp is not an ISO 8601 date-time with offset' };
   }
   const [, y, mo, d, h, mi] = m;
   const date = `${y}-${mo}-${d}`;
   if (!isLocalDate(date) || Number(h) > 23 || Number(mi) > 59 || Number(m[6] ?? 0) > 59) {
-    return { ok: false, reason: 'timestamp is not a real date or time' };
+    return { ok: false, noOffset: false, reason: 'timestamp is not a real date or time' };
   }
   const ms = Date.parse(m[8]!.length === 5 && m[8] !== 'Z' ? value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2') : value);
-  if (Number.isNaN(ms)) return { ok: false, reason: 'timestamp is not a real date or time' };
+  if (Number.isNaN(ms)) return { ok: false, noOffset: false, reason: 'timestamp is not a real date or time' };
   return { ok: true, ms };
 }
 

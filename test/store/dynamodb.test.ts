@@ -50,3 +50,15 @@ describe('DynamoDB state store (DynamoDB Local)', () => {
     expect(await collect(store.query('state', 'P', { limit: 3 }))).toHaveLength(3);
   });
 });
+
+describe('counters', () => {
+  it('increments create the counter and add to it', async () => {
+    const { store } = await freshStore();
+    await store.increment('state', 'STATS#ingest', '2026-11-22', { accepted: 3, 'rejected:bad_json': 1 });
+    await store.increment('state', 'STATS#ingest', '2026-11-22', { accepted: 2 });
+    expect(await store.get('state', 'STATS#ingest', '2026-11-22')).toMatchObject({
+      accepted: 5,
+      'rejected:bad_json': 1,
+    });
+  });
+});

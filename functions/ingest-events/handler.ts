@@ -1,0 +1,21 @@
+// SQS -> events table. Valid events are stored by messageId (redeliveries overwrite), invalid ones quarantined;
+// only messages whose write failed are reported back, so SQS retries exactly those (ReportBatchItemFailures).
+// Not Powertools' BatchProcessor: it handles records one by one, and this batch is written 25 items per request.
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { ingestMessages } from '#shared/events/ingest.ts';
+import { lambdaRuntime } from '#shared/runtime/lambda.ts';
+
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const { store, config, logger, now } = lambdaRuntime();
+  const messages = event.Records.map((r) => ({ id: r.messageId, body: r.body }));
+  const result = await ingestMessages(messages, { store, config, now });
+  logger.info('ingested batch', {
+    received: messages.length,
+    accepted: result.accepted,
+    duplicates: result.duplicates,
+    rejected: result.rejected.map((r) => r.reason),
+    failed: result.failed.length,
+    lateDays: result.lateDays,
+  });
+  return { batchItemFailures: result.failed.map((itemIdentifier) => ({ itemIdentifier })) };
+}

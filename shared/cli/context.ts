@@ -1,0 +1,47 @@
+// The environment a CLI command runs in: the config, and a state store on a local DynamoDB (started for the
+// command and stopped after it, data kept under --data) or on a running DynamoDB given by --endpoint.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '#shared/config/load.ts';
+import type { NightshiftConfig } from '#shared/config/schema.ts';
+import { LOCAL_AWS, startDynamoLocal } from '#shared/local/dynamodb-local.ts';
+import { createDocumentClient, createDynamoStore, ensureTables } from '#shared/store/dynamodb.ts';
+import type { StateStore } from '#shared/store/store.ts';
+import { type TableNames, tableNames } from '#shared/store/tables.ts';
+
+export interface GlobalOptions {
+  config: string;
+  data: string;
+  endpoint?: string;
+  json?: boolean;
+}
+
+export interface CommandContext {
+  config: NightshiftConfig;
+  configFile: string;
+  dataDir: string;
+  store: StateStore;
+  tables: TableNames;
+  dynamoEndpoint: string;
+  /** Tables created by this command (first run). */
+  createdTables: string[];
+  now: () => number;
+}
+
+export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandContext) => Promise<T>): Promise<T> {
+  const configFile = resolve(options.config);
+  const config = loadConfig(configFile);
+  const dataDir = resolve(options.data);
+  mkdirSync(dataDir, { recursive: true });
+  const local = options.endpoint ? undefined : await startDynamoLocal({ dbPath: join(dataDir, 'dynamodb') });
+  try {
+    const dynamoEndpoint = options.endpoint ?? local!.endpoint;
+    const client = createDocumentClient({ endpoint: dynamoEndpoint, ...LOCAL_AWS });
+    const tables = tableNames(config.name);
+    const createdTables = await ensureTables(client, tables);
+    const store = createDynamoStore({ client, tables });
+    return await run({ config, configFile, dataDir, store, tables, dynamoEndpoint, createdTables, now: Date.now });
+  } finally {
+    await local?.stop();
+  }
+}

@@ -1,0 +1,18 @@
+// Where events live in the events table: one item per messageId, each local day spread over N partitions so a busy
+// day stays under a partition's 1,000 writes/s, and a redelivery of the same messageId overwrites the same item.
+
+export function shardOf(messageId: string, shards: number): number {
+  // FNV-1a: stable across runtimes and releases, which the item key depends on.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < messageId.length; i++) {
+    h ^= messageId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % shards;
+}
+
+export const eventPartition = (day: string, shard: number) => `EV#${day}#${shard}`;
+export const quarantinePartition = (arrivalDay: string) => `Q#${arrivalDay}`;
+/** Days that received events after their last rollup window; the next rollup recomputes them. */
+export const DIRTY_DAYS_PARTITION = 'DIRTY';
+export const ingestStatsPartition = 'STATS#ingest';

@@ -1,0 +1,70 @@
+// Every scheduled job records its runs (start, end, status, duration, what it processed, the error if it failed),
+// so reports can show pipeline health and a watchdog can tell a job that did not run from one that found nothing.
+import type { Item, StateStore } from '#shared/store/store.ts';
+
+export const JOBS = ['rollup', 'detect', 'checks', 'plan-reports'] as const;
+export type JobName = (typeof JOBS)[number];
+
+export interface JobRun {
+  job: JobName;
+  startedAt: string;
+  endedAt?: string;
+  status: 'running' | 'ok' | 'failed';
+  durationMs?: number;
+  /** What the run processed, e.g. { periods: 9, events: 52110 }. */
+  summary?: Record<string, unknown>;
+  error?: string;
+}
+
+const RUN_RETENTION_DAYS = 90;
+const partition = (job: JobName) => `RUN#${job}`;
+
+/** Runs `work` as a recorded run of `job`; a failure is recorded with its error and rethrown. */
+export async function recordRun<T extends Record<string, unknown>>(
+  store: StateStore,
+  job: JobName,
+  now: () => number,
+  work: () => Promise<T>,
+): Promise<T> {
+  const start = now();
+  const base: Item = {
+    pk: partition(job),
+    sk: new Date(start).toISOString(),
+    job,
+    startedAt: new Date(start).toISOString(),
+    ttl: Math.floor(start / 1000) + RUN_RETENTION_DAYS * 86_400,
+  };
+  await store.put('state', { ...base, status: 'running' });
+  try {
+    const summary = await work();
+    const end = now();
+    await store.put('state', {
+      ...base,
+      status: 'ok',
+      endedAt: new Date(end).toISOString(),
+      durationMs: end - start,
+      summary,
+    });
+    return summary;
+  } catch (error) {
+    const end = now();
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    await store.put('state', {
+      ...base,
+      status: 'failed',
+      endedAt: new Date(end).toISOString(),
+      durationMs: end - start,
+      error: message.slice(0, 2000),
+    });
+    throw error;
+  }
+}
+
+export async function recentRuns(store: StateStore, job: JobName, limit = 10): Promise<JobRun[]> {
+  const out: JobRun[] = [];
+  for await (const item of store.query('state', partition(job), { newestFirst: true, limit })) {
+    const { pk: _pk, sk: _sk, ttl: _ttl, ...run } = item;
+    out.push(run as unknown as JobRun);
+  }
+  return out;
+}

@@ -1,0 +1,236 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Expr,
+  FormulaError,
+  formatFormula,
+  formulaLookaheadDays,
+  formulaReads,
+  parseFormula,
+} from '#shared/kpi/formula.ts';
+
+const EXAMPLES = {
+  newUsers: 'distinct(userId of "Signed Up")',
+  dau: 'distinct(userId of any)',
+  conversion: 'count("Order Completed") / distinct(userId of "Page Viewed")',
+  roi: 'sum("Order Completed".profit) / sum("Marketing Spend".amount)',
+  retention: 'retention("Signed Up" -> any, 1 day)',
+  nps: '100 * (count("Survey Answered" where score >= 9) - count("Survey Answered" where score <= 6)) / count("Survey Answered")',
+};
+
+function parseError(src: string): FormulaError {
+  try {
+    parseFormula(src);
+  } catch (e) {
+    if (e instanceof FormulaError) return e;
+    throw e;
+  }
+  throw new Error(`expected ${src} not to parse`);
+}
+
+describe('parseFormula', () => {
+  it('parses every example formula and prints it back unchanged', () => {
+    for (const src of Object.values(EXAMPLES)) expect(formatFormula(parseFormula(src))).toBe(src);
+  });
+
+  it('builds the AST of a ratio of two terms', () => {
+    expect(parseFormula(EXAMPLES.conversion)).toEqual({
+      kind: 'binary',
+      op: '/',
+      position: 25,
+      left: { kind: 'aggregate', fn: 'count', events: { event: 'Order Completed' }, position: 0 },
+      right: {
+        kind: 'aggregate',
+        fn: 'distinct',
+        events: { event: 'Page Viewed' },
+        field: { in: 'event', name: 'userId' },
+        position: 27,
+      },
+    });
+  });
+
+  it('reads retention periods in days or weeks', () => {
+    expect(parseFormula('retention("Signed Up" where plan == "pro" -> "Order Completed", 1 week)')).toMatchObject({
+      kind: 'retention',
+      cohort: { event: 'Signed Up', where: { kind: 'compare', op: '==', value: 'pro' } },
+      returning: { event: 'Order Completed' },
+      days: 7,
+    });
+    expect(parseFormula('retention(any -> any, 30 days)')).toMatchObject({ days: 30, unit: 'day' });
+  });
+
+  it('gives * and / precedence over + and -, and unary minus over both', () => {
+    const shape = (e: Expr): unknown =>
+      e.kind === 'binary'
+        ? [shape(e.left), e.op, shape(e.right)]
+        : e.kind === 'negate'
+          ? ['-', shape(e.operand)]
+          : e.kind === 'number'
+            ? e.value
+            : e.kind;
+    expect(shape(parseFormula('1 + 2 * 3 - 4 / 0.5'))).toEqual([[1, '+', [2, '*', 3]], '-', [4, '/', 0.5]]);
+    expect(shape(parseFormula('-count(any) * 2'))).toEqual([['-', 'aggregate'], '*', 2]);
+    expect(shape(parseFormula('(1 + 2) * 3'))).toEqual([[1, '+', 2], '*', 3]);
+  });
+
+  it('keeps needed parentheses and drops redundant ones when printing', () => {
+    const print = (src: string) => formatFormula(parseFormula(src));
+    expect(print('((1 - (2 - 3)))')).toBe('1 - (2 - 3)');
+    expect(print('(1 - 2) - 3')).toBe('1 - 2 - 3');
+    expect(print('-(1+2)*3')).toBe('-(1 + 2) * 3');
+    expect(print('count("X" where (a == 1 or b == 2) and not (c == 3 and d != "x"))')).toBe(
+      'count("X" where (a == 1 or b == 2) and not (c == 3 and d != "x"))',
+    );
+    expect(print('count("X" where a == 1 or (b == 2 and c == 3))')).toBe(
+      'count("X" where a == 1 or b == 2 and c == 3)',
+    );
+  });
+
+  it('reads where filters with and/or/not, nested properties and every literal type', () => {
+    const f = parseFormula(
+      `count('Order Completed' where department == "market" and (revenue > 100 or not trial == true) and geo.country != 'DE' and delta >= -2.5)`,
+    );
+    expect(f).toMatchObject({
+      kind: 'aggregate',
+      events: {
+        event: 'Order Completed',
+        where: {
+          kind: 'and',
+          left: {
+            kind: 'and',
+            left: {
+              kind: 'and',
+              left: { kind: 'compare', field: { in: 'properties', path: ['department'] }, op: '==', value: 'market' },
+              right: {
+                kind: 'or',
+                left: { kind: 'compare', op: '>', value: 100 },
+                right: { kind: 'not', operand: { kind: 'compare', op: '==', value: true } },
+              },
+            },
+            right: { kind: 'compare', field: { in: 'properties', path: ['geo', 'country'] }, op: '!=', value: 'DE' },
+          },
+          right: { kind: 'compare', op: '>=', value: -2.5 },
+        },
+      },
+    });
+  });
+
+  it('treats userId, messageId and event as event fields, and properties.x as a property', () => {
+    const where = (src: string) => (parseFormula(src) as { events: { where: unknown } }).events.where;
+    expect(where('count(any where userId == "u1")')).toMatchObject({ field: { in: 'event', name: 'userId' } });
+    expect(where('count(any where properties.userId == "u1")')).toMatchObject({
+      field: { in: 'properties', path: ['userId'] },
+    });
+    expect(formatFormula(parseFormula('count(any where properties.userId == "u1")'))).toBe(
+      'count(any where properties.userId == "u1")',
+    );
+  });
+
+  it('accepts escaped quotes in event names', () => {
+    const f = parseFormula('count("Said \\"hi\\"") + count(\'It\\\'s\')');
+    expect(formulaReads(f).events).toEqual(["It's", 'Said "hi"']);
+    expect(formatFormula(f)).toBe('count("Said \\"hi\\"") + count("It\'s")');
+  });
+});
+
+describe('parse errors say what was expected, where', () => {
+  it.each([
+    // [formula, 0-based position, message]
+    ['(count("X")', 11, "at column 12: expected ')' to close the '(' at column 1, found end of formula"],
+    ['count("X"))', 10, "at column 11: unexpected ')' with no matching '('"],
+    [
+      'cnt("X")',
+      0,
+      "at column 1: unknown function 'cnt' (expected count, sum, avg, min, max, distinct or retention); did you mean 'count'?",
+    ],
+    ['count()', 6, "at column 7: expected an event name in quotes or 'any' in count(...), found ')'"],
+    [
+      'count(Signed Up)',
+      6,
+      "at column 7: expected an event name in quotes or 'any' in count(...), found 'Signed' (event names are quoted)",
+    ],
+    ['count("Signed Up" wher x > 1)', 18, "at column 19: expected 'where' or ')' after the event name, found 'wher'"],
+    ['count("X" where score = 9)', 22, "at column 23: unexpected '=': use '==' to compare, not '='"],
+    ['count("X" where a == 1 && b == 2)', 23, "at column 24: unexpected '&&': use 'and' instead of '&&'"],
+    [
+      'count("X") % 2',
+      11,
+      "at column 12: unexpected character '%' (operators are + - * / and comparisons == != < <= > >=)",
+    ],
+    ['count("X") ** 2', 12, "at column 13: expected a number, '(' or a function such as count(...), found '*'"],
+    ['count("X") foo', 11, "at column 12: expected an operator (+ - * /) or the end of the formula, found 'foo'"],
+    ['count("Signed Up)', 6, 'at column 7: unterminated string: expected a closing " before the end of the formula'],
+    ['', 0, 'at column 1: expected a formula such as count("Order Completed"), found end of formula'],
+    ['count("X") /', 12, "at column 13: expected a number, '(' or a function such as count(...), found end of formula"],
+    [
+      'sum("X")',
+      7,
+      `at column 8: expected '.' and a property name after the event name (e.g. sum("Order Completed".revenue)), found ')'`,
+    ],
+    [
+      'distinct("X")',
+      9,
+      'at column 10: expected a property name such as userId (e.g. distinct(userId of "Signed Up")), found "X"',
+    ],
+    [
+      'retention("A" -> any)',
+      20,
+      `at column 21: expected 'where' or ',' and a period such as 1 day (e.g. retention("Signed Up" -> any, 1 day)), found ')'`,
+    ],
+    ['retention("A" -> any, 0 days)', 22, "at column 23: expected a whole number of days of at least 1, found '0'"],
+    [
+      'retention("A" -> any, 2 hours)',
+      24,
+      "at column 25: expected 'day', 'days', 'week' or 'weeks' after 2, found 'hours'",
+    ],
+    [
+      'count("X" where score >= )',
+      25,
+      "at column 26: expected a value (a number, a quoted string, true or false) after '>=', found ')'",
+    ],
+    [
+      'count("X" where dept == market)',
+      24,
+      `at column 25: expected a value (a number, a quoted string, true or false) after '==', found 'market' (quote text values: "market")`,
+    ],
+    ['count("X" where score 9)', 22, "at column 23: expected a comparison (== != < <= > >=) after 'score', found '9'"],
+    ['count("X" where a == 1 b == 2)', 23, "at column 24: expected 'and', 'or' or ')' after the condition, found 'b'"],
+    ['count("X" where a > true)', 20, "at column 21: '>' compares numbers or strings, not true; use == or !="],
+    [
+      'revenue / 2',
+      0,
+      `at column 1: expected a number, '(' or a function such as count(...), found 'revenue' (properties can only be read inside a function, e.g. sum("Order Completed".revenue))`,
+    ],
+  ])('%s', (src, position, message) => {
+    const err = parseError(src);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.name).toBe('FormulaError');
+    expect(err.message).toBe(message);
+    expect(err.position).toBe(position);
+    expect(err.source).toBe(src);
+  });
+});
+
+describe('formulaReads', () => {
+  it('lists the events and properties a formula reads', () => {
+    expect(formulaReads(parseFormula(EXAMPLES.nps))).toEqual({
+      events: ['Survey Answered'],
+      anyEvent: false,
+      properties: ['score'],
+    });
+    expect(formulaReads(parseFormula(EXAMPLES.roi))).toEqual({
+      events: ['Marketing Spend', 'Order Completed'],
+      anyEvent: false,
+      properties: ['amount', 'profit'],
+    });
+    expect(
+      formulaReads(
+        parseFormula('retention("Signed Up" where geo.country == "FR" -> any where userId != "bot", 1 day)'),
+      ),
+    ).toEqual({ events: ['Signed Up'], anyEvent: true, properties: ['geo.country'] });
+  });
+
+  it('says how many days after the period retention needs', () => {
+    expect(formulaLookaheadDays(parseFormula(EXAMPLES.conversion))).toBe(0);
+    expect(formulaLookaheadDays(parseFormula('retention(any -> any, 1 day) + retention(any -> any, 1 week)'))).toBe(7);
+  });
+});

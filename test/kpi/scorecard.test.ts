@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { assess, boundsFor, scorecard } from '#shared/kpi/scorecard.ts';
+
+describe('attainment and status against a target', () => {
+  it('a ">=" target: 15% or more above is outstanding, at or above is met, below is missed', () => {
+    expect(assess(0.0345, { min: 0.03 })).toMatchObject({ status: 'outstanding' });
+    expect(assess(0.0344, { min: 0.03 })).toMatchObject({ status: 'met' });
+    expect(assess(0.03, { min: 0.03 })).toMatchObject({ status: 'met', attainment: 1 });
+    expect(assess(0.024, { min: 0.03 })).toMatchObject({ status: 'missed' });
+    expect(assess(0.024, { min: 0.03 }).attainment).toBeCloseTo(0.8, 10);
+  });
+
+  it('a "<=" target: lower is better, 15% or more below is outstanding', () => {
+    expect(assess(80, { max: 100 })).toMatchObject({ status: 'outstanding', attainment: 1.25 });
+    expect(assess(100, { max: 100 })).toMatchObject({ status: 'met' });
+    expect(assess(125, { max: 100 })).toMatchObject({ status: 'missed', attainment: 0.8 });
+  });
+
+  it('a range is met anywhere inside and missed outside', () => {
+    expect(assess(5, { min: 2, max: 8 })).toMatchObject({ status: 'met', attainment: 1 });
+    expect(assess(1, { min: 2, max: 8 })).toMatchObject({ status: 'missed', attainment: 0.5 });
+    expect(assess(10, { min: 2, max: 8 })).toMatchObject({ status: 'missed', attainment: 0.8 });
+  });
+
+  it('no value and no target are their own statuses', () => {
+    expect(assess(null, { min: 1 })).toMatchObject({ status: 'no_value', attainment: null });
+    expect(assess(3, undefined)).toMatchObject({ status: 'no_target', attainment: null });
+  });
+
+  it('per-day targets scale with the days of a week or month; others do not', () => {
+    expect(boundsFor({ min: 500, per: 'day' }, 7)).toEqual({ min: 3500 });
+    expect(boundsFor({ min: 0.03, per: 'period' }, 30)).toEqual({ min: 0.03 });
+  });
+});
+
+describe('weighted score', () => {
+  it('is the weighted mean of attainment capped at 100%, over KPIs with a weight and a value', () => {
+    const card = scorecard([
+      { kpi: { id: 'a', weight: 0.2 }, assessment: assess(600, { min: 500 }) }, // outstanding, counts as 1
+      { kpi: { id: 'b', weight: 0.3 }, assessment: assess(0.015, { min: 0.03 }) }, // 0.5
+      { kpi: { id: 'c', weight: 0.25 }, assessment: assess(4, { min: 4 }) }, // 1
+      { kpi: { id: 'd', weight: 0.25 }, assessment: assess(null, { min: 0.3 }) }, // left out
+      { kpi: { id: 'e' }, assessment: assess(10, { min: 1 }) }, // no weight: counted in statuses only
+    ]);
+    expect(card.score).toBeCloseTo((100 * (0.2 + 0.15 + 0.25)) / 0.75, 1);
+    expect(card).toMatchObject({ outstanding: 2, met: 1, missed: 1, noValue: 1, unscored: ['d'] });
+  });
+
+  it('has no score when no weighted KPI has a value', () => {
+    expect(scorecard([{ kpi: { id: 'a', weight: 1 }, assessment: assess(null, { min: 1 }) }]).score).toBeNull();
+  });
+});
