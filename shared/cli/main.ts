@@ -1,10 +1,15 @@
 // The `nightshift` command line: the same domain code the Lambda functions run, against a local stack by default.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULT_CONFIG_FILE, formatProblem, loadConfig } from '#shared/config/load.ts';
+import { configReference, REFERENCE_END, REFERENCE_START } from '#shared/config/reference.ts';
 import { countLines, readEventFile } from '#shared/events/files.ts';
 import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
-import { type GlobalOptions, withContext } from './context.ts';
+import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
+import { dateRange, type Granularity, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
+import { type CommandContext, type GlobalOptions, withContext } from './context.ts';
 import { runDemo } from './demo.ts';
+import { kpiRows } from './kpis.ts';
 import { progress } from './progress.ts';
 
 export function buildProgram(): Command {
@@ -70,6 +75,83 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('rollup')
+    .description('compute and store KPI values for the days, weeks and months touching a date range')
+    .option('--from <date>', 'first local date (YYYY-MM-DD); default yesterday')
+    .option('--to <date>', 'last local date (YYYY-MM-DD); default yesterday')
+    .action(async (o: { from?: string; to?: string }, cmd: Command) => {
+      const opts = globals(cmd);
+      const summary = await withContext(opts, async (ctx) => {
+        const { from, to } = dateRangeOption(o, ctx);
+        const days = dateRange(from, to);
+        const bar = progress('rollup', days.length);
+        const result = await rollupPeriods(
+          periodsForDays(days, ctx.config),
+          minDate(to, yesterday(ctx.now(), ctx.config.timeZone)),
+          {
+            store: ctx.store,
+            config: ctx.config,
+            now: ctx.now,
+            onDayRead: () => bar.tick(),
+          },
+        );
+        bar.done();
+        return result;
+      });
+      if (opts.json) console.log(JSON.stringify(summary));
+      else
+        console.log(
+          `rolled up ${summary.values} KPI values for ${summary.periods.length} periods (${summary.periods[0]}..${summary.periods.at(-1)}) from ${summary.eventsRead} events, as of ${summary.asOf}`,
+        );
+    });
+
+  program
+    .command('kpis')
+    .description('print stored KPI values for a date range (computing any period not rolled up yet)')
+    .option('--from <date>', 'first local date (YYYY-MM-DD); default yesterday')
+    .option('--to <date>', 'last local date (YYYY-MM-DD); default yesterday')
+    .addOption(new Option('--granularity <g>', 'day, week or month').choices(['day', 'week', 'month']).default('day'))
+    .option('--kpi <ids>', 'comma-separated KPI ids (default all)')
+    .action(async (o: { from?: string; to?: string; granularity: Granularity; kpi?: string }, cmd: Command) => {
+      const opts = globals(cmd);
+      const rows = await withContext(opts, async (ctx) => {
+        const { from, to } = dateRangeOption(o, ctx);
+        const wanted = o.kpi ? o.kpi.split(',').map((k) => k.trim()) : ctx.config.kpis.map((k) => k.id);
+        const known = new Set(ctx.config.kpis.map((k) => k.id));
+        const unknown = wanted.filter((k) => !known.has(k));
+        if (unknown.length) throw new Error(`unknown KPI ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+        return kpiRows(ctx, wanted, o.granularity, from, to);
+      });
+      if (opts.json) console.log(JSON.stringify(rows));
+      else
+        for (const r of rows)
+          console.log(
+            `${r.period.padEnd(11)} ${r.kpi.padEnd(20)} ${String(r.formatted).padStart(12)}  ${r.status}${r.complete ? '' : ' (to date)'}`,
+          );
+    });
+
+  program
+    .command('config-reference')
+    .description("print the config reference generated from the schema, or rewrite the README's section")
+    .option('--write <file>', 'replace the generated section of this markdown file')
+    .action((o: { write?: string }) => {
+      if (!o.write) {
+        console.log(configReference());
+        return;
+      }
+      const text = readFileSync(o.write, 'utf8');
+      const start = text.indexOf(REFERENCE_START);
+      const end = text.indexOf(REFERENCE_END);
+      if (start < 0 || end < start)
+        throw new Error(`${o.write} has no ${REFERENCE_START} ... ${REFERENCE_END} section`);
+      writeFileSync(
+        o.write,
+        `${text.slice(0, start + REFERENCE_START.length)}\n${configReference()}\n${text.slice(end)}`,
+      );
+      console.log(`updated the configuration reference in ${o.write}`);
+    });
+
+  program
     .command('demo')
     .description('run the night on this machine against a local DynamoDB and a local SES inbox')
     .action(async (_opts, cmd: Command) => {
@@ -78,6 +160,16 @@ export function buildProgram(): Command {
 
   return program;
 }
+
+function dateRangeOption(o: { from?: string; to?: string }, ctx: CommandContext): { from: string; to: string } {
+  const fallback = yesterday(ctx.now(), ctx.config.timeZone);
+  const from = parseLocalDate(o.from ?? o.to ?? fallback);
+  const to = parseLocalDate(o.to ?? (o.from ? fallback : from));
+  if (from > to) throw new Error(`--from ${from} is after --to ${to}`);
+  return { from, to };
+}
+
+const minDate = (a: string, b: string) => (a < b ? a : b);
 
 function printIngest(r: IngestResult, json: boolean): void {
   const byReason: Record<string, number> = {};

@@ -1,0 +1,63 @@
+// `nightshift kpis`: stored values for a range of periods; periods never rolled up are computed (and stored) first.
+import { formatKpiValue } from '#shared/kpi/format.ts';
+import { readKpiValues, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
+import { rollupPeriods } from '#shared/kpi/rollup.ts';
+import { type Granularity, type LocalDate, periodsBetween, yesterday } from '#shared/time/calendar.ts';
+import type { CommandContext } from './context.ts';
+
+export interface KpiRow {
+  kpi: string;
+  period: string;
+  value: number | null;
+  formatted: string;
+  status: StoredKpiValue['status'];
+  target?: { min?: number; max?: number };
+  attainment: number | null;
+  complete: boolean;
+  pending: boolean;
+  inputs: Record<string, number | null>;
+  byScope?: Record<string, { value: number | null; status: string }>;
+}
+
+export async function kpiRows(
+  ctx: CommandContext,
+  kpis: string[],
+  granularity: Granularity,
+  from: LocalDate,
+  to: LocalDate,
+): Promise<KpiRow[]> {
+  const periods = periodsBetween(from, to, granularity);
+  const first = periods[0]!;
+  const last = periods.at(-1)!;
+  const relevant = ctx.config.kpis.filter((k) => kpis.includes(k.id) && k.granularities.includes(granularity));
+  const read = async () => Promise.all(relevant.map((k) => readKpiValues(ctx.store, k.id, granularity, first, last)));
+
+  let stored = await read();
+  const have = new Set(stored.flat().map((v) => `${v.kpi}|${v.period}`));
+  const missing = periods.filter((p) => relevant.some((k) => !have.has(`${k.id}|${p}`)));
+  if (missing.length > 0) {
+    await rollupPeriods(missing, yesterday(ctx.now(), ctx.config.timeZone), ctx);
+    stored = await read();
+  }
+  return stored.flat().map((v) => {
+    const kpi = relevant.find((k) => k.id === v.kpi)!;
+    const row: KpiRow = {
+      kpi: v.kpi,
+      period: v.period,
+      value: v.value,
+      formatted: v.pending ? 'pending' : formatKpiValue(v.value, kpi),
+      status: v.status,
+      attainment: v.attainment,
+      complete: v.complete,
+      pending: v.pending,
+      inputs: v.inputs,
+    };
+    if (v.target) row.target = v.target;
+    if (v.byScope) {
+      row.byScope = Object.fromEntries(
+        Object.entries(v.byScope).map(([s, x]) => [s, { value: x.value, status: x.status }]),
+      );
+    }
+    return row;
+  });
+}
