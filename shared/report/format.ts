@@ -1,0 +1,200 @@
+// How figures and dates read in reports: one place, so the HTML, the text part and the subject agree.
+import { isoWeekday, periodBounds, shiftPeriod } from '#shared/time/calendar.ts';
+import { clip, oneLine } from './escape.ts';
+import type { KpiUnit, ReportKpi, ReportModel } from './model.ts';
+
+const DEFAULT_DECIMALS: Record<KpiUnit, number> = { count: 0, percent: 1, ratio: 2, currency: 2, score: 0 };
+const numberFormats = new Map<number, Intl.NumberFormat>();
+
+function grouped(value: number, decimals: number): string {
+  let f = numberFormats.get(decimals);
+  if (!f) {
+    f = new Intl.NumberFormat('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+    numberFormats.set(decimals, f);
+  }
+  return f.format(value);
+}
+
+/** A KPI value as shown: '12,345', '3.12%', '4.20', '—' for no value. */
+export function formatValue(value: number | null | undefined, unit: KpiUnit, decimals?: number): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  const d = decimals ?? DEFAULT_DECIMALS[unit];
+  if (unit === 'percent') return `${grouped(value * 100, d)}%`;
+  return grouped(value, d);
+}
+
+export function formatKpiValue(kpi: Pick<ReportKpi, 'unit' | 'decimals'>, value: number | null | undefined): string {
+  return formatValue(value, kpi.unit, kpi.decimals);
+}
+
+/** '≥ 500', '≤ 2%', '500–800', or undefined without a target. */
+export function formatTarget(kpi: Pick<ReportKpi, 'unit' | 'decimals' | 'target'>): string | undefined {
+  const { min, max } = kpi.target ?? {};
+  if (min !== undefined && max !== undefined) return `${formatKpiValue(kpi, min)}–${formatKpiValue(kpi, max)}`;
+  if (min !== undefined) return `≥ ${formatKpiValue(kpi, min)}`;
+  if (max !== undefined) return `≤ ${formatKpiValue(kpi, max)}`;
+  return undefined;
+}
+
+/** '106%' of target. */
+export function formatAttainment(attainment: number | null): string | undefined {
+  if (attainment === null || !Number.isFinite(attainment)) return undefined;
+  return `${grouped(attainment * 100, 0)}%`;
+}
+
+export function formatWeight(weight: number | undefined): string | undefined {
+  if (weight === undefined || !Number.isFinite(weight)) return undefined;
+  return `${+(weight * 100).toFixed(1)}%`;
+}
+
+/** Which way is good for a KPI: up with only a floor, down with only a ceiling, neither otherwise. */
+export type Direction = 'up' | 'down' | 'none';
+
+export function goodDirection(kpi: Pick<ReportKpi, 'target'>): Direction {
+  const { min, max } = kpi.target ?? {};
+  if (min !== undefined && max === undefined) return 'up';
+  if (max !== undefined && min === undefined) return 'down';
+  return 'none';
+}
+
+export interface Change {
+  /** '▲ 4.2%', '▼ 1.1%', '→ 0.0%', 'new' (from zero) */
+  text: string;
+  /** Relative change, e.g. 0.042; undefined when it cannot be computed. */
+  ratio?: number;
+  tone: 'good' | 'bad' | 'neutral';
+}
+
+/** Relative change from `before` to `now`, or undefined when either is missing. */
+export function change(
+  now: number | null,
+  before: number | null | undefined,
+  direction: Direction,
+): Change | undefined {
+  if (now === null || before === null || before === undefined || !Number.isFinite(now) || !Number.isFinite(before)) {
+    return undefined;
+  }
+  if (before === 0) return now === 0 ? { text: '→ 0.0%', ratio: 0, tone: 'neutral' } : { text: 'new', tone: 'neutral' };
+  const ratio = (now - before) / Math.abs(before);
+  const pct = grouped(Math.abs(ratio) * 100, 1);
+  if (pct === '0.0') return { text: '→ 0.0%', ratio, tone: 'neutral' };
+  const up = ratio > 0;
+  const tone = direction === 'none' ? 'neutral' : (direction === 'up') === up ? 'good' : 'bad';
+  return { text: `${up ? '▲ +' : '▼ −'}${pct}%`, ratio, tone };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MONTHS_LONG = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+function dayMonth(date: string): string {
+  return `${Number(date.slice(8, 10))} ${MONTHS[Number(date.slice(5, 7)) - 1]}`;
+}
+
+/** A short label of any period: '22 Nov', 'W47', 'Nov', with the year when it differs from `thisYear`. */
+export function shortPeriod(period: string, thisYear?: string): string {
+  const year = period.slice(0, 4);
+  const suffix = thisYear && year !== thisYear ? ` ${year}` : '';
+  if (/^\d{4}-\d{2}-\d{2}$/.test(period)) return `${dayMonth(period)}${suffix}`;
+  if (/^\d{4}-W\d{2}$/.test(period)) return `W${Number(period.slice(6))}${suffix}`;
+  if (/^\d{4}-\d{2}$/.test(period)) return `${MONTHS[Number(period.slice(5, 7)) - 1]}${suffix}`;
+  return clip(oneLine(period), 40);
+}
+
+/** The long heading of a report period: 'Sunday 22 November 2026', 'Week 47 · 16–22 Nov 2026', 'November 2026'. */
+export function longPeriod(model: ReportModel): string {
+  const { period } = model.report;
+  try {
+    const { first, last } = periodBounds(period);
+    if (model.report.granularity === 'day') {
+      return `${WEEKDAYS[isoWeekday(first) - 1]} ${Number(first.slice(8, 10))} ${MONTHS_LONG[Number(first.slice(5, 7)) - 1]} ${first.slice(0, 4)}`;
+    }
+    if (model.report.granularity === 'week') {
+      const range =
+        first.slice(5, 7) === last.slice(5, 7)
+          ? `${Number(first.slice(8, 10))}–${dayMonth(last)}`
+          : `${dayMonth(first)} – ${dayMonth(last)}`;
+      return `Week ${Number(period.slice(6))} · ${range} ${last.slice(0, 4)}`;
+    }
+    return `${MONTHS_LONG[Number(period.slice(5, 7)) - 1]} ${period.slice(0, 4)}`;
+  } catch {
+    return model.report.periodLabel;
+  }
+}
+
+/** Labels of the two comparisons: 'vs 21 Nov' and 'vs 15 Nov' (days), 'vs W46' and 'vs W47 2025' (weeks). */
+export function comparisonLabels(model: ReportModel): { previous: string; earlier: string } {
+  const { period, granularity } = model.report;
+  try {
+    const year = period.slice(0, 4);
+    const previous = shiftPeriod(period, -1);
+    const earlier =
+      granularity === 'day'
+        ? shiftPeriod(period, -7)
+        : granularity === 'week'
+          ? `${Number(year) - 1}-${period.slice(5)}`
+          : `${Number(year) - 1}-${period.slice(5, 7)}`;
+    return { previous: `vs ${shortPeriod(previous, year)}`, earlier: `vs ${shortPeriod(earlier, year)}` };
+  } catch {
+    return { previous: 'vs previous', earlier: granularity === 'day' ? 'vs a week earlier' : 'vs a year earlier' };
+  }
+}
+
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** An instant as local time in the report's zone: '22 Nov 05:00'; the input string if it is not a date. */
+export function formatInstant(iso: string | undefined, timeZone: string, withDate = true): string {
+  if (!iso) return '';
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  const key = `${timeZone}|${withDate}`;
+  let f = timeFormats.get(key);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat('en-GB', {
+        timeZone,
+        hourCycle: 'h23',
+        hour: '2-digit',
+        minute: '2-digit',
+        ...(withDate ? { day: 'numeric', month: 'short' } : {}),
+      });
+    } catch {
+      f = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', hourCycle: 'h23', hour: '2-digit', minute: '2-digit' });
+    }
+    timeFormats.set(key, f);
+  }
+  return f.format(ms).replace(',', '');
+}
+
+/** 'KPI' or 'KPIs'. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** A unicode sparkline for the text part: '▁▂▄▆█', with '·' for missing values. */
+export function sparkline(values: Array<number | null>): string {
+  const bars = '▁▂▃▄▅▆▇█';
+  const seen = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  if (seen.length === 0) return '';
+  const lo = Math.min(...seen);
+  const hi = Math.max(...seen);
+  return values
+    .map((v) => {
+      if (v === null || !Number.isFinite(v)) return '·';
+      return bars[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * 7)]!;
+    })
+    .join('');
+}

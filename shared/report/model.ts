@@ -1,0 +1,91 @@
+// The report model: everything one recipient's email shows, already scoped to their role and masked.
+// The loader fills it from the store; the renderer turns it into subject, HTML, text and chart images.
+import type { Granularity } from '#shared/time/calendar.ts';
+
+export const REPORT_SECTIONS = ['scorecard', 'kpis', 'trends', 'incidents', 'checks', 'pipeline'] as const;
+export type ReportSection = (typeof REPORT_SECTIONS)[number];
+
+export type Role = 'specialist' | 'analyst' | 'administrator';
+export type KpiUnit = 'count' | 'percent' | 'ratio' | 'currency' | 'score';
+export type KpiStatus = 'outstanding' | 'met' | 'missed' | 'no_target' | 'no_value';
+
+export interface ReportKpi {
+  id: string;
+  name: string;
+  /** `percent` values are fractions: 0.031 is shown as 3.1% (as in the config). */
+  unit: KpiUnit;
+  /** Decimals shown; default by unit (count 0, percent 1, ratio 2, currency 2, score 0). */
+  decimals?: number;
+  value: number | null;
+  target?: { min?: number; max?: number };
+  /** 1.0 = exactly on target. */
+  attainment: number | null;
+  status: KpiStatus;
+  /** Share of the weighted scorecard, a fraction (0.2 = 20%). */
+  weight?: number;
+  /** Value of the previous period (the day, week or month before). */
+  previous: number | null;
+  /** The same period a week earlier (days), or a year earlier (weeks and months). */
+  samePeriodLastWeek?: number | null;
+  /** For the trend chart, oldest first, ~14-30 points; the last one is normally this period. */
+  history: Array<{ period: string; value: number | null }>;
+}
+
+export interface ReportIncident {
+  title: string;
+  /** KPI name (or id) the incident is about. */
+  kpi?: string;
+  state: 'open' | 'escalated' | 'resolved';
+  severity: 'warning' | 'critical';
+  /** ISO 8601 instant. */
+  openedAt: string;
+  /** Name of the person who acts first. */
+  firstResponder: string;
+  summary: string;
+}
+
+export interface ReportCheck {
+  id: string;
+  kind: string;
+  status: 'pass' | 'warn' | 'fail';
+  summary: string;
+}
+
+export interface ReportJob {
+  job: string;
+  status: 'ok' | 'failed' | 'missing';
+  /** ISO 8601 instant the job last ran. */
+  at?: string;
+}
+
+export interface ReportModel {
+  report: {
+    id: string;
+    title: string;
+    /** '2026-11-22' | '2026-W47' | '2026-11' */
+    period: string;
+    /** '22 Nov' */
+    periodLabel: string;
+    granularity: Granularity;
+  };
+  recipient: { name: string; email: string; role: Role; department?: string };
+  /** ISO 8601 instant. */
+  generatedAt: string;
+  /** IANA zone the report's days and times are in. */
+  timeZone: string;
+  /** False when the rollup did not run: the report says so and shows no KPI figures. */
+  dataReady: boolean;
+  notReadyReason?: string;
+  scorecard?: { score: number | null; met: number; missed: number; outstanding: number; noValue: number };
+  kpis: ReportKpi[];
+  incidents: ReportIncident[];
+  checks: ReportCheck[];
+  pipeline: {
+    accepted: number;
+    rejected: number;
+    rejectReasons: Record<string, number>;
+    jobs: ReportJob[];
+  };
+  /** Sections to show, in this order. */
+  sections: ReportSection[];
+}

@@ -1,0 +1,194 @@
+// What the HTML and the text part both show, worked out once: formatted figures, changes, ordering and limits.
+
+import { clip, oneLine } from './escape.ts';
+import {
+  type Change,
+  change,
+  comparisonLabels,
+  formatAttainment,
+  formatKpiValue,
+  formatTarget,
+  formatWeight,
+  goodDirection,
+  longPeriod,
+  plural,
+  shortPeriod,
+} from './format.ts';
+import type { ReportCheck, ReportIncident, ReportKpi, ReportModel, ReportSection } from './model.ts';
+
+/** How much detail fits; stricter levels keep the HTML under Gmail's clipping limit for very large reports. */
+export interface Limits {
+  /** Longest free text (summaries, reasons) in characters. */
+  text: number;
+  kpis: number;
+  /** Charts at most; KPIs that missed or stood out come first. */
+  charts: number;
+  incidents: number;
+  checks: number;
+  rejectReasons: number;
+}
+
+export const LIMIT_LEVELS: readonly Limits[] = [
+  { text: 600, kpis: 200, charts: 40, incidents: 25, checks: 40, rejectReasons: 8 },
+  { text: 240, kpis: 80, charts: 8, incidents: 10, checks: 15, rejectReasons: 5 },
+  { text: 140, kpis: 40, charts: 0, incidents: 5, checks: 8, rejectReasons: 3 },
+];
+
+export interface KpiView {
+  kpi: ReportKpi;
+  name: string;
+  value: string;
+  target?: string;
+  attainment?: string;
+  weight?: string;
+  vsPrevious?: Change;
+  vsEarlier?: Change;
+}
+
+export interface ReportView {
+  model: ReportModel;
+  title: string;
+  periodLong: string;
+  periodShort: string;
+  labels: { previous: string; earlier: string };
+  show: (section: ReportSection) => boolean;
+  /** Sections in the order the model lists them, without ones that show nothing (e.g. KPI figures when not ready). */
+  sections: ReportSection[];
+  /** One sentence on what matters: which KPIs missed, which stood out. */
+  headline: string;
+  counts: { score: number | null; outstanding: number; met: number; missed: number; noValue: number };
+  kpis: KpiView[];
+  hiddenKpis: number;
+  /** KPIs that get a trend chart, in order. */
+  chartKpis: ReportKpi[];
+  incidents: ReportIncident[];
+  hiddenIncidents: number;
+  checks: ReportCheck[];
+  hiddenChecks: number;
+  checkCounts: { pass: number; warn: number; fail: number };
+  rejectReasons: Array<[string, number]>;
+  hiddenRejectReasons: number;
+  recipientLine: string;
+  limits: Limits;
+}
+
+const STATE_ORDER = { escalated: 0, open: 1, resolved: 2 } as const;
+const SEVERITY_ORDER = { critical: 0, warning: 1 } as const;
+const CHECK_ORDER = { fail: 0, warn: 1, pass: 2 } as const;
+
+export function hasTrend(kpi: ReportKpi): boolean {
+  let seen = 0;
+  for (const h of kpi.history) if (h.value !== null && Number.isFinite(h.value) && ++seen >= 2) return true;
+  return false;
+}
+
+export function buildView(model: ReportModel, limits: Limits): ReportView {
+  const wanted = new Set(model.sections);
+  const figures = model.dataReady;
+  const sections = model.sections.filter(
+    (s, i) => model.sections.indexOf(s) === i && (figures || !(s === 'scorecard' || s === 'kpis' || s === 'trends')),
+  );
+  const shown = new Set(sections);
+  const text = (s: string) => clip(oneLine(s), limits.text);
+  const labels = comparisonLabels(model);
+
+  const counts = {
+    score: model.scorecard?.score ?? null,
+    outstanding: model.scorecard?.outstanding ?? model.kpis.filter((k) => k.status === 'outstanding').length,
+    met: model.scorecard?.met ?? model.kpis.filter((k) => k.status === 'met').length,
+    missed: model.scorecard?.missed ?? model.kpis.filter((k) => k.status === 'missed').length,
+    noValue: model.scorecard?.noValue ?? model.kpis.filter((k) => k.status === 'no_value').length,
+  };
+
+  const kpis = model.kpis.slice(0, limits.kpis).map((kpi): KpiView => {
+    const direction = goodDirection(kpi);
+    return {
+      kpi,
+      name: clip(oneLine(kpi.name), 120),
+      value: formatKpiValue(kpi, kpi.value),
+      target: formatTarget(kpi),
+      attainment: formatAttainment(kpi.attainment),
+      weight: formatWeight(kpi.weight),
+      vsPrevious: change(kpi.value, kpi.previous, direction),
+      vsEarlier: change(kpi.value, kpi.samePeriodLastWeek, direction),
+    };
+  });
+
+  const missedNames = model.kpis.filter((k) => k.status === 'missed').map((k) => oneLine(k.name));
+  const outstandingNames = model.kpis.filter((k) => k.status === 'outstanding').map((k) => oneLine(k.name));
+  const parts: string[] = [];
+  if (missedNames.length) parts.push(`Missed target: ${listNames(missedNames)}.`);
+  else if (counts.met + counts.outstanding > 0 && counts.noValue === 0) parts.push('Every KPI with a target met it.');
+  if (outstandingNames.length) parts.push(`Outstanding (15%+ better than target): ${listNames(outstandingNames)}.`);
+  if (counts.noValue > 0) parts.push(`${plural(counts.noValue, 'KPI')} without data.`);
+
+  // Charts: KPIs that need attention first, then the rest in table order.
+  const rank = { missed: 0, outstanding: 1, no_value: 2, met: 3, no_target: 3 } as const;
+  const chartKpis = model.kpis
+    .slice(0, limits.kpis)
+    .filter(hasTrend)
+    .map((k, i) => ({ k, i }))
+    .sort((a, b) => rank[a.k.status] - rank[b.k.status] || a.i - b.i)
+    .slice(0, limits.charts)
+    .sort((a, b) => a.i - b.i)
+    .map(({ k }) => k);
+
+  const incidents = [...model.incidents]
+    .sort(
+      (a, b) =>
+        STATE_ORDER[a.state] - STATE_ORDER[b.state] ||
+        SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+        b.openedAt.localeCompare(a.openedAt),
+    )
+    .map((i) => ({
+      ...i,
+      title: text(i.title),
+      summary: text(i.summary),
+      kpi: i.kpi && text(i.kpi),
+      firstResponder: text(i.firstResponder),
+    }));
+  const checks = [...model.checks]
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => CHECK_ORDER[a.c.status] - CHECK_ORDER[b.c.status] || a.i - b.i)
+    .map(({ c }) => ({ ...c, id: text(c.id), kind: text(c.kind), summary: text(c.summary) }));
+  const checkCounts = { pass: 0, warn: 0, fail: 0 };
+  for (const c of model.checks) checkCounts[c.status]++;
+  const reasons = Object.entries(model.pipeline.rejectReasons)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([r, n]): [string, number] => [clip(oneLine(r), 80), n]);
+
+  const { recipient } = model;
+  const scope = [recipient.role, recipient.department].filter(Boolean).join(', ');
+
+  return {
+    model,
+    title: clip(oneLine(model.report.title), 120),
+    periodLong: longPeriod(model),
+    periodShort: oneLine(model.report.periodLabel) || shortPeriod(model.report.period),
+    labels,
+    show: (s) => shown.has(s) && wanted.has(s),
+    sections,
+    headline: parts.join(' '),
+    counts,
+    kpis,
+    hiddenKpis: Math.max(0, model.kpis.length - kpis.length),
+    chartKpis,
+    incidents: incidents.slice(0, limits.incidents),
+    hiddenIncidents: Math.max(0, incidents.length - limits.incidents),
+    checks: checks.slice(0, limits.checks),
+    hiddenChecks: Math.max(0, checks.length - limits.checks),
+    checkCounts,
+    rejectReasons: reasons.slice(0, limits.rejectReasons),
+    hiddenRejectReasons: Math.max(0, reasons.length - limits.rejectReasons),
+    recipientLine: `${clip(oneLine(recipient.name), 80)}${scope ? ` (${oneLine(scope)})` : ''}`,
+    limits,
+  };
+}
+
+function listNames(names: string[]): string {
+  const shown = names.slice(0, 4).map((n) => clip(n, 60));
+  const more = names.length - shown.length;
+  if (more > 0) return `${shown.join(', ')} and ${more} more`;
+  return shown.length <= 1 ? (shown[0] ?? '') : `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
+}
