@@ -1,22 +1,23 @@
 // What travels on the delivery queue: one message per (what, period or transition, recipient). The sender renders
 // the mail from stored state when it sends, so a message stays small and a retry shows the same content.
-import { z } from 'zod';
+// zod/mini: the same checks at a fraction of the bundle size (this parses every message at the sender's edge).
+import * as z from 'zod/mini';
 
 export const ReportDelivery = z.object({
   kind: z.literal('report'),
-  reportId: z.string().min(1),
+  reportId: z.string().check(z.minLength(1)),
   /** '2026-11-22' | '2026-W47' | '2026-11' */
-  period: z.string().min(1),
-  recipientId: z.string().min(1),
+  period: z.string().check(z.minLength(1)),
+  recipientId: z.string().check(z.minLength(1)),
 });
 
 export const AlertDelivery = z.object({
   kind: z.literal('alert'),
-  incidentId: z.string().min(1),
+  incidentId: z.string().check(z.minLength(1)),
   transition: z.enum(['opened', 'escalated', 'resolved']),
   /** The incident's transition counter: makes "opened again after cooldown" a different mail. */
-  seq: z.int().min(0),
-  recipientId: z.string().min(1),
+  seq: z.int().check(z.minimum(0)),
+  recipientId: z.string().check(z.minLength(1)),
 });
 
 export const DeliveryMessage = z.discriminatedUnion('kind', [ReportDelivery, AlertDelivery]);

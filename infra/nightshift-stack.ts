@@ -1,0 +1,55 @@
+// The whole of Nightshift in one stack, from the validated config: tables, ingestion, nightly jobs, delivery and
+// the alarms about itself.
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { NightshiftConfig } from '#shared/config/schema.ts';
+import { EventIngestion } from './event-ingestion.ts';
+import { Monitoring } from './monitoring.ts';
+import { NightlyJobs } from './nightly-jobs.ts';
+import type { FunctionFactory } from './nightshift-function.ts';
+import { ReportDelivery } from './report-delivery.ts';
+import { StateTables } from './state-tables.ts';
+
+export interface NightshiftStackProps extends StackProps {
+  /** The validated config (`loadConfig`). */
+  readonly config: NightshiftConfig;
+  /** How functions get their code. @default bundledFunctions (esbuild); tests pass inlineFunctions */
+  readonly functionFactory?: FunctionFactory;
+  /** Whether functions/<name>/handler.ts exists, for the optional functions. @default handlerExists */
+  readonly hasHandler?: (name: string) => boolean;
+}
+
+export class NightshiftStack extends Stack {
+  public readonly monitoring: Monitoring;
+  public readonly tables: StateTables;
+  public readonly ingestion: EventIngestion;
+  public readonly delivery: ReportDelivery;
+  public readonly jobs: NightlyJobs;
+
+  constructor(scope: Construct, id: string, props: NightshiftStackProps) {
+    super(scope, id, {
+      description: `Nightshift (${props.config.name}): event ingestion, nightly KPI rollups, alerts, checks, reports`,
+      ...props,
+    });
+    const { config, functionFactory, hasHandler } = props;
+    this.monitoring = new Monitoring(this, 'Monitoring', { config });
+    this.tables = new StateTables(this, 'Tables');
+    this.ingestion = new EventIngestion(this, 'Ingestion', { config, tables: this.tables, functionFactory });
+    this.delivery = new ReportDelivery(this, 'Delivery', { config, tables: this.tables, functionFactory, hasHandler });
+    this.jobs = new NightlyJobs(this, 'Jobs', {
+      config,
+      tables: this.tables,
+      deliveryQueue: this.delivery.queue,
+      functionFactory,
+      hasHandler,
+    });
+
+    new CfnOutput(this, 'EventsQueueUrl', {
+      description: 'Applications send events here (SendMessageBatch)',
+      value: this.ingestion.queue.queueUrl,
+    });
+    new CfnOutput(this, 'EventsTableName', { value: this.tables.events.tableName });
+    new CfnOutput(this, 'StateTableName', { value: this.tables.state.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+  }
+}

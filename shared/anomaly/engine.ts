@@ -1,0 +1,365 @@
+// Causal, streaming deviation engine: scores each new point of a KPI or metric series against what its own past
+// predicts (recent level, daily and weekly patterns), robust to past outliers, as a score in [0, 1].
+//
+// How a point is judged:
+//  1. Predictors forecast it from the past only: the median of the last few points, and for each season that fits
+//     the sampling interval (a day, a week) the current level plus the median deviation seen at this phase in the
+//     last few cycles. Each predictor keeps a robust (clipped) running scale of its own errors.
+//  2. The predictor with the smallest typical error speaks for the point, through two statistics: the point's own
+//     standardised error |z|, and the median z of the last few points (a sustained shift that single-point noise
+//     cannot fake).
+//  3. Each statistic becomes a tail probability learned from that predictor's own history (see calibration.ts), so
+//     a naturally spiky series needs a bigger deviation to score as high as a smooth one.
+//  4. An incident alerts once: the surprise, -log10(p), counts only by how far it exceeds half the recent (decaying)
+//     peak surprise, or all of it while an incident is open (peak beyond 1-in-10^4). The score is
+//     surprise / (surprise + h), with h set by `sensitivity`: a monotone map, so rankings never saturate.
+
+import { createTailCalibrator, observe, survival, type TailCalibrator } from './calibration.ts';
+import { createSortedWindow, median, pushWindow, type SortedWindow, windowMedian } from './robust.ts';
+
+export interface DataPoint {
+  /** Epoch milliseconds. */
+  timestamp: number;
+  value: number;
+}
+
+export interface Assessment {
+  /** 0 = ordinary, towards 1 = as surprising as it gets; 0.5 is about a 1-in-100 deviation at default sensitivity. */
+  score: number;
+  /** What the past predicts for this point. */
+  expected: number | null;
+  /** A band around `expected` that normal values fall in (about +-3 sigma at default sensitivity). */
+  lower: number | null;
+  upper: number | null;
+  /** False while there is not enough history to judge; the score is then 0. */
+  ready: boolean;
+  reason?: string;
+}
+
+export interface DeviationOptions {
+  /** 0..1, default 0.5. Higher scores the same deviation higher and narrows the band. */
+  sensitivity?: number;
+  /** Points needed before the engine scores, default 14 (a fortnight of daily values). */
+  minHistory?: number;
+  /** Past cycles remembered per seasonal phase, default 5. */
+  seasonCycles?: number;
+  /** Points in the recent-level median, default 8. */
+  recentWindow?: number;
+  /** Resume from a `snapshot()`; the structural options above are then taken from the snapshot. */
+  state?: DeviationState;
+}
+
+export interface DeviationDetector {
+  update(point: DataPoint): Assessment;
+  /** A JSON-safe copy of the engine's state, to persist and pass back as `options.state`. */
+  snapshot(): DeviationState;
+}
+
+export class DeviationError extends Error {
+  override name = 'DeviationError';
+}
+
+type PredictorName = 'recent' | 'daily' | 'weekly';
+
+interface Predictor {
+  name: PredictorName;
+  /** Errors it must have made before it may speak for a point: a new seasonal model needs a full cycle. */
+  burnIn: number;
+  /** Robust running mean absolute error. */
+  scale: number;
+
+  residuals: number;
+  /** Last few standardised errors, for the sustained-shift statistic. */
+  recentZ: number[];
+  point: TailCalibrator;
+  sustained: TailCalibrator;
+}
+
+interface Season {
+  name: PredictorName;
+  period: number;
+  buckets: number;
+  /** Per phase bucket, the last `cycles` deviations from the level, newest last. */
+  store: number[][];
+  /** Level = median of the last period's values, used to deseasonalise (and so to follow trends). */
+  level: SortedWindow;
+  predictor: Predictor;
+}
+
+export interface DeviationState {
+  version: 1;
+  config: { minHistory: number; cycles: number; recentWindow: number };
+  /** Sampling interval in ms, once learnt. */
+  interval: number | null;
+  diffs: number[];
+  /** Points seen before the interval was known, replayed into the seasons once it is. */
+  pending: DataPoint[];
+  lastTimestamp: number | null;
+  n: number;
+  recent: SortedWindow;
+  recentPredictor: Predictor;
+  seasons: Season[];
+  /** Slow running mean and mean absolute deviation of the values: a floor for predictor scales. */
+  mean: number;
+  spread: number;
+  /** Decaying peak surprise, and its per-point decay factor. */
+  peak: number;
+  peakDecay: number;
+}
+
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+/** Gaps between timestamps used to learn the sampling interval. */
+const INTERVAL_SAMPLES = 12;
+/** Mean absolute error of a normal variable is 0.8 sigma. */
+const MAD_TO_SIGMA = 1.2533;
+/** Points in the sustained-shift median. */
+const SHIFT_SPAN = 6;
+/** Horizon (points) of the running error scale. */
+const SCALE_MEMORY = 200;
+/** Errors beyond CLIP x scale update the scale as if they were CLIP x scale: one bad day cannot poison it. */
+const CLIP = 4;
+/** A predictor's sigma is at least FLOOR x the series' typical spread, so flat stretches do not make it zero. */
+const FLOOR = 0.05;
+/** Share of the recent peak surprise subtracted from the current one. */
+const REPEAT_DISCOUNT = 0.5;
+/** Surprise (p < 1e-4) that opens an incident: until its peak decays below this, only escalation scores. */
+const INCIDENT_SURPRISE = 4;
+/** Half-life of that peak, in days (and at least 3 points). */
+const PEAK_HALF_LIFE_DAYS = 1;
+/** Surprise (-log10 p) that maps to score 0.5 at sensitivity 0.5. */
+const HALF_SCORE_SURPRISE = 2;
+/** Errors a predictor needs before it tests points. */
+const MIN_RESIDUALS = 2;
+/** Seasons with fewer phase buckets than this carry no pattern; more would cost too much memory. */
+const MIN_BUCKETS = 4;
+const MAX_BUCKETS = 5000;
+
+function newPredictor(name: PredictorName, burnIn: number): Predictor {
+  return {
+    name,
+    burnIn,
+    scale: 0,
+    residuals: 0,
+    recentZ: [],
+    point: createTailCalibrator(),
+    sustained: createTailCalibrator(),
+  };
+}
+
+/** Updates a predictor's scale with a clipped error. */
+function learnScale(p: Predictor, error: number): void {
+  const a = Math.abs(error);
+  if (p.residuals === 0) p.scale = a;
+  else {
+    const alpha = 1 / Math.min(p.residuals + 1, SCALE_MEMORY);
+    p.scale += alpha * (Math.min(a, CLIP * p.scale) - p.scale);
+  }
+  p.residuals++;
+}
+
+function createSeasons(interval: number): Season[] {
+  const out: Season[] = [];
+  for (const [name, period] of [
+    ['daily', DAY_MS],
+    ['weekly', WEEK_MS],
+  ] as const) {
+    const buckets = Math.round(period / interval);
+    if (buckets < MIN_BUCKETS || buckets > MAX_BUCKETS) continue;
+    out.push({
+      name,
+      period,
+      buckets,
+      store: Array.from({ length: buckets }, () => []),
+      level: createSortedWindow(buckets),
+      predictor: newPredictor(name, buckets),
+    });
+  }
+  return out;
+}
+
+/**
+ * Phase bucket of a timestamp, measured from the epoch so it is stable across restarts. Rounding (not flooring)
+ * keeps a daily KPI stamped at local midnight in the same weekday bucket when DST moves it by an hour.
+ */
+function bucketOf(s: Season, t: number, interval: number): number {
+  const phase = ((t % s.period) + s.period) % s.period;
+  return Math.round(phase / interval) % s.buckets;
+}
+
+/** Seasonal forecast: current level plus the median past deviation at this phase; null until 2 cycles are seen. */
+function seasonalForecast(s: Season, t: number, interval: number): number | null {
+  const past = s.store[bucketOf(s, t, interval)] as number[];
+  if (past.length < 2 || s.level.fifo.length === 0) return null;
+  return windowMedian(s.level) + median(past);
+}
+
+function learnSeason(s: Season, t: number, x: number, interval: number, cycles: number): void {
+  pushWindow(s.level, x);
+  const store = s.store[bucketOf(s, t, interval)] as number[];
+  store.push(x - windowMedian(s.level));
+  if (store.length > cycles) store.shift();
+}
+
+function initialState(options: DeviationOptions): DeviationState {
+  const minHistory = options.minHistory ?? 14;
+  const cycles = options.seasonCycles ?? 5;
+  const recentWindow = options.recentWindow ?? 8;
+  for (const [name, v] of [
+    ['minHistory', minHistory],
+    ['seasonCycles', cycles],
+    ['recentWindow', recentWindow],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 2) throw new DeviationError(`${name} must be an integer >= 2, got ${v}`);
+  }
+  return {
+    version: 1,
+    config: { minHistory, cycles, recentWindow },
+    interval: null,
+    diffs: [],
+    pending: [],
+    lastTimestamp: null,
+    n: 0,
+    recent: createSortedWindow(recentWindow),
+    recentPredictor: newPredictor('recent', 0),
+    seasons: [],
+    mean: 0,
+    spread: 0,
+    peak: 0,
+    peakDecay: 1,
+  };
+}
+
+/** What a predictor's two tests say about one point. Calibrators learn the point afterwards. */
+interface Test {
+  p: Predictor;
+  expected: number;
+  sigma: number;
+  z: number;
+  /** Smaller of the point and sustained tail probabilities. */
+  pValue: number;
+  eligible: boolean;
+}
+
+function runTest(st: DeviationState, p: Predictor, expected: number, x: number): Test | null {
+  if (p.residuals < MIN_RESIDUALS) return null;
+  const sigma = Math.max(p.scale * MAD_TO_SIGMA, FLOOR * st.spread, 1e-12);
+  const z = (x - expected) / sigma;
+  p.recentZ.push(z);
+  if (p.recentZ.length > SHIFT_SPAN) p.recentZ.shift();
+  // The median ignores isolated blips (a daily transition a sample early) but not a shift that persists.
+  const shift = Math.abs(median(p.recentZ));
+  const pValue = Math.min(survival(p.point, Math.abs(z)), survival(p.sustained, shift));
+  // Calibration learns only once the scale has settled: z from a handful of errors would stay in it for good.
+  if (p.residuals >= st.config.minHistory) {
+    observe(p.point, Math.abs(z));
+    observe(p.sustained, shift);
+  }
+  return { p, expected, sigma, z, pValue, eligible: p.residuals >= p.burnIn };
+}
+
+function describe(t: Test, x: number): string {
+  const model = t.p.name === 'recent' ? 'recent level' : `${t.p.name} pattern`;
+  const side = x >= t.expected ? 'above' : 'below';
+  return `${side} the ${model} by ${Math.abs(t.z).toFixed(1)} sigma`;
+}
+
+/** Scores each point of a series in order; a point's assessment depends on it and earlier points only. */
+export function createDeviationDetector(options: DeviationOptions = {}): DeviationDetector {
+  const sensitivity = options.sensitivity ?? 0.5;
+  if (!(sensitivity >= 0 && sensitivity <= 1))
+    throw new DeviationError(`sensitivity must be in [0, 1]: ${sensitivity}`);
+  // 0.5 -> x1, 1 -> x2, 0 -> x0.5: a gain on surprise and an inverse gain on the band.
+  const gain = 2 ** ((sensitivity - 0.5) * 2);
+  const st: DeviationState = options.state ? structuredClone(options.state) : initialState(options);
+  if (st.version !== 1) throw new DeviationError(`unknown state version ${String(st.version)}`);
+  const { minHistory, cycles } = st.config;
+
+  /** Learns the sampling interval from the first gaps; then builds seasons and replays the buffered points. */
+  function learnInterval(t: number, x: number): void {
+    if (st.interval !== null) return;
+    if (st.lastTimestamp !== null && t > st.lastTimestamp) st.diffs.push(t - st.lastTimestamp);
+    st.pending.push({ timestamp: t, value: x });
+    if (st.diffs.length < INTERVAL_SAMPLES) return;
+    const interval = median(st.diffs);
+    st.interval = interval;
+    st.seasons = createSeasons(interval);
+    st.peakDecay = 0.5 ** (1 / Math.max(3, (PEAK_HALF_LIFE_DAYS * DAY_MS) / interval));
+    // The current point is replayed too: it is learnt here, not after scoring.
+    for (const p of st.pending) for (const s of st.seasons) learnSeason(s, p.timestamp, p.value, interval, cycles);
+    st.pending = [];
+  }
+
+  function update(point: DataPoint): Assessment {
+    const { timestamp: t, value: x } = point;
+    if (!Number.isFinite(t) || !Number.isFinite(x)) throw new DeviationError(`point is not finite: ${t}, ${x}`);
+    const interval = st.interval;
+
+    // 1. Forecasts and tests from the past only.
+    const forecasts: Array<{ p: Predictor; expected: number }> = [];
+    if (st.recent.fifo.length > 0) forecasts.push({ p: st.recentPredictor, expected: windowMedian(st.recent) });
+    if (interval !== null) {
+      for (const s of st.seasons) {
+        const expected = seasonalForecast(s, t, interval);
+        if (expected !== null) forecasts.push({ p: s.predictor, expected });
+      }
+    }
+    const tests: Test[] = [];
+    for (const f of forecasts) {
+      const test = runTest(st, f.p, f.expected, x);
+      if (test) tests.push(test);
+    }
+    let chosen: Test | undefined;
+    for (const test of tests) if (test.eligible && (!chosen || test.p.scale < chosen.p.scale)) chosen = test;
+
+    let assessment: Assessment;
+    // Ready from the minHistory-th point on.
+    if (!chosen || st.n + 1 < minHistory) {
+      assessment = {
+        score: 0,
+        expected: chosen?.expected ?? null,
+        lower: null,
+        upper: null,
+        ready: false,
+        reason: `not enough history (${st.n} points seen, ${minHistory} needed)`,
+      };
+    } else {
+      // Two tests were run (point and sustained): Bonferroni.
+      const raw = -Math.log10(Math.min(1, 2 * chosen.pValue));
+      // While an incident is open (its peak still high) only escalation counts; otherwise repeats are discounted.
+      const discount = st.peak >= INCIDENT_SURPRISE ? 1 : REPEAT_DISCOUNT;
+      const surprise = Math.max(0, raw - discount * st.peak);
+      st.peak = Math.max(raw, st.peak * st.peakDecay);
+      const half = HALF_SCORE_SURPRISE / gain;
+      const band = (3 * chosen.sigma) / gain;
+      assessment = {
+        score: surprise / (surprise + half),
+        expected: chosen.expected,
+        lower: chosen.expected - band,
+        upper: chosen.expected + band,
+        ready: true,
+        reason: describe(chosen, x),
+      };
+    }
+
+    // 2. Learn from the point.
+    for (const f of forecasts) learnScale(f.p, x - f.expected);
+    if (interval !== null) for (const s of st.seasons) learnSeason(s, t, x, interval, cycles);
+    else learnInterval(t, x);
+    pushWindow(st.recent, x);
+    st.lastTimestamp = t;
+    st.n++;
+    const alpha = 1 / Math.min(st.n, 1000);
+    st.spread += alpha * (Math.abs(x - st.mean) - st.spread);
+    st.mean += alpha * (x - st.mean);
+    return assessment;
+  }
+
+  return { update, snapshot: () => structuredClone(st) };
+}
+
+/** Assesses a whole series in order (for batch callers). */
+export function assessSeries(points: readonly DataPoint[], options: DeviationOptions = {}): Assessment[] {
+  const detector = createDeviationDetector(options);
+  return points.map((p) => detector.update(p));
+}

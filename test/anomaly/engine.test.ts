@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Assessment,
+  assessSeries,
+  createDeviationDetector,
+  type DataPoint,
+  DeviationError,
+} from '#shared/anomaly/engine.ts';
+
+const DAY = 86_400_000;
+
+// Deterministic synthetic series: daily KPIs with a weekly shape, 5-minute metrics with a daily shape.
+
+/** Park-Miller generator: the same numbers on every run. */
+function seeded(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647;
+  };
+}
+
+/** Roughly normal noise (sum of uniforms). */
+function gaussian(rand: () => number): number {
+  let sum = 0;
+  for (let k = 0; k < 6; k++) sum += rand();
+  return (sum - 3) * Math.SQRT2;
+}
+
+/** Monday 2026-01-05, 00:00 UTC. */
+const START = Date.UTC(2026, 0, 5);
+
+/** `days` daily values: weekdays around 1000, weekends around 600, 2% noise. */
+function weeklyKpi(days: number, seed = 7): DataPoint[] {
+  const rand = seeded(seed);
+  return Array.from({ length: days }, (_, i) => {
+    const weekday = i % 7; // 0 = Monday
+    const base = weekday >= 5 ? 600 : 1000;
+    return { timestamp: START + i * DAY, value: base * (1 + 0.02 * gaussian(rand)) };
+  });
+}
+
+/** `days` of 5-minute values following a daily sine (low at night), with noise. */
+function dailyMetric(days: number, seed = 11): DataPoint[] {
+  const rand = seeded(seed);
+  const step = 5 * 60_000;
+  const n = (days * DAY) / step;
+  return Array.from({ length: n }, (_, i) => {
+    const t = START + i * step;
+    const phase = ((t % DAY) / DAY) * 2 * Math.PI;
+    return { timestamp: t, value: 50 - 30 * Math.cos(phase) + gaussian(rand) };
+  });
+}
+
+function withValue(points: DataPoint[], index: number, value: number): DataPoint[] {
+  return points.map((p, i) => (i === index ? { ...p, value } : p));
+}
+
+const scores = (as: Assessment[]) => as.map((a) => a.score);
+
+describe('deviation engine', () => {
+  it('never looks ahead: scores of the first k points do not depend on later points', () => {
+    const series = withValue(weeklyKpi(70), 60, 500);
+    const full = assessSeries(series);
+    for (const k of [14, 30, 60, 61]) expect(assessSeries(series.slice(0, k))).toEqual(full.slice(0, k));
+    const metric = dailyMetric(4);
+    const fullMetric = assessSeries(metric);
+    expect(assessSeries(metric.slice(0, 900))).toEqual(fullMetric.slice(0, 900));
+  });
+
+  it('is not ready before 14 points, then scores', () => {
+    const out = assessSeries(weeklyKpi(20));
+    for (const a of out.slice(0, 13)) {
+      expect(a.ready).toBe(false);
+      expect(a.score).toBe(0);
+      expect(a.reason).toMatch(/not enough history/);
+    }
+    expect(out[13]?.ready).toBe(true);
+    expect(out[13]?.expected).not.toBeNull();
+  });
+
+  it('flags a clear drop on a weekly-seasonal daily KPI but not its weekend lows', () => {
+    const series = withValue(weeklyKpi(70), 60, 500); // day 60 is a Friday
+    const out = assessSeries(series);
+    const drop = out[60] as Assessment;
+    expect(drop.score).toBeGreaterThan(0.7);
+    expect(drop.reason).toMatch(/below the weekly pattern/);
+    const settled = out.map((a, i) => ({ a, i })).filter(({ i }) => i >= 28 && i !== 60);
+    const weekends = settled.filter(({ i }) => i % 7 >= 5);
+    expect(weekends.length).toBeGreaterThan(10);
+    for (const { a } of weekends) expect(a.score).toBeLessThan(0.25);
+    for (const { a } of settled) expect(a.score).toBeLessThan(drop.score - 0.3);
+  });
+
+  it('flags the first day of a lasting level shift', () => {
+    const series = weeklyKpi(70).map((p, i) => (i >= 56 ? { ...p, value: p.value * 0.6 } : p));
+    const out = assessSeries(series);
+    expect(out[56]?.score).toBeGreaterThan(0.6);
+    expect(Math.max(...scores(out.slice(28, 56)))).toBeLessThan(0.4);
+  });
+
+  it('does not let one past outlier raise the scores of later normal points', () => {
+    const clean = weeklyKpi(70);
+    const dirty = withValue(clean, 40, 5000);
+    const a = assessSeries(clean);
+    const b = assessSeries(dirty);
+    expect(b[40]?.score).toBeGreaterThan(0.7);
+    for (let i = 41; i < 70; i++) {
+      expect(b[i]?.score).toBeLessThanOrEqual((a[i]?.score ?? 0) + 0.02);
+      expect(Math.abs((b[i]?.expected ?? 0) - (a[i]?.expected ?? 0))).toBeLessThan(0.03 * (a[i]?.expected ?? 0));
+    }
+  });
+
+  it('keeps weekdays apart when DST moves a local-midnight timestamp by an hour', () => {
+    // From day 30 on, each day is stamped 23:00 UTC the evening before (London summer time).
+    const clean = weeklyKpi(70);
+    const shifted = clean.map((p, i) => (i >= 30 ? { ...p, timestamp: p.timestamp - 3_600_000 } : p));
+    expect(scores(assessSeries(shifted))).toEqual(scores(assessSeries(clean)));
+  });
+
+  it('brackets normal values with expected, lower and upper', () => {
+    const series = weeklyKpi(70);
+    const out = assessSeries(series);
+    let inside = 0;
+    for (let i = 28; i < 70; i++) {
+      const a = out[i] as Assessment;
+      const v = (series[i] as DataPoint).value;
+      const base = i % 7 >= 5 ? 600 : 1000;
+      expect(a.lower).toBeLessThan(a.expected as number);
+      expect(a.upper).toBeGreaterThan(a.expected as number);
+      expect(Math.abs((a.expected as number) - base)).toBeLessThan(0.06 * base);
+      if (v >= (a.lower as number) && v <= (a.upper as number)) inside++;
+    }
+    expect(inside / 42).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('learns a daily pattern from 5-minute data and flags a break in it', () => {
+    const series = dailyMetric(10).map((p, i) => {
+      // Day 8, from noon to 18:00: stuck at the daily mean instead of the afternoon high.
+      const minuteOfDay = (p.timestamp % DAY) / 60_000;
+      return i >= 8 * 288 && i < 9 * 288 && minuteOfDay >= 720 && minuteOfDay < 1080 ? { ...p, value: 50 } : p;
+    });
+    const out = assessSeries(series);
+    const onset = out[8 * 288 + 144] as Assessment;
+    expect(onset.score).toBeGreaterThan(0.6);
+    expect(onset.reason).toMatch(/daily pattern/);
+    expect(onset.expected).toBeGreaterThan(70);
+    expect(Math.max(...scores(out.slice(4 * 288, 8 * 288)))).toBeLessThan(onset.score);
+  });
+
+  it('resumes from a JSON snapshot exactly where it left off', () => {
+    const series = withValue(weeklyKpi(70), 60, 500);
+    const straight = assessSeries(series);
+    const first = createDeviationDetector();
+    for (const p of series.slice(0, 40)) first.update(p);
+    const state = JSON.parse(JSON.stringify(first.snapshot()));
+    const resumed = createDeviationDetector({ state });
+    expect(series.slice(40).map((p) => resumed.update(p))).toEqual(straight.slice(40));
+  });
+
+  it('scores the same deviation higher at higher sensitivity', () => {
+    const series = withValue(weeklyKpi(70), 60, 880);
+    const low = assessSeries(series, { sensitivity: 0.1 })[60] as Assessment;
+    const high = assessSeries(series, { sensitivity: 0.9 })[60] as Assessment;
+    expect(high.score).toBeGreaterThan(low.score);
+    expect((high.upper as number) - (high.lower as number)).toBeLessThan((low.upper as number) - (low.lower as number));
+  });
+
+  it('rejects bad options and non-finite points', () => {
+    expect(() => createDeviationDetector({ sensitivity: 2 })).toThrow(DeviationError);
+    expect(() => createDeviationDetector({ minHistory: 1 })).toThrow(DeviationError);
+    expect(() => createDeviationDetector().update({ timestamp: 0, value: Number.NaN })).toThrow(DeviationError);
+  });
+});
