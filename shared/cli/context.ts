@@ -4,7 +4,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '#shared/config/load.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
+import { createSesMailer, type Mailer, withOutbox } from '#shared/delivery/mailer.ts';
 import { LOCAL_AWS, startDynamoLocal } from '#shared/local/dynamodb-local.ts';
+import { type LocalSes, startSesLocal } from '#shared/local/ses-local.ts';
 import { createDocumentClient, createDynamoStore, ensureTables } from '#shared/store/dynamodb.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { type TableNames, tableNames } from '#shared/store/tables.ts';
@@ -14,6 +16,8 @@ export interface GlobalOptions {
   data: string;
   endpoint?: string;
   json?: boolean;
+  /** Keep the local DynamoDB in memory (faster, gone when the command ends). */
+  inMemory?: boolean;
 }
 
 export interface CommandContext {
@@ -26,6 +30,8 @@ export interface CommandContext {
   /** Tables created by this command (first run). */
   createdTables: string[];
   now: () => number;
+  /** Mail through a local SES (started on first use, stopped with the command); every mail also lands in `outbox`. */
+  mail(): Promise<{ mailer: Mailer; inboxUrl: string; outbox: string }>;
 }
 
 export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandContext) => Promise<T>): Promise<T> {
@@ -33,15 +39,38 @@ export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandC
   const config = loadConfig(configFile);
   const dataDir = resolve(options.data);
   mkdirSync(dataDir, { recursive: true });
-  const local = options.endpoint ? undefined : await startDynamoLocal({ dbPath: join(dataDir, 'dynamodb') });
+  const local = options.endpoint
+    ? undefined
+    : await startDynamoLocal(options.inMemory ? {} : { dbPath: join(dataDir, 'dynamodb') });
+  let ses: LocalSes | undefined;
+  const outbox = join(dataDir, 'outbox');
+  const mail = async () => {
+    ses ??= await startSesLocal();
+    return {
+      mailer: withOutbox(createSesMailer({ endpoint: ses.endpoint, ...LOCAL_AWS }), outbox),
+      inboxUrl: ses.inboxUrl,
+      outbox,
+    };
+  };
   try {
     const dynamoEndpoint = options.endpoint ?? local!.endpoint;
     const client = createDocumentClient({ endpoint: dynamoEndpoint, ...LOCAL_AWS });
     const tables = tableNames(config.name);
     const createdTables = await ensureTables(client, tables);
     const store = createDynamoStore({ client, tables });
-    return await run({ config, configFile, dataDir, store, tables, dynamoEndpoint, createdTables, now: Date.now });
+    return await run({
+      config,
+      configFile,
+      dataDir,
+      store,
+      tables,
+      dynamoEndpoint,
+      createdTables,
+      now: Date.now,
+      mail,
+    });
   } finally {
+    await ses?.stop();
     await local?.stop();
   }
 }

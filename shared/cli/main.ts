@@ -1,5 +1,6 @@
 // The `nightshift` command line: the same domain code the Lambda functions run, against a local stack by default.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULT_CONFIG_FILE, formatProblem, loadConfig } from '#shared/config/load.ts';
 import { configReference, REFERENCE_END, REFERENCE_START } from '#shared/config/reference.ts';
@@ -9,8 +10,10 @@ import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { dateRange, type Granularity, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
 import { type CommandContext, type GlobalOptions, withContext } from './context.ts';
 import { runDemo } from './demo.ts';
+import { serveInbox } from './inbox.ts';
 import { kpiRows } from './kpis.ts';
 import { progress } from './progress.ts';
+import { type ReportOptions, runReport } from './report.ts';
 
 export function buildProgram(): Command {
   const program = new Command('nightshift')
@@ -131,6 +134,28 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('report')
+    .description('preview a report as HTML (--out) or send it through the local SES to its recipients (--send)')
+    .argument('<name>', 'report id from the config (daily, weekly, monthly, ...)')
+    .option('--date <date>', 'a local date in the period to report on (default: the period that just ended)')
+    .option('--out <file>', 'write an HTML preview (charts inline) to this file')
+    .option('--to <person>', "preview as this recipient (default: the report's first); with --send, only this one")
+    .option('--send', 'send to the recipients through the local SES; copies go to <data>/outbox/')
+    .action(async (name: string, o: ReportOptions, cmd: Command) => {
+      const opts = globals(cmd);
+      const result = await withContext(opts, (ctx) => runReport(ctx, name, o));
+      if (opts.json) console.log(JSON.stringify(result));
+    });
+
+  program
+    .command('inbox')
+    .description('serve the mails in <data>/outbox in a local SES web inbox until Ctrl-C')
+    .option('--port <n>', 'port of the inbox', '8005')
+    .action(async (o: { port: string }, cmd: Command) => {
+      await serveInbox(resolve(globals(cmd).data), Number(o.port));
+    });
+
+  program
     .command('config-reference')
     .description("print the config reference generated from the schema, or rewrite the README's section")
     .option('--write <file>', 'replace the generated section of this markdown file')
@@ -154,8 +179,9 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .description('run the night on this machine against a local DynamoDB and a local SES inbox')
-    .action(async (_opts, cmd: Command) => {
-      await runDemo(globals(cmd));
+    .option('--persist', 'keep the demo state on disk under <data>/demo (slower) to explore it afterwards')
+    .action(async (o: { persist?: boolean }, cmd: Command) => {
+      await runDemo({ ...globals(cmd), ...(o.persist ? { persist: true } : {}) });
     });
 
   return program;

@@ -1,0 +1,26 @@
+// Delivery queue -> SES. Each message is claimed in the delivery ledger before SES is called, so a redelivered
+// message is skipped; a failed send is reported back alone and retried by SQS, then dead-lettered with an alarm.
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { createSesMailer } from '#shared/delivery/mailer.ts';
+import { DeliveryMessage } from '#shared/delivery/messages.ts';
+import { sendDelivery } from '#shared/delivery/send.ts';
+import { lambdaRuntime } from '#shared/runtime/lambda.ts';
+
+const processor = new BatchProcessor(EventType.SQS);
+const mailer = createSesMailer();
+
+async function deliver(record: SQSRecord): Promise<void> {
+  const { store, config, logger, now } = lambdaRuntime();
+  // A malformed message fails like any other, so it ends in the dead-letter queue (with its alarm) for inspection.
+  const parsed = DeliveryMessage.safeParse(JSON.parse(record.body));
+  if (!parsed.success) throw new Error(`malformed delivery message ${record.messageId}: ${parsed.error.message}`);
+  const outcome = await sendDelivery(parsed.data, { store, config, mailer, now });
+  logger.info('delivery', {
+    messageId: record.messageId,
+    status: outcome.status,
+    ...('why' in outcome ? { why: outcome.why } : {}),
+  });
+}
+
+export const handler = async (event: SQSEvent) => processPartialResponse(event, deliver, processor);
