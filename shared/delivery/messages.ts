@@ -20,6 +20,9 @@ export const AlertDelivery = z.object({
   recipientId: z.string().check(z.minLength(1)),
 });
 
+export type ReportDelivery = z.infer<typeof ReportDelivery>;
+export type AlertDelivery = z.infer<typeof AlertDelivery>;
+
 export const DeliveryMessage = z.discriminatedUnion('kind', [ReportDelivery, AlertDelivery]);
 export type DeliveryMessage = z.infer<typeof DeliveryMessage>;
 
