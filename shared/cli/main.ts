@@ -6,6 +6,7 @@ import { ConfigError, DEFAULT_CONFIG_FILE, formatProblem, loadConfig } from '#sh
 import { configReference, REFERENCE_END, REFERENCE_START } from '#shared/config/reference.ts';
 import { countLines, readEventFile } from '#shared/events/files.ts';
 import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
+import { JOBS, type JobName, recentRuns } from '#shared/jobs/runs.ts';
 import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { dateRange, type Granularity, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
 import { type CommandContext, type GlobalOptions, withContext } from './context.ts';
@@ -145,6 +146,32 @@ export function buildProgram(): Command {
       const opts = globals(cmd);
       const result = await withContext(opts, (ctx) => runReport(ctx, name, o));
       if (opts.json) console.log(JSON.stringify(result));
+    });
+
+  program
+    .command('runs')
+    .description('recent runs of the nightly jobs: start, status, duration, what they processed, errors')
+    .option('--job <name>', `one job (${JOBS.join(', ')})`)
+    .option('--limit <n>', 'runs per job', '10')
+    .action(async (o: { job?: string; limit: string }, cmd: Command) => {
+      const opts = globals(cmd);
+      if (o.job && !(JOBS as readonly string[]).includes(o.job))
+        throw new Error(`unknown job '${o.job}' (jobs: ${JOBS.join(', ')})`);
+      const jobs = o.job ? [o.job as JobName] : [...JOBS];
+      const runs = await withContext(opts, async (ctx) =>
+        (await Promise.all(jobs.map((j) => recentRuns(ctx.store, j, Number(o.limit))))).flat(),
+      );
+      runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+      if (opts.json) console.log(JSON.stringify(runs));
+      else if (runs.length === 0) console.log('no job runs recorded yet');
+      else {
+        for (const r of runs) {
+          const took = r.durationMs === undefined ? '' : `${(r.durationMs / 1000).toFixed(1)} s`;
+          console.log(
+            `${r.startedAt}  ${r.job.padEnd(13)} ${r.status.padEnd(8)} ${took.padStart(8)}  ${r.error ?? JSON.stringify(r.summary ?? {}).slice(0, 100)}`,
+          );
+        }
+      }
     });
 
   program
