@@ -86,6 +86,8 @@ export async function runDemo(options: GlobalOptions & { persist?: boolean }): P
     return {
       lastDay,
       generated: data.lines.length,
+      uniqueEvents: data.counts.events,
+      storedEvents: rollup.eventsRead,
       accepted: ingest.accepted,
       duplicates: ingest.duplicates,
       rejected: ingest.rejected.length,
