@@ -5,6 +5,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createSesMailer } from '#shared/delivery/mailer.ts';
 import { DeliveryMessage } from '#shared/delivery/messages.ts';
 import { sendDelivery } from '#shared/delivery/send.ts';
+import { mailSources } from '#shared/delivery/sources.ts';
 import { lambdaRuntime } from '#shared/runtime/lambda.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
@@ -15,7 +16,7 @@ async function deliver(record: SQSRecord): Promise<void> {
   // A malformed message fails like any other, so it ends in the dead-letter queue (with its alarm) for inspection.
   const parsed = DeliveryMessage.safeParse(JSON.parse(record.body));
   if (!parsed.success) throw new Error(`malformed delivery message ${record.messageId}: ${parsed.error.message}`);
-  const outcome = await sendDelivery(parsed.data, { store, config, mailer, now });
+  const outcome = await sendDelivery(parsed.data, { store, config, mailer, now, ...mailSources(store, config) });
   logger.info('delivery', {
     messageId: record.messageId,
     status: outcome.status,

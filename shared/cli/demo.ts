@@ -9,6 +9,7 @@ import { recordRun } from '#shared/jobs/runs.ts';
 import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { yesterday } from '#shared/time/calendar.ts';
 import { type CommandContext, type GlobalOptions, withContext } from './context.ts';
+import { runDetect } from './detect.ts';
 import { printScorecard } from './print.ts';
 import { progress } from './progress.ts';
 import { runReport } from './report.ts';
@@ -68,6 +69,15 @@ export async function runDemo(options: GlobalOptions & { persist?: boolean }): P
     if (!json) await printScorecard(ctx, lastDay);
 
     t = Date.now();
+    const detect = await runDetect(ctx, data.days[0]!, lastDay);
+    timings.detect = Date.now() - t;
+    say(
+      `\ndetection over ${data.days.length} days: ${detect.opened.length} incidents opened, ${detect.resolved.length} resolved, ${detect.open.length} still open, ${detect.alertsSent} alert mails sent`,
+    );
+    for (const o of detect.opened) say(`  ${o.period} opened   ${o.incident}`);
+    for (const r of detect.resolved) say(`  ${r.period} resolved ${r.incident}`);
+
+    t = Date.now();
     const daily = ctx.config.reports.find((r) => r.schedule.every === 'day');
     const mail = daily
       ? await recordRun(ctx.store, 'plan-reports', ctx.now, () =>
@@ -94,6 +104,10 @@ export async function runDemo(options: GlobalOptions & { persist?: boolean }): P
       failed: ingest.failed.length,
       kpiValues: rollup.values,
       periods: rollup.periods.length,
+      incidentsOpened: detect.opened,
+      incidentsResolved: detect.resolved,
+      incidentsOpen: detect.open,
+      alertsSent: detect.alertsSent,
       reportsSent: mail?.sent?.filter((m) => m.status === 'sent').length ?? 0,
       outbox: mail?.outbox,
       planted: data.incidents,

@@ -11,6 +11,7 @@ import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { dateRange, type Granularity, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
 import { type CommandContext, type GlobalOptions, withContext } from './context.ts';
 import { runDemo } from './demo.ts';
+import { runDetect } from './detect.ts';
 import { serveInbox } from './inbox.ts';
 import { kpiRows } from './kpis.ts';
 import { progress } from './progress.ts';
@@ -132,6 +133,33 @@ export function buildProgram(): Command {
           console.log(
             `${r.period.padEnd(11)} ${r.kpi.padEnd(20)} ${String(r.formatted).padStart(12)}  ${r.status}${r.complete ? '' : ' (to date)'}`,
           );
+    });
+
+  program
+    .command('detect')
+    .description('judge alert rules and expected events for past days; open, escalate and resolve incidents, mail them')
+    .option('--date <date>', 'one local date (default yesterday)')
+    .option('--from <date>', 'first local date of a range')
+    .option('--to <date>', 'last local date of a range')
+    .action(async (o: { date?: string; from?: string; to?: string }, cmd: Command) => {
+      const opts = globals(cmd);
+      const summary = await withContext(opts, (ctx) => {
+        const { from, to } = dateRangeOption(o.date ? { from: o.date, to: o.date } : o, ctx);
+        return runDetect(ctx, from, to);
+      });
+      if (opts.json) console.log(JSON.stringify(summary));
+      else {
+        for (const t of [
+          ...summary.opened.map((x) => ['opened', x] as const),
+          ...summary.escalated.map((x) => ['escalated', x] as const),
+          ...summary.resolved.map((x) => ['resolved', x] as const),
+        ]) {
+          console.log(`${t[1].period}  ${t[0].padEnd(9)} ${t[1].incident}`);
+        }
+        console.log(
+          `${summary.open.length} incidents open; ${summary.alertsSent} alert mails sent (copies in ${summary.outbox})`,
+        );
+      }
     });
 
   program

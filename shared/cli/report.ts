@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Report } from '#shared/config/schema.ts';
 import { type SendOutcome, sendDelivery } from '#shared/delivery/send.ts';
+import { mailSources } from '#shared/delivery/sources.ts';
 import { createInlineQueue } from '#shared/delivery/sqs-queue.ts';
 import { loadReportModel, reportGranularity } from '#shared/report/load.ts';
 import { reportMessages, reportPeriodFor } from '#shared/report/plan.ts';
@@ -46,7 +47,8 @@ export async function runReport(ctx: CommandContext, name: string, o: ReportOpti
   if (o.out) {
     const personId = o.to ?? report.recipients[0]!;
     const person = ctx.config.people.find((p) => p.id === personId)!;
-    const rendered = renderReport(await loadReportModel(report, period, person, ctx));
+    const sources = mailSources(ctx.store, ctx.config).reportSources;
+    const rendered = renderReport(await loadReportModel(report, period, person, { ...ctx, ...sources }));
     writeFileSync(o.out, previewHtml(rendered));
     result.preview = o.out;
     console.error(`${rendered.subject}\npreview for ${person.name} (${person.role}) written to ${o.out}`);
@@ -55,7 +57,15 @@ export async function runReport(ctx: CommandContext, name: string, o: ReportOpti
     const { mailer, inboxUrl, outbox } = await ctx.mail();
     const sent: SendOutcome[] = [];
     const queue = createInlineQueue(async (m) => {
-      sent.push(await sendDelivery(m, { store: ctx.store, config: ctx.config, mailer, now: ctx.now }));
+      sent.push(
+        await sendDelivery(m, {
+          store: ctx.store,
+          config: ctx.config,
+          mailer,
+          now: ctx.now,
+          ...mailSources(ctx.store, ctx.config),
+        }),
+      );
     });
     await queue.enqueue(reportMessages(report, period).filter((m) => !o.to || m.recipientId === o.to));
     for (const s of sent) {

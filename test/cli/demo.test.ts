@@ -22,7 +22,15 @@ describe('npm run demo (the main job on a laptop)', () => {
     // Duplicate deliveries and late arrivals included, each unique event is stored exactly once.
     expect(summary.storedEvents).toBe(summary.uniqueEvents);
     expect(summary.kpiValues).toBeGreaterThan(100);
+    // The planted problems come out as incidents on their first day, and no normal day opens one.
+    const plantedDays: string[] = summary.planted.flatMap((p: { days: string[] }) => p.days);
+    const openedOn: string[] = summary.incidentsOpened.map((o: { period: string }) => o.period);
+    for (const p of summary.planted as Array<{ days: string[] }>) expect(openedOn).toContain(p.days[0]);
+    for (const day of openedOn) expect(plantedDays).toContain(day);
+    expect(summary.alertsSent).toBeGreaterThan(0);
     expect(summary.reportsSent).toBe(6);
-    expect(readdirSync(join(data, 'demo', 'outbox')).filter((f) => f.endsWith('.eml'))).toHaveLength(6);
+    expect(readdirSync(join(data, 'demo', 'outbox')).filter((f) => f.endsWith('.eml'))).toHaveLength(
+      6 + summary.alertsSent,
+    );
   }, 300_000);
 });

@@ -1,0 +1,27 @@
+// EventBridge Scheduler (hourly, config time zone) -> anomaly detection: yesterday's alert rules (only the first run
+// after the rollup does work; later ones find the day judged) and the live check of expected event streams.
+// A payload `date` (YYYY-MM-DD) judges the rules for that day instead of yesterday (e.g. one a failed night missed).
+import { scheduledDetection } from '#shared/alerts/detect.ts';
+import type { DeliveryQueue } from '#shared/delivery/messages.ts';
+import { createSqsQueue } from '#shared/delivery/sqs-queue.ts';
+import { recordRun } from '#shared/jobs/runs.ts';
+import { lambdaRuntime } from '#shared/runtime/lambda.ts';
+import { parseLocalDate } from '#shared/time/calendar.ts';
+
+let queue: DeliveryQueue | undefined;
+
+interface ScheduleEvent {
+  date?: unknown;
+}
+
+export async function handler(event: ScheduleEvent = {}): Promise<Record<string, unknown>> {
+  const { store, config, env, logger, now } = lambdaRuntime();
+  if (!env.DELIVERY_QUEUE_URL) throw new Error('DELIVERY_QUEUE_URL is not set');
+  const date = typeof event.date === 'string' ? parseLocalDate(event.date) : undefined;
+  queue ??= createSqsQueue(env.DELIVERY_QUEUE_URL);
+  const summary = await recordRun(store, 'detect', now, () =>
+    scheduledDetection({ store, config, now, queue: queue! }, date),
+  );
+  logger.info('detection done', summary);
+  return summary;
+}

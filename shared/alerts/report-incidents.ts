@@ -1,0 +1,54 @@
+// Incidents as reports show them: those open during a report's period, or opened or resolved in it.
+import type { NightshiftConfig } from '#shared/config/schema.ts';
+import type { ReportIncident } from '#shared/report/model.ts';
+import type { StateStore } from '#shared/store/store.ts';
+import { granularityOf, type PeriodId, periodBounds } from '#shared/time/calendar.ts';
+import { type Incident, readIncidents } from './incidents.ts';
+import { routeIncident } from './routing.ts';
+
+/** The local date a judged period ends on (a live check's hour: its day). */
+function endDate(period: string): string {
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}$/.test(period)) return period.slice(0, 10);
+  return granularityOf(period) === 'day' ? period : periodBounds(period).last;
+}
+
+export function toReportIncident(incident: Incident, config: NightshiftConfig): ReportIncident {
+  const { recipients, plan } = routeIncident(incident, config);
+  const responder = plan
+    ? (config.people.find((p) => p.id === plan.firstResponder)?.name ?? plan.firstResponder)
+    : (recipients[0]?.name ?? 'administrators');
+  const kpi = incident.kpi ? config.kpis.find((k) => k.id === incident.kpi) : undefined;
+  const out: ReportIncident = {
+    title: incident.title,
+    state: incident.status !== 'open' ? 'resolved' : incident.escalated ? 'escalated' : 'open',
+    severity: incident.severity,
+    openedAt: incident.openedAt ?? incident.updatedAt,
+    firstResponder: responder,
+    summary: (incident.status === 'open' ? incident.last : (incident.worst ?? incident.last)).summary,
+  };
+  if (kpi) out.kpi = kpi.name;
+  return out;
+}
+
+/** The report loader's `incidents` source (see shared/report/load.ts): most severe and newest first. */
+export function reportIncidents(
+  store: StateStore,
+  config: NightshiftConfig,
+): (period: PeriodId) => Promise<ReportIncident[]> {
+  return async (period) => {
+    const { first, last } = periodBounds(period);
+    const all = await readIncidents(store);
+    const overlapping = all.filter(
+      (i) =>
+        i.openedPeriod !== undefined &&
+        endDate(i.openedPeriod) <= last &&
+        (i.status === 'open' || (i.resolvedPeriod !== undefined && endDate(i.resolvedPeriod) >= first)),
+    );
+    overlapping.sort(
+      (a, b) =>
+        Number(b.severity === 'critical') - Number(a.severity === 'critical') ||
+        (b.openedAt ?? '').localeCompare(a.openedAt ?? ''),
+    );
+    return overlapping.map((i) => toReportIncident(i, config));
+  };
+}

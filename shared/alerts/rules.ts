@@ -1,0 +1,351 @@
+// Alert rules judged against stored KPI values: a period is anomalous when every condition of the rule holds.
+// Deviation asks the streaming engine about the KPI's own past (causal: the period and the periods before it only).
+import { createDeviationDetector } from '#shared/anomaly/engine.ts';
+import type { Kpi, NightshiftConfig, PROBLEM_KINDS } from '#shared/config/schema.ts';
+import { formatKpiValue } from '#shared/kpi/format.ts';
+import { formulaLookaheadDays, parseFormula } from '#shared/kpi/formula.ts';
+import { readKpiValues, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
+import { boundsFor } from '#shared/kpi/scorecard.ts';
+import type { StateStore } from '#shared/store/store.ts';
+import {
+  addDays,
+  type Granularity,
+  type LocalDate,
+  type PeriodId,
+  periodBounds,
+  periodDays,
+  periodOf,
+  shiftPeriod,
+} from '#shared/time/calendar.ts';
+
+export type AlertRule = NightshiftConfig['alerts']['rules'][number];
+export type RuleCondition = AlertRule['all'][number];
+export type ProblemKind = (typeof PROBLEM_KINDS)[number];
+export type Severity = AlertRule['severity'];
+type Range = { min?: number; max?: number };
+
+/** Periods of history before the judged one that the deviation engine reads (about 8 weeks of days). */
+export const DEVIATION_HISTORY: Record<Granularity, number> = { day: 56, week: 30, month: 24 };
+
+/**
+ * Engine score from which a deviation counts. The rule's sensitivity is passed to the engine, which turns it into
+ * the surprise behind this score: 0.5 is about a 1-in-100 deviation, 1 about 1-in-10, 0 about 1-in-10,000.
+ */
+export const DEVIATION_SCORE_THRESHOLD = 0.5;
+
+export interface ConditionResult {
+  condition: 'breach' | 'deviation' | 'change' | 'volume' | 'missing';
+  /** The condition holds for the period: it may start an incident. */
+  holds: boolean;
+  /**
+   * The looser test that keeps a running incident (or a streak towards one) going: for a deviation, the value is
+   * still outside the expected band on the rule's side even when the engine's surprise has faded.
+   */
+  persists: boolean;
+  /** How far off, relative: 0.4 = 40% beyond the bound, or away from the expected value. 0 for gates. */
+  magnitude: number;
+  /** For people: 'below alarm floor 2.00%', '81% below expected 589 (usual 396–781)'. */
+  detail: string;
+  /** Deviation only: the engine has not seen enough history yet (so the condition does not hold). */
+  notReady?: boolean;
+}
+
+export type RuleOutcome =
+  /** Every condition holds. */
+  | 'anomalous'
+  | 'normal'
+  /** The KPI has no value for the period (and the rule has no `missing` condition): a missing-data problem. */
+  | 'no_value'
+  /** The value cannot be known yet (e.g. next-day retention of the last day). */
+  | 'pending'
+  /** No stored value: the rollup has not run for the period. Not judged, so a later run can. */
+  | 'not_rolled_up';
+
+export interface RuleEvaluation {
+  rule: string;
+  kpi: string;
+  scope?: string;
+  granularity: Granularity;
+  period: PeriodId;
+  kind: ProblemKind;
+  outcome: RuleOutcome;
+  /** Every condition holds at least by its looser test. */
+  persists: boolean;
+  value: number | null;
+  expected?: number | null;
+  lower?: number | null;
+  upper?: number | null;
+  score?: number;
+  target?: Range;
+  alarm?: Range;
+  previous?: number | null;
+  conditions: ConditionResult[];
+  /** Largest magnitude of the conditions that hold. */
+  magnitude: number;
+  /** 'Conversion rate 1.18% below alarm floor 2.00%', or the value alone when normal. */
+  summary: string;
+  /** Deviation state for the incident's outlier list: 'strict' = holds, 'loose' = only persists. */
+  outlier?: 'strict' | 'loose';
+}
+
+export interface RuleDeps {
+  store: StateStore;
+  config: NightshiftConfig;
+  /** Memo of KPI value reads shared by the rules of one run. */
+  cache?: Map<string, Promise<StoredKpiValue[]>>;
+}
+
+export interface EvaluateOptions {
+  /** Periods the engine leaves out of the baseline: the incident's own anomalous periods. */
+  exclude?: ReadonlySet<PeriodId>;
+}
+
+export class RuleError extends Error {
+  override name = 'RuleError';
+}
+
+/** The kind of problem a rule reports, for routing: a breach, else a pattern change, else missing data. */
+export function ruleKind(rule: AlertRule): ProblemKind {
+  if (rule.all.some((c) => 'breach' in c)) return 'target_breach';
+  if (rule.all.some((c) => 'missing' in c) && !rule.all.some((c) => 'deviation' in c || 'change' in c))
+    return 'missing_data';
+  return 'deviation';
+}
+
+export function kpiOf(config: NightshiftConfig, id: string): Kpi {
+  const kpi = config.kpis.find((k) => k.id === id);
+  if (!kpi) throw new RuleError(`unknown KPI '${id}'`);
+  return kpi;
+}
+
+/**
+ * The period a rule judges when detection runs for local day `date`: the day itself (less the days a retention
+ * formula waits for), or the week or month that ends on that day; null when no period of the rule's granularity
+ * ends then. Each period is judged by exactly one night's run.
+ */
+export function rulePeriodFor(rule: AlertRule, kpi: Kpi, date: LocalDate): PeriodId | null {
+  const asOf = addDays(date, -formulaLookaheadDays(parseFormula(kpi.formula)));
+  const period = periodOf(asOf, rule.granularity);
+  return periodBounds(period).last === asOf ? period : null;
+}
+
+export function kpiLabel(kpi: Kpi, scope?: string): string {
+  return scope ? `${kpi.name} (${scope})` : kpi.name;
+}
+
+const periodWord: Record<Granularity, string> = { day: 'day', week: 'week', month: 'month' };
+
+function scoped(v: StoredKpiValue | undefined, scope: string | undefined): number | null {
+  if (!v || v.pending) return null;
+  const value = scope === undefined ? v.value : (v.byScope?.[scope]?.value ?? null);
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** Midnight UTC of a period's first day: evenly spaced timestamps for the engine, whatever the time zone's DST. */
+const timestampOf = (period: PeriodId) => Date.parse(`${periodBounds(period).first}T00:00:00Z`);
+
+function relative(distance: number, reference: number): number {
+  return Math.abs(distance) / Math.max(Math.abs(reference), 1e-9);
+}
+
+async function values(deps: RuleDeps, kpi: string, g: Granularity, from: PeriodId, to: PeriodId) {
+  const key = `${kpi}|${g}|${from}|${to}`;
+  let read = deps.cache?.get(key);
+  if (!read) {
+    read = readKpiValues(deps.store, kpi, g, from, to);
+    deps.cache?.set(key, read);
+  }
+  return read;
+}
+
+/** Judges one rule for one period from the stored values of its KPI. */
+export async function evaluateRule(
+  rule: AlertRule,
+  period: PeriodId,
+  deps: RuleDeps,
+  options: EvaluateOptions = {},
+): Promise<RuleEvaluation> {
+  const kpi = kpiOf(deps.config, rule.kpi);
+  const g = rule.granularity;
+  const lookback = rule.all.some((c) => 'deviation' in c) ? DEVIATION_HISTORY[g] : 1;
+  const history = await values(deps, kpi.id, g, shiftPeriod(period, -lookback), period);
+  const current = history.find((v) => v.period === period);
+  const value = scoped(current, rule.scope);
+  const fmt = (x: number | null | undefined) => formatKpiValue(x, kpi);
+  const label = kpiLabel(kpi, rule.scope);
+  const days = current?.days || periodDays(period).length;
+
+  const result: RuleEvaluation = {
+    rule: rule.id,
+    kpi: kpi.id,
+    ...(rule.scope === undefined ? {} : { scope: rule.scope }),
+    granularity: g,
+    period,
+    kind: ruleKind(rule),
+    outcome: 'normal',
+    persists: false,
+    value,
+    conditions: [],
+    magnitude: 0,
+    summary: `${label} ${fmt(value)}`,
+  };
+  const target = boundsFor(kpi.target, days);
+  const alarm = boundsFor(kpi.alarm, days);
+  if (target) result.target = target;
+  if (alarm) result.alarm = alarm;
+
+  if (!current) return { ...result, outcome: 'not_rolled_up', summary: `${label}: not rolled up for ${period}` };
+  if (current.pending) return { ...result, outcome: 'pending', summary: `${label}: pending for ${period}` };
+  const hasMissing = rule.all.some((c) => 'missing' in c);
+  if (value === null && !hasMissing) {
+    return { ...result, outcome: 'no_value', summary: `${label} has no value for ${period}` };
+  }
+
+  for (const condition of rule.all) {
+    let r: ConditionResult;
+    if ('breach' in condition) {
+      r = breach(condition.breach, condition.breach === 'target' ? target : alarm, value, fmt);
+    } else if ('deviation' in condition) {
+      const d = deviation(condition.deviation, history, period, rule.scope, value, options.exclude, fmt);
+      r = d.result;
+      if (d.expected !== undefined) {
+        result.expected = d.expected;
+        result.lower = d.lower ?? null;
+        result.upper = d.upper ?? null;
+        result.score = d.score ?? 0;
+      }
+      if (r.holds) result.outlier = 'strict';
+      else if (r.persists) result.outlier ??= 'loose';
+    } else if ('change' in condition) {
+      const previous = scoped(
+        history.find((v) => v.period === shiftPeriod(period, -1)),
+        rule.scope,
+      );
+      result.previous = previous;
+      r = change(condition.change, value, previous, periodWord[g]);
+    } else if ('volume' in condition) {
+      const other = kpiOf(deps.config, condition.volume.kpi);
+      const stored = (await values(deps, other.id, g, period, period))[0];
+      const scope = rule.scope !== undefined && stored?.byScope?.[rule.scope] ? rule.scope : undefined;
+      const v = scoped(stored, scope);
+      const holds = v !== null && v >= condition.volume.min;
+      const detail = `${kpiLabel(other, scope)} ${formatKpiValue(v, other)} ${holds ? '>=' : 'under'} ${formatKpiValue(condition.volume.min, other)}`;
+      r = { condition: 'volume', holds, persists: holds, magnitude: 0, detail };
+    } else {
+      const holds = value === null;
+      r = { condition: 'missing', holds, persists: holds, magnitude: 0, detail: holds ? 'no value' : 'has a value' };
+    }
+    result.conditions.push(r);
+  }
+
+  const anomalous = result.conditions.every((c) => c.holds);
+  result.persists = result.conditions.every((c) => c.holds || c.persists);
+  result.outcome = anomalous ? 'anomalous' : 'normal';
+  const telling = result.conditions.filter((c) => (c.holds || c.persists) && c.condition !== 'volume');
+  result.magnitude = Math.max(0, ...telling.map((c) => c.magnitude));
+  if (anomalous || result.persists) {
+    const reasons = telling.map((c) => c.detail).filter((d) => d && d !== 'no value');
+    result.summary =
+      value === null ? `${label} has no value for ${period}` : `${label} ${fmt(value)} ${reasons.join(', ')}`.trim();
+  }
+  return result;
+}
+
+function breach(
+  which: 'target' | 'alarm',
+  bounds: Range | undefined,
+  value: number | null,
+  fmt: (x: number | null | undefined) => string,
+): ConditionResult {
+  const base = { condition: 'breach' as const, magnitude: 0 };
+  if (!bounds) return { ...base, holds: false, persists: false, detail: `the KPI has no ${which}` };
+  if (value === null) return { ...base, holds: false, persists: false, detail: 'no value' };
+  const name = which === 'target' ? 'target' : 'alarm bounds';
+  if (bounds.min !== undefined && value < bounds.min) {
+    const detail = `below ${which === 'target' ? 'target' : 'alarm floor'} ${fmt(bounds.min)}`;
+    return { ...base, holds: true, persists: true, magnitude: relative(bounds.min - value, bounds.min), detail };
+  }
+  if (bounds.max !== undefined && value > bounds.max) {
+    const detail = `above ${which === 'target' ? 'target' : 'alarm ceiling'} ${fmt(bounds.max)}`;
+    return { ...base, holds: true, persists: true, magnitude: relative(value - bounds.max, bounds.max), detail };
+  }
+  return { ...base, holds: false, persists: false, detail: `within ${name} ${rangeText(bounds, fmt)}` };
+}
+
+function rangeText(b: Range, fmt: (x: number) => string): string {
+  if (b.min !== undefined && b.max !== undefined) return `${fmt(b.min)}–${fmt(b.max)}`;
+  return b.min !== undefined ? `>= ${fmt(b.min)}` : `<= ${fmt(b.max!)}`;
+}
+
+function deviation(
+  options: { direction: 'up' | 'down' | 'both'; sensitivity: number },
+  history: readonly StoredKpiValue[],
+  period: PeriodId,
+  scope: string | undefined,
+  value: number | null,
+  exclude: ReadonlySet<PeriodId> | undefined,
+  fmt: (x: number | null | undefined) => string,
+): { result: ConditionResult; expected?: number | null; lower?: number | null; upper?: number | null; score?: number } {
+  const base = { condition: 'deviation' as const, magnitude: 0 };
+  if (value === null) return { result: { ...base, holds: false, persists: false, detail: 'no value' } };
+  const detector = createDeviationDetector({ sensitivity: options.sensitivity });
+  let seen = 0;
+  for (const v of history) {
+    if (v.period >= period || exclude?.has(v.period)) continue;
+    const x = scoped(v, scope);
+    if (x === null) continue;
+    detector.update({ timestamp: timestampOf(v.period), value: x });
+    seen++;
+  }
+  const a = detector.update({ timestamp: timestampOf(period), value });
+  if (!a.ready || a.expected === null) {
+    return {
+      result: {
+        ...base,
+        holds: false,
+        persists: false,
+        notReady: true,
+        detail: `not enough history yet (${seen + 1} periods with a value, the engine needs about 14)`,
+      },
+    };
+  }
+  const expected = a.expected;
+  const below = value < expected;
+  const sideOk = options.direction === 'both' || (options.direction === 'down' ? below : value > expected);
+  const outside =
+    (a.lower !== null && value < a.lower && options.direction !== 'up') ||
+    (a.upper !== null && value > a.upper && options.direction !== 'down');
+  const holds = sideOk && a.score >= DEVIATION_SCORE_THRESHOLD;
+  const magnitude = relative(value - expected, expected);
+  const pct = Math.round(magnitude * 100);
+  const usual = a.lower !== null && a.upper !== null ? ` (usual ${fmt(a.lower)}–${fmt(a.upper)})` : '';
+  const detail = `${pct}% ${below ? 'below' : 'above'} expected ${fmt(expected)}${usual}`;
+  return {
+    result: { ...base, holds, persists: sideOk && (holds || outside), magnitude, detail },
+    expected,
+    lower: a.lower,
+    upper: a.upper,
+    score: a.score,
+  };
+}
+
+function change(
+  options: { pct: number; direction: 'up' | 'down' | 'both' },
+  value: number | null,
+  previous: number | null,
+  word: string,
+): ConditionResult {
+  const base = { condition: 'change' as const, magnitude: 0 };
+  if (value === null || previous === null || previous === 0) {
+    return { ...base, holds: false, persists: false, detail: `no previous ${word} to compare with` };
+  }
+  const pct = ((value - previous) / Math.abs(previous)) * 100;
+  const holds =
+    options.direction === 'up'
+      ? pct >= options.pct
+      : options.direction === 'down'
+        ? pct <= -options.pct
+        : Math.abs(pct) >= options.pct;
+  const detail = `${pct < 0 ? 'down' : 'up'} ${Math.abs(Math.round(pct))}% on the previous ${word}`;
+  return { ...base, holds, persists: holds, magnitude: Math.abs(pct) / 100, detail };
+}

@@ -1,0 +1,17 @@
+// What the sender needs besides the mailer: alert mails rendered from incidents, and the incidents (and, when the
+// checks module provides them, check results) that reports show. One place, so the Lambda and the CLI agree.
+import { alertComposer } from '#shared/alerts/alert-mail.ts';
+import { reportIncidents } from '#shared/alerts/report-incidents.ts';
+import type { NightshiftConfig } from '#shared/config/schema.ts';
+import type { StateStore } from '#shared/store/store.ts';
+import type { SendDeps } from './send.ts';
+
+export function mailSources(
+  store: StateStore,
+  config: NightshiftConfig,
+): Pick<SendDeps, 'composeAlert' | 'reportSources'> {
+  return {
+    composeAlert: alertComposer(store, config),
+    reportSources: { incidents: reportIncidents(store, config) },
+  };
+}
