@@ -32,7 +32,10 @@ afterAll(async () => {
 });
 
 async function sesInbox(): Promise<Array<{ subject: string; destination: { to: string[] } }>> {
-  return (await (await fetch(`${ses.endpoint}/store`)).json()).emails;
+  const store = (await (await fetch(`${ses.endpoint}/store`)).json()) as {
+    emails: Awaited<ReturnType<typeof sesInbox>>;
+  };
+  return store.emails;
 }
 
 function mailerTo(endpoint: string, outbox: string): Mailer {
