@@ -8,9 +8,10 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { NightshiftConfig, Schedule } from '#shared/config/schema.ts';
+import type { JobName } from '#shared/jobs/runs.ts';
 import type { TableName } from '#shared/store/store.ts';
 import { DEAD_LETTER_RETENTION } from './dead-lettered-queue.ts';
-import { deadLetterAlarm } from './monitoring.ts';
+import { deadLetterAlarm, heartbeatAlarm } from './monitoring.ts';
 import { type FunctionFactory, handlerExists, NightshiftFunction, type TableAccess } from './nightshift-function.ts';
 import type { StateTables } from './state-tables.ts';
 
@@ -40,6 +41,10 @@ export interface JobDefinition {
   readonly memorySize?: number;
   /** @default 5 minutes */
   readonly timeout?: Duration;
+  /** The job-run records it writes (shared/jobs/runs.ts), which the watchdog expects on its schedules. */
+  readonly records?: JobName;
+  /** The watchdog: gets the records of the wired jobs in `WATCHED_JOBS`, and an alarm on its heartbeat. @default false */
+  readonly watchesJobs?: boolean;
 }
 
 export const JOBS: readonly JobDefinition[] = [
@@ -51,6 +56,7 @@ export const JOBS: readonly JobDefinition[] = [
     // Writes the events table too: it clears the dirty-day markers late events leave there.
     tables: { events: 'readWrite', state: 'readWrite' },
     timeout: Duration.minutes(15),
+    records: 'rollup',
   },
   {
     name: 'detect-anomalies',
@@ -59,6 +65,7 @@ export const JOBS: readonly JobDefinition[] = [
     schedules: (c) => [{ id: 'Hourly', expression: hourlyAt(minuteOf(c.jobs.rollupAt) + 30) }],
     tables: { events: 'read', state: 'readWrite' },
     sendsMail: true,
+    records: 'detect',
   },
   {
     name: 'check-backups',
@@ -68,6 +75,7 @@ export const JOBS: readonly JobDefinition[] = [
     sendsMail: true,
     grant: grantChecks,
     timeout: Duration.minutes(15),
+    records: 'checks',
   },
   {
     name: 'plan-reports',
@@ -76,6 +84,19 @@ export const JOBS: readonly JobDefinition[] = [
       c.reports.map((r) => ({ id: `Report-${r.id}`, expression: reportCron(r.schedule), input: { reportId: r.id } })),
     tables: { state: 'readWrite' },
     sendsMail: true,
+    records: 'plan-reports',
+  },
+  {
+    name: 'watchdog',
+    description: 'Checks that every due job ran on time and well and that events keep arriving; beats a heartbeat',
+    // Hourly, a quarter past the rollup's minute: the rollup's grace time has passed by the first check after it.
+    schedules: (c) => [{ id: 'Hourly', expression: hourlyAt(minuteOf(c.jobs.rollupAt) + 15) }],
+    // Reads the ingest counters in the events table; keeps its incidents and what it saw in the state table.
+    tables: { events: 'read', state: 'readWrite' },
+    sendsMail: true,
+    watchesJobs: true,
+    memorySize: 512,
+    timeout: Duration.minutes(2),
   },
 ];
 
@@ -102,6 +123,8 @@ export class NightlyJobs extends Construct {
   /** Runs that Scheduler could not deliver, and runs whose function failed after Lambda's retries. */
   public readonly deadLetterQueue: sqs.Queue;
   public readonly alarms: cloudwatch.Alarm[];
+  /** ALARM when the watchdog stops beating (undefined until functions/watchdog/handler.ts exists). */
+  public readonly heartbeatAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: NightlyJobsProps) {
     super(scope, id);
@@ -123,8 +146,10 @@ export class NightlyJobs extends Construct {
     const maxEventAge = Duration.minutes(Math.min(Math.max(config.jobs.graceMinutes, 1), 6 * 60));
     const functions: Record<string, NightshiftFunction> = {};
     const roles: Record<string, iam.Role> = {};
-    for (const job of props.jobs ?? JOBS) {
-      if (!job.required && !hasHandler(job.name)) continue;
+    const wired = (props.jobs ?? JOBS).filter((job) => job.required || hasHandler(job.name));
+    // The watchdog expects runs only of jobs that are deployed.
+    const watched = wired.flatMap((job) => (job.records ? [job.records] : []));
+    for (const job of wired) {
       const jobScope = new Construct(this, pascalCase(job.name));
       const fn = new NightshiftFunction(jobScope, 'Function', {
         name: job.name,
@@ -139,6 +164,11 @@ export class NightlyJobs extends Construct {
       }
       if (job.sendsMail) fn.bindQueue(props.deliveryQueue, 'send');
       job.grant?.(fn, config);
+      if (job.watchesJobs) {
+        fn.fn.addEnvironment('WATCHED_JOBS', watched.join(','));
+        this.heartbeatAlarm = heartbeatAlarm(jobScope, 'HeartbeatAlarm', config);
+        this.alarms.push(this.heartbeatAlarm);
+      }
       // Scheduler invokes asynchronously: failures after Lambda's retries land in the same DLQ.
       fn.fn.configureAsyncInvoke({
         retryAttempts: 2,

@@ -9,6 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { DeadLetteredQueue } from './dead-lettered-queue.ts';
+import { emailFeedbackAlarms } from './monitoring.ts';
 import { type FunctionFactory, handlerExists, NightshiftFunction } from './nightshift-function.ts';
 import type { StateTables } from './state-tables.ts';
 
@@ -40,13 +41,13 @@ export class ReportDelivery extends Construct {
     });
     this.queue = queues.queue;
     this.deadLetterQueue = queues.deadLetterQueue;
-    this.alarms = [queues.deadLetterAlarm];
 
     this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
       reputationMetrics: true,
       sendingEnabled: true,
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
+    this.alarms = [queues.deadLetterAlarm, ...emailFeedbackAlarms(this, this.configurationSet)];
 
     if (!(props.hasHandler ?? handlerExists)('send-email')) return;
     const fn = new NightshiftFunction(this, 'SendEmail', {

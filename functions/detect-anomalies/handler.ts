@@ -5,6 +5,7 @@ import { scheduledDetection } from '#shared/alerts/detect.ts';
 import type { DeliveryQueue } from '#shared/delivery/messages.ts';
 import { createSqsQueue } from '#shared/delivery/sqs-queue.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
+import { observability } from '#shared/observability/observe.ts';
 import { lambdaRuntime } from '#shared/runtime/lambda.ts';
 import { parseLocalDate } from '#shared/time/calendar.ts';
 
@@ -15,13 +16,16 @@ interface ScheduleEvent {
 }
 
 export async function handler(event: ScheduleEvent = {}): Promise<Record<string, unknown>> {
-  const { store, config, env, logger, now } = lambdaRuntime();
+  const { store, config, env, now } = lambdaRuntime();
+  const obs = observability(config);
   if (!env.DELIVERY_QUEUE_URL) throw new Error('DELIVERY_QUEUE_URL is not set');
   const date = typeof event.date === 'string' ? parseLocalDate(event.date) : undefined;
   queue ??= createSqsQueue(env.DELIVERY_QUEUE_URL);
-  const summary = await recordRun(store, 'detect', now, () =>
-    scheduledDetection({ store, config, now, queue: queue! }, date),
-  );
-  logger.info('detection done', summary);
-  return summary;
+  return obs.job('detect', event, async () => {
+    const summary = await recordRun(store, 'detect', now, () =>
+      scheduledDetection({ store, config, now, queue: queue! }, date),
+    );
+    obs.incidents(summary.kpis, summary.events);
+    return summary;
+  });
 }

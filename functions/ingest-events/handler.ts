@@ -3,19 +3,24 @@
 // Not Powertools' BatchProcessor: it handles records one by one, and this batch is written 25 items per request.
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ingestMessages } from '#shared/events/ingest.ts';
+import { observability } from '#shared/observability/observe.ts';
 import { lambdaRuntime } from '#shared/runtime/lambda.ts';
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  const { store, config, logger, now } = lambdaRuntime();
-  const messages = event.Records.map((r) => ({ id: r.messageId, body: r.body }));
-  const result = await ingestMessages(messages, { store, config, now });
-  logger.info('ingested batch', {
-    received: messages.length,
-    accepted: result.accepted,
-    duplicates: result.duplicates,
-    rejected: result.rejected.map((r) => r.reason),
-    failed: result.failed.length,
-    lateDays: result.lateDays,
+  const { store, config, now } = lambdaRuntime();
+  const obs = observability(config);
+  return obs.invocation(async () => {
+    const messages = event.Records.map((r) => ({ id: r.messageId, body: r.body }));
+    const result = await ingestMessages(messages, { store, config, now });
+    obs.ingested(result);
+    obs.logger.info('ingested batch', {
+      received: messages.length,
+      accepted: result.accepted,
+      duplicates: result.duplicates,
+      rejected: result.rejected.map((r) => r.reason),
+      failed: result.failed.length,
+      lateDays: result.lateDays,
+    });
+    return { batchItemFailures: result.failed.map((itemIdentifier) => ({ itemIdentifier })) };
   });
-  return { batchItemFailures: result.failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }

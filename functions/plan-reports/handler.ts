@@ -3,6 +3,7 @@
 
 import { createSqsQueue } from '#shared/delivery/sqs-queue.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
+import { observability } from '#shared/observability/observe.ts';
 import { planReport } from '#shared/report/plan.ts';
 import { lambdaRuntime } from '#shared/runtime/lambda.ts';
 
@@ -12,15 +13,15 @@ interface ScheduleEvent {
 }
 
 export async function handler(event: ScheduleEvent): Promise<Record<string, unknown>> {
-  const { store, config, env, logger, now } = lambdaRuntime();
+  const { store, config, env, now } = lambdaRuntime();
   if (typeof event.reportId !== 'string') throw new Error('schedule input has no reportId');
   const firedAt = typeof event.scheduledTime === 'string' ? Date.parse(event.scheduledTime) : Number.NaN;
   if (!env.DELIVERY_QUEUE_URL) throw new Error('DELIVERY_QUEUE_URL is not set');
   const queue = createSqsQueue(env.DELIVERY_QUEUE_URL);
   const reportId = event.reportId;
-  const summary = await recordRun(store, 'plan-reports', now, () =>
-    planReport(reportId, Number.isNaN(firedAt) ? now() : firedAt, { config, queue }),
+  return observability(config).job('plan-reports', event, () =>
+    recordRun(store, 'plan-reports', now, () =>
+      planReport(reportId, Number.isNaN(firedAt) ? now() : firedAt, { config, queue }),
+    ),
   );
-  logger.info('report planned', summary);
-  return summary;
 }

@@ -6,22 +6,26 @@ import { createSesMailer } from '#shared/delivery/mailer.ts';
 import { DeliveryMessage } from '#shared/delivery/messages.ts';
 import { sendDelivery } from '#shared/delivery/send.ts';
 import { mailSources } from '#shared/delivery/sources.ts';
+import { observability } from '#shared/observability/observe.ts';
 import { lambdaRuntime } from '#shared/runtime/lambda.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 const mailer = createSesMailer();
 
 async function deliver(record: SQSRecord): Promise<void> {
-  const { store, config, logger, now } = lambdaRuntime();
+  const { store, config, now } = lambdaRuntime();
+  const obs = observability(config);
   // A malformed message fails like any other, so it ends in the dead-letter queue (with its alarm) for inspection.
   const parsed = DeliveryMessage.safeParse(JSON.parse(record.body));
   if (!parsed.success) throw new Error(`malformed delivery message ${record.messageId}: ${parsed.error.message}`);
   const outcome = await sendDelivery(parsed.data, { store, config, mailer, now, ...mailSources(store, config) });
-  logger.info('delivery', {
+  if (outcome.status === 'sent') obs.emailSent();
+  obs.logger.info('delivery', {
     messageId: record.messageId,
     status: outcome.status,
     ...('why' in outcome ? { why: outcome.why } : {}),
   });
 }
 
-export const handler = async (event: SQSEvent) => processPartialResponse(event, deliver, processor);
+export const handler = async (event: SQSEvent) =>
+  observability(lambdaRuntime().config).invocation(() => processPartialResponse(event, deliver, processor));

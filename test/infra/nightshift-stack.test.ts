@@ -210,7 +210,7 @@ describe('report delivery', () => {
 describe('functions', () => {
   it('every function is Node 24 on arm64, traced, logging to its own log group, with source maps', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(6);
+    expect(Object.keys(functions)).toHaveLength(7);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -243,8 +243,9 @@ describe('monitoring', () => {
 
   it('every alarm notifies the alarm topic when it fires and when it clears', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    // DLQ depth of ingestion, delivery and jobs; ingestion backlog and silence.
-    expect(alarms).toHaveLength(5);
+    // DLQ depth of ingestion, delivery and jobs; ingestion backlog and silence; errors and throttles of the 7
+    // functions; SES bounces and complaints; the watchdog's heartbeat (test/infra/monitoring.test.ts has each).
+    expect(alarms).toHaveLength(5 + 7 * 2 + 2 + 1);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic() }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topic() }]);

@@ -1,0 +1,119 @@
+// When each job was due, from the config alone: the same schedules infra/nightly-jobs.ts gives EventBridge
+// Scheduler, read in the config's time zone. Like Scheduler, a local time that does not exist on a spring-forward
+// night has no run, and a time that occurs twice on a fall-back night has one run (its first occurrence).
+import type { NightshiftConfig, Schedule } from '#shared/config/schema.ts';
+import type { JobName } from '#shared/jobs/runs.ts';
+import { addDays, isoWeekday, type LocalDate, localDate, localParts, zonedInstant } from '#shared/time/calendar.ts';
+
+/** How often a stream of runs is due, in local time. */
+export type Cadence =
+  | { every: 'hour'; minute: number }
+  | { every: 'day'; at: string }
+  | { every: 'week'; at: string; weekday: number }
+  | { every: 'month'; at: string; dayOfMonth: number };
+
+/** One schedule of one job: its runs are judged on their own (plan-reports has one stream per report). */
+export interface RunStream {
+  job: JobName;
+  /** Runs of this stream carry it as `summary.reportId`; undefined for jobs with a single schedule. */
+  key?: string;
+  cadence: Cadence;
+  /** 'Nightly rollup', 'Report planning (weekly)': how alerts name the stream. */
+  label: string;
+}
+
+const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
+
+/** Minutes of the 'HH:MM' string. */
+function minuteOf(at: string): number {
+  return Number(at.slice(3, 5));
+}
+
+function reportCadence(s: Schedule): Cadence {
+  if (s.every === 'week') return { every: 'week', at: s.at, weekday: WEEKDAYS.indexOf(s.weekday ?? 'monday') + 1 };
+  if (s.every === 'month') return { every: 'month', at: s.at, dayOfMonth: s.dayOfMonth ?? 1 };
+  return { every: 'day', at: s.at };
+}
+
+/**
+ * Every stream of runs the config schedules, for the given jobs (default all). Keep in step with JOBS in
+ * infra/nightly-jobs.ts: detection runs hourly at the rollup's minute + 30.
+ */
+export function runStreams(config: NightshiftConfig, jobs?: readonly JobName[]): RunStream[] {
+  const wanted = (job: JobName) => !jobs || jobs.includes(job);
+  const out: RunStream[] = [];
+  if (wanted('rollup'))
+    out.push({ job: 'rollup', cadence: { every: 'day', at: config.jobs.rollupAt }, label: 'Nightly rollup' });
+  if (wanted('detect')) {
+    const minute = (minuteOf(config.jobs.rollupAt) + 30) % 60;
+    out.push({ job: 'detect', cadence: { every: 'hour', minute }, label: 'Anomaly detection' });
+  }
+  if (wanted('checks')) {
+    out.push({ job: 'checks', cadence: { every: 'day', at: config.jobs.checksAt }, label: 'Backup and data checks' });
+  }
+  if (wanted('plan-reports')) {
+    for (const r of config.reports) {
+      out.push({
+        job: 'plan-reports',
+        key: r.id,
+        cadence: reportCadence(r.schedule),
+        label: `Report planning (${r.id})`,
+      });
+    }
+  }
+  return out;
+}
+
+/** The instant a local date and time occurs, or undefined when the clocks skip it (Scheduler skips it too). */
+function occurrence(date: LocalDate, time: string, timeZone: string): number | undefined {
+  const instant = zonedInstant(date, time, timeZone);
+  const p = localParts(instant, timeZone);
+  const hhmm = `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
+  return p.date === date && hhmm === time ? instant : undefined;
+}
+
+function timesOn(date: LocalDate, cadence: Cadence): string[] {
+  switch (cadence.every) {
+    case 'hour':
+      return Array.from(
+        { length: 24 },
+        (_, h) => `${String(h).padStart(2, '0')}:${String(cadence.minute).padStart(2, '0')}`,
+      );
+    case 'day':
+      return [cadence.at];
+    case 'week':
+      return isoWeekday(date) === cadence.weekday ? [cadence.at] : [];
+    case 'month':
+      return Number(date.slice(8, 10)) === cadence.dayOfMonth ? [cadence.at] : [];
+  }
+}
+
+/** Due instants of a cadence in [from, to], oldest first. */
+export function dueTimes(cadence: Cadence, timeZone: string, from: number, to: number): number[] {
+  const out: number[] = [];
+  const last = addDays(localDate(to, timeZone), 1);
+  for (let date = addDays(localDate(from, timeZone), -1); date <= last; date = addDays(date, 1)) {
+    for (const time of timesOn(date, cadence)) {
+      const t = occurrence(date, time, timeZone);
+      if (t !== undefined && t >= from && t <= to) out.push(t);
+    }
+  }
+  return out;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** About one period of the cadence (used to size look-back windows, never for due times themselves). */
+export function periodMs(cadence: Cadence): number {
+  switch (cadence.every) {
+    case 'hour':
+      return HOUR_MS;
+    case 'day':
+      return DAY_MS;
+    case 'week':
+      return 7 * DAY_MS;
+    case 'month':
+      return 31 * DAY_MS;
+  }
+}

@@ -1,0 +1,250 @@
+// The watchdog: every hour, each scheduled job's latest due run is judged against its recorded runs (missed or late,
+// failed, suspiciously short or long) and the events queue against its silence limit. Each problem is one incident,
+// kept and routed by the same machinery as KPI incidents (shared/alerts), so it reaches the "outage" plan's first
+// responder and resolves, with a mail, once the runs are healthy again.
+
+import { localHour } from '#shared/alerts/event-silence.ts';
+import type { IncidentSubject, Observation, Recorded } from '#shared/alerts/incidents.ts';
+import { markDelivered, recordObservation } from '#shared/alerts/incidents.ts';
+import { alertMessages, routeIncident } from '#shared/alerts/routing.ts';
+import type { Severity } from '#shared/alerts/rules.ts';
+import type { NightshiftConfig } from '#shared/config/schema.ts';
+import type { DeliveryMessage, DeliveryQueue } from '#shared/delivery/messages.ts';
+import { JOBS, type JobName, type JobRun, recentRuns } from '#shared/jobs/runs.ts';
+import { defaultScrubber, type Scrubber } from '#shared/observability/scrub.ts';
+import type { StateStore } from '#shared/store/store.ts';
+import { type Check, DEFAULT_THRESHOLDS, judgeStream, type Problem, type Thresholds, type Verdict } from './judge.ts';
+import { checkQueueSilence, type QueueSilence, WATCHDOG_PK } from './queue-silence.ts';
+import { dueTimes, periodMs, type RunStream, runStreams } from './schedule.ts';
+
+export interface WatchdogDeps {
+  store: StateStore;
+  config: NightshiftConfig;
+  queue: DeliveryQueue;
+  /** The jobs deployed (and so expected to run). @default every job */
+  jobs?: readonly JobName[];
+  thresholds?: Partial<Thresholds>;
+  /**
+   * Expect runs due from this instant on, even of jobs that never ran. @default when the watchdog first ran (stored),
+   * so a new deployment is not blamed for runs due before it existed. The demo passes a day ago.
+   */
+  expectSince?: number;
+  /** Blanks personal data from run errors before an alert quotes them. @default one that knows no people */
+  scrubber?: Scrubber;
+}
+
+export interface Finding {
+  incident: string;
+  problem: Problem | 'silent_queue';
+  summary: string;
+}
+
+export interface WatchdogSummary extends Record<string, unknown> {
+  at: string;
+  /** The local hour judged: '2026-11-22T14'. A second check in the same hour changes nothing. */
+  period: string;
+  jobs: JobName[];
+  /** Subjects observed this check (repeats within the hour not counted). */
+  judged: number;
+  /** Problems seen now, whether their incident just opened or was already open. */
+  findings: Finding[];
+  opened: string[];
+  escalated: string[];
+  resolved: string[];
+  /** Watchdog incidents open after the check, of the subjects it looked at. */
+  open: string[];
+  /** Alert messages put on the delivery queue. */
+  enqueued: number;
+  queue: Pick<QueueSilence, 'acceptedToday' | 'silentMinutes' | 'limitMinutes'>;
+}
+
+/** Recent runs read per job: days of nightly runs, two days of hourly ones. */
+export const RUNS_READ = 60;
+const SINCE_SK = 'since';
+
+const CHECK_TITLE: Record<Check, string> = {
+  schedule: 'missed or late',
+  outcome: 'failed',
+  duration: 'unusual duration',
+};
+
+/**
+ * One incident per stream and check, e.g. 'rule:watchdog.rollup.schedule:*:job_failed'. The subject carries the
+ * severity of what is seen now: incidents refresh their severity from the subject on every observation.
+ */
+export function jobSubject(stream: RunStream, check: Check, severity: Severity = 'warning'): IncidentSubject {
+  return {
+    // No incident type for jobs yet: 'rule' with a key no config rule can have (rule ids have no dots).
+    type: 'rule',
+    key: `watchdog.${stream.job}.${check}`,
+    kind: 'job_failed',
+    ...(stream.key === undefined ? {} : { scope: stream.key }),
+    granularity: 'hour',
+    title: `${stream.label}: ${CHECK_TITLE[check]}`,
+    label: stream.label,
+    severity,
+    openAfter: 1,
+    resolveAfter: 1,
+    cooldownDays: 0,
+  };
+}
+
+export const QUEUE_SUBJECT: IncidentSubject = {
+  type: 'rule',
+  key: 'watchdog.events',
+  kind: 'missing_data',
+  granularity: 'hour',
+  title: 'Events queue: no events accepted',
+  label: 'Events queue',
+  // Data stopped arriving: critical from the start (and so never re-escalated by missing data's own rule).
+  severity: 'critical',
+  openAfter: 1,
+  resolveAfter: 1,
+  cooldownDays: 0,
+};
+
+/** When the watchdog first ran: due runs before it are not expected of jobs that never ran (a new deployment). */
+async function watchingSince(store: StateStore, now: number): Promise<number> {
+  const existing = await store.get('state', WATCHDOG_PK, SINCE_SK);
+  if (existing && typeof existing.at === 'number') return existing.at;
+  await store.put('state', { pk: WATCHDOG_PK, sk: SINCE_SK, at: now }, { ifAbsent: true });
+  const stored = await store.get('state', WATCHDOG_PK, SINCE_SK);
+  return typeof stored?.at === 'number' ? stored.at : now;
+}
+
+/**
+ * The runs of each stream of a job. Runs that name their report (`summary.reportId`) belong to its stream; others
+ * (a failed run records no summary) to the stream whose latest due time before the run is the closest.
+ */
+function runsByStream(streams: RunStream[], runs: JobRun[], dueBefore: (s: RunStream, t: number) => number) {
+  const out = new Map<RunStream, JobRun[]>(streams.map((s) => [s, []]));
+  for (const run of runs) {
+    const key = run.summary?.reportId;
+    const named = typeof key === 'string' ? streams.find((s) => s.key === key) : undefined;
+    if (named || streams.length === 1) {
+      out.get(named ?? streams[0]!)!.push(run);
+      continue;
+    }
+    const start = Date.parse(run.startedAt);
+    const nearest = Math.max(...streams.map((s) => dueBefore(s, start)));
+    for (const s of streams) if (dueBefore(s, start) === nearest) out.get(s)!.push(run);
+  }
+  return out;
+}
+
+/** Judges every watched job and the events queue at `now`, records one observation per subject and delivers alerts. */
+export async function watchdogCheck(now: number, deps: WatchdogDeps): Promise<WatchdogSummary> {
+  const { store, config } = deps;
+  const thresholds = { ...DEFAULT_THRESHOLDS, ...deps.thresholds };
+  const scrubber = deps.scrubber ?? defaultScrubber;
+  const jobs = [...(deps.jobs ?? JOBS)];
+  const at = new Date(now).toISOString();
+  const period = localHour(now, config.timeZone);
+  const since = deps.expectSince ?? (await watchingSince(store, now));
+  const errorText = (e: string) => scrubber.text(e.split('\n')[0]!.slice(0, 200));
+
+  const observations: Array<{ subject: IncidentSubject; obs: Observation; problem?: Finding['problem'] }> = [];
+  const observe = (
+    subject: IncidentSubject,
+    v: Pick<Verdict, 'severity' | 'magnitude' | 'summary'>,
+    problem?: Finding['problem'],
+  ) => {
+    const anomalous = problem !== undefined;
+    const obs: Observation = { period, anomalous, persists: anomalous, ...v };
+    observations.push(problem ? { subject, obs, problem } : { subject, obs });
+  };
+
+  const streams = runStreams(config, jobs);
+  for (const job of jobs) {
+    const own = streams.filter((s) => s.job === job);
+    if (own.length === 0) continue;
+    const runs = await recentRuns(store, job, RUNS_READ);
+    const truncated = runs.length >= RUNS_READ;
+    const dueBefore = (s: RunStream, t: number) =>
+      dueTimes(s.cadence, config.timeZone, t - 2 * periodMs(s.cadence), t + thresholds.earlyMs).at(-1) ??
+      Number.NEGATIVE_INFINITY;
+    for (const [stream, streamRuns] of runsByStream(own, runs, dueBefore)) {
+      const judgement = judgeStream(
+        {
+          stream,
+          runs: streamRuns,
+          truncated,
+          now,
+          timeZone: config.timeZone,
+          graceMinutes: config.jobs.graceMinutes,
+          watchingSince: since,
+          thresholds,
+        },
+        errorText,
+      );
+      for (const v of judgement.verdicts) observe(jobSubject(stream, v.check, v.severity), v, v.problem);
+    }
+  }
+
+  const silence = await checkQueueSilence(store, config, now, since);
+  observe(QUEUE_SUBJECT, { severity: 'critical', ...silence }, silence.anomalous ? 'silent_queue' : undefined);
+
+  const recorded: Array<{ rec: Recorded; problem?: Finding['problem'] }> = [];
+  for (const { subject, obs, problem } of observations) {
+    recorded.push({ rec: await recordObservation(store, subject, obs, at), ...(problem ? { problem } : {}) });
+  }
+  const enqueued = await deliver(
+    recorded.map((r) => r.rec),
+    deps,
+  );
+
+  const fresh = recorded.filter((r) => !r.rec.repeated);
+  const ids = (t: string) => fresh.filter((r) => r.rec.transition?.transition === t).map((r) => r.rec.incident.id);
+  return {
+    at,
+    period,
+    jobs,
+    judged: fresh.length,
+    findings: recorded
+      .filter((r) => r.problem !== undefined && r.rec.incident.last.anomalous)
+      .map((r) => ({ incident: r.rec.incident.id, problem: r.problem!, summary: r.rec.incident.last.summary })),
+    opened: ids('opened'),
+    escalated: ids('escalated'),
+    resolved: ids('resolved'),
+    open: recorded.filter((r) => r.rec.incident.status === 'open').map((r) => r.rec.incident.id),
+    enqueued,
+    queue: {
+      acceptedToday: silence.acceptedToday,
+      silentMinutes: silence.silentMinutes,
+      limitMinutes: silence.limitMinutes,
+    },
+  };
+}
+
+/** Routes and enqueues every transition waiting in an outbox (as detection does), then clears those outboxes. */
+async function deliver(recorded: Recorded[], deps: WatchdogDeps): Promise<number> {
+  const messages: DeliveryMessage[] = [];
+  const done: Array<{ id: string; seqs: number[] }> = [];
+  for (const rec of recorded) {
+    if (rec.deliver.length === 0) continue;
+    const route = routeIncident(rec.incident, deps.config);
+    for (const t of rec.deliver) messages.push(...alertMessages(rec.incident, t, route));
+    done.push({ id: rec.incident.id, seqs: rec.deliver.map((t) => t.seq) });
+  }
+  if (messages.length > 0) await deps.queue.enqueue(messages);
+  for (const d of done) await markDelivered(deps.store, d.id, d.seqs);
+  return messages.length;
+}
+
+export class WatchdogError extends Error {
+  override name = 'WatchdogError';
+}
+
+/** `WATCHED_JOBS` as the stack sets it ('rollup,detect,plan-reports'); unset means every job. */
+export function parseWatchedJobs(value: string | undefined): JobName[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  const unknown = names.filter((n) => !(JOBS as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new WatchdogError(`WATCHED_JOBS: unknown job '${unknown.join("', '")}' (known: ${JOBS.join(', ')})`);
+  }
+  return names as JobName[];
+}

@@ -1,0 +1,167 @@
+// Runs the real logging paths (the ingest and rollup handlers, the watchdog with its heartbeat, a failing job, and
+// careless log calls a future change might add) with events full of personal data, capturing everything written to
+// stdout and stderr, and asserts none of that data is in any line.
+import type { SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { LOCAL_AWS } from '#shared/local/dynamodb-local.ts';
+import { METRIC } from '#shared/observability/metrics.ts';
+import { observability } from '#shared/observability/observe.ts';
+import { hashId } from '#shared/privacy/mask.ts';
+import { exampleConfig } from '../support/config.ts';
+import { freshStore } from '../support/dynamo.ts';
+
+const PERSONAL = {
+  userId: 'u_5f3a9c_personal',
+  anonymousId: 'anon_88e1_personal',
+  orderId: 'ord_7731_personal',
+  email: 'mei.ling.personal@example.org',
+  name: 'Mei Ling Personal',
+  phone: '+86 138 0000 1234',
+  // From the config's people: a recipient's name and address.
+  staffName: 'Chen Jie',
+  staffEmail: 'chen.jie@example.com',
+};
+
+const lines: string[] = [];
+const config = exampleConfig();
+const timestamp = '2026-11-22T09:15:00+08:00';
+
+function sqsEvent(bodies: string[]): SQSEvent {
+  return {
+    Records: bodies.map((body, i) => ({
+      messageId: `sqs-${i}`,
+      receiptHandle: `r-${i}`,
+      body,
+      attributes: {} as SQSEvent['Records'][number]['attributes'],
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:events',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
+const order = {
+  messageId: 'm-1',
+  event: 'Order Completed',
+  userId: PERSONAL.userId,
+  timestamp,
+  properties: {
+    orderId: PERSONAL.orderId,
+    email: PERSONAL.email,
+    name: PERSONAL.name,
+    phone: PERSONAL.phone,
+    revenue: 129,
+  },
+};
+
+beforeAll(async () => {
+  const { tables } = await freshStore('observability');
+  // What the stack gives a deployed function: the config baked in, table names and endpoints in the environment.
+  Object.assign(globalThis, { __NIGHTSHIFT_CONFIG__: JSON.stringify(config) });
+  vi.stubEnv('EVENTS_TABLE', tables.events);
+  vi.stubEnv('STATE_TABLE', tables.state);
+  vi.stubEnv('DELIVERY_QUEUE_URL', 'https://sqs.us-east-1.amazonaws.com/123456789012/delivery');
+  vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', inject('dynamoEndpoint'));
+  vi.stubEnv('AWS_REGION', LOCAL_AWS.region);
+  vi.stubEnv('AWS_ACCESS_KEY_ID', LOCAL_AWS.credentials.accessKeyId);
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', LOCAL_AWS.credentials.secretAccessKey);
+  vi.stubEnv('WATCHED_JOBS', 'rollup');
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
+      lines.push(String(chunk));
+      return true;
+    });
+  }
+
+  const ingest = (await import('#functions/ingest-events/handler.ts')).handler;
+  await ingest(
+    sqsEvent([
+      JSON.stringify(order),
+      // Rejected: not JSON, no timestamp, a user id that is not a string.
+      `{"messageId":"m-2","userId":"${PERSONAL.userId}","email":"${PERSONAL.email}"`,
+      JSON.stringify({
+        messageId: 'm-3',
+        event: 'Signed Up',
+        anonymousId: PERSONAL.anonymousId,
+        properties: { email: PERSONAL.email },
+      }),
+      JSON.stringify({ messageId: 'm-4', event: 'Signed Up', userId: { name: PERSONAL.name }, timestamp }),
+    ]),
+  );
+
+  const watchdog = (await import('#functions/watchdog/handler.ts')).handler;
+  await watchdog({ job: 'watchdog', scheduledTime: '2026-11-22T01:45:00Z' });
+
+  // A job that fails with personal data in its error, as an SES rejection or a store error quoting a body can.
+  const obs = observability(config);
+  await obs
+    .job('plan-reports', { scheduledTime: '2026-11-22T21:00:00Z' }, async () => {
+      throw new Error(`MessageRejected: Email address is not verified: ${PERSONAL.staffName} <${PERSONAL.staffEmail}>`);
+    })
+    .catch((error: Error) =>
+      lines.push(`uncaught (as the Lambda runtime logs it): ${error.name}: ${error.message}\n${error.stack}`),
+    );
+
+  // Careless calls a later change might make: the raw record, the parsed event, an error quoting the body.
+  await obs.invocation(async () => {
+    obs.logger.info('debugging a batch', { record: sqsEvent([JSON.stringify(order)]).Records[0], event: order });
+    obs.logger.warn(`could not store ${JSON.stringify(order)} for ${PERSONAL.staffName}`);
+    obs.logger.error(
+      'store failed',
+      new Error(`item ${JSON.stringify({ userId: PERSONAL.userId, orderId: PERSONAL.orderId })}`),
+    );
+  });
+  vi.restoreAllMocks();
+}, 60_000);
+
+afterAll(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('no personal data in logs', () => {
+  it('no captured line holds a user id, order id, email address, name or phone number', () => {
+    const output = lines.join('');
+    for (const [what, value] of Object.entries(PERSONAL)) {
+      expect(output.toLowerCase().includes(value.toLowerCase()), `${what} leaked into the logs`).toBe(false);
+    }
+  });
+
+  it('the logging paths did run: structured JSON lines with a correlation id per batch and per run', () => {
+    const json = lines
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+    const batch = json.find((l) => l.message === 'ingested batch');
+    expect(batch).toMatchObject({ level: 'INFO', service: 'nightshift', accepted: 1, rejected: expect.any(Array) });
+    expect(batch.correlation_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(json.find((l) => l.message === 'job done' && l.job === 'watchdog')).toMatchObject({
+      correlation_id: 'watchdog:2026-11-22T01:45:00Z',
+    });
+    expect(json.find((l) => l.message === 'invocation failed')?.correlation_id).toBe(
+      'plan-reports:2026-11-22T21:00:00Z',
+    );
+  });
+
+  it('ids are logged as their SHA-256 prefix, so an operator holding the id can still find its lines', () => {
+    expect(lines.join('')).toContain(`sha256:${hashId(PERSONAL.userId)}`);
+  });
+
+  it('metrics went out in Embedded Metric Format: events accepted and rejected, the watchdog heartbeat', () => {
+    const emf = lines
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l));
+    const names = emf.flatMap((d) =>
+      d._aws.CloudWatchMetrics.flatMap((m: { Metrics: { Name: string }[] }) => m.Metrics.map((x) => x.Name)),
+    );
+    expect(names).toEqual(
+      expect.arrayContaining([METRIC.eventsAccepted, METRIC.eventsRejected, METRIC.watchdogHeartbeat, METRIC.jobRuns]),
+    );
+    const heartbeat = emf.find((d) => METRIC.watchdogHeartbeat in d);
+    expect(heartbeat).toMatchObject({ service: 'nightshift', [METRIC.watchdogHeartbeat]: 1 });
+    expect(heartbeat._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'Nightshift', Dimensions: [['service']] });
+    expect(emf.find((d) => d[METRIC.eventsRejected] !== undefined)?.[METRIC.eventsRejected]).toBe(3);
+  });
+});
