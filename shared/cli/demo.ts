@@ -8,6 +8,7 @@ import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
 import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { yesterday } from '#shared/time/calendar.ts';
+import { runCheckBackups, seedDemoLedger } from './checks.ts';
 import { type CommandContext, type GlobalOptions, withContext } from './context.ts';
 import { runDetect } from './detect.ts';
 import { printScorecard } from './print.ts';
@@ -78,6 +79,18 @@ export async function runDemo(options: GlobalOptions & { persist?: boolean }): P
     for (const r of detect.resolved) say(`  ${r.period} resolved ${r.incident}`);
 
     t = Date.now();
+    const planted = await seedDemoLedger(ctx);
+    const checks = await runCheckBackups(ctx);
+    timings.checks = Date.now() - t;
+    if (planted) {
+      say(`\ndata checks (backup checks need AWS and are skipped locally):`);
+      say(
+        `  planted in orders/payments: ${planted.mismatched.length} amount mismatches, ${planted.missingPayment.length} orders without payment, ${planted.missingOrder.length} payment without order`,
+      );
+      for (const r of checks.results) say(`  ${r.status.toUpperCase()} ${r.checkId}: ${r.summary}`);
+    }
+
+    t = Date.now();
     const daily = ctx.config.reports.find((r) => r.schedule.every === 'day');
     const mail = daily
       ? await recordRun(ctx.store, 'plan-reports', ctx.now, () =>
@@ -108,6 +121,7 @@ export async function runDemo(options: GlobalOptions & { persist?: boolean }): P
       incidentsResolved: detect.resolved,
       incidentsOpen: detect.open,
       alertsSent: detect.alertsSent,
+      checks: checks.results.map((r) => ({ id: r.checkId, status: r.status, figures: r.figures })),
       reportsSent: mail?.sent?.filter((m) => m.status === 'sent').length ?? 0,
       outbox: mail?.outbox,
       planted: data.incidents,

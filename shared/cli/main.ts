@@ -9,6 +9,7 @@ import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { JOBS, type JobName, recentRuns } from '#shared/jobs/runs.ts';
 import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { dateRange, type Granularity, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
+import { runCheckBackups } from './checks.ts';
 import { type CommandContext, type GlobalOptions, withContext } from './context.ts';
 import { runDemo } from './demo.ts';
 import { runDetect } from './detect.ts';
@@ -160,6 +161,22 @@ export function buildProgram(): Command {
           `${summary.open.length} incidents open; ${summary.alertsSent} alert mails sent (copies in ${summary.outbox})`,
         );
       }
+    });
+
+  program
+    .command('check-backups')
+    .description('run the backup and data checks; locally only reconciliations, --aws for the backup APIs too')
+    .option('--aws', 'call AWS Backup and DynamoDB backup APIs with your AWS credentials')
+    .option('--only <ids>', 'comma-separated check ids')
+    .action(async (o: { aws?: boolean; only?: string }, cmd: Command) => {
+      const opts = globals(cmd);
+      const run = await withContext(opts, (ctx) =>
+        runCheckBackups(ctx, { ...(o.aws ? { aws: true } : {}), ...(o.only ? { only: o.only.split(',') } : {}) }),
+      );
+      if (opts.json) console.log(JSON.stringify(run));
+      else
+        for (const r of run.results)
+          console.log(`${r.status.toUpperCase().padEnd(5)} ${r.checkId.padEnd(18)} ${r.summary}`);
     });
 
   program

@@ -2,8 +2,10 @@
 // checks module provides them, check results) that reports show. One place, so the Lambda and the CLI agree.
 import { alertComposer } from '#shared/alerts/alert-mail.ts';
 import { reportIncidents } from '#shared/alerts/report-incidents.ts';
+import { nightResults } from '#shared/checks/history.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import type { StateStore } from '#shared/store/store.ts';
+import { addDays, periodBounds } from '#shared/time/calendar.ts';
 import type { SendDeps } from './send.ts';
 
 export function mailSources(
@@ -12,6 +14,16 @@ export function mailSources(
 ): Pick<SendDeps, 'composeAlert' | 'reportSources'> {
   return {
     composeAlert: alertComposer(store, config),
-    reportSources: { incidents: reportIncidents(store, config) },
+    reportSources: {
+      incidents: reportIncidents(store, config),
+      // Checks run in the night after the period's last day (02:00 by default), before the 05:00 report.
+      checks: async (period) =>
+        (await nightResults(store, addDays(periodBounds(period).last, 1))).map((r) => ({
+          id: r.checkId,
+          kind: r.kind,
+          status: r.status,
+          summary: r.summary,
+        })),
+    },
   };
 }

@@ -28,6 +28,9 @@ describe('npm run demo (the main job on a laptop)', () => {
     for (const p of summary.planted as Array<{ days: string[] }>) expect(openedOn).toContain(p.days[0]);
     for (const day of openedOn) expect(plantedDays).toContain(day);
     expect(summary.alertsSent).toBeGreaterThan(0);
+    // The orders/payments reconciliation finds exactly its planted problems: 3 mismatches, 2 + 1 missing.
+    const rec = summary.checks.find((c: { id: string }) => c.id === 'orders_payments');
+    expect(rec).toMatchObject({ status: 'fail', figures: { mismatched: 3, missingRight: 2, missingLeft: 1 } });
     expect(summary.reportsSent).toBe(6);
     expect(readdirSync(join(data, 'demo', 'outbox')).filter((f) => f.endsWith('.eml'))).toHaveLength(
       6 + summary.alertsSent,
