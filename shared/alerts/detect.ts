@@ -2,7 +2,7 @@
 // missing data), and every expected event stream; records each as an observation of its incident, and puts the
 // resulting transitions on the delivery queue, one message per recipient.
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import type { DeliveryMessage, DeliveryQueue } from '#shared/delivery/messages.ts';
+import type { DeliveryQueue } from '#shared/delivery/messages.ts';
 import type { StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { dateRange, type LocalDate, localDate, yesterday } from '#shared/time/calendar.ts';
@@ -18,14 +18,13 @@ import {
   type IncidentStatus,
   type IncidentSubject,
   incidentId,
-  markDelivered,
   type Observation,
   type Recorded,
   readIncident,
   recordObservation,
   type TransitionName,
 } from './incidents.ts';
-import { alertMessages, routeIncident } from './routing.ts';
+import { deliverTransitions } from './routing.ts';
 import {
   type AlertRule,
   evaluateRule,
@@ -211,20 +210,8 @@ class Run {
   }
 
   /** Routes and enqueues every transition waiting in an outbox, then clears those outboxes. */
-  async deliver(deps: DetectDeps): Promise<number> {
-    const messages: DeliveryMessage[] = [];
-    const done: Array<{ id: string; seqs: number[] }> = [];
-    const seen = new Set<string>();
-    for (const rec of this.recorded) {
-      if (rec.deliver.length === 0 || seen.has(rec.incident.id)) continue;
-      seen.add(rec.incident.id);
-      const route = routeIncident(rec.incident, deps.config);
-      for (const t of rec.deliver) messages.push(...alertMessages(rec.incident, t, route));
-      done.push({ id: rec.incident.id, seqs: rec.deliver.map((t) => t.seq) });
-    }
-    if (messages.length > 0) await deps.queue.enqueue(messages);
-    for (const d of done) await markDelivered(deps.store, d.id, d.seqs);
-    return messages.length;
+  deliver(deps: DetectDeps): Promise<number> {
+    return deliverTransitions(this.recorded, deps);
   }
 
   summary(date: LocalDate, enqueued: number): DetectSummary {

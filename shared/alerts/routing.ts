@@ -2,8 +2,9 @@
 // KPI, else the plan that lists its kind of problem. Missing data asks the kind first: a KPI with no data is an
 // outage for whoever runs the pipeline, not for the KPI's business owner.
 import type { NightshiftConfig, Person, ResponsePlan } from '#shared/config/schema.ts';
-import type { AlertDelivery } from '#shared/delivery/messages.ts';
-import type { Incident, IncidentSubject, Transition } from './incidents.ts';
+import type { AlertDelivery, DeliveryMessage, DeliveryQueue } from '#shared/delivery/messages.ts';
+import type { StateStore } from '#shared/store/store.ts';
+import { type Incident, type IncidentSubject, markDelivered, type Recorded, type Transition } from './incidents.ts';
 
 export interface Route {
   plan?: ResponsePlan;
@@ -64,4 +65,27 @@ export function alertMessages(
     seq: transition.seq,
     recipientId: p.id,
   }));
+}
+
+/**
+ * Routes and enqueues every transition waiting in an incident's outbox, then clears those outboxes (once per
+ * incident, however often it was recorded). Used by detection and by the watchdog.
+ */
+export async function deliverTransitions(
+  recorded: Iterable<Recorded>,
+  deps: { config: NightshiftConfig; store: StateStore; queue: DeliveryQueue },
+): Promise<number> {
+  const messages: DeliveryMessage[] = [];
+  const done: Array<{ id: string; seqs: number[] }> = [];
+  const seen = new Set<string>();
+  for (const rec of recorded) {
+    if (rec.deliver.length === 0 || seen.has(rec.incident.id)) continue;
+    seen.add(rec.incident.id);
+    const route = routeIncident(rec.incident, deps.config);
+    for (const t of rec.deliver) messages.push(...alertMessages(rec.incident, t, route));
+    done.push({ id: rec.incident.id, seqs: rec.deliver.map((t) => t.seq) });
+  }
+  if (messages.length > 0) await deps.queue.enqueue(messages);
+  for (const d of done) await markDelivered(deps.store, d.id, d.seqs);
+  return messages.length;
 }

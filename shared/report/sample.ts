@@ -1,5 +1,6 @@
 // A realistic report model for the example config's daily report (7 KPIs, 30 days of history, incidents, checks),
 // for the benchmark, the tests and the README screenshot. Deterministic: the same options give the same model.
+import { mulberry32 } from '#shared/demo/generate.ts';
 import { addDays, periodLabel } from '#shared/time/calendar.ts';
 import type { KpiStatus, ReportKpi, ReportModel, ReportSection } from './model.ts';
 import { REPORT_SECTIONS } from './model.ts';
@@ -111,17 +112,8 @@ const SPECS: KpiSpec[] = [
   },
 ];
 
-/** Small seeded PRNG (mulberry32), so samples are the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** Seeded, so samples are the same on every run. */
+const random = mulberry32;
 
 function round(value: number, spec: KpiSpec): number {
   const places = spec.unit === 'percent' ? (spec.decimals ?? 1) + 2 : spec.unit === 'count' ? 0 : (spec.decimals ?? 2);

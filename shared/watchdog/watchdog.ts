@@ -5,11 +5,11 @@
 
 import { localHour } from '#shared/alerts/event-silence.ts';
 import type { IncidentSubject, Observation, Recorded } from '#shared/alerts/incidents.ts';
-import { markDelivered, recordObservation } from '#shared/alerts/incidents.ts';
-import { alertMessages, routeIncident } from '#shared/alerts/routing.ts';
+import { recordObservation } from '#shared/alerts/incidents.ts';
+import { deliverTransitions } from '#shared/alerts/routing.ts';
 import type { Severity } from '#shared/alerts/rules.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import type { DeliveryMessage, DeliveryQueue } from '#shared/delivery/messages.ts';
+import type { DeliveryQueue } from '#shared/delivery/messages.ts';
 import { JOBS, type JobName, type JobRun, recentRuns } from '#shared/jobs/runs.ts';
 import { defaultScrubber, type Scrubber } from '#shared/observability/scrub.ts';
 import type { StateStore } from '#shared/store/store.ts';
@@ -216,19 +216,9 @@ export async function watchdogCheck(now: number, deps: WatchdogDeps): Promise<Wa
   };
 }
 
-/** Routes and enqueues every transition waiting in an outbox (as detection does), then clears those outboxes. */
-async function deliver(recorded: Recorded[], deps: WatchdogDeps): Promise<number> {
-  const messages: DeliveryMessage[] = [];
-  const done: Array<{ id: string; seqs: number[] }> = [];
-  for (const rec of recorded) {
-    if (rec.deliver.length === 0) continue;
-    const route = routeIncident(rec.incident, deps.config);
-    for (const t of rec.deliver) messages.push(...alertMessages(rec.incident, t, route));
-    done.push({ id: rec.incident.id, seqs: rec.deliver.map((t) => t.seq) });
-  }
-  if (messages.length > 0) await deps.queue.enqueue(messages);
-  for (const d of done) await markDelivered(deps.store, d.id, d.seqs);
-  return messages.length;
+/** Routes and enqueues every transition waiting in an outbox, as detection does. */
+function deliver(recorded: Recorded[], deps: WatchdogDeps): Promise<number> {
+  return deliverTransitions(recorded, deps);
 }
 
 export class WatchdogError extends Error {
