@@ -65,9 +65,29 @@ export function localParts(instant: number | Date, timeZone: string): LocalParts
   };
 }
 
-/** The local calendar day an instant falls on. */
+const QUARTER_HOUR = 900_000;
+const dateCache = new Map<string, Map<number, LocalDate>>();
+
+/**
+ * The local calendar day an instant falls on. Cached per UTC quarter-hour: every UTC offset is a multiple of 15
+ * minutes, so local midnight always falls on a quarter-hour boundary and the date is constant within one. (This
+ * runs once per ingested event; Intl formatting is most of its cost.)
+ */
 export function localDate(instant: number | Date, timeZone: string): LocalDate {
-  return localParts(instant, timeZone).date;
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  const bucket = Math.floor(ms / QUARTER_HOUR);
+  let zone = dateCache.get(timeZone);
+  if (!zone) {
+    zone = new Map();
+    dateCache.set(timeZone, zone);
+  }
+  let date = zone.get(bucket);
+  if (date === undefined) {
+    if (zone.size > 50_000) zone.clear();
+    date = localParts(bucket * QUARTER_HOUR, timeZone).date;
+    zone.set(bucket, date);
+  }
+  return date;
 }
 
 function offsetMs(instant: number, timeZone: string): number {
