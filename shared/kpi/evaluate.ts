@@ -1,6 +1,7 @@
 // Evaluates a parsed KPI formula over one period's events in a single streaming pass, exactly: each term keeps
 // its own accumulator (count, exact sum, set of ids, per-user day bits) and only sees the events it reads.
 
+import type { StoredEvent } from '#shared/events/envelope.ts';
 import { addDays, isLocalDate } from '#shared/time/calendar.ts';
 import { ExactSum } from './exact-sum.ts';
 import {
@@ -20,16 +21,8 @@ import {
   type TermExpr,
 } from './formula.ts';
 
-export interface KpiEvent {
-  messageId: string;
-  event: string;
-  userId?: string;
-  /** Epoch ms. */
-  ts: number;
-  /** Local YYYY-MM-DD in the config's time zone, computed by the caller. */
-  day: string;
-  properties: Record<string, unknown>;
-}
+/** The evaluator reads events exactly as they are stored: the local day was computed once, at ingest. */
+export type KpiEvent = StoredEvent;
 
 export interface EvaluatorOptions {
   /** Local days of the period, consecutive and ascending. */

@@ -1,8 +1,8 @@
 // What every Lambda handler needs, built once per cold start: the config baked into the bundle at synth time,
-// the environment, the state store and a logger. Handlers stay adapters of a dozen lines.
+// the environment and the state store (logs and metrics come from shared/observability, which scrubs personal data).
+// Handlers stay adapters of a dozen lines.
 // The config is not re-validated here: `cdk synth` validated exactly this JSON before baking it into this bundle,
 // and leaving the schema (zod + yaml, ~550 KB) out keeps every bundle far under the cold-start budget.
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { createDocumentClient, createDynamoStore } from '#shared/store/dynamodb.ts';
 import type { StateStore } from '#shared/store/store.ts';
@@ -40,7 +40,6 @@ export interface LambdaRuntime {
   config: NightshiftConfig;
   env: LambdaEnv;
   store: StateStore;
-  logger: Logger;
   now: () => number;
 }
 
@@ -58,6 +57,6 @@ export function lambdaRuntime(): LambdaRuntime {
     // A function bound to one table only has the other's name unset; using it fails with a clear AWS error.
     tables: { events: env.EVENTS_TABLE ?? 'unbound-events-table', state: env.STATE_TABLE ?? 'unbound-state-table' },
   });
-  runtime = { config, env, store, logger: new Logger(), now: Date.now };
+  runtime = { config, env, store, now: Date.now };
   return runtime;
 }
