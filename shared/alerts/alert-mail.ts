@@ -57,6 +57,8 @@ export function alertHeadline(incident: Incident, transition: Transition, config
   const n = incident.periods;
   const after = n > 0 ? ` after ${n} ${periodNoun[incident.granularity]}${n === 1 ? '' : 's'}` : '';
   if (incident.type === 'event') return `${incident.label} arriving again${after}`;
+  if (incident.type === 'job') return `${incident.label} healthy again${after}`;
+  if (incident.type === 'check') return `${incident.label} passing again${after}`;
   if (incident.kind === 'missing_data') return `${incident.label} has data again${after}`;
   const value = kpi && obs.value !== undefined && obs.value !== null ? formatKpiValue(obs.value, kpi) : 'normal';
   return `${incident.label} back to ${value}${after}`;

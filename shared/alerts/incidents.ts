@@ -21,8 +21,9 @@ type Range = { min?: number; max?: number };
 
 /** What an incident is about and the policy it follows (from the rule or expected event; refreshed every run). */
 export interface IncidentSubject {
-  type: 'rule' | 'kpi' | 'event';
-  /** Rule id, KPI id or event name. */
+  /** A KPI alert rule, a KPI's missing data, an expected event stream, a scheduled job (the watchdog), a check. */
+  type: 'rule' | 'kpi' | 'event' | 'job' | 'check';
+  /** Rule id, KPI id, event name, 'rollup.schedule' (job and watchdog check) or check id. */
   key: string;
   kind: ProblemKind;
   scope?: string;
@@ -35,7 +36,7 @@ export interface IncidentSubject {
   title: string;
   /** What is measured: 'Conversion rate (content)', '"Page Viewed" events'. */
   label: string;
-  /** Severity it opens with (an observation may ask for more). */
+  /** Severity it opens with (an observation may ask for more); an incident keeps the severity it escalated to. */
   severity: Severity;
   /** Response plan named by the rule or expected event. */
   plan?: string;
@@ -174,8 +175,17 @@ export interface Step {
  */
 export function advance(prev: Incident | undefined, subject: IncidentSubject, obs: Observation, at: string): Step {
   const id = incidentId(subject);
+  // The subject's policy (title, plan, openAfter ...) is refreshed from config on every run, but an open incident's
+  // severity is what people were told: a subject that opens with 'warning' must not undo an escalation to critical.
   const inc: Incident = prev
-    ? { ...prev, ...subject, id, outliers: [...prev.outliers], outbox: [...prev.outbox] }
+    ? {
+        ...prev,
+        ...subject,
+        id,
+        severity: prev.status === 'open' ? prev.severity : subject.severity,
+        outliers: [...prev.outliers],
+        outbox: [...prev.outbox],
+      }
     : {
         ...subject,
         id,

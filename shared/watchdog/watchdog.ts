@@ -69,14 +69,13 @@ const CHECK_TITLE: Record<Check, string> = {
 };
 
 /**
- * One incident per stream and check, e.g. 'rule:watchdog.rollup.schedule:*:job_failed'. The subject carries the
- * severity of what is seen now: incidents refresh their severity from the subject on every observation.
+ * One incident per stream and check, e.g. 'job:rollup.schedule:*:job_failed' (a report's planning has the report id
+ * as its scope). The subject carries the severity of what is seen now: a critical verdict escalates an open incident.
  */
 export function jobSubject(stream: RunStream, check: Check, severity: Severity = 'warning'): IncidentSubject {
   return {
-    // No incident type for jobs yet: 'rule' with a key no config rule can have (rule ids have no dots).
-    type: 'rule',
-    key: `watchdog.${stream.job}.${check}`,
+    type: 'job',
+    key: `${stream.job}.${check}`,
     kind: 'job_failed',
     ...(stream.key === undefined ? {} : { scope: stream.key }),
     granularity: 'hour',
@@ -90,8 +89,8 @@ export function jobSubject(stream: RunStream, check: Check, severity: Severity =
 }
 
 export const QUEUE_SUBJECT: IncidentSubject = {
-  type: 'rule',
-  key: 'watchdog.events',
+  type: 'job',
+  key: 'ingest.queue',
   kind: 'missing_data',
   granularity: 'hour',
   title: 'Events queue: no events accepted',

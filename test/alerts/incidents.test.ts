@@ -89,6 +89,14 @@ describe('incidents', () => {
     ]);
   });
 
+  it('stays critical after escalating, while later days are only as bad as when it opened', async () => {
+    const { store, deps } = await setup(convRule({ severity: 'warning' }), [0.018, 0.008, 0.018]);
+
+    await detectAnomaliesBetween('2026-11-20', '2026-11-22', deps);
+
+    expect(await readIncident(store, CONV)).toMatchObject({ status: 'open', severity: 'critical', periods: 3 });
+  });
+
   it('resolves after resolveAfter normal periods in a row, with a "resolved" transition', async () => {
     // A normal day between bad ones keeps it open; two normal days resolve it.
     const { store, queue, deps } = await setup(convRule(), [0.012, 0.035, 0.013, 0.034, 0.036]);

@@ -13,10 +13,10 @@ import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
 
 const MIN = 60_000;
-const SCHEDULE = 'rule:watchdog.rollup.schedule:*:job_failed';
-const OUTCOME = 'rule:watchdog.rollup.outcome:*:job_failed';
-const DURATION = 'rule:watchdog.rollup.duration:*:job_failed';
-const QUEUE = 'rule:watchdog.events:*:missing_data';
+const SCHEDULE = 'job:rollup.schedule:*:job_failed';
+const OUTCOME = 'job:rollup.outcome:*:job_failed';
+const DURATION = 'job:rollup.duration:*:job_failed';
+const QUEUE = 'job:ingest.queue:*:missing_data';
 const OUTAGE = ['tech_ops_manager', 'it_ops'];
 
 /** Shanghai wall time (UTC+8, no DST) as epoch ms. */
@@ -170,7 +170,7 @@ describe('watchdog: scheduled jobs', () => {
 
     const result = await watchdogCheck(at('2026-11-23', '10:15'), deps);
 
-    expect(result.opened).toEqual(['rule:watchdog.plan-reports.outcome:weekly:job_failed']);
+    expect(result.opened).toEqual(['job:plan-reports.outcome:weekly:job_failed']);
     expect(result.findings.map((f) => f.summary)).toEqual([
       'Report planning (weekly) failed: QueueError: 3 delivery messages not accepted by SQS (due 09:00 on 23 Nov)',
     ]);
