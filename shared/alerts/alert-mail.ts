@@ -11,8 +11,14 @@ import { formatInstant, shortPeriod, sparkline } from '#shared/report/format.ts'
 import type { InlineImage } from '#shared/report/render.ts';
 import { BADGE, type BadgeKind, COLOUR, FONT } from '#shared/report/theme.ts';
 import type { StateStore } from '#shared/store/store.ts';
-import { type Granularity, type PeriodId, shiftPeriod } from '#shared/time/calendar.ts';
-import { type Incident, readIncident, readIncidentHistory, type Transition } from './incidents.ts';
+import { type PeriodId, shiftPeriod } from '#shared/time/calendar.ts';
+import {
+  type Incident,
+  type IncidentGranularity,
+  readIncident,
+  readIncidentHistory,
+  type Transition,
+} from './incidents.ts';
 import { routeIncident } from './routing.ts';
 
 export interface RenderedAlert {
@@ -43,7 +49,13 @@ const TABLE = 'role="presentation" width="100%" cellpadding="0" cellspacing="0" 
 const F = `font-family:${FONT};`;
 const SMALL = `${F}font-size:12px;line-height:18px;color:${COLOUR.muted};`;
 
-const periodNoun: Record<Granularity | 'hour', string> = { day: 'day', week: 'week', month: 'month', hour: 'hour' };
+const periodNoun: Record<IncidentGranularity, string> = {
+  day: 'day',
+  week: 'week',
+  month: 'month',
+  hour: 'hour',
+  run: 'run',
+};
 
 function kpiFor(incident: Incident, config: NightshiftConfig): Kpi | undefined {
   return incident.kpi ? config.kpis.find((k) => k.id === incident.kpi) : undefined;
@@ -102,6 +114,7 @@ function facts(incident: Incident, transition: Transition, kpi: Kpi | undefined,
   } else if (obs.value !== undefined && obs.value !== null) {
     out.push({ label: `Events (${when})`, value: String(obs.value) });
   }
+  for (const d of obs.details ?? []) out.push({ label: d.label, value: d.value });
   if (incident.openedPeriod) {
     const n = incident.periods;
     out.push({
@@ -247,7 +260,7 @@ ${blocks.join('\n')}
   const lines: string[] = [];
   const title = `${transition.transition.toUpperCase()} ${transition.severity.toUpperCase()}: ${oneLine(headline)}`;
   lines.push(title, '='.repeat(Math.min(60, title.length)), oneLine(incident.title), '');
-  for (const f of fs) lines.push(`${f.label}: ${f.value}`);
+  for (const f of fs) lines.push(f.label ? `${f.label}: ${oneLine(f.value)}` : `  ${oneLine(f.value)}`);
   lines.push('');
   if (hasChart && kpi) {
     lines.push(`RECENT HISTORY (${shortPeriod(history[0]!.period)} – ${shortPeriod(history.at(-1)!.period)})`);
@@ -319,7 +332,7 @@ export async function loadAlertMail(
       : (await readIncidentHistory(store, incident.id)).find((t) => t.seq === message.seq);
   if (!transition || transition.transition !== message.transition) return undefined;
   let history: AlertHistoryPoint[] = [];
-  if (incident.kpi && incident.granularity !== 'hour') {
+  if (incident.kpi && incident.granularity !== 'hour' && incident.granularity !== 'run') {
     const period = transition.observation.period;
     const stored = await readKpiValues(
       store,

@@ -17,6 +17,7 @@ export type IncidentStatus =
   /** The last incident resolved; normal since. */
   | 'resolved';
 export type TransitionName = AlertDelivery['transition'];
+export type IncidentGranularity = Granularity | 'hour' | 'run';
 type Range = { min?: number; max?: number };
 
 /** What an incident is about and the policy it follows (from the rule or expected event; refreshed every run). */
@@ -30,8 +31,8 @@ export interface IncidentSubject {
   kpi?: string;
   rule?: string;
   event?: string;
-  /** Of the judged periods; 'hour' for live checks of event streams. */
-  granularity: Granularity | 'hour';
+  /** Of the judged periods; 'hour' for live checks of event streams and the watchdog; 'run' for check runs. */
+  granularity: IncidentGranularity;
   /** 'Conversion rate: alarm bounds', 'No "Page Viewed" events': how reports and mails name it. */
   title: string;
   /** What is measured: 'Conversion rate (content)', '"Page Viewed" events'. */
@@ -48,7 +49,7 @@ export interface IncidentSubject {
 
 /** One judged period. */
 export interface Observation {
-  /** '2026-11-22', '2026-W47', '2026-11' or, live, '2026-11-22T14'. */
+  /** '2026-11-22', '2026-W47', '2026-11'; live '2026-11-22T14'; a check run '2026-11-22T02:00'. */
   period: string;
   /** The problem is there: may start a streak and open an incident. */
   anomalous: boolean;
@@ -68,6 +69,8 @@ export interface Observation {
   alarm?: Range;
   /** Deviation rules: the period is an outlier the engine should leave out of the baseline. */
   outlier?: 'strict' | 'loose';
+  /** Further facts an alert lists (a check's problems and examples); an empty label continues the one above. */
+  details?: Array<{ label: string; value: string }>;
 }
 
 export interface Transition {
@@ -149,15 +152,15 @@ export function incidentId(subject: Pick<IncidentSubject, 'type' | 'key' | 'scop
 const RANK: Record<Severity, number> = { warning: 0, critical: 1 };
 const maxSeverity = (a: Severity, b: Severity): Severity => (RANK[a] >= RANK[b] ? a : b);
 
-/** The local date a period ends on (a live check's hour: its day). */
-function lastDateOf(period: string): string {
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}$/.test(period)) return period.slice(0, 10);
+/** The local date a period ends on (a live check's hour or a check run's minute: its day). */
+export function periodEndDate(period: string): string {
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}(:\d{2})?$/.test(period)) return period.slice(0, 10);
   return granularityOf(period) === 'day' ? period : periodBounds(period).last;
 }
 
 function inCooldown(inc: Incident, period: string): boolean {
   if (inc.cooldownDays <= 0 || !inc.resolvedPeriod) return false;
-  return daysBetween(lastDateOf(inc.resolvedPeriod), lastDateOf(period)) <= inc.cooldownDays;
+  return daysBetween(periodEndDate(inc.resolvedPeriod), periodEndDate(period)) <= inc.cooldownDays;
 }
 
 export interface Step {

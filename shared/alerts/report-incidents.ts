@@ -2,15 +2,9 @@
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import type { ReportIncident } from '#shared/report/model.ts';
 import type { StateStore } from '#shared/store/store.ts';
-import { granularityOf, type PeriodId, periodBounds } from '#shared/time/calendar.ts';
-import { type Incident, readIncidents } from './incidents.ts';
+import { type PeriodId, periodBounds } from '#shared/time/calendar.ts';
+import { periodEndDate as endDate, type Incident, readIncidents } from './incidents.ts';
 import { routeIncident } from './routing.ts';
-
-/** The local date a judged period ends on (a live check's hour: its day). */
-function endDate(period: string): string {
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}$/.test(period)) return period.slice(0, 10);
-  return granularityOf(period) === 'day' ? period : periodBounds(period).last;
-}
 
 export function toReportIncident(incident: Incident, config: NightshiftConfig): ReportIncident {
   const { recipients, plan } = routeIncident(incident, config);

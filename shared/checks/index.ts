@@ -4,6 +4,15 @@ export { type AwsBackupCheck, checkAwsBackup } from './aws-backup.ts';
 export { type DemoLedger, demoLedger } from './demo-ledger.ts';
 export { checkDynamoBackups, type DynamoBackupCheck } from './dynamodb-backup.ts';
 export { checkHistory, nightResults, type SaveOptions, type StoredCheckResult, saveCheckResults } from './history.ts';
+export {
+  type CheckIncidentSummary,
+  checkLabel,
+  checkSubject,
+  type NightlyCheckRun,
+  raiseCheckIncidents,
+  runNightlyChecks,
+  runRestoreValidation,
+} from './incidents.ts';
 export { checkPitr, type PitrCheck } from './pitr.ts';
 export {
   type ReconcileCounts,

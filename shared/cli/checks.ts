@@ -10,28 +10,38 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { demoLedger } from '#shared/checks/demo-ledger.ts';
-import { type CheckRun, runChecks } from '#shared/checks/run.ts';
+import { type NightlyCheckRun, runNightlyChecks } from '#shared/checks/incidents.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
 import { LOCAL_AWS } from '#shared/local/dynamodb-local.ts';
 import { createDocumentClient } from '#shared/store/dynamodb.ts';
 import type { CommandContext } from './context.ts';
+import { localDeliveryQueue } from './local-queue.ts';
 
+export interface CheckBackupsRun extends NightlyCheckRun {
+  /** Alert mails sent for the incidents the run opened or resolved. */
+  alertsSent: number;
+  outbox: string;
+}
+
+/** The nightly checks as the check-backups function runs them: results stored, failures raised as incidents. */
 export async function runCheckBackups(
   ctx: CommandContext,
   options: { aws?: boolean; only?: string[] } = {},
-): Promise<CheckRun> {
+): Promise<CheckBackupsRun> {
   const dynamodb = options.aws
     ? new DynamoDBClient({})
     : new DynamoDBClient({ endpoint: ctx.dynamoEndpoint, ...LOCAL_AWS });
   const only = options.only ?? (options.aws ? undefined : ctx.config.checks.reconciliations.map((r) => r.id));
-  return recordRun(ctx.store, 'checks', ctx.now, async () => {
-    const run = await runChecks(
+  const { queue, sentCount, outbox } = await localDeliveryQueue(ctx);
+  const run = await recordRun(ctx.store, 'checks', ctx.now, async () => {
+    const run = await runNightlyChecks(
       ctx.config,
-      { dynamodb, backup: new BackupClient({}), store: ctx.store, clock: ctx.now },
+      { dynamodb, backup: new BackupClient({}), store: ctx.store, clock: ctx.now, queue },
       only ? { only } : {},
     );
-    return run as unknown as Record<string, unknown> & CheckRun;
+    return run as unknown as Record<string, unknown> & NightlyCheckRun;
   });
+  return { ...run, alertsSent: sentCount(), outbox };
 }
 
 /** Creates the tables of the config's first reconciliation locally and fills them with the demo ledger. */

@@ -173,10 +173,18 @@ export function buildProgram(): Command {
       const run = await withContext(opts, (ctx) =>
         runCheckBackups(ctx, { ...(o.aws ? { aws: true } : {}), ...(o.only ? { only: o.only.split(',') } : {}) }),
       );
-      if (opts.json) console.log(JSON.stringify(run));
-      else
-        for (const r of run.results)
-          console.log(`${r.status.toUpperCase().padEnd(5)} ${r.checkId.padEnd(18)} ${r.summary}`);
+      if (opts.json) {
+        console.log(JSON.stringify(run));
+        return;
+      }
+      for (const r of run.results)
+        console.log(`${r.status.toUpperCase().padEnd(5)} ${r.checkId.padEnd(18)} ${r.summary}`);
+      const { opened, resolved, open } = run.incidents;
+      for (const id of opened) console.log(`opened   ${id}`);
+      for (const id of resolved) console.log(`resolved ${id}`);
+      if (opened.length + resolved.length > 0 || open.length > 0) {
+        console.log(`${open.length} check incident(s) open, ${run.alertsSent} alert mail(s) sent -> ${run.outbox}`);
+      }
     });
 
   program

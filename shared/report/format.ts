@@ -104,13 +104,16 @@ function dayMonth(date: string): string {
   return `${Number(date.slice(8, 10))} ${MONTHS[Number(date.slice(5, 7)) - 1]}`;
 }
 
-/** A short label of any period: '22 Nov', 'W47', 'Nov', with the year when it differs from `thisYear`. */
+/** A short label of any period: '22 Nov', 'W47', 'Nov', '22 Nov 14:00', with the year when it differs from `thisYear`. */
 export function shortPeriod(period: string, thisYear?: string): string {
   const year = period.slice(0, 4);
   const suffix = thisYear && year !== thisYear ? ` ${year}` : '';
   if (/^\d{4}-\d{2}-\d{2}$/.test(period)) return `${dayMonth(period)}${suffix}`;
   if (/^\d{4}-W\d{2}$/.test(period)) return `W${Number(period.slice(6))}${suffix}`;
   if (/^\d{4}-\d{2}$/.test(period)) return `${MONTHS[Number(period.slice(5, 7)) - 1]}${suffix}`;
+  // A live check's hour or a check run's minute: '22 Nov 14:00'.
+  const at = /^(\d{4}-\d{2}-\d{2})T(\d{2})(?::(\d{2}))?$/.exec(period);
+  if (at) return `${dayMonth(at[1]!)}${suffix} ${at[2]}:${at[3] ?? '00'}`;
   return clip(oneLine(period), 40);
 }
 
