@@ -1,5 +1,6 @@
 // Reading and writing events, quarantined messages, ingest statistics and late-day marks: all in the events table,
 // so the ingest function needs no access to the state table.
+import { randomUUID } from 'node:crypto';
 import type { Item, StateStore } from '#shared/store/store.ts';
 import type { RejectReason, StoredEvent } from './envelope.ts';
 import { DIRTY_DAYS_PARTITION, eventPartition, ingestStatsPartition, quarantinePartition, shardOf } from './keys.ts';
@@ -102,19 +103,32 @@ export async function readIngestStats(store: StateStore, arrivalDay: string): Pr
   return { accepted: Number(item?.accepted ?? 0), rejected: Number(item?.rejected ?? 0), byReason };
 }
 
+/** A day that received late events since its last rollup; `mark` changes every time it is marked again. */
+export interface DirtyDay {
+  day: string;
+  mark: string;
+}
+
 export async function markDaysDirty(store: StateStore, days: Iterable<string>, now: number): Promise<void> {
+  const mark = randomUUID();
   await store.putMany(
     'events',
-    [...days].map((day) => ({ pk: DIRTY_DAYS_PARTITION, sk: day, markedAt: now })),
+    [...days].map((day) => ({ pk: DIRTY_DAYS_PARTITION, sk: day, markedAt: now, mark })),
   );
 }
 
-export async function dirtyDays(store: StateStore): Promise<string[]> {
-  const out: string[] = [];
-  for await (const item of store.query('events', DIRTY_DAYS_PARTITION)) out.push(item.sk);
+export async function dirtyDays(store: StateStore): Promise<DirtyDay[]> {
+  const out: DirtyDay[] = [];
+  for await (const item of store.query('events', DIRTY_DAYS_PARTITION)) {
+    out.push({ day: item.sk, mark: String(item.mark) });
+  }
   return out;
 }
 
-export async function clearDirtyDay(store: StateStore, day: string): Promise<void> {
-  await store.delete('events', DIRTY_DAYS_PARTITION, day);
+/**
+ * Clears a day's mark after a rollup that read it, unless events arrived for it again meanwhile (they re-marked it
+ * after the rollup had read the day): then the mark stays for the next rollup. Returns whether it was cleared.
+ */
+export async function clearDirtyDay(store: StateStore, dirty: DirtyDay): Promise<boolean> {
+  return store.delete('events', DIRTY_DAYS_PARTITION, dirty.day, { ifEquals: { mark: dirty.mark } });
 }

@@ -169,9 +169,10 @@ export async function nightlyRollup(deps: RollupDeps): Promise<RollupSummary> {
   const { store, config } = deps;
   const asOf = yesterday(deps.now(), config.timeZone);
   const late = await dirtyDays(store);
-  const days = new Set([...late]);
+  const days = new Set(late.map((d) => d.day));
   for (let i = 0; i <= config.jobs.recomputeDays; i++) days.add(addDays(asOf, -i));
   const summary = await rollupPeriods(periodsForDays(days, config), asOf, deps);
-  for (const day of late) await clearDirtyDay(store, day);
-  return { ...summary, lateDays: late };
+  // A day marked again while it was being rolled up keeps its mark: the next night reads it again.
+  for (const d of late) await clearDirtyDay(store, d);
+  return { ...summary, lateDays: late.map((d) => d.day) };
 }

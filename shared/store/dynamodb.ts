@@ -20,7 +20,15 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { CapacityUsage, Item, PutCondition, QueryOptions, StateStore, TableName } from './store.ts';
+import type {
+  CapacityUsage,
+  DeleteCondition,
+  Item,
+  PutCondition,
+  QueryOptions,
+  StateStore,
+  TableName,
+} from './store.ts';
 import { StoreError } from './store.ts';
 import { PARTITION_KEY, SORT_KEY, TABLES, type TableNames, TTL_ATTRIBUTE } from './tables.ts';
 
@@ -92,11 +100,31 @@ export function createDynamoStore({ client, tables, backoffMs = defaultBackoff }
       }
     },
 
-    async delete(table, pk, sk) {
-      const out = await client.send(
-        new DeleteCommand({ TableName: name(table), Key: { pk, sk }, ReturnConsumedCapacity: 'TOTAL' }),
-      );
-      count(out.ConsumedCapacity, 'write');
+    async delete(table, pk, sk, condition?: DeleteCondition) {
+      const entries = Object.entries(condition?.ifEquals ?? {});
+      const conditional =
+        entries.length === 0
+          ? {}
+          : {
+              ConditionExpression: entries.map((_, i) => `#d${i} = :d${i}`).join(' AND '),
+              ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#d${i}`, k])),
+              ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:d${i}`, v])),
+            };
+      try {
+        const out = await client.send(
+          new DeleteCommand({
+            TableName: name(table),
+            Key: { pk, sk },
+            ReturnConsumedCapacity: 'TOTAL',
+            ...conditional,
+          }),
+        );
+        count(out.ConsumedCapacity, 'write');
+        return true;
+      } catch (error) {
+        if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+        throw error;
+      }
     },
 
     async increment(table, pk, sk, counts) {

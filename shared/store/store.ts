@@ -23,6 +23,8 @@ export interface QueryOptions {
 }
 
 export type PutCondition = { ifAbsent: true } | { ifVersion: number };
+/** Delete only while these attributes still hold these values (nobody rewrote the item since it was read). */
+export type DeleteCondition = { ifEquals: Record<string, string | number> };
 
 export interface CapacityUsage {
   readUnits: number;
@@ -35,7 +37,8 @@ export interface StateStore {
   put(table: TableName, item: Item, condition?: PutCondition): Promise<boolean>;
   /** Idempotent bulk write: writing the same keys again overwrites them. Retries unprocessed items. */
   putMany(table: TableName, items: readonly Item[]): Promise<void>;
-  delete(table: TableName, pk: string, sk: string): Promise<void>;
+  /** Deletes the item; with a condition, returns false (and deletes nothing) when the condition does not hold. */
+  delete(table: TableName, pk: string, sk: string, condition?: DeleteCondition): Promise<boolean>;
   /** Atomically adds to numeric attributes (creating the item and attributes at 0 when absent). */
   increment(table: TableName, pk: string, sk: string, counts: Record<string, number>): Promise<void>;
   /** Every item of one partition in sort-key order, page by page. */

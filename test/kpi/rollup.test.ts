@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '#shared/config/load.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
+import { dirtyDays } from '#shared/events/events-store.ts';
 import { ingestMessages } from '#shared/events/ingest.ts';
 import { readKpiValues, readScorecards } from '#shared/kpi/kpi-store.ts';
 import { nightlyRollup, periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
@@ -147,6 +148,38 @@ describe('KPI rollups', () => {
     expect((await value(store, 'new_users', 'day', '2026-11-10'))?.value).toBe(2);
     expect((await value(store, 'new_users', 'week', '2026-W46'))?.value).toBe(2);
     expect((await value(store, 'new_users', 'month', '2026-11'))?.value).toBe(2);
+  });
+
+  it('a late event that arrives while its day is being rolled up is counted by the next night, not lost', async () => {
+    const { store } = await freshStore();
+    const config = exampleConfig();
+    const signUp = (userId: string, hour: number) => ({
+      event: 'Signed Up',
+      userId,
+      timestamp: `2026-11-10T${String(hour).padStart(2, '0')}:00:00+08:00`,
+    });
+    await ingest(store, config, [signUp('a', 9)], Date.parse('2026-11-23T15:00:00+08:00'));
+    // The rollup reads the 10th; meanwhile another late sign-up of the 10th arrives and marks it again.
+    let arrived = false;
+    const racing: StateStore = {
+      ...store,
+      async *query(table, pk, options) {
+        if (!arrived && table === 'events' && pk.includes('2026-11-10')) {
+          arrived = true;
+          await ingest(store, config, [signUp('b', 20)], Date.parse('2026-11-24T00:30:05+08:00'));
+        }
+        yield* store.query(table, pk, options);
+      },
+    };
+
+    const first = await nightlyRollup({ store: racing, config, now: () => Date.parse('2026-11-24T00:30:00+08:00') });
+    expect(first.lateDays).toEqual(['2026-11-10']);
+    expect(arrived).toBe(true);
+    expect((await dirtyDays(store)).map((d) => d.day)).toEqual(['2026-11-10']);
+
+    await nightlyRollup({ store, config, now: () => Date.parse('2026-11-25T00:30:00+08:00') });
+    expect((await value(store, 'new_users', 'day', '2026-11-10'))?.value).toBe(2);
+    expect(await dirtyDays(store)).toEqual([]);
   });
 
   it('the nightly rollup recomputes yesterday and the days before it in the config time zone', async () => {
