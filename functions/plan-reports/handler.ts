@@ -20,8 +20,12 @@ export async function handler(event: ScheduleEvent): Promise<Record<string, unkn
   const queue = createSqsQueue(env.DELIVERY_QUEUE_URL);
   const reportId = event.reportId;
   return observability(config).job('plan-reports', event, () =>
-    recordRun(store, 'plan-reports', now, () =>
-      planReport(reportId, Number.isNaN(firedAt) ? now() : firedAt, { config, queue }),
+    recordRun(
+      store,
+      'plan-reports',
+      now,
+      () => planReport(reportId, Number.isNaN(firedAt) ? now() : firedAt, { config, queue }),
+      { key: reportId },
     ),
   );
 }

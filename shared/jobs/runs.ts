@@ -7,6 +7,8 @@ export type JobName = (typeof JOBS)[number];
 
 export interface JobRun {
   job: JobName;
+  /** Which of the job's schedules the run is for, when it has several (a report's planning: the report id). */
+  key?: string;
   startedAt: string;
   endedAt?: string;
   status: 'running' | 'ok' | 'failed';
@@ -19,18 +21,23 @@ export interface JobRun {
 const RUN_RETENTION_DAYS = 90;
 const partition = (job: JobName) => `RUN#${job}`;
 
-/** Runs `work` as a recorded run of `job`; a failure is recorded with its error and rethrown. */
+/**
+ * Runs `work` as a recorded run of `job`; a failure is recorded with its error and rethrown. `key` names the schedule
+ * the run is for (a report id), kept on every state of the record so even a failed run is matched to its schedule.
+ */
 export async function recordRun<T extends Record<string, unknown>>(
   store: StateStore,
   job: JobName,
   now: () => number,
   work: () => Promise<T>,
+  options: { key?: string } = {},
 ): Promise<T> {
   const start = now();
   const base: Item = {
     pk: partition(job),
     sk: new Date(start).toISOString(),
     job,
+    ...(options.key === undefined ? {} : { key: options.key }),
     startedAt: new Date(start).toISOString(),
     ttl: Math.floor(start / 1000) + RUN_RETENTION_DAYS * 86_400,
   };

@@ -112,13 +112,13 @@ async function watchingSince(store: StateStore, now: number): Promise<number> {
 }
 
 /**
- * The runs of each stream of a job. Runs that name their report (`summary.reportId`) belong to its stream; others
- * (a failed run records no summary) to the stream whose latest due time before the run is the closest.
+ * The runs of each stream of a job. Runs that name their report (`key`, or `summary.reportId` of older records)
+ * belong to its stream; others to the stream whose latest due time before the run is the closest.
  */
 function runsByStream(streams: RunStream[], runs: JobRun[], dueBefore: (s: RunStream, t: number) => number) {
   const out = new Map<RunStream, JobRun[]>(streams.map((s) => [s, []]));
   for (const run of runs) {
-    const key = run.summary?.reportId;
+    const key = run.key ?? run.summary?.reportId;
     const named = typeof key === 'string' ? streams.find((s) => s.key === key) : undefined;
     if (named || streams.length === 1) {
       out.get(named ?? streams[0]!)!.push(run);

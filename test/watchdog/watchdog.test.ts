@@ -30,13 +30,20 @@ async function run(
   outcome: 'ok' | Error = 'ok',
   job: JobName = 'rollup',
   summary: Record<string, unknown> = { periods: 9 },
+  key?: string,
 ): Promise<void> {
   const ticks = [start, start + ms];
   const clock = () => ticks.shift() ?? start + ms;
-  await recordRun(store, job, clock, async () => {
-    if (outcome instanceof Error) throw outcome;
-    return summary;
-  }).catch(() => undefined);
+  await recordRun(
+    store,
+    job,
+    clock,
+    async () => {
+      if (outcome instanceof Error) throw outcome;
+      return summary;
+    },
+    key === undefined ? {} : { key },
+  ).catch(() => undefined);
 }
 
 /** Seven healthy nights before `day`: started a minute after 00:30, ten minutes long. */
@@ -174,6 +181,23 @@ describe('watchdog: scheduled jobs', () => {
     expect(result.findings.map((f) => f.summary)).toEqual([
       'Report planning (weekly) failed: QueueError: 3 delivery messages not accepted by SQS (due 09:00 on 23 Nov)',
     ]);
+  });
+
+  it('a failed run that names its report is judged with that report, whenever it ran', async () => {
+    const { store, deps } = await setup();
+    deps.jobs = ['plan-reports'];
+    const plan = (start: number, reportId: string, outcome: 'ok' | Error = 'ok') =>
+      run(store, start, 300, outcome, 'plan-reports', { reportId, messages: 6 }, reportId);
+    for (let i = 7; i >= 1; i--) await plan(at(addDays('2026-11-23', -i), '05:00'), 'daily');
+    await plan(at('2026-11-16', '09:00'), 'weekly');
+    await plan(at('2026-11-23', '05:00'), 'daily');
+    await plan(at('2026-11-23', '09:00'), 'weekly');
+    // Someone re-runs the daily report's planning by hand just after the weekly one was due, and it fails.
+    await plan(at('2026-11-23', '09:03'), 'daily', new Error('SQS unavailable'));
+
+    const result = await watchdogCheck(at('2026-11-23', '10:15'), deps);
+
+    expect(result.opened).toEqual(['job:plan-reports.outcome:daily:job_failed']);
   });
 
   it('a new deployment is not blamed for runs due before the watchdog first looked, unless told to expect them', async () => {
