@@ -99,7 +99,11 @@ export type ResponsePlan = z.infer<typeof ResponsePlan>;
 
 const Condition = z.union(
   [
-    z.strictObject({ breach: z.enum(['target', 'alarm']).describe('Value outside its target or alarm bounds.') }),
+    z.strictObject({
+      breach: z
+        .enum(['target', 'alarm'])
+        .describe('Value outside its target or alarm bounds (the KPI must have them).'),
+    }),
     z.strictObject({
       deviation: z.strictObject({
         direction: z.enum(['up', 'down', 'both']).default('both'),
@@ -115,7 +119,9 @@ const Condition = z.union(
     z.strictObject({
       volume: z.strictObject({ kpi: id('a KPI id'), min: z.number() }).describe('Only when another KPI is >= min.'),
     }),
-    z.strictObject({ missing: z.literal(true).describe('The KPI has no value for the period.') }),
+    z.strictObject({
+      missing: z.literal(true).describe('The KPI has no value for the period (combines with volume only).'),
+    }),
   ],
   { error: 'expected one of: breach, deviation, change, volume, missing' },
 );
@@ -123,8 +129,11 @@ const Condition = z.union(
 export const AlertRule = z.strictObject({
   id: id('a rule id'),
   kpi: id('a KPI id'),
-  scope: z.string().optional().describe('A scope value (e.g. "market"); default the overall value.'),
-  granularity: z.enum(GRANULARITIES).default('day'),
+  scope: z
+    .string()
+    .optional()
+    .describe('A value of the KPI\'s scopeBy property (e.g. "market"); default the overall value.'),
+  granularity: z.enum(GRANULARITIES).default('day').describe("Period judged: one of the KPI's granularities."),
   all: z.array(Condition).min(1).describe('Every condition must hold for the period to be anomalous.'),
   severity: z.enum(['warning', 'critical']).default('warning'),
   plan: id('a response plan id').optional().describe('Response plan; default: the plan that lists the KPI or kind.'),
@@ -340,12 +349,19 @@ function crossCheck(cfg: z.infer<typeof ConfigObject>, ctx: z.RefinementCtx): vo
       ref(kpis, k, ['responsePlans', i, 'kpis', j], 'KPI');
     });
   });
+  const kpiById = new Map(cfg.kpis.map((k) => [k.id, k]));
   cfg.alerts.rules.forEach((r, i) => {
     ref(kpis, r.kpi, ['alerts', 'rules', i, 'kpi'], 'KPI');
     if (r.plan) ref(plans, r.plan, ['alerts', 'rules', i, 'plan'], 'response plan');
     r.all.forEach((cond, j) => {
       if ('volume' in cond) ref(kpis, cond.volume.kpi, ['alerts', 'rules', i, 'all', j, 'volume', 'kpi'], 'KPI');
     });
+    const kpi = kpiById.get(r.kpi);
+    if (kpi) {
+      checkRule(r, kpi, kpiById, (path, message) => {
+        issue(['alerts', 'rules', i, ...path], message);
+      });
+    }
   });
   cfg.alerts.expectedEvents.forEach((e, i) => {
     if (e.plan) ref(plans, e.plan, ['alerts', 'expectedEvents', i, 'plan'], 'response plan');
@@ -363,6 +379,64 @@ function crossCheck(cfg: z.infer<typeof ConfigObject>, ctx: z.RefinementCtx): vo
       r.kpis.forEach((k, j) => {
         ref(kpis, k, ['reports', i, 'kpis', j], 'KPI');
       });
+    }
+  });
+}
+
+/**
+ * A rule that its KPI makes impossible (shared/alerts/rules.ts): a breach of a bound the KPI does not have, a
+ * granularity the KPI (or its volume KPI) is not rolled up for, a scope of a KPI without scopeBy (no per-scope values:
+ * missing data every period), `missing` beside a condition that needs a value.
+ */
+function checkRule(
+  rule: z.infer<typeof AlertRule>,
+  kpi: Kpi,
+  kpiById: ReadonlyMap<string, Kpi>,
+  issue: (path: (string | number)[], message: string) => void,
+): void {
+  const never = `rule '${rule.id}' on KPI '${kpi.id}' can never fire`;
+  const g = rule.granularity;
+  if (!kpi.granularities.includes(g)) {
+    const defaulted = g === 'day' ? '; a rule judges days unless it sets granularity' : '';
+    issue(
+      ['granularity'],
+      `${never}: the KPI is not rolled up for ${g} (its granularities: ${kpi.granularities.join(', ')})${defaulted}`,
+    );
+  }
+  if (rule.scope !== undefined && kpi.scopeBy === undefined) {
+    issue(
+      ['scope'],
+      `${never}: scope '${rule.scope}' needs the KPI to have scopeBy (without it there are no per-scope values, and the rule would report missing data every ${g})`,
+    );
+  }
+  const needsValue = rule.all.filter((c) => 'breach' in c || 'deviation' in c || 'change' in c);
+  rule.all.forEach((cond, j) => {
+    if ('breach' in cond) {
+      const which = cond.breach;
+      if ((which === 'target' ? kpi.target : kpi.alarm) !== undefined) return;
+      const bound = which === 'target' ? 'a target' : 'alarm bounds';
+      const instead = (which === 'target' ? kpi.alarm : kpi.target)
+        ? `, or use { breach: ${which === 'target' ? 'alarm' : 'target'} }`
+        : '';
+      issue(
+        ['all', j],
+        `${never}: { breach: ${which} } but the KPI has no ${which === 'target' ? 'target' : 'alarm bounds'} (give it ${bound}${instead})`,
+      );
+    } else if ('volume' in cond) {
+      const other = kpiById.get(cond.volume.kpi);
+      if (other && !other.granularities.includes(g)) {
+        issue(
+          ['all', j, 'volume', 'kpi'],
+          `${never}: its volume KPI '${other.id}' is not rolled up for ${g} (its granularities: ${other.granularities.join(', ')})`,
+        );
+      }
+    } else if ('missing' in cond && needsValue.length > 0) {
+      const kinds = [...new Set(needsValue.map((c) => Object.keys(c)[0]))].join(' and ');
+      const need = needsValue.length > 1 ? 'conditions need' : 'condition needs';
+      issue(
+        ['all', j],
+        `${never}: { missing: true } holds only when the KPI has no value, but its ${kinds} ${need} one`,
+      );
     }
   });
 }

@@ -56,6 +56,90 @@ describe('the config file', () => {
     expect(problems.some((p) => p.startsWith("alerts.rules[0].kpi: unknown KPI 'daus'"))).toBe(true);
   });
 
+  describe('alert rules that can never fire are errors naming the rule, the KPI and the path', () => {
+    // The example's rules: [0] dau_drop (dau: day only, no bounds), [1] signups_drop (new_users: target only),
+    // [2] conversion_floor (conversion_rate: target, alarm, scopeBy), [3] retention_floor.
+    it('a breach of alarm bounds the KPI does not have', () => {
+      const broken = example.replace(
+        'all: [{ breach: target }, { deviation: { direction: down } }]',
+        'all: [{ deviation: { direction: down } }, { breach: alarm }]',
+      );
+      expect(problemsOf(broken)).toEqual([
+        "alerts.rules[1].all[1]: rule 'signups_drop' on KPI 'new_users' can never fire: { breach: alarm } but the KPI has no alarm bounds (give it alarm bounds, or use { breach: target })",
+      ]);
+    });
+
+    it('a breach of a target the KPI does not have', () => {
+      const broken = example.replace(
+        'all: [{ deviation: { direction: down, sensitivity: 0.5 } }]',
+        'all: [{ breach: target }]',
+      );
+      expect(problemsOf(broken)).toEqual([
+        "alerts.rules[0].all[0]: rule 'dau_drop' on KPI 'dau' can never fire: { breach: target } but the KPI has no target (give it a target)",
+      ]);
+    });
+
+    it('a granularity the KPI is not rolled up for, also when the rule leaves it at the default day', () => {
+      const weekly = example.replace('      kpi: dau\n', '      kpi: dau\n      granularity: week\n');
+      expect(problemsOf(weekly)).toEqual([
+        "alerts.rules[0].granularity: rule 'dau_drop' on KPI 'dau' can never fire: the KPI is not rolled up for week (its granularities: day)",
+      ]);
+      const monthlyKpi = example.replace('    granularities: [day]\n', '    granularities: [month]\n');
+      expect(problemsOf(monthlyKpi)).toEqual([
+        "alerts.rules[0].granularity: rule 'dau_drop' on KPI 'dau' can never fire: the KPI is not rolled up for day (its granularities: month); a rule judges days unless it sets granularity",
+      ]);
+    });
+
+    it("a volume condition on a KPI not rolled up for the rule's granularity", () => {
+      const broken = example.replace(
+        'all: [{ breach: alarm }]\n      plan: satisfaction\n      severity: critical',
+        'granularity: week\n      all: [{ breach: alarm }, { volume: { kpi: dau, min: 1000 } }]\n      plan: satisfaction\n      severity: critical',
+      );
+      expect(problemsOf(broken)).toEqual([
+        "alerts.rules[2].all[1].volume.kpi: rule 'conversion_floor' on KPI 'conversion_rate' can never fire: its volume KPI 'dau' is not rolled up for week (its granularities: day)",
+      ]);
+    });
+
+    it('a scope on a KPI without scopeBy', () => {
+      const broken = example.replace('      kpi: new_users\n', '      kpi: new_users\n      scope: market\n');
+      expect(problemsOf(broken)).toEqual([
+        "alerts.rules[1].scope: rule 'signups_drop' on KPI 'new_users' can never fire: scope 'market' needs the KPI to have scopeBy (without it there are no per-scope values, and the rule would report missing data every day)",
+      ]);
+      // conversion_rate has scopeBy: a scope is fine there.
+      expect(
+        problemsOf(
+          example.replace('      kpi: conversion_rate\n', '      kpi: conversion_rate\n      scope: market\n'),
+        ),
+      ).toEqual([]);
+    });
+
+    it('missing beside conditions that need a value', () => {
+      const broken = example.replace(
+        'all: [{ breach: target }, { deviation: { direction: down } }]',
+        'all: [{ breach: target }, { deviation: { direction: down } }, { missing: true }]',
+      );
+      expect(problemsOf(broken)).toEqual([
+        "alerts.rules[1].all[2]: rule 'signups_drop' on KPI 'new_users' can never fire: { missing: true } holds only when the KPI has no value, but its breach and deviation conditions need one",
+      ]);
+      // missing with a volume gate is a rule that can fire.
+      const gated = example.replace(
+        'all: [{ deviation: { direction: down, sensitivity: 0.5 } }]',
+        'all: [{ missing: true }, { volume: { kpi: new_users, min: 100 } }]',
+      );
+      expect(problemsOf(gated)).toEqual([]);
+    });
+
+    it('every impossible rule is reported at once, and a rule on an unknown KPI only as unknown', () => {
+      const broken = example
+        .replace('kpi: dau\n', 'kpi: daus\n')
+        .replace('kpi: next_day_retention\n      all: [{ breach: alarm }]', 'kpi: nps\n      all: [{ breach: alarm }]');
+      expect(problemsOf(broken)).toEqual([
+        "alerts.rules[0].kpi: unknown KPI 'daus' (known: new_users, dau, conversion_rate, roi, next_day_retention, nps, content_reads)",
+        "alerts.rules[3].all[0]: rule 'retention_floor' on KPI 'nps' can never fire: { breach: alarm } but the KPI has no alarm bounds (give it alarm bounds, or use { breach: target })",
+      ]);
+    });
+  });
+
   it('weights that do not add up to 100% are an error', () => {
     expect(problemsOf(example.replace('weight: 20%', 'weight: 15%'))).toContain(
       'kpis: weights add up to 95%, expected 100%',
