@@ -138,7 +138,9 @@ export class NightlyJobs extends Construct {
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This is a dead-letter queue: of the Scheduler schedules and of the jobs’ asynchronous invocations.',
+      reason:
+        'This is a dead-letter queue: of the Scheduler schedules, of the restore-test events (RestoreTesting) and ' +
+        'of the jobs’ asynchronous invocations.',
     });
     this.alarms = [deadLetterAlarm(this, 'DeadLetterAlarm', this.deadLetterQueue, 'Nightly jobs')];
 
@@ -282,8 +284,6 @@ function grantChecks(fn: NightshiftFunction, config: NightshiftConfig): void {
       'backup:ListRecoveryPointsByResource',
       'backup:DescribeRecoveryPoint',
       'backup:ListBackupJobs',
-      'backup:DescribeRestoreJob',
-      'backup:PutRestoreValidationResult',
     );
   }
   if (listings.length === 0) return;
@@ -294,7 +294,7 @@ function grantChecks(fn: NightshiftFunction, config: NightshiftConfig): void {
   Validations.of(policy).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'Read-only listings of backups, recovery points and backup/restore jobs: these actions do not support ' +
+      'Read-only listings of backups, recovery points and backup jobs: these actions do not support ' +
       'resource-level permissions (or name resources, such as recovery points, that are only known at run time).',
   });
 }

@@ -8,6 +8,7 @@ import { Monitoring } from './monitoring.ts';
 import { NightlyJobs } from './nightly-jobs.ts';
 import type { FunctionFactory } from './nightshift-function.ts';
 import { ReportDelivery } from './report-delivery.ts';
+import { RestoreTesting, restoreTestedChecks } from './restore-testing.ts';
 import { StateTables } from './state-tables.ts';
 
 export interface NightshiftStackProps extends StackProps {
@@ -25,6 +26,8 @@ export class NightshiftStack extends Stack {
   public readonly ingestion: EventIngestion;
   public readonly delivery: ReportDelivery;
   public readonly jobs: NightlyJobs;
+  /** AWS Backup restore tests of the `restoreTest` checks, validated by check-backups (undefined without either). */
+  public readonly restoreTesting?: RestoreTesting;
 
   constructor(scope: Construct, id: string, props: NightshiftStackProps) {
     super(scope, id, {
@@ -43,6 +46,15 @@ export class NightshiftStack extends Stack {
       functionFactory,
       hasHandler,
     });
+    // Restore tests only with their validator: an unvalidated test restore costs a restore a night and proves less.
+    const checkBackups = this.jobs.functions['check-backups'];
+    if (checkBackups && restoreTestedChecks(config).length > 0) {
+      this.restoreTesting = new RestoreTesting(this, 'RestoreTesting', {
+        config,
+        validator: checkBackups,
+        deadLetterQueue: this.jobs.deadLetterQueue,
+      });
+    }
 
     new CfnOutput(this, 'EventsQueueUrl', {
       description: 'Applications send events here (SendMessageBatch)',
