@@ -2,7 +2,7 @@
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import type { ReportIncident } from '#shared/report/model.ts';
 import type { StateStore } from '#shared/store/store.ts';
-import { type PeriodId, periodBounds } from '#shared/time/calendar.ts';
+import { addDays, type PeriodId, periodBounds } from '#shared/time/calendar.ts';
 import { periodEndDate as endDate, type Incident, readIncidents } from './incidents.ts';
 import { routeIncident } from './routing.ts';
 
@@ -24,7 +24,11 @@ export function toReportIncident(incident: Incident, config: NightshiftConfig): 
   return out;
 }
 
-/** The report loader's `incidents` source (see shared/report/load.ts): most severe and newest first. */
+/**
+ * The report loader's `incidents` source (see shared/report/load.ts): most severe and newest first. Besides those open
+ * during the period or resolved in it, incidents opened in the night after it and still open: the morning report
+ * tells of a job the watchdog caught missing or a check that failed while the night processed the period.
+ */
 export function reportIncidents(
   store: StateStore,
   config: NightshiftConfig,
@@ -35,8 +39,9 @@ export function reportIncidents(
     const overlapping = all.filter(
       (i) =>
         i.openedPeriod !== undefined &&
-        endDate(i.openedPeriod) <= last &&
-        (i.status === 'open' || (i.resolvedPeriod !== undefined && endDate(i.resolvedPeriod) >= first)),
+        (i.status === 'open'
+          ? endDate(i.openedPeriod) <= addDays(last, 1)
+          : endDate(i.openedPeriod) <= last && i.resolvedPeriod !== undefined && endDate(i.resolvedPeriod) >= first),
     );
     overlapping.sort(
       (a, b) =>

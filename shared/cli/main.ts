@@ -17,6 +17,7 @@ import { serveInbox } from './inbox.ts';
 import { kpiRows } from './kpis.ts';
 import { progress } from './progress.ts';
 import { type ReportOptions, runReport } from './report.ts';
+import { parseInstant, parseJobList, runWatchdog, watchdogLines } from './watchdog.ts';
 
 export function buildProgram(): Command {
   const program = new Command('nightshift')
@@ -225,6 +226,24 @@ export function buildProgram(): Command {
           );
         }
       }
+    });
+
+  program
+    .command('watchdog')
+    .description(
+      "judge each scheduled job's latest due run and the events queue; open and resolve incidents, mail them",
+    )
+    .option('--at <instant>', 'judge as of this instant (ISO 8601 with offset, e.g. 2026-11-23T03:45+08:00)')
+    .option('--jobs <names>', `comma-separated jobs expected to run (default all: ${JOBS.join(', ')})`)
+    .action(async (o: { at?: string; jobs?: string }, cmd: Command) => {
+      const opts = globals(cmd);
+      const at = o.at === undefined ? undefined : parseInstant(o.at);
+      const jobs = o.jobs === undefined ? undefined : parseJobList(o.jobs);
+      const run = await withContext(opts, (ctx) =>
+        runWatchdog(at === undefined ? ctx : { ...ctx, now: () => at }, jobs ? { jobs } : {}),
+      );
+      if (opts.json) console.log(JSON.stringify(run));
+      else for (const line of watchdogLines(run)) console.log(line);
     });
 
   program

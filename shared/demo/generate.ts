@@ -8,6 +8,11 @@ export interface DemoOptions {
   days: number;
   timeZone: string;
   seed?: number;
+  /**
+   * Also generate the events of the night after lastDay up to this instant (epoch ms): the stream that keeps
+   * arriving while the night's jobs run. Returned apart, in time order, as `live`.
+   */
+  liveUntil?: number;
 }
 
 /** Problems planted in the data, which detection must find (and nothing on normal days). */
@@ -22,8 +27,11 @@ export interface DemoData {
   /** One JSON object (or broken text) per line, in arrival order. */
   lines: string[];
   incidents: PlantedIncident[];
+  /** Counts of `lines` (the live events are not in them). */
   counts: { events: number; duplicates: number; late: number; malformed: number };
   days: string[];
+  /** Events of the night after lastDay up to `liveUntil`, oldest first, with the instant each happened. */
+  live: Array<{ at: number; line: string }>;
 }
 
 export function mulberry32(seed: number): () => number {
@@ -52,7 +60,10 @@ export function generateDemoEvents(options: DemoOptions): DemoData {
   const users: string[] = [];
   const signedUpOn = new Map<string, string[]>();
 
-  const dayStarts = new Map(days.map((d) => [d, zonedInstant(d, '00:00', options.timeZone)]));
+  const nightDay = addDays(options.lastDay, 1);
+  const dayStarts = new Map([...days, nightDay].map((d) => [d, zonedInstant(d, '00:00', options.timeZone)]));
+  /** Set while the night after lastDay is generated: its events go here, each once and on time. */
+  let live: DemoData['live'] | undefined;
   const emit = (event: string, userId: string, day: string, props: Record<string, unknown>) => {
     const messageId = `demo-${(++seq).toString(36)}`;
     const at = dayStarts.get(day)! + Math.floor(rand() * 86_400_000);
@@ -63,6 +74,10 @@ export function generateDemoEvents(options: DemoOptions): DemoData {
       timestamp: formatWithOffset(at, pick(OFFSETS)),
       properties: props,
     });
+    if (live) {
+      if (at <= options.liveUntil!) live.push({ at, line });
+      return;
+    }
     // A small share of events arrives days late (an app that was offline), after the rest has been loaded.
     if (rand() < 0.004 && day < addDays(options.lastDay, -5)) late.push(line);
     else lines.push(line);
@@ -72,7 +87,7 @@ export function generateDemoEvents(options: DemoOptions): DemoData {
     }
   };
 
-  days.forEach((day, i) => {
+  const simulateDay = (day: string, i: number) => {
     const weekend = isoWeekday(day) >= 6;
     const growth = 1 + i * 0.006;
     const noise = () => 0.93 + rand() * 0.14;
@@ -117,7 +132,15 @@ export function generateDemoEvents(options: DemoOptions): DemoData {
     }
     emit('Marketing Spend', 'marketing', day, { amount: Math.round(520 * noise()), department: 'market' });
     emit('Marketing Spend', 'marketing', day, { amount: Math.round(130 * noise()), department: 'content' });
-  });
+  };
+  days.forEach(simulateDay);
+  const events = seq;
+  // The night after: a normal day's activity (checkout fixed), of which only what happened by `liveUntil`.
+  if (options.liveUntil !== undefined) {
+    live = [];
+    simulateDay(nightDay, days.length);
+    live.sort((a, b) => a.at - b.at);
+  }
 
   const malformed = [
     '{"messageId": "broken-1", "event": "Page Viewed",',
@@ -140,7 +163,8 @@ export function generateDemoEvents(options: DemoOptions): DemoData {
   return {
     lines,
     days,
-    counts: { events: seq, duplicates, late: late.length, malformed: malformed.length },
+    live: live ?? [],
+    counts: { events, duplicates, late: late.length, malformed: malformed.length },
     incidents: [
       {
         kind: 'signup_outage',

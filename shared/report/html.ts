@@ -1,10 +1,10 @@
 // The HTML part: nested tables and inline CSS, the one layout Gmail, Outlook (Word engine) and phone clients all
 // render alike. Every cell can shrink to a 375 px screen without a media query; the one <style> block only tightens
 // padding on small screens. No SVG, scripts, flex, grid or external resources; charts are cid: images.
-import { escapeHtml as esc } from './escape.ts';
+import { clip, escapeHtml as esc, oneLine } from './escape.ts';
 import type { Change } from './format.ts';
 import { formatInstant, formatKpiValue, plural } from './format.ts';
-import { BADGE, type BadgeKind, COLOUR, FONT } from './theme.ts';
+import { BADGE, type BadgeKind, COLOUR, FONT, JOB_BADGE } from './theme.ts';
 import type { KpiView, ReportView } from './view.ts';
 
 /** One chart as the HTML references it. */
@@ -180,7 +180,7 @@ function pipelineSection(v: ReportView): string {
   const jobs = p.jobs
     .map(
       (j, i) =>
-        `<tr><td style="${rule(i === 0)}padding:8px 8px 8px 0;${F}font-size:14px;line-height:20px;color:${COLOUR.ink}">${esc(j.job)}</td><td align="right" style="${rule(i === 0)}padding:8px 0;${SMALL}white-space:nowrap">${j.at ? `${esc(formatInstant(j.at, v.model.timeZone))} &nbsp;` : ''}${badge(j.status)}</td></tr>`,
+        `<tr><td style="${rule(i === 0)}padding:8px 8px 8px 0;${F}font-size:14px;line-height:20px;color:${COLOUR.ink}">${esc(j.job)}${j.note ? `<div style="${SMALL}">${esc(clip(oneLine(j.note), 300))}</div>` : ''}</td><td align="right" style="${rule(i === 0)}padding:8px 0;${SMALL}white-space:nowrap;vertical-align:top">${j.at ? `${esc(formatInstant(j.at, v.model.timeZone))} &nbsp;` : ''}${badge(JOB_BADGE[j.status].kind, JOB_BADGE[j.status].label)}</td></tr>`,
     )
     .join('');
   const jobTable = p.jobs.length

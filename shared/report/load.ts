@@ -1,8 +1,9 @@
 // Fills a report model for one recipient from stored state: KPI values and history, scorecard, pipeline health.
 // Role scoping happens here, before rendering: a specialist's model holds only their department's KPIs.
+import { readIncidents } from '#shared/alerts/incidents.ts';
 import type { Kpi, NightshiftConfig, Person, Report } from '#shared/config/schema.ts';
 import { readIngestStats } from '#shared/events/events-store.ts';
-import { JOBS, recentRuns } from '#shared/jobs/runs.ts';
+import { JOBS, type JobRun, recentRuns } from '#shared/jobs/runs.ts';
 import { readKpiValues, readScorecards, type ScopeValue, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import { scorecard } from '#shared/kpi/scorecard.ts';
 import type { StateStore } from '#shared/store/store.ts';
@@ -14,7 +15,10 @@ import {
   periodLabel,
   shiftPeriod,
 } from '#shared/time/calendar.ts';
-import type { ReportCheck, ReportIncident, ReportKpi, ReportModel } from './model.ts';
+import { DEFAULT_THRESHOLDS, judgeStream, type Verdict } from '#shared/watchdog/judge.ts';
+import { runStreams } from '#shared/watchdog/schedule.ts';
+import { RUNS_READ } from '#shared/watchdog/watchdog.ts';
+import type { ReportCheck, ReportIncident, ReportJob, ReportKpi, ReportModel } from './model.ts';
 
 export interface ReportDeps {
   store: StateStore;
@@ -72,7 +76,7 @@ export async function loadReportModel(
     kpis: [],
     incidents: deps.incidents ? await deps.incidents(period) : [],
     checks: deps.checks && report.sections.includes('checks') ? await deps.checks(period) : [],
-    pipeline: await pipelineHealth(store, period),
+    pipeline: await pipelineHealth(store, config, period, deps.now()),
     sections: report.sections,
   };
   if (!ready) {
@@ -146,25 +150,81 @@ function historyOf(
   return out;
 }
 
-/** Events accepted and rejected on the period's days, and how each nightly job last ran. */
-async function pipelineHealth(store: StateStore, period: PeriodId): Promise<ReportModel['pipeline']> {
+/** Events accepted and rejected on the period's days, and how each nightly job stands now. */
+async function pipelineHealth(
+  store: StateStore,
+  config: NightshiftConfig,
+  period: PeriodId,
+  now: number,
+): Promise<ReportModel['pipeline']> {
   const stats = await Promise.all(periodDays(period).map((d) => readIngestStats(store, d)));
   const rejectReasons: Record<string, number> = {};
   for (const s of stats) {
     for (const [reason, n] of Object.entries(s.byReason))
       rejectReasons[reason] = (rejectReasons[reason] ?? 0) + (n ?? 0);
   }
-  const jobs = await Promise.all(
-    JOBS.map(async (job) => {
-      const [run] = await recentRuns(store, job, 1);
-      if (!run) return { job, status: 'missing' as const };
-      return { job, status: run.status === 'failed' ? ('failed' as const) : ('ok' as const), at: run.startedAt };
-    }),
-  );
   return {
     accepted: stats.reduce((s, x) => s + x.accepted, 0),
     rejected: stats.reduce((s, x) => s + x.rejected, 0),
     rejectReasons,
-    jobs,
+    jobs: await jobHealth(store, config, now),
   };
+}
+
+const WORST_FIRST = ['failed', 'missed', 'late'] as const;
+
+/**
+ * Each nightly job at `now`, as the watchdog sees it: the latest due run of each of its schedules judged as the
+ * watchdog judges it (missed, late, failed). A job none of whose due runs can be judged (it never ran, or nothing was
+ * due since runs were first recorded) is what an open watchdog incident about it says, or else what its last run says.
+ */
+async function jobHealth(store: StateStore, config: NightshiftConfig, now: number): Promise<ReportJob[]> {
+  const runsOf = await Promise.all(JOBS.map((job) => recentRuns(store, job, RUNS_READ)));
+  const incidents = (await readIncidents(store, ['open'])).filter((i) => i.type === 'job');
+  // Due runs are expected from the first run recorded of any job (Nightshift deployed), as far as the runs read reach.
+  const starts = runsOf.flat().map((r) => Date.parse(r.startedAt));
+  const since = starts.length > 0 ? Math.min(...starts) : now;
+  const streamOf = (r: JobRun) => r.key ?? r.summary?.reportId;
+
+  return JOBS.map((job, i): ReportJob => {
+    const runs = runsOf[i]!;
+    const last = runs[0];
+    const base = { job, ...(last ? { at: last.startedAt } : {}) };
+    // A job with no run recorded may not be deployed at all: only the watchdog, which knows, says it is missed.
+    const streams = runs.length === 0 ? [] : runStreams(config, [job]);
+    const verdicts: Verdict[] = streams.flatMap(
+      (stream) =>
+        judgeStream(
+          {
+            stream,
+            // A report's planning has one stream per report; its runs name the report.
+            runs: stream.key === undefined ? runs : runs.filter((r) => streamOf(r) === stream.key),
+            truncated: runs.length >= RUNS_READ,
+            now,
+            timeZone: config.timeZone,
+            graceMinutes: config.jobs.graceMinutes,
+            watchingSince: since,
+            thresholds: DEFAULT_THRESHOLDS,
+          },
+          // Reports go to people who need not read a job's error: the run record has it.
+          () => 'the error is in its run record',
+        ).verdicts,
+    );
+    if (verdicts.length > 0) {
+      for (const problem of WORST_FIRST) {
+        const v = verdicts.find((x) => x.problem === problem);
+        if (v) return { ...base, status: problem, note: v.summary };
+      }
+      return { ...base, status: 'ok' };
+    }
+    // The watchdog judges schedules 'missed' (critical) or 'late' (warning), outcomes 'failed'.
+    const open =
+      incidents.find((x) => x.key === `${job}.outcome`) ?? incidents.find((x) => x.key === `${job}.schedule`);
+    if (open) {
+      const status = open.key.endsWith('.outcome') ? 'failed' : open.last.severity === 'critical' ? 'missed' : 'late';
+      return { ...base, status, note: open.last.summary };
+    }
+    if (!last) return { job, status: 'missing' };
+    return { ...base, status: last.status === 'failed' ? 'failed' : 'ok' };
+  });
 }

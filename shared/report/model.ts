@@ -51,11 +51,20 @@ export interface ReportCheck {
   summary: string;
 }
 
+/**
+ * How a nightly job stands, as the watchdog judges it: its latest due run started on time and its last attempt
+ * succeeded ('ok'), started after the grace time ('late'), did not start at all ('missed'), or failed ('failed');
+ * 'missing' when no run of the job is recorded at all.
+ */
+export type JobStatus = 'ok' | 'late' | 'missed' | 'failed' | 'missing';
+
 export interface ReportJob {
   job: string;
-  status: 'ok' | 'failed' | 'missing';
+  status: JobStatus;
   /** ISO 8601 instant the job last ran. */
   at?: string;
+  /** What is wrong, when something is: 'Backup and data checks did not run: due 02:00 on 23 Nov, ...'. */
+  note?: string;
 }
 
 export interface ReportModel {

@@ -34,7 +34,7 @@ export function reportSubject(model: ReportModel): string {
   const issues: string[] = [];
   const openIncidents = model.incidents.filter((i) => i.state !== 'resolved').length;
   const failedChecks = model.checks.filter((c) => c.status === 'fail').length;
-  const failedJobs = model.pipeline.jobs.filter((j) => j.status !== 'ok').length;
+  const jobs = (...statuses: string[]) => model.pipeline.jobs.filter((j) => statuses.includes(j.status)).length;
   if (!model.dataReady) {
     issues.push('data not ready');
   } else {
@@ -49,7 +49,12 @@ export function reportSubject(model: ReportModel): string {
   }
   if (openIncidents > 0) issues.push(`${plural(openIncidents, 'open incident')}`);
   if (failedChecks > 0) issues.push(`${plural(failedChecks, 'check')} failed`);
-  if (model.dataReady && failedJobs > 0) issues.push(`${plural(failedJobs, 'job')} did not run`);
+  if (model.dataReady) {
+    const [notRun, failed, late] = [jobs('missed', 'missing'), jobs('failed'), jobs('late')];
+    if (notRun > 0) issues.push(`${plural(notRun, 'job')} did not run`);
+    if (failed > 0) issues.push(`${plural(failed, 'job')} failed`);
+    if (late > 0) issues.push(`${plural(late, 'job')} ran late`);
+  }
   return issues.length ? `${head}: ${issues.join(', ')}` : head;
 }
 

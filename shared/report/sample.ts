@@ -249,8 +249,18 @@ export function sampleReportModel(options: SampleOptions = {}): ReportModel {
             { job: 'plan-reports', status: 'ok', at: `${date}T21:00:01Z` },
           ]
         : [
-            { job: 'rollup-kpis', status: 'failed', at: `${date}T16:31:12Z` },
-            { job: 'detect-anomalies', status: 'missing' },
+            {
+              job: 'rollup-kpis',
+              status: 'failed',
+              at: `${date}T16:31:12Z`,
+              note: `Nightly rollup failed: the error is in its run record (due 00:30 on ${periodLabel(addDays(date, 1))})`,
+            },
+            {
+              job: 'detect-anomalies',
+              status: 'missed',
+              at: `${addDays(date, -1)}T17:00:02Z`,
+              note: `Anomaly detection did not run: due 01:00 on ${periodLabel(addDays(date, 1))}, nothing started within the 60-minute grace time`,
+            },
             { job: 'check-backups', status: 'ok', at: `${date}T18:06:41Z` },
             { job: 'plan-reports', status: 'ok', at: `${date}T21:00:01Z` },
           ],

@@ -3,7 +3,7 @@
 
 import { clip, oneLine } from './escape.ts';
 import { formatInstant, formatKpiValue, plural, shortPeriod, sparkline } from './format.ts';
-import { BADGE } from './theme.ts';
+import { BADGE, JOB_BADGE } from './theme.ts';
 import type { ReportView } from './view.ts';
 
 function status(kind: keyof typeof BADGE): string {
@@ -101,7 +101,8 @@ export function renderText(v: ReportView): string {
       }
       for (const j of p.jobs) {
         const at = j.at ? ` (${formatInstant(j.at, m.timeZone)})` : '';
-        out.push(`* ${clip(oneLine(j.job), 80)}: ${status(j.status)}${at}`);
+        const note = j.note ? ` — ${clip(oneLine(j.note), 300)}` : '';
+        out.push(`* ${clip(oneLine(j.job), 80)}: ${JOB_BADGE[j.status].label}${at}${note}`);
       }
       out.push('');
     }

@@ -1,5 +1,5 @@
 // Colours and type shared by the HTML and the charts, so a status looks the same in both.
-import type { KpiStatus } from './model.ts';
+import type { JobStatus, KpiStatus } from './model.ts';
 
 export const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif";
 
@@ -37,9 +37,18 @@ export const BADGE = {
   fail: { fg: '#991b1b', bg: '#fee2e2', label: '✗ Fail' },
   ok: { fg: '#166534', bg: '#dcfce7', label: '✓ Ran' },
   failed: { fg: '#991b1b', bg: '#fee2e2', label: '✗ Failed' },
-  missing: { fg: '#92400e', bg: '#fef3c7', label: '! Did not run' },
+  missing: { fg: '#92400e', bg: '#fef3c7', label: '! Never ran' },
 } as const;
 export type BadgeKind = keyof typeof BADGE;
+
+/** A nightly job's status as a badge: the colours of a badge kind, with the job's own word. */
+export const JOB_BADGE: Record<JobStatus, { kind: BadgeKind; label: string }> = {
+  ok: { kind: 'ok', label: BADGE.ok.label },
+  late: { kind: 'warn', label: '! Late' },
+  missed: { kind: 'failed', label: '✗ Did not run' },
+  failed: { kind: 'failed', label: BADGE.failed.label },
+  missing: { kind: 'missing', label: BADGE.missing.label },
+};
 
 /** Chart colour of the latest point, by KPI status. */
 export const STATUS_DOT: Record<KpiStatus, string> = {

@@ -31,6 +31,7 @@ export function hostileModel(): ReportModel {
   m.checks[0]!.summary = HOSTILE.summary;
   m.pipeline.rejectReasons = { [HOSTILE.reason]: 3 };
   m.pipeline.jobs[0]!.job = HOSTILE.incidentTitle;
+  m.pipeline.jobs[1]!.note = HOSTILE.summary;
   return m;
 }
 

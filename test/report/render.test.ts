@@ -131,6 +131,58 @@ describe('report text part', () => {
   });
 });
 
+describe('pipeline health: how each nightly job stands', () => {
+  const model = sampleReportModel();
+  model.pipeline.jobs = [
+    { job: 'rollup', status: 'ok', at: '2026-11-22T16:30:04Z' },
+    {
+      job: 'detect',
+      status: 'missed',
+      at: '2026-11-22T17:00:02Z',
+      note: 'Anomaly detection did not run: due 02:00 on 23 Nov, nothing started within the 60-minute grace time',
+    },
+    {
+      job: 'checks',
+      status: 'late',
+      at: '2026-11-22T19:52:00Z',
+      note: 'Backup and data checks ran late: due 02:00 on 23 Nov, started 03:52 on 23 Nov (1.9 h late; grace 60 min)',
+    },
+    {
+      job: 'plan-reports',
+      status: 'failed',
+      at: '2026-11-22T21:00:01Z',
+      note: 'Report planning (daily) failed: the error is in its run record (due 05:00 on 23 Nov)',
+    },
+    { job: 'restore-test', status: 'missing' },
+  ];
+  const out = renderReport(model);
+  const text = visibleText(out.html);
+
+  it('badges each status in the HTML, with what is wrong under the job', () => {
+    expect(text).toMatch(/rollup 23 Nov 00:30 ✓ Ran/);
+    expect(text).toMatch(/detect Anomaly detection did not run: due 02:00 on 23 Nov, .* 23 Nov 01:00 ✗ Did not run/);
+    expect(text).toMatch(/checks Backup and data checks ran late: .*\(1\.9 h late; grace 60 min\) 23 Nov 03:52 ! Late/);
+    expect(text).toMatch(/plan-reports Report planning \(daily\) failed: .* 23 Nov 05:00 ✗ Failed/);
+    expect(text).toMatch(/restore-test ! Never ran/);
+  });
+
+  it('says the same in the text part', () => {
+    expect(out.text).toContain('* rollup: ✓ Ran (23 Nov 00:30)\n');
+    expect(out.text).toContain(
+      '* checks: ! Late (23 Nov 03:52) — Backup and data checks ran late: due 02:00 on 23 Nov, started 03:52 on 23 Nov (1.9 h late; grace 60 min)\n',
+    );
+    expect(out.text).toContain('* detect: ✗ Did not run (23 Nov 01:00) — Anomaly detection did not run: due 02:00');
+    expect(out.text).toContain('* plan-reports: ✗ Failed (23 Nov 05:00) — Report planning (daily) failed');
+    expect(out.text).toContain('* restore-test: ! Never ran\n');
+  });
+
+  it('counts jobs that did not run, failed or ran late in the subject', () => {
+    expect(out.subject).toBe(
+      'Daily report 22 Nov: score 87, 1 KPI missed, 1 open incident, 1 check failed, 2 jobs did not run, 1 job failed, 1 job ran late',
+    );
+  });
+});
+
 describe('a report whose data is not ready', () => {
   // Stale figures passed in by mistake must still not be shown.
   const stale = sampleReportModel();

@@ -1,0 +1,75 @@
+// `nightshift watchdog`: the hourly watchdog on demand. Judges each scheduled job's latest due run and the events
+// queue at the context's clock (now, or --at), opens and resolves incidents, and mails their transitions through the
+// local SES, as the watchdog function does in AWS.
+import { JOBS, type JobName } from '#shared/jobs/runs.ts';
+import { parseOffsetTimestamp } from '#shared/time/calendar.ts';
+import { type WatchdogSummary, watchdogCheck } from '#shared/watchdog/index.ts';
+import type { CommandContext } from './context.ts';
+import { localDeliveryQueue } from './local-queue.ts';
+
+export interface WatchdogOptions {
+  /** The jobs expected to run (default all). */
+  jobs?: readonly JobName[];
+  /** Expect runs due from this instant on (see WatchdogDeps.expectSince); default when the watchdog first ran. */
+  expectSince?: number;
+}
+
+export interface WatchdogRun extends WatchdogSummary {
+  /** Alert mails sent for the transitions of this check. */
+  alertsSent: number;
+  outbox: string;
+}
+
+/** `--jobs rollup,checks`: known job names only. */
+export function parseJobList(value: string): JobName[] {
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  const unknown = names.filter((n) => !(JOBS as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`unknown job '${unknown.join("', '")}' (jobs: ${JOBS.join(', ')})`);
+  if (names.length === 0) throw new Error(`--jobs names no job (jobs: ${JOBS.join(', ')})`);
+  return [...new Set(names)] as JobName[];
+}
+
+/** `--at 2026-11-23T03:45+08:00`: an instant with its offset (a local time alone is ambiguous). */
+export function parseInstant(value: string): number {
+  const parsed = parseOffsetTimestamp(value);
+  if (!parsed.ok) throw new Error(`--at ${value}: ${parsed.reason}, e.g. 2026-11-23T03:45+08:00`);
+  return parsed.ms;
+}
+
+/** One watchdog check at `ctx.now()`. */
+export async function runWatchdog(ctx: CommandContext, options: WatchdogOptions = {}): Promise<WatchdogRun> {
+  const { queue, sentCount, outbox } = await localDeliveryQueue(ctx);
+  const summary = await watchdogCheck(ctx.now(), {
+    store: ctx.store,
+    config: ctx.config,
+    queue,
+    ...(options.jobs ? { jobs: options.jobs } : {}),
+    ...(options.expectSince === undefined ? {} : { expectSince: options.expectSince }),
+  });
+  return { ...summary, alertsSent: sentCount(), outbox };
+}
+
+/** The lines `nightshift watchdog` prints: what is wrong now, what changed, and a total. */
+export function watchdogLines(run: WatchdogRun): string[] {
+  const out: string[] = [];
+  for (const f of run.findings) out.push(`${f.problem.padEnd(12)} ${f.summary}`);
+  for (const [what, ids] of [
+    ['opened', run.opened],
+    ['escalated', run.escalated],
+    ['resolved', run.resolved],
+  ] as const) {
+    for (const id of ids) out.push(`${run.period}  ${what.padEnd(9)} ${id}`);
+  }
+  if (run.findings.length === 0) {
+    out.push(
+      `nothing wrong with ${run.jobs.join(', ')} or the events queue (${run.queue.acceptedToday} events accepted today)`,
+    );
+  }
+  out.push(
+    `${run.open.length} watchdog incident${run.open.length === 1 ? '' : 's'} open; ${run.alertsSent} alert mail${run.alertsSent === 1 ? '' : 's'} sent (copies in ${run.outbox})`,
+  );
+  return out;
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { reportIncidents } from '#shared/alerts/report-incidents.ts';
+import { type JobName, recordRun } from '#shared/jobs/runs.ts';
+import { loadReportModel } from '#shared/report/load.ts';
+import type { StateStore } from '#shared/store/store.ts';
+import { watchdogCheck } from '#shared/watchdog/watchdog.ts';
+import { memoryQueue } from '../alerts/support.ts';
+import { exampleConfig } from '../support/config.ts';
+import { freshStore } from '../support/dynamo.ts';
+
+/** Shanghai wall time (UTC+8) as epoch ms. */
+const at = (date: string, time: string) => Date.parse(`${date}T${time}+08:00`);
+
+/** One recorded run of `job` that starts at `start` and lasts a minute. */
+async function run(store: StateStore, job: JobName, start: number, outcome: 'ok' | 'failed' = 'ok', key?: string) {
+  const ticks = [start, start + 60_000];
+  const clock = () => ticks.shift() ?? start + 60_000;
+  await recordRun(
+    store,
+    job,
+    clock,
+    async () => {
+      if (outcome === 'failed') throw new Error('DynamoDB throttled the write for li.na@example.com');
+      return {};
+    },
+    key === undefined ? {} : { key },
+  ).catch(() => undefined);
+}
+
+async function pipelineAt(store: StateStore, now: number) {
+  const config = exampleConfig();
+  const report = config.reports.find((r) => r.id === 'daily')!;
+  const person = config.people.find((p) => p.id === 'ops_director')!;
+  const model = await loadReportModel(report, '2026-11-22', person, { store, config, now: () => now });
+  return Object.fromEntries(model.pipeline.jobs.map((j) => [j.job, j]));
+}
+
+describe('report pipeline health: each job as the watchdog judges its schedule', () => {
+  it('tells a job that ran from one that ran late, did not run or failed', async () => {
+    const { store } = await freshStore('pipeline');
+    await run(store, 'rollup', at('2026-11-22', '00:30:04'));
+    await run(store, 'rollup', at('2026-11-23', '00:30:04'));
+    await run(store, 'detect', at('2026-11-23', '01:00:02'));
+    await run(store, 'detect', at('2026-11-23', '02:00:02'));
+    await run(store, 'checks', at('2026-11-22', '02:00:03'));
+    await run(store, 'checks', at('2026-11-23', '03:52:00'));
+    await run(store, 'plan-reports', at('2026-11-22', '05:00:01'), 'failed', 'daily');
+
+    const jobs = await pipelineAt(store, at('2026-11-23', '05:00:30'));
+
+    expect(jobs.rollup).toEqual({ job: 'rollup', status: 'ok', at: '2026-11-22T16:30:04.000Z' });
+    expect(jobs.checks).toEqual({
+      job: 'checks',
+      status: 'late',
+      at: '2026-11-22T19:52:00.000Z',
+      note: 'Backup and data checks ran late: due 02:00 on 23 Nov, started 03:52 on 23 Nov (1.9 h late; grace 60 min)',
+    });
+    // Hourly: its last run was at 02:00, so the runs due at 03:00 and 04:00 did not happen.
+    expect(jobs.detect).toMatchObject({
+      status: 'missed',
+      at: '2026-11-22T18:00:02.000Z',
+      note: expect.stringMatching(/^Anomaly detection did not run: due 04:00 on 23 Nov, .*\(2 due runs in a row\)$/),
+    });
+    // The error itself stays in the run record: a report does not quote it (it may name a person).
+    expect(jobs['plan-reports']).toMatchObject({
+      status: 'failed',
+      note: 'Report planning (daily) failed: the error is in its run record (due 05:00 on 22 Nov)',
+    });
+  });
+
+  it('a job days behind its schedule is not "ok" because its last run was', async () => {
+    const { store } = await freshStore('pipeline');
+    await run(store, 'rollup', at('2026-11-18', '00:30:04'));
+    await run(store, 'rollup', at('2026-11-19', '00:30:04'));
+
+    const jobs = await pipelineAt(store, at('2026-11-23', '05:00:30'));
+
+    expect(jobs.rollup).toMatchObject({
+      status: 'missed',
+      at: '2026-11-18T16:30:04.000Z',
+      note: expect.stringMatching(/^Nightly rollup did not run: due 00:30 on 23 Nov, .*\(4 due runs in a row\)$/),
+    });
+    expect(jobs.checks).toEqual({ job: 'checks', status: 'missing' });
+  });
+
+  it("shows the watchdog's open incident for a job whose due runs it expects but the report cannot judge", async () => {
+    const { store } = await freshStore('pipeline');
+    const config = exampleConfig();
+    config.monitoring.queueSilenceMinutes = 100_000;
+    // A new deployment: the watchdog watches from noon; the rollup never ran.
+    await watchdogCheck(at('2026-11-23', '01:45:00'), {
+      store,
+      config,
+      queue: memoryQueue(),
+      jobs: ['rollup'],
+      expectSince: at('2026-11-22', '12:00:00'),
+    });
+
+    const jobs = await pipelineAt(store, at('2026-11-23', '05:00:30'));
+
+    expect(jobs.rollup).toEqual({
+      job: 'rollup',
+      status: 'missed',
+      note: 'Nightly rollup did not run: due 00:30 on 23 Nov, nothing started within the 60-minute grace time',
+    });
+    expect(jobs.detect).toEqual({ job: 'detect', status: 'missing' });
+  });
+});
+
+describe('report incidents: the night after the period', () => {
+  it('the morning report lists an incident the watchdog opened in the night while it is open', async () => {
+    const { store } = await freshStore('pipeline');
+    const config = exampleConfig();
+    config.monitoring.queueSilenceMinutes = 100_000;
+    const deps = { store, config, queue: memoryQueue(), jobs: ['rollup'] as JobName[] };
+    await run(store, 'rollup', at('2026-11-22', '00:30:04'));
+    await watchdogCheck(at('2026-11-23', '01:45:03'), deps);
+    const incidents = reportIncidents(store, config);
+
+    expect(await incidents('2026-11-22')).toEqual([
+      expect.objectContaining({ title: 'Nightly rollup: missed or late', state: 'open', firstResponder: 'Chen Jie' }),
+    ]);
+    expect(await incidents('2026-11-21')).toEqual([]);
+
+    // Resolved the next night: the report of the day it was opened on lists it, the day before no longer does.
+    await run(store, 'rollup', at('2026-11-24', '00:30:04'));
+    await watchdogCheck(at('2026-11-24', '01:45:03'), deps);
+    expect(await incidents('2026-11-22')).toEqual([]);
+    expect(await incidents('2026-11-23')).toEqual([expect.objectContaining({ state: 'resolved' })]);
+  });
+});
