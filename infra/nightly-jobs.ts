@@ -280,11 +280,7 @@ function grantChecks(fn: NightshiftFunction, config: NightshiftConfig): void {
   const listings: string[] = [];
   if (kinds.has('dynamodb_backup')) listings.push('dynamodb:ListBackups', 'dynamodb:DescribeBackup');
   if (kinds.has('aws_backup')) {
-    listings.push(
-      'backup:ListRecoveryPointsByResource',
-      'backup:DescribeRecoveryPoint',
-      'backup:ListBackupJobs',
-    );
+    listings.push('backup:ListRecoveryPointsByResource', 'backup:DescribeRecoveryPoint', 'backup:ListBackupJobs');
   }
   if (listings.length === 0) return;
   const policy = new iam.Policy(fn, 'BackupListings', {
