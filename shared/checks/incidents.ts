@@ -5,6 +5,7 @@
 import type { IncidentSubject, Observation, Recorded } from '#shared/alerts/incidents.ts';
 import { recordObservation } from '#shared/alerts/incidents.ts';
 import { deliverTransitions } from '#shared/alerts/routing.ts';
+import type { Severity } from '#shared/alerts/rules.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import type { DeliveryQueue } from '#shared/delivery/messages.ts';
 import type { StateStore } from '#shared/store/store.ts';
@@ -63,13 +64,16 @@ export function checkSubject(result: StoredCheckResult, config: NightshiftConfig
     granularity: 'run',
     title: `${label}: check failed`,
     label,
-    severity: result.problem === 'backup_failed' ? 'critical' : 'warning',
+    severity: severityOf(result),
     ...(result.plan ? { plan: result.plan } : {}),
     openAfter: 1,
     resolveAfter: 1,
     cooldownDays: 0,
   };
 }
+
+const severityOf = (result: StoredCheckResult): Severity =>
+  result.problem === 'backup_failed' ? 'critical' : 'warning';
 
 /** The period a check run is judged as: its local minute ('2026-11-22T02:00'), so a re-run after a fix counts. */
 export function checkPeriod(at: number, timeZone: string): string {
@@ -108,7 +112,7 @@ export function checkObservation(result: StoredCheckResult, period: string): Obs
     period,
     anomalous: failed,
     persists: failed,
-    severity: result.problem === 'backup_failed' ? 'critical' : 'warning',
+    severity: severityOf(result),
     magnitude: magnitudeOf(result),
     summary: `${result.checkId}: ${result.summary}`,
     ...(details.length > 0 ? { details } : {}),

@@ -6,7 +6,7 @@ import { ConfigError, DEFAULT_CONFIG_FILE, formatProblem, loadConfig } from '#sh
 import { configReference, REFERENCE_END, REFERENCE_START } from '#shared/config/reference.ts';
 import { countLines, readEventFile } from '#shared/events/files.ts';
 import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
-import { JOBS, type JobName, recentRuns } from '#shared/jobs/runs.ts';
+import { JOBS, parseJobNames, recentRuns } from '#shared/jobs/runs.ts';
 import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { dateRange, type Granularity, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
 import { runCheckBackups } from './checks.ts';
@@ -209,9 +209,7 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'runs per job', '10')
     .action(async (o: { job?: string; limit: string }, cmd: Command) => {
       const opts = globals(cmd);
-      if (o.job && !(JOBS as readonly string[]).includes(o.job))
-        throw new Error(`unknown job '${o.job}' (jobs: ${JOBS.join(', ')})`);
-      const jobs = o.job ? [o.job as JobName] : [...JOBS];
+      const jobs = o.job ? parseJobNames(o.job, '--job') : [...JOBS];
       const runs = await withContext(opts, async (ctx) =>
         (await Promise.all(jobs.map((j) => recentRuns(ctx.store, j, Number(o.limit))))).flat(),
       );

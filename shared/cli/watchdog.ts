@@ -1,7 +1,7 @@
 // `nightshift watchdog`: the hourly watchdog on demand. Judges each scheduled job's latest due run and the events
 // queue at the context's clock (now, or --at), opens and resolves incidents, and mails their transitions through the
 // local SES, as the watchdog function does in AWS.
-import { JOBS, type JobName } from '#shared/jobs/runs.ts';
+import { JOBS, type JobName, parseJobNames } from '#shared/jobs/runs.ts';
 import { parseOffsetTimestamp } from '#shared/time/calendar.ts';
 import { type WatchdogSummary, watchdogCheck } from '#shared/watchdog/index.ts';
 import type { CommandContext } from './context.ts';
@@ -22,14 +22,9 @@ export interface WatchdogRun extends WatchdogSummary {
 
 /** `--jobs rollup,checks`: known job names only. */
 export function parseJobList(value: string): JobName[] {
-  const names = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  const unknown = names.filter((n) => !(JOBS as readonly string[]).includes(n));
-  if (unknown.length > 0) throw new Error(`unknown job '${unknown.join("', '")}' (jobs: ${JOBS.join(', ')})`);
+  const names = parseJobNames(value, '--jobs');
   if (names.length === 0) throw new Error(`--jobs names no job (jobs: ${JOBS.join(', ')})`);
-  return [...new Set(names)] as JobName[];
+  return names;
 }
 
 /** `--at 2026-11-23T03:45+08:00`: an instant with its offset (a local time alone is ambiguous). */

@@ -19,6 +19,27 @@ export interface JobRun {
 }
 
 const RUN_RETENTION_DAYS = 90;
+
+export class JobNameError extends Error {
+  override name = 'JobNameError';
+}
+
+/** 'rollup, checks': known job names, each once; `source` names where the list came from for the error. */
+export function parseJobNames(value: string, source: string): JobName[] {
+  const names = [
+    ...new Set(
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    ),
+  ];
+  const unknown = names.filter((n) => !(JOBS as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new JobNameError(`${source}: unknown job '${unknown.join("', '")}' (jobs: ${JOBS.join(', ')})`);
+  }
+  return names as JobName[];
+}
 const partition = (job: JobName) => `RUN#${job}`;
 
 /**
@@ -65,6 +86,12 @@ export async function recordRun<T extends Record<string, unknown>>(
     });
     throw error;
   }
+}
+
+/** Which of its job's schedules a run was for: its key, or the report its summary names; undefined if neither. */
+export function scheduleKeyOf(run: JobRun): string | undefined {
+  const reportId = run.summary?.reportId;
+  return run.key ?? (typeof reportId === 'string' ? reportId : undefined);
 }
 
 export async function recentRuns(store: StateStore, job: JobName, limit = 10): Promise<JobRun[]> {

@@ -3,7 +3,7 @@
 import { readIncidents } from '#shared/alerts/incidents.ts';
 import type { Kpi, NightshiftConfig, Person, Report } from '#shared/config/schema.ts';
 import { readIngestStats } from '#shared/events/events-store.ts';
-import { JOBS, type JobRun, recentRuns } from '#shared/jobs/runs.ts';
+import { JOBS, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
 import { readKpiValues, readScorecards, type ScopeValue, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import { scorecard } from '#shared/kpi/scorecard.ts';
 import type { StateStore } from '#shared/store/store.ts';
@@ -184,7 +184,6 @@ async function jobHealth(store: StateStore, config: NightshiftConfig, now: numbe
   // Due runs are expected from the first run recorded of any job (Nightshift deployed), as far as the runs read reach.
   const starts = runsOf.flat().map((r) => Date.parse(r.startedAt));
   const since = starts.length > 0 ? Math.min(...starts) : now;
-  const streamOf = (r: JobRun) => r.key ?? r.summary?.reportId;
 
   return JOBS.map((job, i): ReportJob => {
     const runs = runsOf[i]!;
@@ -198,7 +197,7 @@ async function jobHealth(store: StateStore, config: NightshiftConfig, now: numbe
           {
             stream,
             // A report's planning has one stream per report; its runs name the report.
-            runs: stream.key === undefined ? runs : runs.filter((r) => streamOf(r) === stream.key),
+            runs: stream.key === undefined ? runs : runs.filter((r) => scheduleKeyOf(r) === stream.key),
             truncated: runs.length >= RUNS_READ,
             now,
             timeZone: config.timeZone,

@@ -7,7 +7,6 @@ export {
   parseWatchedJobs,
   QUEUE_SUBJECT,
   type WatchdogDeps,
-  WatchdogError,
   type WatchdogSummary,
   watchdogCheck,
 } from './watchdog.ts';

@@ -10,7 +10,7 @@ import { deliverTransitions } from '#shared/alerts/routing.ts';
 import type { Severity } from '#shared/alerts/rules.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import type { DeliveryQueue } from '#shared/delivery/messages.ts';
-import { JOBS, type JobName, type JobRun, recentRuns } from '#shared/jobs/runs.ts';
+import { JOBS, type JobName, type JobRun, parseJobNames, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
 import { defaultScrubber, type Scrubber } from '#shared/observability/scrub.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { type Check, DEFAULT_THRESHOLDS, judgeStream, type Problem, type Thresholds, type Verdict } from './judge.ts';
@@ -118,8 +118,8 @@ async function watchingSince(store: StateStore, now: number): Promise<number> {
 function runsByStream(streams: RunStream[], runs: JobRun[], dueBefore: (s: RunStream, t: number) => number) {
   const out = new Map<RunStream, JobRun[]>(streams.map((s) => [s, []]));
   for (const run of runs) {
-    const key = run.key ?? run.summary?.reportId;
-    const named = typeof key === 'string' ? streams.find((s) => s.key === key) : undefined;
+    const key = scheduleKeyOf(run);
+    const named = key === undefined ? undefined : streams.find((s) => s.key === key);
     if (named || streams.length === 1) {
       out.get(named ?? streams[0]!)!.push(run);
       continue;
@@ -220,20 +220,7 @@ function deliver(recorded: Recorded[], deps: WatchdogDeps): Promise<number> {
   return deliverTransitions(recorded, deps);
 }
 
-export class WatchdogError extends Error {
-  override name = 'WatchdogError';
-}
-
 /** `WATCHED_JOBS` as the stack sets it ('rollup,detect,plan-reports'); unset means every job. */
 export function parseWatchedJobs(value: string | undefined): JobName[] | undefined {
-  if (value === undefined) return undefined;
-  const names = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  const unknown = names.filter((n) => !(JOBS as readonly string[]).includes(n));
-  if (unknown.length > 0) {
-    throw new WatchdogError(`WATCHED_JOBS: unknown job '${unknown.join("', '")}' (known: ${JOBS.join(', ')})`);
-  }
-  return names as JobName[];
+  return value === undefined ? undefined : parseJobNames(value, 'WATCHED_JOBS');
 }
