@@ -36,6 +36,7 @@ import {
   ruleKind,
   rulePeriodFor,
 } from './rules.ts';
+import { foldDay, readProfile, writeProfile } from './stream-profile.ts';
 
 export interface DetectDeps {
   store: StateStore;
@@ -331,7 +332,11 @@ async function judgeEventDay(date: LocalDate, deps: DetectDeps, run: Run, at: st
     due.map((e) => e.event),
   );
   for (const e of due) {
-    const s = judgeDay(e, date, times.get(e.event) ?? [], config.timeZone);
+    const dayTimes = times.get(e.event) ?? [];
+    const profile = await readProfile(store, e.event);
+    const s = judgeDay(e, date, dayTimes, config.timeZone, profile);
+    const learned = foldDay(profile, date, dayTimes, config.timeZone);
+    if (learned !== profile) await writeProfile(store, learned);
     const subject = eventSubject(e, 'day');
     run.add(
       subject,

@@ -5,6 +5,17 @@ import { eventPartition } from '#shared/events/keys.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { addDays, dayRange, type LocalDate, localParts } from '#shared/time/calendar.ts';
 import type { Severity } from './rules.ts';
+import {
+  daysToFold,
+  emptyProfile,
+  expectedEvents,
+  foldDay,
+  hasRhythm,
+  readProfile,
+  type StreamProfile,
+  withFirstSeen,
+  writeProfile,
+} from './stream-profile.ts';
 
 export type ExpectedEvent = NightshiftConfig['alerts']['expectedEvents'][number];
 
@@ -22,7 +33,9 @@ export interface SilenceEvaluation {
   limitHours: number;
   /** Critical when there was none at all in the window. */
   severity: Severity;
-  /** Silence relative to the limit (1 = exactly the limit). */
+  /** Events the stream's usual rate expected in the silence judged. */
+  expected: number;
+  /** How far past its limit the silence is (1 = exactly at it). */
   magnitude: number;
   summary: string;
 }
@@ -53,28 +66,111 @@ export async function readEventTimes(
 
 const hours = (ms: number) => Math.round((ms / HOUR_MS) * 10) / 10;
 
-/** Judges a whole local day: the longest gap counts from midnight to the first event and from the last to midnight. */
+/**
+ * How unlikely a silence must be to count as a stop: the chance of seeing no event in it, if the stream kept its
+ * usual rate (Poisson), times the number of silences looked at (a day's longest gap is the worst of many).
+ */
+export const STOP_PROBABILITY = 0.001;
+/** A silence of `maxSilenceHours` or more is a stop at this weaker level of evidence. */
+export const LONG_SILENCE_PROBABILITY = 0.05;
+/** No silence shorter than this is a stop, however busy the stream. */
+const MIN_STOP_MS = HOUR_MS;
+/** Live checks of a day: each looks at the silence then (one a hour). */
+const LIVE_CHECKS_PER_DAY = 24;
+
+/** The events a stream is expected to send between two instants. */
+type Expectation = (from: number, to: number) => number;
+
+/**
+ * The stream's expected rate: its hour-of-day rhythm once it has one, before that the average rate of the events
+ * seen since the stream began (`count` events from `since` to `until`).
+ */
+function expectation(
+  profile: StreamProfile,
+  timeZone: string,
+  count: number,
+  since: number,
+  until: number,
+): Expectation {
+  if (hasRhythm(profile)) return (from, to) => expectedEvents(profile, from, to, timeZone);
+  const rate = until > since ? count / (until - since) : 0;
+  return (from, to) => rate * (to - from);
+}
+
+interface GapJudgement {
+  anomalous: boolean;
+  magnitude: number;
+  /** Events the stream's rate expected in the gap. */
+  expected: number;
+}
+
+/**
+ * One silence from `from` to `to`, one of `looks` judged in the window. It is a stop when seeing no event in it is
+ * improbable at the stream's own rate: a quiet night expects few events, so a long night gap is normal; a busy
+ * afternoon expects many, so a stop is caught within the hour. A silence of `maxSilenceHours` needs less evidence.
+ */
+function judgeGap(rule: ExpectedEvent, expect: Expectation, from: number, to: number, looks: number): GapJudgement {
+  const gap = Math.max(0, to - from);
+  const expected = expect(from, to);
+  const p = Math.exp(-expected) * looks;
+  const anomalous =
+    (gap >= MIN_STOP_MS && p < STOP_PROBABILITY) ||
+    (gap >= rule.maxSilenceHours * HOUR_MS && p < LONG_SILENCE_PROBABILITY);
+  // 1 at the evidence a stop needs, more the more certain it is.
+  return { anomalous, magnitude: expected / Math.log(looks / STOP_PROBABILITY), expected };
+}
+
+const about = (expected: number) => (expected >= 1 ? `, about ${Math.round(expected)} expected at its usual rate` : '');
+
+function notJudged(expected: ExpectedEvent, period: string): SilenceEvaluation {
+  return {
+    event: expected.event,
+    period,
+    anomalous: false,
+    count: 0,
+    silenceHours: 0,
+    limitHours: expected.maxSilenceHours,
+    severity: 'warning',
+    magnitude: 0,
+    expected: 0,
+    summary: `No "${expected.event}" events have arrived yet: the stream is judged from its first event on`,
+  };
+}
+
+/**
+ * Judges a whole local day: every silence from midnight (or the stream's first event, when it began that day) to the
+ * first event, between events, and from the last to midnight. Nothing before the stream's first event is judged.
+ */
 export function judgeDay(
   expected: ExpectedEvent,
   day: LocalDate,
   times: readonly number[],
   timeZone: string,
+  profile: StreamProfile = emptyProfile(expected.event),
 ): SilenceEvaluation {
+  const known = withFirstSeen(profile, times);
   const { start, end } = dayRange(day, timeZone);
-  let longest = 0;
-  let previous = start;
-  for (const t of times) {
-    longest = Math.max(longest, t - previous);
-    previous = Math.max(previous, t);
+  if (known.firstSeen === undefined || known.firstSeen >= end) return notJudged(expected, day);
+  const from = Math.max(start, known.firstSeen);
+  const inDay = times.filter((t) => t >= from && t < end);
+  const expect = expectation(known, timeZone, inDay.length, from, end);
+  let worst: GapJudgement & { ms: number } = { anomalous: false, magnitude: -1, expected: 0, ms: 0 };
+  let previous = from;
+  for (const t of [...inDay, end]) {
+    const g = judgeGap(expected, expect, previous, t, inDay.length + 1);
+    if (g.anomalous > worst.anomalous || (g.anomalous === worst.anomalous && g.magnitude > worst.magnitude)) {
+      worst = { ...g, ms: t - previous };
+    }
+    previous = t;
   }
-  longest = Math.max(longest, end - previous);
   const limit = expected.maxSilenceHours;
-  const silence = hours(longest);
-  const anomalous = times.length === 0 || longest >= limit * HOUR_MS;
+  const anomalous = times.length === 0 || worst.anomalous;
+  const silence = hours(worst.ms);
   const name = `"${expected.event}"`;
   let summary: string;
-  if (times.length === 0) summary = `No ${name} events on ${day}`;
-  else if (anomalous) summary = `No ${name} events for ${silence} h on ${day} (limit ${limit} h)`;
+  if (times.length === 0) summary = `No ${name} events on ${day}${about(worst.expected)}`;
+  else if (anomalous)
+    summary = `No ${name} events for ${silence} h on ${day}${about(worst.expected)} (limit ${limit} h)`;
   else summary = `${times.length} ${name} events on ${day}, longest silence ${silence} h (limit ${limit} h)`;
   return {
     event: expected.event,
@@ -83,8 +179,9 @@ export function judgeDay(
     count: times.length,
     silenceHours: silence,
     limitHours: limit,
+    expected: worst.expected,
     severity: times.length === 0 ? 'critical' : 'warning',
-    magnitude: longest / (limit * HOUR_MS),
+    magnitude: Math.max(worst.magnitude, 0),
     summary,
   };
 }
@@ -96,8 +193,8 @@ export function localHour(now: number, timeZone: string): string {
 }
 
 /**
- * Judges the silence up to `now`: hours since the last event, where `since` is the start of the window read (no
- * event in it at all is critical).
+ * Judges the silence up to `now`: since the last event, where `since` is the start of the window read (no event in
+ * it at all, from a stream that has arrived before, is critical). A stream that never arrived is not judged.
  */
 export function judgeLive(
   expected: ExpectedEvent,
@@ -106,14 +203,21 @@ export function judgeLive(
   lastSeen: number | undefined,
   since: number,
   count: number,
+  profile: StreamProfile = emptyProfile(expected.event),
 ): SilenceEvaluation {
-  const silentFor = now - (lastSeen ?? since);
+  if (lastSeen === undefined && profile.firstSeen === undefined) return notJudged(expected, localHour(now, timeZone));
+  const windowStart = Math.max(since, profile.firstSeen ?? since);
+  const from = lastSeen ?? windowStart;
+  const expect = expectation(profile, timeZone, count, windowStart, now);
+  const g = judgeGap(expected, expect, from, now, LIVE_CHECKS_PER_DAY);
+  const silentFor = now - from;
   const limit = expected.maxSilenceHours;
-  const anomalous = silentFor >= limit * HOUR_MS;
+  // A stream that has arrived before and sent nothing since `since`: its rate so far is unknown, the limit decides.
+  const anomalous = lastSeen === undefined ? silentFor >= limit * HOUR_MS || g.anomalous : g.anomalous;
   const name = `"${expected.event}"`;
   let summary: string;
   if (lastSeen === undefined) summary = `No ${name} events for at least ${hours(silentFor)} h (limit ${limit} h)`;
-  else if (anomalous) summary = `No ${name} events for ${hours(silentFor)} h (limit ${limit} h)`;
+  else if (anomalous) summary = `No ${name} events for ${hours(silentFor)} h${about(g.expected)} (limit ${limit} h)`;
   else summary = `${name} arriving: last one ${hours(silentFor)} h ago (limit ${limit} h)`;
   return {
     event: expected.event,
@@ -122,13 +226,20 @@ export function judgeLive(
     count,
     silenceHours: hours(silentFor),
     limitHours: limit,
+    expected: g.expected,
     severity: lastSeen === undefined ? 'critical' : 'warning',
-    magnitude: silentFor / (limit * HOUR_MS),
+    magnitude: lastSeen === undefined ? Math.max(g.magnitude, silentFor / (limit * HOUR_MS)) : g.magnitude,
     summary,
   };
 }
 
-/** Live silence of expected events at `now`: reads today so far, and yesterday when an event is absent today. */
+/** Days of history a live check catches up on when detection did not run for a while. */
+const MAX_CATCH_UP_DAYS = 7;
+
+/**
+ * Live silence of expected events at `now`: reads today so far, and yesterday when an event is absent today or the
+ * stream's rhythm has not learned yesterday yet (then it does, once per day).
+ */
 export async function liveSilence(
   store: StateStore,
   config: NightshiftConfig,
@@ -138,16 +249,44 @@ export async function liveSilence(
   if (expected.length === 0) return [];
   const tz = config.timeZone;
   const today = localParts(now, tz).date;
+  const yesterday = addDays(today, -1);
   const names = expected.map((e) => e.event);
+  const profiles = new Map(await Promise.all(names.map(async (n) => [n, await readProfile(store, n)] as const)));
   const todays = await readEventTimes(store, config, today, names);
   const seen = (list: number[] | undefined) => (list ?? []).filter((t) => t <= now);
+  // A stream seen for the first time learns from yesterday on; one that has a rhythm catches up on missed days.
+  const toFold = new Map(
+    names.map((n) => {
+      const p = profiles.get(n)!;
+      return [n, p.foldedThrough === undefined ? [yesterday] : daysToFold(p, yesterday, MAX_CATCH_UP_DAYS)] as const;
+    }),
+  );
   const absent = names.filter((n) => seen(todays.get(n)).length === 0);
-  const yesterdays = absent.length ? await readEventTimes(store, config, addDays(today, -1), absent) : new Map();
-  const since = dayRange(addDays(today, -1), tz).start;
+  const byDay = new Map<LocalDate, string[]>();
+  for (const n of names) {
+    const days = new Set(toFold.get(n));
+    if (absent.includes(n)) days.add(yesterday);
+    for (const d of days) byDay.set(d, [...(byDay.get(d) ?? []), n]);
+  }
+  const earlier = new Map<LocalDate, Map<string, number[]>>();
+  for (const [day, streams] of byDay) earlier.set(day, await readEventTimes(store, config, day, streams));
+
+  for (const n of names) {
+    let p = profiles.get(n)!;
+    for (const d of toFold.get(n)!) p = foldDay(p, d, earlier.get(d)?.get(n) ?? [], tz);
+    p = withFirstSeen(p, seen(todays.get(n)));
+    if (p !== profiles.get(n)) {
+      profiles.set(n, p);
+      await writeProfile(store, p);
+    }
+  }
+
   return expected.map((e) => {
     // Lists are sorted, and yesterday's events all come before today's.
     const recent = seen(todays.get(e.event));
-    const before: number[] = yesterdays.get(e.event) ?? [];
-    return judgeLive(e, now, tz, recent.at(-1) ?? before.at(-1), since, recent.length + before.length);
+    const before = earlier.get(yesterday)?.get(e.event);
+    const since = dayRange(before ? yesterday : today, tz).start;
+    const last = recent.at(-1) ?? before?.at(-1);
+    return judgeLive(e, now, tz, last, since, recent.length + (before?.length ?? 0), profiles.get(e.event));
   });
 }

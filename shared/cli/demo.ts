@@ -43,7 +43,7 @@ export async function runDemo(options: GlobalOptions & { persist?: boolean }): P
     say(`tables created: ${ctx.createdTables.join(', ') || 'none (already there)'}`);
 
     const tz = ctx.config.timeZone;
-    const night = lastNight(ctx.config, Date.now());
+    const night = lastNight(ctx.config, ctx.now());
     const { lastDay } = night;
     /** The context on the virtual clock: `t` when the step starts, then on at real speed (runs keep real durations). */
     const at = (t: number): CommandContext => {

@@ -1,7 +1,7 @@
 // The `nightshift` command line: the same domain code the Lambda functions run, against a local stack by default.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, DEFAULT_CONFIG_FILE, formatProblem, loadConfig } from '#shared/config/load.ts';
 import { configReference, REFERENCE_END, REFERENCE_START } from '#shared/config/reference.ts';
 import { countLines, readEventFile } from '#shared/events/files.ts';
@@ -26,6 +26,18 @@ export function buildProgram(): Command {
     .addOption(new Option('-d, --data <dir>', 'local state directory').default('.nightshift'))
     .addOption(new Option('--endpoint <url>', 'use a running DynamoDB instead of starting a local one'))
     .addOption(new Option('--json', 'machine-readable output'))
+    .addOption(
+      new Option(
+        '--now <instant>',
+        'run as if the clock read this instant (ISO 8601 with offset); default: the real clock',
+      ).argParser((value) => {
+        try {
+          return parseInstant(value, '--now');
+        } catch (error) {
+          throw new InvalidArgumentError((error as Error).message);
+        }
+      }),
+    )
     .showHelpAfterError();
 
   const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;

@@ -28,9 +28,9 @@ export function parseJobList(value: string): JobName[] {
 }
 
 /** `--at 2026-11-23T03:45+08:00`: an instant with its offset (a local time alone is ambiguous). */
-export function parseInstant(value: string): number {
+export function parseInstant(value: string, option = '--at'): number {
   const parsed = parseOffsetTimestamp(value);
-  if (!parsed.ok) throw new Error(`--at ${value}: ${parsed.reason}, e.g. 2026-11-23T03:45+08:00`);
+  if (!parsed.ok) throw new Error(`${option} ${value}: ${parsed.reason}, e.g. 2026-11-23T03:45+08:00`);
   return parsed.ms;
 }
 

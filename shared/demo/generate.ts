@@ -1,6 +1,6 @@
 // Realistic weeks of events for the example config: weekday pattern, growth, a sign-up outage and a conversion
 // collapse, plus the mess real pipelines see (duplicates, late arrivals, malformed lines). Seeded: same input, same data.
-import { addDays, dateRange, isoWeekday, zonedInstant } from '#shared/time/calendar.ts';
+import { addDays, dateRange, dayRange, isoWeekday } from '#shared/time/calendar.ts';
 
 export interface DemoOptions {
   /** Last local day of data (the night the demo runs is the day after). */
@@ -61,12 +61,14 @@ export function generateDemoEvents(options: DemoOptions): DemoData {
   const signedUpOn = new Map<string, string[]>();
 
   const nightDay = addDays(options.lastDay, 1);
-  const dayStarts = new Map([...days, nightDay].map((d) => [d, zonedInstant(d, '00:00', options.timeZone)]));
+  // Days are 23 or 25 hours long across a daylight-saving change: events fill the whole local day.
+  const dayRanges = new Map([...days, nightDay].map((d) => [d, dayRange(d, options.timeZone)]));
   /** Set while the night after lastDay is generated: its events go here, each once and on time. */
   let live: DemoData['live'] | undefined;
   const emit = (event: string, userId: string, day: string, props: Record<string, unknown>) => {
     const messageId = `demo-${(++seq).toString(36)}`;
-    const at = dayStarts.get(day)! + Math.floor(rand() * 86_400_000);
+    const { start, end } = dayRanges.get(day)!;
+    const at = start + Math.floor(rand() * (end - start));
     const line = JSON.stringify({
       messageId,
       event,

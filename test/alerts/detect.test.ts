@@ -51,7 +51,18 @@ describe('missing data', () => {
         timestamp: `${LAST}T${String(2 * h + 1).padStart(2, '0')}:00:00+08:00`,
       }),
     }));
-    await ingestMessages(views, { store, config, now });
+    // Orders arrived the day before, then stopped.
+    const order = {
+      id: 'o1',
+      body: JSON.stringify({
+        messageId: 'o1',
+        event: 'Order Completed',
+        userId: 'u1',
+        timestamp: `${addDays(LAST, -1)}T20:00:00+08:00`,
+      }),
+    };
+    await ingestMessages([...views, order], { store, config, now });
+    await detectAnomalies(addDays(LAST, -1), deps);
 
     const summary = await detectAnomalies(LAST, deps);
 
@@ -188,5 +199,35 @@ describe('the demo-shaped case', () => {
 
     expect(run.opened).toEqual([]);
     expect(queue.messages).toEqual([]);
+  });
+
+  it('an expected stream is judged only from its first event on: never arrived, or began mid-day, raises nothing', async () => {
+    const { store, config, queue, deps } = await setup(
+      [],
+      [
+        { event: 'Page Viewed', maxSilenceHours: 3 },
+        { event: 'Order Completed', maxSilenceHours: 6, plan: 'outage' },
+      ],
+    );
+    // Deployed mid-afternoon: page views from 15:00 on, every 30 minutes; no order yet.
+    const views = Array.from({ length: 18 }, (_, i) => ({
+      id: `v${i}`,
+      body: JSON.stringify({
+        messageId: `v${i}`,
+        event: 'Page Viewed',
+        userId: `u${i}`,
+        timestamp: `${LAST}T${String(15 + Math.floor(i / 2)).padStart(2, '0')}:${i % 2 ? '30' : '00'}:00+08:00`,
+      }),
+    }));
+    await ingestMessages(views, { store, config, now });
+
+    const day = await detectAnomalies(LAST, deps);
+    const live = await detectEventSilence({ ...deps, now: () => Date.parse(`${addDays(LAST, 1)}T00:45:00+08:00`) });
+
+    expect(day.opened).toEqual([]);
+    expect(live.opened).toEqual([]);
+    expect(queue.messages).toEqual([]);
+    const orders = live.results.find((r) => r.incident.startsWith('event:Order_Completed'));
+    expect(orders).toMatchObject({ outcome: 'arriving' });
   });
 });

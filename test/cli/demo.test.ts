@@ -11,7 +11,9 @@ const run = promisify(execFile);
 describe('npm run demo (the main job on a laptop)', () => {
   it('runs last night end to end: every unique event stored once, KPIs rolled up, a skipped job caught, one report mail per recipient', async () => {
     const data = mkdtempSync(join(tmpdir(), 'nightshift-demo-'));
-    const { stdout } = await run('node', ['bin/nightshift.ts', '--data', data, 'demo', '--json'], {
+    // The demo plays the last night before "now": injected, so the run is the same on any date.
+    const now = '2026-11-29T09:00:00+08:00';
+    const { stdout } = await run('node', ['bin/nightshift.ts', '--data', data, '--now', now, 'demo', '--json'], {
       maxBuffer: 16 * 1024 * 1024,
       timeout: 240_000,
     });

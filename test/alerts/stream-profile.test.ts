@@ -1,0 +1,125 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { judgeDay, judgeLive } from '#shared/alerts/event-silence.ts';
+import { emptyProfile, foldDay, type StreamProfile } from '#shared/alerts/stream-profile.ts';
+import { generateDemoEvents } from '#shared/demo/generate.ts';
+import { addDays, dateRange, localDate, zonedInstant } from '#shared/time/calendar.ts';
+
+const TZ = 'Europe/Berlin';
+const ORDERS = { event: 'Order Completed', maxSilenceHours: 6 };
+const MIN = 60_000;
+
+/** A shop whose orders come every 6 minutes from 08:00 to 22:00 and one an hour at 02:00 and 05:00 at night. */
+function shopDay(day: string, skip: (t: number) => boolean = () => false): number[] {
+  const times: number[] = [];
+  for (const hhmm of ['02:00', '05:00']) times.push(zonedInstant(day, hhmm, TZ));
+  const open = zonedInstant(day, '08:00', TZ);
+  for (let t = open; t < open + 14 * 60 * MIN; t += 6 * MIN) times.push(t);
+  return times.filter((t) => !skip(t)).sort((a, b) => a - b);
+}
+
+function learned(until: string, days: number): StreamProfile {
+  let profile = emptyProfile(ORDERS.event);
+  for (const day of dateRange(addDays(until, -(days - 1)), until)) profile = foldDay(profile, day, shopDay(day), TZ);
+  return profile;
+}
+
+describe('expected-event silence follows the stream’s own rhythm', () => {
+  const day = '2027-03-29'; // the day after Europe's spring-forward change
+  const history = learned(addDays(day, -1), 21);
+
+  it('a quiet night is not a stop once the rhythm is known, though the fixed limit alone would call it one', () => {
+    const quiet = shopDay(day, (t) => t < zonedInstant(day, '07:00', TZ)); // nothing from midnight to 08:00
+
+    const withRhythm = judgeDay(ORDERS, day, quiet, TZ, history);
+    const firstWeek = judgeDay(ORDERS, day, quiet, TZ, { ...history, days: 3 });
+
+    expect(withRhythm.anomalous).toBe(false);
+    expect(firstWeek.anomalous).toBe(true);
+  });
+
+  it('a daytime stop is caught within two hours, long before maxSilenceHours', () => {
+    const stopped = shopDay(day, (t) => t >= zonedInstant(day, '14:00', TZ) && t < zonedInstant(day, '15:30', TZ));
+
+    const judged = judgeDay(ORDERS, day, stopped, TZ, history);
+
+    expect(judged.anomalous).toBe(true);
+    expect(judged.silenceHours).toBeLessThan(ORDERS.maxSilenceHours);
+    expect(judged.summary).toMatch(/No "Order Completed" events for 1\.6 h on 2027-03-29, about 16 expected/);
+  });
+
+  it('the live check flags a silent afternoon and lets a quiet night pass', () => {
+    const last = zonedInstant(day, '14:00', TZ);
+    const since = zonedInstant(day, '00:00', TZ);
+
+    const afternoon = judgeLive(ORDERS, last + 100 * MIN, TZ, last, since, 60, history);
+    const night = judgeLive(
+      ORDERS,
+      zonedInstant(day, '07:30', TZ),
+      TZ,
+      zonedInstant(day, '05:00', TZ),
+      since,
+      2,
+      history,
+    );
+
+    expect(afternoon.anomalous).toBe(true);
+    expect(night.anomalous).toBe(false);
+  });
+
+  it('a day is learned once, and the stream’s partial first day is not learned at all', () => {
+    const first = shopDay(day, (t) => t < zonedInstant(day, '12:00', TZ));
+    const once = foldDay(emptyProfile(ORDERS.event), day, first, TZ);
+    const twice = foldDay(once, day, first, TZ);
+
+    expect(once.days).toBe(0);
+    expect(once.firstSeen).toBe(first[0]);
+    expect(twice).toEqual(once);
+  });
+});
+
+const ZONES = ['Asia/Shanghai', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'UTC'];
+
+describe('the demo’s normal days raise no missing-data alarm, whatever the date and zone', () => {
+  test.prop(
+    {
+      lastDay: fc
+        .date({ min: new Date('2001-01-01T00:00:00Z'), max: new Date('2098-12-31T00:00:00Z'), noInvalidDate: true })
+        .map((d) => d.toISOString().slice(0, 10)),
+      zone: fc.constantFrom(...ZONES),
+    },
+    { numRuns: 6 },
+  )('every stream judged day by day, as the first detection run does', ({ lastDay, zone }) => {
+    const data = generateDemoEvents({ lastDay, days: 14, timeZone: zone });
+    const planted = new Set(data.incidents.flatMap((i) => i.days));
+    const byEvent = new Map<string, Map<string, number[]>>();
+    for (const line of data.lines) {
+      let e: { event?: string; timestamp?: string };
+      try {
+        e = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      const t = Date.parse(e.timestamp ?? '');
+      if (!e.event || Number.isNaN(t)) continue;
+      const days = byEvent.get(e.event) ?? new Map<string, number[]>();
+      byEvent.set(e.event, days);
+      const day = localDate(t, zone);
+      days.set(day, [...(days.get(day) ?? []), t]);
+    }
+    const alarms: string[] = [];
+    for (const expected of [
+      { event: 'Page Viewed', maxSilenceHours: 2 },
+      { event: 'Order Completed', maxSilenceHours: 6 },
+    ]) {
+      let profile = emptyProfile(expected.event);
+      for (const day of data.days) {
+        const times = (byEvent.get(expected.event)?.get(day) ?? []).sort((a, b) => a - b);
+        const judged = judgeDay(expected, day, times, zone, profile);
+        if (judged.anomalous && !planted.has(day)) alarms.push(judged.summary);
+        profile = foldDay(profile, day, times, zone);
+      }
+    }
+    expect(alarms).toEqual([]);
+  });
+});
