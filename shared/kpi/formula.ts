@@ -1,5 +1,7 @@
 // The KPI formula language: tokenizer, recursive-descent parser, canonical printer and read-set helper.
-// Formulas come from config files, so they are parsed into an AST and never eval'ed.
+// Formulas come from config files, so they are parsed into an AST and never eval'ed. Whatever the text, parsing either
+// returns an AST or throws a FormulaError with a position: length and nesting are bounded so no input can exhaust the
+// stack of the parser or of the code that walks the AST (printing, evaluation).
 
 /** A parse error; `position` is the 0-based offset into the formula, the message shows it 1-based as editors do. */
 export class FormulaError extends Error {
@@ -12,6 +14,16 @@ export class FormulaError extends Error {
     this.source = source;
   }
 }
+
+/** Longest formula accepted, in characters (UTF-16 code units, as `position` counts). */
+export const MAX_FORMULA_LENGTH = 2000;
+/**
+ * Deepest formula accepted: every parenthesis, function call, operator (+ - * / and unary minus) and condition
+ * (and, or, not) adds a level, so a chain `a + b + c` is as deep as its operators.
+ */
+export const MAX_FORMULA_DEPTH = 100;
+/** Longest retention period, in days (a year, leap day included): the rollup reads this far past a cohort's day. */
+export const MAX_RETENTION_DAYS = 366;
 
 // ---------------------------------------------------------------------------------------------------------------
 // AST
@@ -179,7 +191,7 @@ function readOperator(src: string, i: number, tokens: Token[]): number {
   const foreign = FOREIGN_OPS.find(([o]) => src.startsWith(o, i));
   if (foreign) throw new FormulaError(`unexpected '${foreign[0]}': ${foreign[1]}`, i, src);
   throw new FormulaError(
-    `unexpected character '${src[i]}' (operators are + - * / and comparisons == != < <= > >=)`,
+    `unexpected character '${String.fromCodePoint(src.codePointAt(i)!)}' (operators are + - * / and comparisons == != < <= > >=)`,
     i,
     src,
   );
@@ -194,8 +206,15 @@ function describe(t: Token): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Parser
 
-/** Parses a formula into its AST; throws FormulaError saying what was expected where. */
+/** Parses a formula into its AST; throws FormulaError saying what was expected where, and nothing else. */
 export function parseFormula(src: string): Formula {
+  if (src.length > MAX_FORMULA_LENGTH) {
+    throw new FormulaError(
+      `the formula is longer than ${MAX_FORMULA_LENGTH} characters (it has ${src.length}); simplify it`,
+      MAX_FORMULA_LENGTH,
+      src,
+    );
+  }
   const parser = new Parser(src, tokenize(src));
   return parser.formula();
 }
@@ -204,6 +223,10 @@ class Parser {
   readonly src: string;
   readonly tokens: Token[];
   i = 0;
+  /** Levels being parsed (the recursion depth), checked before descending so deep input cannot exhaust the stack. */
+  private open = 0;
+  /** Depth of each node built so far, checked as nodes are built so long chains (a + b + c ...) are bounded too. */
+  private readonly depths = new WeakMap<object, number>();
 
   constructor(src: string, tokens: Token[]) {
     this.src = src;
@@ -225,7 +248,8 @@ class Parser {
     let left = this.multiplicative();
     while (this.isOp('+') || this.isOp('-')) {
       const op = this.next();
-      left = { kind: 'binary', op: op.text as ArithmeticOp, left, right: this.multiplicative(), position: op.pos };
+      const right = this.multiplicative();
+      left = this.built({ kind: 'binary', op: op.text as ArithmeticOp, left, right, position: op.pos }, left, right);
     }
     return left;
   }
@@ -234,7 +258,8 @@ class Parser {
     let left = this.unary();
     while (this.isOp('*') || this.isOp('/')) {
       const op = this.next();
-      left = { kind: 'binary', op: op.text as ArithmeticOp, left, right: this.unary(), position: op.pos };
+      const right = this.unary();
+      left = this.built({ kind: 'binary', op: op.text as ArithmeticOp, left, right, position: op.pos }, left, right);
     }
     return left;
   }
@@ -242,7 +267,8 @@ class Parser {
   unary(): Expr {
     if (this.isOp('-')) {
       const op = this.next();
-      return { kind: 'negate', operand: this.unary(), position: op.pos };
+      const operand = this.nested(op.pos, () => this.unary());
+      return this.built({ kind: 'negate', operand, position: op.pos }, operand);
     }
     return this.primary();
   }
@@ -251,13 +277,13 @@ class Parser {
     const t = this.peek();
     if (t.kind === 'number') {
       this.next();
-      return { kind: 'number', value: Number(t.text), position: t.pos };
+      return { kind: 'number', value: this.number(t), position: t.pos };
     }
     if (this.isOp('(')) {
       this.next();
-      const inner = this.additive();
+      const inner = this.nested(t.pos, () => this.additive());
       this.expectOp(')', `')' to close the '(' at column ${t.pos + 1}`);
-      return inner;
+      return this.grouped(inner, t.pos);
     }
     if (t.kind === 'ident') return this.call();
     const hint = t.kind === 'string' ? ` (event names go inside a function, e.g. count(${t.text}))` : '';
@@ -278,8 +304,9 @@ class Parser {
       throw new FormulaError(unknownFunction(name.text), name.pos, this.src);
     }
     this.expectOp('(', `'(' after '${fn}'`);
-    const term = this.callBody(fn, name.pos);
-    return term;
+    const term = this.nested(name.pos, () => this.callBody(fn, name.pos));
+    const parts = term.kind === 'retention' ? [term.cohort.where, term.returning.where] : [term.events.where];
+    return this.built(term, ...parts);
   }
 
   callBody(fn: FunctionName, position: number): TermExpr {
@@ -343,9 +370,16 @@ class Parser {
       this.fail(`'day', 'days', 'week' or 'weeks' after ${n.text}`);
     }
     this.next();
-    this.expectOp(')', "')' after the period");
     const perWeek = unit.text.startsWith('week');
     const days = Number(n.text) * (perWeek ? 7 : 1);
+    if (days > MAX_RETENTION_DAYS) {
+      throw new FormulaError(
+        `a retention period of at most ${MAX_RETENTION_DAYS} days (${Math.floor(MAX_RETENTION_DAYS / 7)} weeks), found ${n.text} ${unit.text}`,
+        n.pos,
+        this.src,
+      );
+    }
+    this.expectOp(')', "')' after the period");
     return { kind: 'retention', cohort, returning, days, unit: perWeek ? 'week' : 'day', position };
   }
 
@@ -387,8 +421,9 @@ class Parser {
   or(): Condition {
     let left = this.and();
     while (this.isIdent('or')) {
-      this.next();
-      left = { kind: 'or', left, right: this.and() };
+      const op = this.next();
+      const right = this.and();
+      left = this.built({ kind: 'or', left, right }, left, right, op.pos);
     }
     return left;
   }
@@ -396,23 +431,25 @@ class Parser {
   and(): Condition {
     let left = this.not();
     while (this.isIdent('and')) {
-      this.next();
-      left = { kind: 'and', left, right: this.not() };
+      const op = this.next();
+      const right = this.not();
+      left = this.built({ kind: 'and', left, right }, left, right, op.pos);
     }
     return left;
   }
 
   not(): Condition {
     if (this.isIdent('not')) {
-      this.next();
-      return { kind: 'not', operand: this.not() };
+      const op = this.next();
+      const operand = this.nested(op.pos, () => this.not());
+      return this.built({ kind: 'not', operand }, operand, op.pos);
     }
     if (this.isOp('(')) {
       const open = this.next();
-      const inner = this.or();
+      const inner = this.nested(open.pos, () => this.or());
       if (!this.isOp(')')) this.fail(`'and', 'or' or ')' to close the '(' at column ${open.pos + 1}`);
       this.next();
-      return inner;
+      return this.grouped(inner, open.pos);
     }
     return this.comparison();
   }
@@ -452,7 +489,9 @@ class Parser {
     const n = this.peek();
     if (n.kind === 'number') {
       this.next();
-      return negative ? -Number(n.text) : Number(n.text);
+      const value = this.number(n);
+      // -0 would print as 0; they compare alike, so keep the one that reads back the same.
+      return negative && value !== 0 ? -value : value;
     }
     const hint = t.kind === 'ident' ? ` (quote text values: "${t.text}")` : '';
     return this.fail(`a value (a number, a quoted string, true or false) after '${after}'`, hint);
@@ -472,6 +511,57 @@ class Parser {
       path.push(seg.text);
     }
     return resolveField(path);
+  }
+
+  /** A number token's value; digits past what a double holds read as Infinity, which no KPI can use. */
+  number(t: Token): number {
+    const value = Number(t.text);
+    if (!Number.isFinite(value)) {
+      throw new FormulaError(`number too large (${t.text.length} digits)`, t.pos, this.src);
+    }
+    return value;
+  }
+
+  // Depth bounds.
+
+  /** Parses a nested part, refusing to descend past MAX_FORMULA_DEPTH levels (reported at `position`). */
+  nested<T>(position: number, parse: () => T): T {
+    if (++this.open > MAX_FORMULA_DEPTH) this.tooDeep(position);
+    const result = parse();
+    this.open--;
+    return result;
+  }
+
+  /**
+   * Records a node's depth, one more than its deepest part (a part not recorded is a leaf, depth 1), and refuses it past
+   * MAX_FORMULA_DEPTH. A condition has no position of its own, so its operator's is given for the message.
+   */
+  built<T extends object>(node: T, ...parts: (object | number | undefined)[]): T {
+    let deepest = 0;
+    let position = 'position' in node && typeof node.position === 'number' ? node.position : 0;
+    for (const part of parts) {
+      if (typeof part === 'number') position = part;
+      else if (part !== undefined) deepest = Math.max(deepest, this.depths.get(part) ?? 1);
+    }
+    if (deepest + 1 > MAX_FORMULA_DEPTH) this.tooDeep(position);
+    this.depths.set(node, deepest + 1);
+    return node;
+  }
+
+  /** Parentheses add a level around the node they enclose. */
+  grouped<T extends object>(inner: T, position: number): T {
+    const depth = (this.depths.get(inner) ?? 1) + 1;
+    if (depth > MAX_FORMULA_DEPTH) this.tooDeep(position);
+    this.depths.set(inner, depth);
+    return inner;
+  }
+
+  tooDeep(position: number): never {
+    throw new FormulaError(
+      `the formula nests more than ${MAX_FORMULA_DEPTH} levels deep (each parenthesis, function call, operator, and, or and not adds one); simplify it`,
+      position,
+      this.src,
+    );
   }
 
   // Token helpers.
@@ -540,7 +630,7 @@ const PRECEDENCE: Record<ArithmeticOp, number> = { '+': 1, '-': 1, '*': 2, '/': 
 export function formatFormula(expr: Expr): string {
   switch (expr.kind) {
     case 'number':
-      return String(expr.value);
+      return formatNumber(expr.value);
     case 'negate':
       return `-${expr.operand.kind === 'binary' ? `(${formatFormula(expr.operand)})` : formatFormula(expr.operand)}`;
     case 'binary': {
@@ -580,6 +670,19 @@ export function formatTerm(term: TermExpr): string {
   }
 }
 
+/** Plain decimal digits, as the language writes numbers: 1e21 prints as 1000000000000000000000, 1e-7 as 0.0000001. */
+export function formatNumber(n: number): string {
+  const text = String(n);
+  const exp = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (!exp) return text;
+  const [, sign = '', whole = '', fraction = '', power = '0'] = exp;
+  const digits = whole + fraction;
+  const point = whole.length + Number(power);
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return sign + digits + '0'.repeat(point - digits.length);
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
 function formatSelector(sel: EventSelector): string {
   return formatEvent(sel.event) + (sel.where ? ` where ${formatCondition(sel.where, 0)}` : '');
 }
@@ -607,7 +710,12 @@ function formatCondition(c: Condition, parent: number): string {
   const p = CONDITION_PRECEDENCE[c.kind];
   let text: string;
   if (c.kind === 'compare') {
-    const value = typeof c.value === 'string' ? quote(c.value) : String(c.value);
+    const value =
+      typeof c.value === 'string'
+        ? quote(c.value)
+        : typeof c.value === 'number'
+          ? formatNumber(c.value)
+          : String(c.value);
     text = `${formatField(c.field)} ${c.op} ${value}`;
   } else if (c.kind === 'not') {
     text = `not ${formatCondition(c.operand, p)}`;

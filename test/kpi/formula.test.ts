@@ -3,8 +3,11 @@ import {
   type Expr,
   FormulaError,
   formatFormula,
+  formatNumber,
   formulaLookaheadDays,
   formulaReads,
+  MAX_FORMULA_DEPTH,
+  MAX_FORMULA_LENGTH,
   parseFormula,
 } from '#shared/kpi/formula.ts';
 
@@ -200,6 +203,23 @@ describe('parse errors say what was expected, where', () => {
       0,
       `at column 1: expected a number, '(' or a function such as count(...), found 'revenue' (properties can only be read inside a function, e.g. sum("Order Completed".revenue))`,
     ],
+    [`count(any) * ${'9'.repeat(310)}`, 13, 'at column 14: number too large (310 digits)'],
+    [`count(any where revenue > -${'9'.repeat(310)})`, 27, 'at column 28: number too large (310 digits)'],
+    [
+      'retention("A" -> any, 53 weeks)',
+      22,
+      'at column 23: a retention period of at most 366 days (52 weeks), found 53 weeks',
+    ],
+    [
+      'retention("A" -> any, 367 days)',
+      22,
+      'at column 23: a retention period of at most 366 days (52 weeks), found 367 days',
+    ],
+    [
+      'count(any) 😀',
+      11,
+      "at column 12: unexpected character '😀' (operators are + - * / and comparisons == != < <= > >=)",
+    ],
   ])('%s', (src, position, message) => {
     const err = parseError(src);
     expect(err).toBeInstanceOf(Error);
@@ -232,5 +252,79 @@ describe('formulaReads', () => {
   it('says how many days after the period retention needs', () => {
     expect(formulaLookaheadDays(parseFormula(EXAMPLES.conversion))).toBe(0);
     expect(formulaLookaheadDays(parseFormula('retention(any -> any, 1 day) + retention(any -> any, 1 week)'))).toBe(7);
+  });
+});
+
+describe('length and nesting limits', () => {
+  const NESTING = `the formula nests more than ${MAX_FORMULA_DEPTH} levels deep (each parenthesis, function call, operator, and, or and not adds one); simplify it`;
+  const nests = (n: number) => `${'('.repeat(n)}count(any)${')'.repeat(n)}`;
+
+  it('a formula nested 5,000 deep is a positioned formula error, not a stack overflow', () => {
+    const src = nests(5000);
+    const err = parseError(src);
+    expect(err.message).toBe(
+      `at column ${MAX_FORMULA_LENGTH + 1}: the formula is longer than ${MAX_FORMULA_LENGTH} characters (it has ${src.length}); simplify it`,
+    );
+    expect(err.position).toBe(MAX_FORMULA_LENGTH);
+  });
+
+  it(`a formula as long as ${MAX_FORMULA_LENGTH} characters parses, one character more does not`, () => {
+    const at = (length: number) => `count(any)${' '.repeat(length - 'count(any)'.length)}`;
+    expect(parseFormula(at(MAX_FORMULA_LENGTH))).toMatchObject({ kind: 'aggregate' });
+    expect(parseError(at(MAX_FORMULA_LENGTH + 1)).position).toBe(MAX_FORMULA_LENGTH);
+  });
+
+  it(`parentheses around a term count as levels: ${MAX_FORMULA_DEPTH - 1} parse, ${MAX_FORMULA_DEPTH} do not`, () => {
+    expect(formatFormula(parseFormula(nests(MAX_FORMULA_DEPTH - 1)))).toBe('count(any)');
+    // The term inside is the level too many.
+    const err = parseError(nests(MAX_FORMULA_DEPTH));
+    expect(err.message).toBe(`at column ${MAX_FORMULA_DEPTH + 1}: ${NESTING}`);
+  });
+
+  it('nesting past the limit is refused where the parser reaches it, before it can exhaust the stack', () => {
+    // 1,000 minus signs fit the length limit: the parser stops at the first level past the limit.
+    const err = parseError(`${'-'.repeat(1000)}count(any)`);
+    expect(err.message).toBe(`at column ${MAX_FORMULA_DEPTH + 1}: ${NESTING}`);
+    // count( is the first level, so the 100th 'not' is the one too many.
+    const conditions = parseError(`count(any where ${'not '.repeat(400)}a == 1)`);
+    expect(conditions.position).toBe('count(any where '.length + 4 * (MAX_FORMULA_DEPTH - 1));
+    expect(conditions.message).toContain(NESTING);
+  });
+
+  it('a long chain of operators is as deep as its operators, so it is bounded too', () => {
+    const chain = (n: number) => Array.from({ length: n + 1 }, () => 'count(any)').join(' + ');
+    expect(parseFormula(chain(MAX_FORMULA_DEPTH - 1))).toMatchObject({ kind: 'binary' });
+    const err = parseError(chain(MAX_FORMULA_DEPTH));
+    // Reported at the operator that makes it one level too deep.
+    expect(err.position).toBe(chain(MAX_FORMULA_DEPTH).lastIndexOf('+'));
+    expect(err.message).toContain(NESTING);
+    const ors = (n: number) => `count(any where ${Array.from({ length: n + 1 }, (_, i) => `c == ${i}`).join(' or ')})`;
+    // The comparison and the count are a level each.
+    expect(parseFormula(ors(MAX_FORMULA_DEPTH - 2))).toMatchObject({ kind: 'aggregate' });
+    expect(parseError(ors(MAX_FORMULA_DEPTH - 1)).message).toContain(NESTING);
+  });
+});
+
+describe('formatFormula', () => {
+  it('prints numbers as plain decimals the parser reads back', () => {
+    expect(formatNumber(1e21)).toBe('1000000000000000000000');
+    expect(formatNumber(1.5e-7)).toBe('0.00000015');
+    expect(formatNumber(-2.5e-7)).toBe('-0.00000025');
+    expect(formatNumber(1.2345e25)).toBe('12345000000000000000000000');
+    expect(formatNumber(12.5)).toBe('12.5');
+    const src = 'count(any where x > -0.00000015) * 1000000000000000000000';
+    expect(formatFormula(parseFormula(src))).toBe(src);
+  });
+
+  it('reads -0 in a condition as 0, which prints back the same', () => {
+    expect(parseFormula('count(any where x > -0)')).toMatchObject({
+      events: { where: { value: 0 } },
+    });
+    expect(
+      Object.is(
+        (parseFormula('count(any where x > -0)') as { events: { where: { value: number } } }).events.where.value,
+        0,
+      ),
+    ).toBe(true);
   });
 });
