@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { FormulaError, parseFormula } from '#shared/kpi/formula.ts';
 import { NightshiftConfig } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = 'nightshift.config.yaml';
@@ -28,46 +27,36 @@ export function formatProblem(p: ConfigProblem): string {
   return p.path ? `${p.path}: ${p.message}` : p.message;
 }
 
-/** 'kpis[3].target.min' from zod's ['kpis', 3, 'target', 'min']. */
+/** 'kpis[3].target.min' from zod's ['kpis', 3, 'target', 'min']; a key that is not a plain name is quoted: a["b c"]. */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((out, key) => {
     if (typeof key === 'number') return `${out}[${key}]`;
-    return out ? `${out}.${String(key)}` : String(key);
+    const name = String(key);
+    if (!/^[A-Za-z_$][\w$]*$/.test(name)) return `${out}[${JSON.stringify(name)}]`;
+    return out ? `${out}.${name}` : name;
   }, '');
 }
 
+/** Validates a parsed config; KPI formulas are parsed too, so a typo fails `validate` and `cdk synth`, not a rollup. */
 export function validateConfig(raw: unknown, source = 'config'): NightshiftConfig {
   const parsed = NightshiftConfig.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new ConfigError(source, zodProblems(parsed.error));
-  const problems = formulaProblems(parsed.data);
-  if (problems.length > 0) throw new ConfigError(source, problems);
   return parsed.data;
 }
 
-/** KPI formulas are parsed here so a typo fails `validate` and `cdk synth`, not the first nightly rollup. */
-function formulaProblems(config: NightshiftConfig): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  config.kpis.forEach((kpi, i) => {
-    try {
-      parseFormula(kpi.formula);
-    } catch (error) {
-      if (!(error instanceof FormulaError)) throw error;
-      problems.push({
-        path: `kpis[${i}].formula`,
-        message: `${error.message}\n      ${kpi.formula}\n      ${' '.repeat(error.position)}^`,
-      });
-    }
-  });
-  return problems;
-}
-
 function zodProblems(error: z.ZodError): ConfigProblem[] {
-  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issueMessage(issue) }));
+  return error.issues.flatMap((issue) =>
+    // One problem per unknown field, at its own path, so even one at the top level is named by a path.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown field' }))
+      : [{ path: formatPath(issue.path), message: issueMessage(issue) }],
+  );
 }
 
 function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys')
-    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+  if (issue.path.length === 0 && issue.code === 'invalid_type') {
+    return `the file must be a YAML mapping of config fields (timeZone: ..., kpis: ...), not ${describeInput(issue.input)}`;
+  }
   if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) {
     return issue.input === undefined ? `missing (expected ${issue.expected})` : `expected ${issue.expected}`;
   }
@@ -80,16 +69,37 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
+function describeInput(input: unknown): string {
+  if (input === null || input === undefined) return 'an empty document';
+  if (Array.isArray(input)) return 'a list';
+  return `a ${typeof input}`;
+}
+
 /** Parses YAML text; syntax errors carry line and column. */
 export function parseConfigText(text: string, source = 'config'): NightshiftConfig {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       source,
-      doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] ?? '' })),
+      doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: yamlMessage(e.message) })),
     );
   }
-  return validateConfig(doc.toJS(), source);
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (error) {
+    // The yaml package refuses aliases that expand without bound (a "billion laughs" file) while building values.
+    throw new ConfigError(source, [{ path: '', message: `cannot read the YAML: ${(error as Error).message}` }]);
+  }
+  return validateConfig(raw, source);
+}
+
+/** The first line of a YAML error; the parser's own stack overflow on absurd nesting is said as what it is. */
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? '';
+  return first.startsWith('Maximum call stack size exceeded')
+    ? `nested too deeply for a config file${first.slice('Maximum call stack size exceeded'.length)}`
+    : first;
 }
 
 export function loadConfig(file = DEFAULT_CONFIG_FILE): NightshiftConfig {

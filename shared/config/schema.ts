@@ -1,7 +1,8 @@
 // The one schema for nightshift.config.yaml. It is the documentation of the file: every field says what it means
 // and what it defaults to, and `nightshift config-reference` prints the README's reference from it.
 import { z } from 'zod';
-import { isValidTimeZone } from '#shared/time/calendar.ts';
+import { FormulaError, MAX_FORMULA_DEPTH, MAX_FORMULA_LENGTH, parseFormula } from '#shared/kpi/formula.ts';
+import { timeZoneProblem } from './time-zone.ts';
 
 const ID = /^[a-z][a-z0-9_]*$/;
 const id = (what: string) =>
@@ -10,10 +11,62 @@ const id = (what: string) =>
     .regex(ID, `expected ${what}: lower-case letters, digits and _ , starting with a letter`);
 
 /** A number, or a percentage written as '3%' (becomes 0.03). */
-const num = z.preprocess(
-  (v) => (typeof v === 'string' && /^-?\d+(\.\d+)?\s*%$/.test(v.trim()) ? Number.parseFloat(v) / 100 : v),
-  z.number({ error: 'expected a number (or a percentage such as 3%)' }),
+const percentage = (v: unknown) =>
+  typeof v === 'string' && /^-?\d+(\.\d+)?\s*%$/.test(v.trim()) ? Number.parseFloat(v) / 100 : v;
+const NUMBER = 'expected a number (or a percentage such as 3%)';
+const num = z.preprocess(percentage, z.number({ error: NUMBER }));
+const asPercent = (v: unknown) => (typeof v === 'number' ? `${+(v * 100).toFixed(4)}%` : String(v));
+/** A scorecard weight, 0% to 100%: a negative weight makes the score nonsense even when the weights add up. */
+const weight = z.preprocess(
+  percentage,
+  z.number({ error: NUMBER }).refine((v) => v >= 0 && v <= 1, {
+    error: (issue) => `expected a weight from 0% to 100%, found ${asPercent(issue.input)}`,
+  }),
 );
+
+/** CloudFormation's rule for stack names; the stack is named after the config. */
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+function stackNameProblem(name: string): string | undefined {
+  if (STACK_NAME.test(name)) return undefined;
+  const fixed = name
+    .replace(/[^A-Za-z0-9-]+/g, '-')
+    .replace(/^[^A-Za-z]+/, '')
+    .slice(0, 128)
+    .replace(/-+$/, '');
+  const instead = fixed ? ` (e.g. '${fixed}')` : '';
+  return `'${name}' is not a stack name CloudFormation accepts: use a letter, then letters, digits or hyphens, at most 128 characters${instead}`;
+}
+
+/** A formula that does not parse, with the formula and a caret under the column (a window of a long formula). */
+function formulaProblem(formula: string): string | undefined {
+  try {
+    parseFormula(formula);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof FormulaError)) throw error;
+    // Tabs and line breaks (a YAML block scalar) would shift the caret; they read as spaces anyway.
+    const flat = formula.replace(/[\t\n\r]/g, ' ');
+    const WINDOW = 120;
+    const from = flat.length <= WINDOW ? 0 : Math.max(0, Math.min(error.position - WINDOW / 2, flat.length - WINDOW));
+    const to = Math.min(flat.length, from + WINDOW);
+    const shown = `${from > 0 ? '…' : ''}${flat.slice(from, to)}${to < flat.length ? '…' : ''}`;
+    const caret = error.position - from + (from > 0 ? 1 : 0);
+    return `${error.message}\n      ${shown}\n      ${' '.repeat(caret)}^`;
+  }
+}
+
+/** Adds the problem `check` finds, if any, at the field's path. */
+const problem =
+  <T>(check: (value: T) => string | undefined) =>
+  (value: T, ctx: z.RefinementCtx) => {
+    const message = check(value);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+  };
+
+/** DynamoDB's rule for table names, checked here so a typo fails `validate`, not the deploy or the night's check. */
+const tableName = z
+  .string({ error: 'expected a DynamoDB table name' })
+  .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name: 3 to 255 letters, digits, _ . or -');
 
 const timeOfDay = z
   .string({ error: 'expected a time as "HH:MM"' })
@@ -42,7 +95,12 @@ export const Kpi = z.strictObject({
   id: id('a KPI id'),
   name: z.string().min(1).describe('Name shown in reports and alerts.'),
   department: id('a department id').optional().describe('Owning department; specialists see their own only.'),
-  formula: z.string().min(1).describe('Formula in the KPI language (see "Formula language").'),
+  formula: z
+    .string()
+    .superRefine(problem(formulaProblem))
+    .describe(
+      `Formula in the KPI language (see "KPI formulas"): at most ${MAX_FORMULA_LENGTH} characters, nested at most ${MAX_FORMULA_DEPTH} levels deep.`,
+    ),
   unit: z
     .enum(['count', 'percent', 'ratio', 'currency', 'score'])
     .default('count')
@@ -50,7 +108,9 @@ export const Kpi = z.strictObject({
   decimals: z.int().min(0).max(6).optional().describe('Decimals shown (default by unit).'),
   target: Bounds.optional().describe('The goal. A result 15% or more better is "outstanding".'),
   alarm: Bounds.optional().describe('Alarm floor/ceiling: crossing it is an incident even without a pattern change.'),
-  weight: num.optional().describe('Share of the weighted scorecard (weights of all KPIs add up to 100%).'),
+  weight: weight
+    .optional()
+    .describe('Share of the weighted scorecard, from 0% to 100% (weights of all KPIs add up to 100%).'),
   granularities: z
     .array(z.enum(GRANULARITIES))
     .min(1)
@@ -58,7 +118,10 @@ export const Kpi = z.strictObject({
     .describe('Periods the KPI is rolled up for.'),
   scopeBy: z
     .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected an event property name')
+    .regex(
+      /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/,
+      'expected an event property name such as department or geo.region (names joined by single dots)',
+    )
     .optional()
     .describe('Also compute the KPI per value of this event property (e.g. department).'),
 });
@@ -148,12 +211,22 @@ export const ExpectedEvent = z.strictObject({
   plan: id('a response plan id').optional(),
 });
 
-const Schedule = z.strictObject({
-  every: z.enum(['day', 'week', 'month']),
-  at: timeOfDay,
-  weekday: z.enum(WEEKDAY_NAMES).optional().describe('For every: week (default monday).'),
-  dayOfMonth: z.int().min(1).max(28).optional().describe('For every: month (default 1).'),
-});
+const Schedule = z
+  .strictObject({
+    every: z.enum(['day', 'week', 'month']),
+    at: timeOfDay,
+    weekday: z.enum(WEEKDAY_NAMES).optional().describe('For every: week (default monday).'),
+    dayOfMonth: z.int().min(1).max(28).optional().describe('For every: month (default 1).'),
+  })
+  .superRefine((s, ctx) => {
+    // Otherwise ignored: a report meant for Fridays would arrive every day.
+    if (s.weekday !== undefined && s.every !== 'week') {
+      ctx.addIssue({ code: 'custom', path: ['weekday'], message: `applies to every: week, not every: ${s.every}` });
+    }
+    if (s.dayOfMonth !== undefined && s.every !== 'month') {
+      ctx.addIssue({ code: 'custom', path: ['dayOfMonth'], message: `applies to every: month, not every: ${s.every}` });
+    }
+  });
 export type Schedule = z.infer<typeof Schedule>;
 
 export const REPORT_SECTIONS = ['scorecard', 'kpis', 'trends', 'incidents', 'checks', 'pipeline'] as const;
@@ -175,7 +248,7 @@ export type Report = z.infer<typeof Report>;
 
 const BackupCheckBase = {
   id: id('a check id'),
-  table: z.string().min(1).describe('DynamoDB table name.'),
+  table: tableName.describe('DynamoDB table name.'),
   plan: id('a response plan id').optional(),
 };
 
@@ -196,7 +269,10 @@ export const BackupCheck = z.discriminatedUnion(
     z.strictObject({
       ...BackupCheckBase,
       kind: z.literal('aws_backup'),
-      vault: z.string().min(1).default('Default'),
+      vault: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{2,50}$/, 'expected a backup vault name: 2 to 50 letters, digits, _ or -')
+        .default('Default'),
       rpoHours: z.number().positive().default(26),
       minRetentionDays: z.number().min(0).default(7),
       maxShrinkPct: z.number().min(0).max(100).default(50),
@@ -223,7 +299,7 @@ export type BackupCheck = z.infer<typeof BackupCheck>;
 const FilterValue = z.union([z.string(), z.number(), z.boolean()]);
 
 const ReconcileSide = z.strictObject({
-  table: z.string().min(1),
+  table: tableName,
   key: z.string().min(1).describe('Attribute that pairs items across the two tables.'),
   amount: z.string().min(1).describe('Numeric attribute that must agree.'),
   timeAttribute: z.string().optional().describe('ISO or epoch attribute used by olderThanMinutes.'),
@@ -248,13 +324,24 @@ export const Reconciliation = z.strictObject({
 export type Reconciliation = z.infer<typeof Reconciliation>;
 
 const ConfigObject = z.strictObject({
-  name: z.string().min(1).default('nightshift').describe('Stack and resource name prefix.'),
+  name: z
+    .string()
+    .superRefine(problem(stackNameProblem))
+    .default('nightshift')
+    .describe(
+      "Stack name and resource name prefix: a letter, then letters, digits or hyphens, at most 128 characters (CloudFormation's rule).",
+    ),
   timeZone: z
     .string()
-    .refine(isValidTimeZone, { error: 'expected an IANA time zone such as Asia/Shanghai' })
-    .describe('All days, weeks, months and schedules are in this zone.'),
+    .superRefine(problem(timeZoneProblem))
+    .describe(
+      "IANA time zone of a region (Asia/Shanghai, Europe/Berlin), or UTC. All days, weeks, months and schedules are in this zone. UTC offsets (+08:00, GMT+8, Etc/GMT-8) are refused: EventBridge Scheduler needs a named zone, and only a region's zone follows its daylight-saving changes.",
+    ),
   email: z.strictObject({
-    from: z.string().min(3).describe('Sender, e.g. "Nightshift <nightshift@example.com>"; an SES-verified identity.'),
+    from: z
+      .string()
+      .superRefine(problem(senderProblem))
+      .describe('Sender, e.g. "Nightshift <nightshift@example.com>"; an SES-verified identity.'),
     replyTo: z.email().optional(),
   }),
   departments: z.array(id('a department id')).min(1),
@@ -300,6 +387,14 @@ const ConfigObject = z.strictObject({
     .prefault({}),
 });
 
+/** An address, or a display name and an address in angle brackets. */
+function senderProblem(from: string): string | undefined {
+  const match = /^[^<>\r\n]*<([^<>\s]+)>$|^([^<>\s]+)$/.exec(from.trim());
+  const address = match?.[1] ?? match?.[2];
+  if (address !== undefined && z.email().safeParse(address).success) return undefined;
+  return 'expected a sender such as nightshift@example.com or "Nightshift <nightshift@example.com>"';
+}
+
 export const NightshiftConfig = ConfigObject.superRefine(crossCheck);
 export type NightshiftConfig = z.infer<typeof NightshiftConfig>;
 
@@ -320,9 +415,12 @@ function crossCheck(cfg: z.infer<typeof ConfigObject>, ctx: z.RefinementCtx): vo
   const plans = unique(cfg.responsePlans, 'responsePlans');
   unique(cfg.reports, 'reports');
   unique(cfg.alerts.rules, 'alerts.rules');
-  unique(cfg.checks.backups, 'checks.backups');
-  unique(cfg.checks.reconciliations, 'checks.reconciliations');
-  const departments = new Set(cfg.departments);
+  uniqueCheckIds(cfg.checks, issue);
+  const departments = new Set<string>();
+  cfg.departments.forEach((d, i) => {
+    if (departments.has(d)) issue(['departments', i], `duplicate department '${d}'`);
+    departments.add(d);
+  });
 
   const ref = (set: Set<string>, value: string, path: (string | number)[], what: string) => {
     if (!set.has(value)) issue(path, `unknown ${what} '${value}' (known: ${[...set].join(', ') || 'none'})`);
@@ -380,6 +478,39 @@ function crossCheck(cfg: z.infer<typeof ConfigObject>, ctx: z.RefinementCtx): vo
         ref(kpis, k, ['reports', i, 'kpis', j], 'KPI');
       });
     }
+  });
+}
+
+/**
+ * Check results are stored and alerted by check id alone, so backups and reconciliations share one set of ids, and a
+ * restore test's results are stored as `<id>_restore`.
+ */
+function uniqueCheckIds(
+  checks: z.infer<typeof ConfigObject>['checks'],
+  issue: (path: (string | number)[], message: string) => void,
+): void {
+  const owners = new Map<string, string>();
+  const take = (checkId: string, owner: string, path: (string | number)[], problem: (first: string) => string) => {
+    const first = owners.get(checkId);
+    if (first === undefined) owners.set(checkId, owner);
+    else issue(path, problem(first));
+  };
+  checks.backups.forEach((b, i) => {
+    const path = ['checks', 'backups', i, 'id'];
+    take(b.id, `checks.backups[${i}].id`, path, (first) => `duplicate check id '${b.id}' (also ${first})`);
+    if (b.kind === 'aws_backup' && b.restoreTest) {
+      const restore = `${b.id}_restore`;
+      take(
+        restore,
+        `the id checks.backups[${i}]'s restore test stores its results under`,
+        path,
+        (first) => `its restore test stores results as check '${restore}', which is also ${first}`,
+      );
+    }
+  });
+  checks.reconciliations.forEach((r, i) => {
+    const path = ['checks', 'reconciliations', i, 'id'];
+    take(r.id, `checks.reconciliations[${i}].id`, path, (first) => `duplicate check id '${r.id}' (also ${first})`);
   });
 }
 

@@ -153,10 +153,14 @@ describe('the config file', () => {
     );
   });
 
-  it('unknown fields are refused rather than ignored', () => {
-    expect(problemsOf(example.replace('  - id: dau\n', '  - id: dau\n    colour: red\n'))).toContain(
-      "kpis[1]: unknown field 'colour'",
-    );
+  it('unknown fields are refused rather than ignored, each named by its own path', () => {
+    expect(problemsOf(example.replace('  - id: dau\n', '  - id: dau\n    colour: red\n'))).toEqual([
+      'kpis[1].colour: unknown field',
+    ]);
+    expect(problemsOf(`stackName: x\n"odd key": 1\n${example}`)).toEqual([
+      'stackName: unknown field',
+      '["odd key"]: unknown field',
+    ]);
   });
 
   it('a YAML syntax error names its line', () => {
@@ -170,6 +174,203 @@ describe('the config file', () => {
       readme.indexOf(REFERENCE_END),
     );
     expect(section.trim()).toBe(configReference().trim());
+  });
+});
+
+describe('holes closed: each is refused with its path and what to write instead', () => {
+  it('a negative weight is refused even when the weights still add up to 100%', () => {
+    const broken = example.replace('weight: 20%', 'weight: 60%').replace('weight: 30%', 'weight: -10%');
+    expect(problemsOf(broken)).toEqual(['kpis[2].weight: expected a weight from 0% to 100%, found -10%']);
+  });
+
+  it('a weight over 100% is refused, besides the total', () => {
+    expect(problemsOf(example.replace('weight: 20%', 'weight: 1.2'))).toEqual([
+      'kpis[0].weight: expected a weight from 0% to 100%, found 120%',
+      'kpis: weights add up to 200%, expected 100%',
+    ]);
+  });
+
+  it('a UTC offset is refused as the time zone, however it is written', () => {
+    const zone = (tz: string) => problemsOf(example.replace('timeZone: Asia/Shanghai', `timeZone: "${tz}"`));
+    const offset = (tz: string, note = '') =>
+      `timeZone: expected the time zone of a region (e.g. Asia/Shanghai or Europe/Berlin), not the UTC offset '${tz}'${note}: EventBridge Scheduler needs a named zone, and an offset does not follow daylight-saving changes`;
+    for (const tz of ['+08:00', '-0500', 'GMT+8', 'UTC+08:00', 'Etc/GMT+5']) expect(zone(tz)).toEqual([offset(tz)]);
+    expect(zone('Etc/GMT-8')).toEqual([offset('Etc/GMT-8', ' (Etc/GMT-8 is UTC+8: POSIX inverts the sign)')]);
+  });
+
+  it('UTC is accepted as written; other names for it, old aliases and a wrong case say what to write', () => {
+    const zone = (tz: string) => problemsOf(example.replace('timeZone: Asia/Shanghai', `timeZone: "${tz}"`));
+    expect(zone('UTC')).toEqual([]);
+    expect(zone('Europe/Berlin')).toEqual([]);
+    expect(zone('Etc/UTC')).toEqual(["timeZone: 'Etc/UTC' is another name for UTC: write UTC"]);
+    expect(zone('GMT')).toEqual(["timeZone: 'GMT' is another name for UTC: write UTC"]);
+    expect(zone('asia/shanghai')).toEqual(['timeZone: time zone names are case-sensitive: write Asia/Shanghai']);
+    expect(zone('US/Eastern')).toEqual([
+      "timeZone: 'US/Eastern' is an old alias, not the time zone of a region: write America/New_York",
+    ]);
+    expect(zone('EST5EDT')).toEqual([
+      "timeZone: 'EST5EDT' is not the time zone of a region: write one such as Asia/Shanghai or Europe/Berlin, or UTC",
+    ]);
+  });
+
+  it('a stack name CloudFormation would refuse is refused, with one it accepts', () => {
+    const named = (name: string) => problemsOf(example.replace('name: nightshift', `name: "${name}"`));
+    expect(named('acme_ops!')).toEqual([
+      "name: 'acme_ops!' is not a stack name CloudFormation accepts: use a letter, then letters, digits or hyphens, at most 128 characters (e.g. 'acme-ops')",
+    ]);
+    expect(named('2nd ops')[0]).toMatch(/^name: '2nd ops' is not a stack name .* \(e\.g\. 'nd-ops'\)$/);
+    expect(named(`a${'b'.repeat(127)}`)).toEqual([]);
+    expect(named(`a${'b'.repeat(128)}`)[0]).toMatch(/^name: 'ab+' is not a stack name CloudFormation accepts/);
+    expect(named('Acme-Ops-2')).toEqual([]);
+  });
+
+  it('a formula nested 5,000 deep is a formula problem at its path, not a crash', () => {
+    const deep = `${'('.repeat(5000)}1${')'.repeat(5000)}`;
+    const problems = problemsOf(example.replace('formula: distinct(userId of "Signed Up")', `formula: "${deep}"`));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      /^kpis\[0\]\.formula: at column 2001: the formula is longer than 2000 characters \(it has 10001\); simplify it\n/,
+    );
+  });
+
+  it('a formula nested past the depth limit within the length limit names the column and the limit', () => {
+    const deep = `${'-'.repeat(150)}count(any)`;
+    const problems = problemsOf(example.replace('formula: distinct(userId of "Signed Up")', `formula: "${deep}"`));
+    expect(problems[0]?.split('\n')[0]).toBe(
+      'kpis[0].formula: at column 101: the formula nests more than 100 levels deep (each parenthesis, function call, operator, and, or and not adds one); simplify it',
+    );
+  });
+
+  it('a formula problem is reported with every other problem, not only once the rest is valid', () => {
+    const broken = example
+      .replace('timeZone: Asia/Shanghai', 'timeZone: "+08:00"')
+      .replace('distinct(userId of "Signed Up")', 'distinct(userId of "Signed Up"');
+    const problems = problemsOf(broken);
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['timeZone', 'kpis[0].formula']);
+  });
+
+  it('the caret stays under the column in a multi-line formula and in a window of a long one', () => {
+    const multiLine = example.replace(
+      'formula: count("Order Completed") / distinct(userId of "Page Viewed")',
+      'formula: >-\n      count("Order Completed")\n      / distinct(userId of "Page Viewed"',
+    );
+    const [, shown, caret] = problemsOf(multiLine)[0]!.split('\n');
+    expect(shown).toBe('      count("Order Completed") / distinct(userId of "Page Viewed"');
+    expect(caret).toBe(`      ${' '.repeat(shown!.length - 6)}^`);
+
+    const long = `${Array.from({ length: 60 }, () => 'count(any)').join(' + ')} + ?`;
+    const [, window, under] = problemsOf(example.replace('distinct(userId of "Signed Up")', long))[0]!.split('\n');
+    expect(window!.length).toBeLessThan(140);
+    expect(window!.trim().startsWith('…')).toBe(true);
+    expect(window![under!.indexOf('^')]).toBe('?');
+  });
+
+  it('a weekday or day of month the schedule would ignore is refused', () => {
+    expect(
+      problemsOf(
+        example.replace(
+          'schedule: { every: day, at: "05:00" }',
+          'schedule: { every: day, at: "05:00", weekday: friday }',
+        ),
+      ),
+    ).toEqual(['reports[0].schedule.weekday: applies to every: week, not every: day']);
+    expect(
+      problemsOf(
+        example.replace(
+          'schedule: { every: week, weekday: monday, at: "09:00" }',
+          'schedule: { every: week, dayOfMonth: 3, at: "09:00" }',
+        ),
+      ),
+    ).toEqual(['reports[1].schedule.dayOfMonth: applies to every: month, not every: week']);
+  });
+
+  it('check ids are unique across backups and reconciliations, restore tests included', () => {
+    expect(problemsOf(example.replace('id: orders_payments', 'id: orders_pitr'))).toEqual([
+      "checks.reconciliations[0].id: duplicate check id 'orders_pitr' (also checks.backups[0].id)",
+    ]);
+    expect(problemsOf(example.replace('id: orders_payments', 'id: orders_vault_restore'))).toEqual([
+      "checks.reconciliations[0].id: duplicate check id 'orders_vault_restore' (also the id checks.backups[1]'s restore test stores its results under)",
+    ]);
+  });
+
+  it('a department listed twice is refused', () => {
+    expect(
+      problemsOf(example.replace('departments: [market, user, content, tech]', 'departments: [market, user, market]')),
+    ).toEqual([
+      "departments[2]: duplicate department 'market'",
+      expect.stringMatching(/^people\[0\]\.department: unknown department 'tech'/),
+      expect.stringMatching(/^people\[1\]\.department: unknown department 'tech'/),
+      expect.stringMatching(/^people\[4\]\.department: unknown department 'content'/),
+      expect.stringMatching(/^kpis\[6\]\.department: unknown department 'content'/),
+    ]);
+  });
+
+  it('a sender SES could not send from is refused', () => {
+    const sender = (from: string) =>
+      problemsOf(example.replace('from: Nightshift <nightshift@example.com>', `from: "${from}"`));
+    expect(sender('Nightshift')).toEqual([
+      'email.from: expected a sender such as nightshift@example.com or "Nightshift <nightshift@example.com>"',
+    ]);
+    expect(sender('Nightshift <not an address>')).toHaveLength(1);
+    expect(sender('ops@example.com')).toEqual([]);
+  });
+
+  it('table and vault names AWS would refuse are refused', () => {
+    expect(problemsOf(example.replace('table: payments,', 'table: "pay ments",'))).toEqual([
+      'checks.backups[2].table: expected a DynamoDB table name: 3 to 255 letters, digits, _ . or -',
+    ]);
+    expect(problemsOf(example.replace('right: { table: payments,', 'right: { table: pa,'))).toEqual([
+      'checks.reconciliations[0].right.table: expected a DynamoDB table name: 3 to 255 letters, digits, _ . or -',
+    ]);
+    expect(problemsOf(example.replace('vault: Default,\n', 'vault: "my vault",\n'))).toEqual([
+      'checks.backups[1].vault: expected a backup vault name: 2 to 50 letters, digits, _ or -',
+    ]);
+  });
+
+  it('a scopeBy property path with an empty name in it is refused', () => {
+    expect(
+      problemsOf(example.replace('scopeBy: department\n  - id: roi', 'scopeBy: department.\n  - id: roi')),
+    ).toEqual([
+      'kpis[2].scopeBy: expected an event property name such as department or geo.region (names joined by single dots)',
+    ]);
+  });
+
+  it('targets that are not finite numbers are refused', () => {
+    for (const value of ['.nan', '.inf', '-.inf', '1e999']) {
+      expect(problemsOf(example.replace('target: { min: 4 }', `target: { min: ${value} }`))).toEqual([
+        'kpis[3].target.min: expected a number (or a percentage such as 3%)',
+      ]);
+    }
+  });
+
+  it('a file that is not a mapping of fields says so', () => {
+    expect(problemsOf('- timeZone: UTC\n')).toEqual([
+      ': the file must be a YAML mapping of config fields (timeZone: ..., kpis: ...), not a list',
+    ]);
+    expect(problemsOf('')).toEqual([
+      ': the file must be a YAML mapping of config fields (timeZone: ..., kpis: ...), not an empty document',
+    ]);
+  });
+
+  it('YAML aliases that expand without bound are a config problem, not a crash', () => {
+    const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (const [from, to] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+    ] as const) {
+      laughs.push(`${to}: &${to} [${Array(10).fill(`*${from}`).join(', ')}]`);
+    }
+    expect(problemsOf(laughs.join('\n'))).toEqual([
+      ': cannot read the YAML: Excessive alias count indicates a resource exhaustion attack',
+    ]);
+  });
+
+  it('YAML nested too deeply for the YAML parser is a problem with its line', () => {
+    expect(problemsOf(`kpis: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`)[0]).toMatch(
+      /^line 1: nested too deeply for a config file/,
+    );
   });
 });
 

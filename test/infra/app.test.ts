@@ -19,6 +19,11 @@ writeFileSync(
     .replace('timeZone: Asia/Shanghai', 'timeZone: Mars/Olympus')
     .replace('rollupAt: "00:30"', 'rollupAt: "25:00"'),
 );
+const deep = join(dir, 'deep-formula.yaml');
+writeFileSync(
+  deep,
+  example.replace('formula: distinct(userId of "Signed Up")', `formula: "${'('.repeat(5000)}1${')'.repeat(5000)}"`),
+);
 const inline = { functionFactory: inlineFunctions, hasHandler: () => true };
 
 describe('the app and its config', () => {
@@ -43,6 +48,24 @@ describe('the app and its config', () => {
       }
     })();
     expect(run.stderr.trim()).toBe(expected);
+  });
+
+  it('`cdk synth` on a formula nested 5,000 deep prints the formula problem with its path, not a stack overflow', () => {
+    const run = spawnSync(process.execPath, ['infra/app.ts'], {
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: deep }) },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('kpis[0].formula: at column 2001: the formula is longer than 2000 characters');
+    expect(run.stderr.trim()).toBe(
+      (() => {
+        try {
+          loadConfig(deep);
+        } catch (error) {
+          return (error as Error).message;
+        }
+      })(),
+    );
   });
 
   it('a batch over 10 messages without a batching window is refused, naming the config path', () => {
