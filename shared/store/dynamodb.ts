@@ -20,25 +20,28 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type {
   CapacityUsage,
   DeleteCondition,
   Item,
   PutCondition,
   QueryOptions,
+  RefusedItem,
   StateStore,
   TableName,
 } from './store.ts';
-import { StoreError } from './store.ts';
+import { PutManyError, StoreError } from './store.ts';
 import { PARTITION_KEY, SORT_KEY, TABLES, type TableNames, TTL_ATTRIBUTE } from './tables.ts';
 
 const BATCH_SIZE = 25;
 const MAX_BATCH_ATTEMPTS = 8;
 
+/** How items become DynamoDB attribute values (the document client's options, also used to find a bad item). */
+const MARSHALL_OPTIONS = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
+
 export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-  });
+  return DynamoDBDocumentClient.from(new DynamoDBClient(config), { marshallOptions: MARSHALL_OPTIONS });
 }
 
 export interface DynamoStoreOptions {
@@ -57,6 +60,38 @@ export function createDynamoStore({ client, tables, backoffMs = defaultBackoff }
     }
   };
   const name = (table: TableName) => tables[table];
+
+  /** One BatchWriteItem of at most 25 items, retrying unprocessed ones; on failure, what is still unwritten. */
+  const writeBatch = async (
+    table: TableName,
+    batch: readonly Item[],
+  ): Promise<{ error: unknown; pending: Item[] } | undefined> => {
+    let pending = batch.map((Item) => ({ PutRequest: { Item } }));
+    // Unprocessed items come back as copies: callers are told about their own objects.
+    const unwritten = () => {
+      const original = new Map(batch.map((item) => [keyOf(item), item]));
+      return pending.map((r) => original.get(keyOf(r.PutRequest.Item)) ?? r.PutRequest.Item);
+    };
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > MAX_BATCH_ATTEMPTS) {
+        const error = new StoreError(
+          `${pending.length} items not written to ${name(table)} after ${MAX_BATCH_ATTEMPTS} attempts`,
+        );
+        return { error, pending: unwritten() };
+      }
+      if (attempt > 1) await sleep(backoffMs(attempt));
+      try {
+        const out = await client.send(
+          new BatchWriteCommand({ RequestItems: { [name(table)]: pending }, ReturnConsumedCapacity: 'TOTAL' }),
+        );
+        count(out.ConsumedCapacity, 'write');
+        pending = (out.UnprocessedItems?.[name(table)] ?? []) as typeof pending;
+      } catch (error) {
+        return { error, pending: unwritten() };
+      }
+    }
+    return undefined;
+  };
 
   return {
     async get(table, pk, sk) {
@@ -82,22 +117,45 @@ export function createDynamoStore({ client, tables, backoffMs = defaultBackoff }
     },
 
     async putMany(table, items) {
-      for (let i = 0; i < items.length; i += BATCH_SIZE) {
-        let pending = items.slice(i, i + BATCH_SIZE).map((Item) => ({ PutRequest: { Item } }));
-        for (let attempt = 1; pending.length > 0; attempt++) {
-          if (attempt > MAX_BATCH_ATTEMPTS) {
-            throw new StoreError(
-              `${pending.length} items not written to ${name(table)} after ${MAX_BATCH_ATTEMPTS} attempts`,
-            );
+      const refused: RefusedItem[] = [];
+      const unwritten: Item[] = [];
+      let cause: unknown;
+      // A request DynamoDB refuses as invalid writes nothing and does not say which item is at fault: halving it
+      // finds the item in a few requests, and its neighbours are written.
+      const write = async (batch: readonly Item[]): Promise<void> => {
+        const failure = await writeBatch(table, batch);
+        if (!failure) return;
+        const { error, pending } = failure;
+        if (error instanceof Error && error.name === 'ValidationException') {
+          if (pending.length === 1) {
+            refused.push({ item: pending[0]!, message: error.message });
+            return;
           }
-          if (attempt > 1) await sleep(backoffMs(attempt));
-          const out = await client.send(
-            new BatchWriteCommand({ RequestItems: { [name(table)]: pending }, ReturnConsumedCapacity: 'TOTAL' }),
-          );
-          count(out.ConsumedCapacity, 'write');
-          pending = (out.UnprocessedItems?.[name(table)] ?? []) as typeof pending;
+          const half = Math.ceil(pending.length / 2);
+          await write(pending.slice(0, half));
+          await write(pending.slice(half));
+          return;
         }
-      }
+        // Marshalling runs before any request is sent: find the items it cannot convert, and write the others.
+        const unconvertible = new Set<Item>();
+        for (const item of pending) {
+          try {
+            marshall(item, MARSHALL_OPTIONS);
+          } catch (error) {
+            refused.push({ item, message: error instanceof Error ? error.message : String(error) });
+            unconvertible.add(item);
+          }
+        }
+        if (unconvertible.size > 0) {
+          const rest = pending.filter((item) => !unconvertible.has(item));
+          if (rest.length > 0) await write(rest);
+          return;
+        }
+        unwritten.push(...pending);
+        cause ??= error;
+      };
+      for (let i = 0; i < items.length; i += BATCH_SIZE) await write(items.slice(i, i + BATCH_SIZE));
+      if (refused.length > 0 || unwritten.length > 0) throw new PutManyError(name(table), refused, unwritten, cause);
     },
 
     async delete(table, pk, sk, condition?: DeleteCondition) {
@@ -162,6 +220,8 @@ export function createDynamoStore({ client, tables, backoffMs = defaultBackoff }
     usage: () => ({ ...used }),
   };
 }
+
+const keyOf = (item: Item) => `${item.pk}\u0000${item.sk}`;
 
 function conditionExpression(condition: PutCondition | undefined) {
   if (!condition) return {};

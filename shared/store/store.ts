@@ -35,7 +35,11 @@ export interface StateStore {
   get(table: TableName, pk: string, sk: string): Promise<Item | undefined>;
   /** Writes the item; with a condition, returns false (and writes nothing) when the condition does not hold. */
   put(table: TableName, item: Item, condition?: PutCondition): Promise<boolean>;
-  /** Idempotent bulk write: writing the same keys again overwrites them. Retries unprocessed items. */
+  /**
+   * Idempotent bulk write: writing the same keys again overwrites them. Retries unprocessed items, and writes every
+   * item it can: one that DynamoDB refuses does not keep its neighbours out. Throws a `PutManyError` naming the items
+   * refused and those still unwritten.
+   */
   putMany(table: TableName, items: readonly Item[]): Promise<void>;
   /** Deletes the item; with a condition, returns false (and deletes nothing) when the condition does not hold. */
   delete(table: TableName, pk: string, sk: string, condition?: DeleteCondition): Promise<boolean>;
@@ -49,6 +53,31 @@ export interface StateStore {
 
 export class StoreError extends Error {
   override name = 'StoreError';
+}
+
+/** An item DynamoDB (or the marshalling before it) refused as invalid: writing it again cannot succeed. */
+export interface RefusedItem {
+  item: Item;
+  message: string;
+}
+
+/** What a bulk write left out: every other item was written. */
+export class PutManyError extends StoreError {
+  override name = 'PutManyError';
+  /** Refused for good (invalid item). */
+  readonly refused: readonly RefusedItem[];
+  /** Not written for a reason that may pass (throttling after retries, a network or service error). */
+  readonly unwritten: readonly Item[];
+
+  constructor(table: string, refused: readonly RefusedItem[], unwritten: readonly Item[], cause?: unknown) {
+    const first = refused[0]?.message ?? (cause instanceof Error ? cause.message : undefined);
+    super(
+      `${refused.length} items refused and ${unwritten.length} not written to ${table}${first ? `: ${first}` : ''}`,
+      cause === undefined ? undefined : { cause },
+    );
+    this.refused = refused;
+    this.unwritten = unwritten;
+  }
 }
 
 /** Collects an async iterable into an array. */

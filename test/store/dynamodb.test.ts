@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collect } from '#shared/store/store.ts';
+import { collect, type Item, PutManyError } from '#shared/store/store.ts';
 import { freshStore } from '../support/dynamo.ts';
 
 describe('DynamoDB state store (DynamoDB Local)', () => {
@@ -48,6 +48,59 @@ describe('DynamoDB state store (DynamoDB Local)', () => {
     const range = await collect(store.query('state', 'P', { from: 'k010', to: 'k019', newestFirst: true }));
     expect(range.map((i) => i.sk)).toEqual(Array.from({ length: 10 }, (_, i) => `k0${19 - i}`));
     expect(await collect(store.query('state', 'P', { limit: 3 }))).toHaveLength(3);
+  });
+});
+
+describe('bulk writes: one bad item keeps no neighbour out', () => {
+  const items = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ pk: 'EV#2026-11-22#0', sk: `m${String(i).padStart(2, '0')}`, p: { i } }));
+  const refusal = async (write: Promise<void>): Promise<PutManyError> => {
+    const error = await write.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PutManyError);
+    return error as PutManyError;
+  };
+
+  it('items DynamoDB refuses (nesting past 32 levels, an empty attribute name, 1e-200) are named; the other 22 are written', async () => {
+    const { store } = await freshStore();
+    const batch: Item[] = items(25);
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = { a: deep };
+    batch[3] = { ...batch[3]!, p: deep };
+    batch[12] = { ...batch[12]!, p: { '': 1 } };
+    batch[24] = { ...batch[24]!, p: 1e-200 };
+
+    const error = await refusal(store.putMany('events', batch));
+
+    expect(error.refused.map((r) => r.item.sk)).toEqual(['m03', 'm12', 'm24']);
+    expect(error.refused[0]?.message).toMatch(/nest/i);
+    expect(error.unwritten).toEqual([]);
+    expect((await collect(store.query('events', 'EV#2026-11-22#0'))).map((i) => i.sk)).toHaveLength(22);
+  });
+
+  it('items the SDK cannot marshal (Infinity, 2^60) are refused before any request; the others are written', async () => {
+    const { store } = await freshStore();
+    const batch: Item[] = items(30);
+    batch[1] = { ...batch[1]!, p: Number.POSITIVE_INFINITY };
+    batch[27] = { ...batch[27]!, p: 2 ** 60 };
+
+    const error = await refusal(store.putMany('events', batch));
+
+    expect(error.refused.map((r) => r.item.sk)).toEqual(['m01', 'm27']);
+    expect(error.refused[0]?.message).toContain('Infinity');
+    expect(await collect(store.query('events', 'EV#2026-11-22#0'))).toHaveLength(28);
+  });
+
+  it('two writes of one key in a request are both applied, the later one last', async () => {
+    const { store } = await freshStore();
+    await store.putMany('events', [
+      { pk: 'P', sk: 'k', v: 1 },
+      { pk: 'P', sk: 'other', v: 0 },
+      { pk: 'P', sk: 'k', v: 2 },
+    ]);
+    expect(await store.get('events', 'P', 'k')).toMatchObject({ v: 2 });
   });
 });
 
