@@ -46,7 +46,7 @@ import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { parseEventBody, type StoredEvent } from '#shared/events/envelope.ts';
 import { eventItem, quarantineItem } from '#shared/events/events-store.ts';
 import { type IncomingMessage, ingestMessages } from '#shared/events/ingest.ts';
-import { eventPartition } from '#shared/events/keys.ts';
+import { eventPartition, LAST_STORED } from '#shared/events/keys.ts';
 import { formulaLookaheadDays } from '#shared/kpi/formula.ts';
 import { readKpiValues } from '#shared/kpi/kpi-store.ts';
 import { compileKpis, periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
@@ -123,10 +123,17 @@ function messStream(config: NightshiftConfig, events: number, seed: number): Str
 async function throughputWorker(config: NightshiftConfig, events: number, batch: number): Promise<ThroughputResult> {
   const stream = messStream(config, events, 1);
   const bodies = stream.bodies;
-  const options = { timeZone: config.timeZone, maxBytes: config.ingest.maxEventBytes };
   const { shardsPerDay, eventRetentionDays, quarantineRetentionDays } = config.ingest;
   const now = zonedInstant(addDays(DAY, 1), '00:10', config.timeZone);
   const arrivalDay = localDate(now, config.timeZone);
+  // As ingestMessages judges each line: its timestamp against when it was sent, and everything DynamoDB must store.
+  const options = {
+    timeZone: config.timeZone,
+    maxBytes: config.ingest.maxEventBytes,
+    sentAt: now,
+    futureToleranceMinutes: config.ingest.futureToleranceMinutes,
+    maxAgeDays: eventRetentionDays,
+  };
 
   // This design: what ingestMessages does per batch before its writes, and what lib-dynamodb then does per item.
   const ours = (from: number, to: number): number => {
@@ -331,7 +338,9 @@ function attributed(store: StateStore, byKind: Record<WriteKind, number>): State
     ...store,
     putMany: (table, items) => track(kindOf(items), () => store.putMany(table, items)),
     increment: (table, pk, sk, counts) => track('statsCounter', () => store.increment(table, pk, sk, counts)),
-    put: (table, item, condition) => track('other', () => store.put(table, item, condition)),
+    // The one write per batch that says events were stored (what the watchdog reads): where the stats counter was.
+    put: (table, item, condition) =>
+      track(item.pk === LAST_STORED.pk ? 'statsCounter' : 'other', () => store.put(table, item, condition)),
     delete: (table, pk, sk) => track('other', () => store.delete(table, pk, sk)),
   };
 }
@@ -1180,7 +1189,7 @@ function report(
     '',
     `2. DynamoDB write units per 1,000 stored events (ReturnConsumedCapacity, DynamoDB Local in memory), ${n(ours.storedEvents)} events:`,
     `   this design (ingestMessages, ${ours.batches} batches of <= ${Math.ceil(ours.messages / ours.batches)} messages): ${ours.wcuPer1000.toFixed(1)} WCU/1000  target <= ${n(TARGETS.wcuPer1000)}: ${ok(s.pass.wcuPer1000)}`,
-    `      events ${n(ours.byKind.events)} + stats counter ${n(ours.byKind.statsCounter)} + quarantine ${n(ours.byKind.quarantine)} + late-day marks ${n(ours.byKind.dirtyMarks)} + other ${n(ours.byKind.other)} = ${n(ours.writeUnits)} WCU;`,
+    `      events ${n(ours.byKind.events)} + last-stored mark ${n(ours.byKind.statsCounter)} + quarantine ${n(ours.byKind.quarantine)} + late-day marks ${n(ours.byKind.dirtyMarks)} + other ${n(ours.byKind.other)} = ${n(ours.writeUnits)} WCU;`,
     `      ${n(ours.messages)} messages: ${n(ours.duplicatesInBatch)} duplicates within a batch (free), ${n(ours.rejected)} quarantined, ${ours.failed} failed; table holds exactly ${n(ours.storedEvents)} events`,
     `      stored item ${ours.item.meanBytes} B mean, p95 ${ours.item.p95Bytes}, max ${ours.item.maxBytes}, ${ours.item.over1KB} over 1 KB; ${ours.seconds.toFixed(1)} s`,
     `   naive (idempotency put + counter update per KPI input): ${naive.wcuPer1000.toFixed(1)} WCU/1000 (+ ${naive.rcuPer1000.toFixed(1)} RCU/1000 cohort reads), ${naive.seconds.toFixed(1)} s`,
@@ -1243,7 +1252,7 @@ function report(
       '',
     ),
     row('total', usd(cost.thisDesign.total), ''),
-    `   WCU/1000 modelled at ${a.avgBatch} messages per invocation: ${cost.modelled.wcuPer1000AtAvgBatch.toFixed(1)} (target <= ${n(TARGETS.wcuPer1000)}: ${ok(s.pass.wcuPer1000AtAvgBatch)}; the stats counter costs 1 WCU per invocation)`,
+    `   WCU/1000 modelled at ${a.avgBatch} messages per invocation: ${cost.modelled.wcuPer1000AtAvgBatch.toFixed(1)} (target <= ${n(TARGETS.wcuPer1000)}: ${ok(s.pass.wcuPer1000AtAvgBatch)}; the last-stored mark costs 1 WCU per invocation)`,
     `   nightly rollup at 1M/day reads ${n(cost.modelled.nightlyDaysRead.mean * a.eventsPerDay)} events on average: CPU-bound ${n(lam.rollupSecondsPerNight.cpuBound)} s at ${a.rollupMemoryMB} MB, read-bound ${n(lam.rollupSecondsPerNight.readBound)} s (at DynamoDB Local's rate here: ${n(lam.rollupSecondsPerNight.atDynamoLocalRate)} s)`,
     `   worst night (${cost.modelled.nightlyDaysRead.max} days read, month end): CPU-bound ${n(lam.rollupSecondsWorstNight.cpuBound)} s at ${a.rollupMemoryMB} MB (${n(lam.rollupSecondsWorstNightAtFullVcpu)} s with a full vCPU), read-bound ${n(lam.rollupSecondsWorstNight.readBound)} s; Lambda allows 900 s: ${ok(s.pass.rollupWithinLambdaTimeout)}`,
     `   naive storage: idempotency records kept ${a.naiveIdempotencyDays} days (SQS's longest retention), markers ${a.naiveMarkerDays} days; it keeps no raw events, so no recompute, weekly/monthly distincts or late fixes`,

@@ -10,7 +10,12 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const { store, config, now } = lambdaRuntime();
   const obs = observability(config);
   return obs.invocation(async () => {
-    const messages = event.Records.map((r) => ({ id: r.messageId, body: r.body }));
+    // SentTimestamp is the same on every redelivery: the message is judged and filed alike each time.
+    const messages = event.Records.map((r) => ({
+      id: r.messageId,
+      body: r.body,
+      sentAt: Number(r.attributes?.SentTimestamp) || now(),
+    }));
     const result = await ingestMessages(messages, { store, config, now });
     obs.ingested(result);
     obs.logger.info('ingested batch', {

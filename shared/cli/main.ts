@@ -74,10 +74,12 @@ export function buildProgram(): Command {
       const opts = globals(cmd);
       const result = await withContext(opts, async (ctx) => {
         const total: IngestResult = { accepted: 0, duplicates: 0, rejected: [], failed: [], lateDays: [] };
+        // A duplicate in a later chunk is one too: the totals are unique events, as a clean re-run would count them.
+        const seen = new Set<string>();
         for (const file of files) {
           const bar = progress(`ingest ${file}`, await countLines(file));
           for await (const chunk of readEventFile(file)) {
-            const r = await ingestMessages(chunk, { store: ctx.store, config: ctx.config, now: ctx.now });
+            const r = await ingestMessages(chunk, { store: ctx.store, config: ctx.config, now: ctx.now, seen });
             total.accepted += r.accepted;
             total.duplicates += r.duplicates;
             total.rejected.push(...r.rejected);
@@ -322,7 +324,7 @@ function printIngest(r: IngestResult, json: boolean): void {
     );
     return;
   }
-  console.log(`accepted ${r.accepted} events (${r.duplicates} duplicates in the input stored once)`);
+  console.log(`stored ${r.accepted} unique events (${r.duplicates} duplicates in the input stored once)`);
   console.log(`rejected ${r.rejected.length}${r.rejected.length ? ' (kept in quarantine):' : ''}`);
   for (const [reason, n] of Object.entries(byReason)) console.log(`  ${reason}: ${n}`);
   for (const x of r.rejected.slice(0, 5)) console.log(`  e.g. ${x.id}: ${x.detail}`);

@@ -60,7 +60,7 @@ export function watchdogLines(run: WatchdogRun): string[] {
   }
   if (run.findings.length === 0) {
     out.push(
-      `nothing wrong with ${run.jobs.join(', ')} or the events queue (${run.queue.acceptedToday} events accepted today)`,
+      `nothing wrong with ${run.jobs.join(', ')} or the events queue (events last stored: ${run.queue.lastStored})`,
     );
   }
   out.push(

@@ -355,6 +355,12 @@ const ConfigObject = z.strictObject({
       maxEventBytes: z.int().min(1).max(262_144).default(262_144),
       eventRetentionDays: z.int().min(1).default(400),
       quarantineRetentionDays: z.int().min(1).default(14),
+      futureToleranceMinutes: z
+        .int()
+        .min(0)
+        .max(7 * 24 * 60)
+        .default(60)
+        .describe('Timestamps later than this after the message was sent are quarantined (future_timestamp).'),
     })
     .prefault({}),
   jobs: z

@@ -1,13 +1,16 @@
-// Reading and writing events, quarantined messages, ingest statistics and late-day marks: all in the events table,
-// so the ingest function needs no access to the state table.
-import { randomUUID } from 'node:crypto';
+// Reading and writing events, quarantined messages, the last-stored mark and late-day marks: all in the events
+// table, so the ingest function needs no access to the state table.
+import { createHash, randomUUID } from 'node:crypto';
 import type { Item, StateStore } from '#shared/store/store.ts';
 import type { RejectReason, StoredEvent } from './envelope.ts';
-import { DIRTY_DAYS_PARTITION, eventPartition, ingestStatsPartition, quarantinePartition, shardOf } from './keys.ts';
+import { DIRTY_DAYS_PARTITION, eventPartition, LAST_STORED, quarantinePartition, shardOf } from './keys.ts';
 
 const DAY_SECONDS = 86_400;
 /** Raw bodies kept in quarantine are cut to this, so one item stays well under DynamoDB's 400 KB. */
 export const QUARANTINE_BODY_LIMIT = 64 * 1024;
+const QUARANTINE_DETAIL_LIMIT = 1000;
+/** DynamoDB's item size limit (names and values, UTF-8). */
+export const MAX_ITEM_BYTES = 400 * 1024;
 
 /** Item layout with short attribute names: the write cost is per KB of item, so names are part of the price. */
 export function eventItem(e: StoredEvent, shards: number, retentionDays: number): Item {
@@ -64,43 +67,92 @@ export interface Rejected {
   body: string;
 }
 
-export function quarantineItem(r: Rejected, receivedAt: number, arrivalDay: string, retentionDays: number): Item {
+/**
+ * The quarantine's key of a body: a hash of its content, so a redelivery (or a resend) of the same line overwrites
+ * one item rather than adding another.
+ */
+export function quarantineKey(body: string): string {
+  return createHash('sha256').update(body).digest('hex').slice(0, 32);
+}
+
+/**
+ * A rejected line as kept for inspection, under the local day it was first sent (`sentAt`, the same on every
+ * redelivery) and keyed by its content: retries and redeliveries leave one item per distinct line and day.
+ */
+export function quarantineItem(r: Rejected, sentAt: number, sentDay: string, retentionDays: number): Item {
+  const truncated = r.body.length > QUARANTINE_BODY_LIMIT;
   return {
-    pk: quarantinePartition(arrivalDay),
-    sk: `${new Date(receivedAt).toISOString()}#${r.sourceId}`,
+    pk: quarantinePartition(sentDay),
+    sk: quarantineKey(r.body),
     reason: r.reason,
-    detail: r.detail,
-    body: r.body.length > QUARANTINE_BODY_LIMIT ? r.body.slice(0, QUARANTINE_BODY_LIMIT) : r.body,
-    truncated: r.body.length > QUARANTINE_BODY_LIMIT,
-    ttl: Math.floor(receivedAt / 1000) + retentionDays * DAY_SECONDS,
+    // Storable whatever the line held: no unpaired surrogates (one may be cut in half at the limit), bounded size.
+    detail: r.detail.slice(0, QUARANTINE_DETAIL_LIMIT).toWellFormed(),
+    body: (truncated ? r.body.slice(0, QUARANTINE_BODY_LIMIT) : r.body).toWellFormed(),
+    truncated,
+    source: r.sourceId.slice(0, 512).toWellFormed(),
+    sentAt,
+    ttl: Math.floor(sentAt / 1000) + retentionDays * DAY_SECONDS,
   };
 }
 
-export async function readQuarantine(store: StateStore, arrivalDay: string, limit = 100): Promise<Item[]> {
+export async function readQuarantine(store: StateStore, sentDay: string, limit = 100): Promise<Item[]> {
   const out: Item[] = [];
-  for await (const item of store.query('events', quarantinePartition(arrivalDay), { limit })) out.push(item);
+  for await (const item of store.query('events', quarantinePartition(sentDay), { limit })) out.push(item);
   return out;
 }
 
-export interface IngestStats {
-  accepted: number;
-  rejected: number;
-  byReason: Partial<Record<RejectReason, number>>;
-}
-
-export async function addIngestStats(store: StateStore, arrivalDay: string, stats: IngestStats): Promise<void> {
-  const counts: Record<string, number> = { accepted: stats.accepted, rejected: stats.rejected };
-  for (const [reason, n] of Object.entries(stats.byReason)) counts[`rejected_${reason}`] = n ?? 0;
-  await store.increment('events', ingestStatsPartition, arrivalDay, counts);
-}
-
-export async function readIngestStats(store: StateStore, arrivalDay: string): Promise<IngestStats> {
-  const item = await store.get('events', ingestStatsPartition, arrivalDay);
-  const byReason: IngestStats['byReason'] = {};
-  for (const [k, v] of Object.entries(item ?? {})) {
-    if (k.startsWith('rejected_') && typeof v === 'number') byReason[k.slice(9) as RejectReason] = v;
+/** Distinct lines quarantined on a local day (by the day they were first sent), by reason. */
+export async function countQuarantine(store: StateStore, sentDay: string): Promise<Record<string, number>> {
+  const byReason: Record<string, number> = {};
+  for await (const item of store.query('events', quarantinePartition(sentDay), { attributes: ['reason'] })) {
+    const reason = String(item.reason);
+    byReason[reason] = (byReason[reason] ?? 0) + 1;
   }
-  return { accepted: Number(item?.accepted ?? 0), rejected: Number(item?.rejected ?? 0), byReason };
+  return byReason;
+}
+
+/**
+ * Notes that events were stored at `at`. One small overwrite per batch: the watchdog reads it to tell a silent queue,
+ * and a redelivery changes nothing but the time, so nothing here counts twice.
+ */
+export async function markStored(store: StateStore, at: number): Promise<void> {
+  await store.put('events', { ...LAST_STORED, at });
+}
+
+/** When events were last stored (epoch ms), if ever. */
+export async function lastStoredAt(store: StateStore): Promise<number | undefined> {
+  const item = await store.get('events', LAST_STORED.pk, LAST_STORED.sk);
+  return typeof item?.at === 'number' ? item.at : undefined;
+}
+
+/**
+ * Size of an item as DynamoDB counts it against its 400 KB limit: attribute names and strings in UTF-8, numbers
+ * about one byte per two significant digits plus one, 3 bytes per list or map plus 1 per element.
+ */
+export function itemBytes(item: Item): number {
+  let n = 0;
+  for (const [name, value] of Object.entries(item)) {
+    if (value !== undefined) n += Buffer.byteLength(name) + valueBytes(value);
+  }
+  return n;
+}
+
+function valueBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number') return numberBytes(value);
+  if (typeof value !== 'object' || value === null) return 1;
+  let n = 3;
+  if (Array.isArray(value)) {
+    for (const v of value) n += 1 + valueBytes(v);
+  } else {
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) n += 1 + Buffer.byteLength(k) + valueBytes(v);
+  }
+  return n;
+}
+
+function numberBytes(n: number): number {
+  const digits = String(Math.abs(n)).replace(/e.*$/i, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+  return Math.ceil(Math.max(1, digits.length) / 2) + 1;
 }
 
 /** A day that received late events since its last rollup; `mark` changes every time it is marked again. */

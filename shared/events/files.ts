@@ -1,16 +1,22 @@
 // Events from files (JSON Lines or CSV), turned into the same messages the queue delivers, so a backfill takes
 // exactly the ingest path of live traffic.
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
+import { isStorableNumber } from './envelope.ts';
 import type { IncomingMessage } from './ingest.ts';
 
 const TOP_LEVEL = new Set(['messageId', 'event', 'userId', 'anonymousId', 'timestamp']);
 const NUMBER = /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
-/** Yields chunks of messages; ids are 'file:line' so a rejection points at its line. */
+/**
+ * Yields chunks of messages; ids are 'file:line' so a rejection points at its line. The lines count as sent when the
+ * file was last written: ingesting it again (after a crash, or days later) judges and files every line alike.
+ */
 export async function* readEventFile(path: string, chunkSize = 500): AsyncGenerator<IncomingMessage[]> {
   const csv = path.toLowerCase().endsWith('.csv');
+  const sentAt = Math.floor((await stat(path)).mtimeMs);
   const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
   const name = basename(path);
   let header: string[] | undefined;
@@ -23,7 +29,7 @@ export async function* readEventFile(path: string, chunkSize = 500): AsyncGenera
       header = parseCsvLine(line);
       continue;
     }
-    chunk.push({ id: `${name}:${lineNo}`, body: csv ? csvRowToJson(header!, parseCsvLine(line)) : line });
+    chunk.push({ id: `${name}:${lineNo}`, body: csv ? csvRowToJson(header!, parseCsvLine(line)) : line, sentAt });
     if (chunk.length >= chunkSize) {
       yield chunk;
       chunk = [];
@@ -63,7 +69,10 @@ export function parseCsvLine(line: string): string[] {
   return out;
 }
 
-/** Envelope columns stay top-level; every other non-empty column is a property (numbers become numbers). */
+/**
+ * Envelope columns stay top-level; every other non-empty column is a property. Numbers become numbers when they stay
+ * exact: a long numeric id (or 1e999) stays a string rather than losing digits.
+ */
 function csvRowToJson(header: string[], fields: string[]): string {
   const event: Record<string, unknown> = {};
   const properties: Record<string, unknown> = {};
@@ -71,7 +80,7 @@ function csvRowToJson(header: string[], fields: string[]): string {
     const value = fields[i];
     if (value === undefined || value === '') return;
     if (TOP_LEVEL.has(column)) event[column] = value;
-    else properties[column] = NUMBER.test(value) ? Number(value) : value;
+    else properties[column] = NUMBER.test(value) && isStorableNumber(Number(value)) ? Number(value) : value;
   });
   event.properties = properties;
   return JSON.stringify(event);

@@ -1,23 +1,39 @@
-// Exactly-once ingestion of a batch of messages: valid events are stored keyed by messageId (a redelivery overwrites
-// the same item), invalid ones go to quarantine with their reason, and only store failures ask for a retry.
+// Exactly-once ingestion of a batch of messages: every line ends stored, a duplicate of one stored, or quarantined
+// with its reason, whatever else its batch holds. Valid events are stored keyed by messageId and quarantined lines by
+// their content, so a redelivery overwrites the same items; only a write that may succeed later asks for a retry.
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import type { StateStore } from '#shared/store/store.ts';
+import { type Item, PutManyError, type StateStore } from '#shared/store/store.ts';
 import { addDays, localDate } from '#shared/time/calendar.ts';
 import { parseEventBody, type RejectReason, type StoredEvent } from './envelope.ts';
-import { addIngestStats, eventItem, markDaysDirty, quarantineItem, type Rejected } from './events-store.ts';
+import {
+  eventItem,
+  itemBytes,
+  MAX_ITEM_BYTES,
+  markDaysDirty,
+  markStored,
+  quarantineItem,
+  type Rejected,
+} from './events-store.ts';
 
 /** One message from the queue (or one line of a file): `id` is what a retry is reported against. */
 export interface IncomingMessage {
   id: string;
   body: string;
+  /**
+   * When the message was first sent (SQS `SentTimestamp`), the same on every redelivery: its timestamp is judged
+   * against it and, if quarantined, it is filed under its local day. @default now
+   */
+  sentAt?: number;
 }
 
 export interface IngestResult {
+  /** Distinct events stored by this call. */
   accepted: number;
-  /** Same messageId more than once in this batch: stored once. */
+  /** Messages whose event another message of this call (or of the run, see `seen`) stored: stored once. */
   duplicates: number;
+  /** Quarantined, with the reason. */
   rejected: Array<{ id: string; reason: RejectReason; detail: string }>;
-  /** Message ids whose write failed: the queue must redeliver them. */
+  /** Message ids whose write failed for a reason that may pass: the queue must redeliver them. */
   failed: string[];
   /** Days older than the nightly recompute window that received events: marked for recomputation. */
   lateDays: string[];
@@ -27,79 +43,164 @@ export interface IngestDeps {
   store: StateStore;
   config: NightshiftConfig;
   now: () => number;
+  /**
+   * messageIds stored earlier in the same run (a file read in many batches): a message with one of them counts as a
+   * duplicate and is not written again. Stored messageIds are added to it.
+   */
+  seen?: Set<string>;
 }
 
 const WRITE_CHUNK = 25;
+/**
+ * An event item is at most 1.5 times its JSON line (a list of one-digit numbers is the worst case) plus its keys, so
+ * a line of fewer characters than this (at most 270 KB of UTF-8) cannot make an item past DynamoDB's 400 KB.
+ */
+const SIZE_CHECK_CHARS = 90_000;
+
+interface Copy {
+  id: string;
+  body: string;
+  sentAt: number;
+}
+
+/** One distinct event of the batch and every message that carried it. */
+interface Entry {
+  event: StoredEvent;
+  item: Item;
+  copies: Copy[];
+}
+
+interface Line extends Rejected {
+  sentAt: number;
+}
 
 export async function ingestMessages(messages: readonly IncomingMessage[], deps: IngestDeps): Promise<IngestResult> {
   const { store, config } = deps;
   const now = deps.now();
-  const options = { timeZone: config.timeZone, maxBytes: config.ingest.maxEventBytes };
-  const byMessageId = new Map<string, { event: StoredEvent; ids: string[] }>();
-  const rejected: Rejected[] = [];
-  let duplicates = 0;
+  const { shardsPerDay, eventRetentionDays, quarantineRetentionDays, futureToleranceMinutes } = config.ingest;
+  const options = {
+    timeZone: config.timeZone,
+    maxBytes: config.ingest.maxEventBytes,
+    futureToleranceMinutes,
+    maxAgeDays: eventRetentionDays,
+  };
+  const byMessageId = new Map<string, Entry>();
+  const rejected: Line[] = [];
+  let seenBefore = 0;
 
   for (const m of messages) {
-    const parsed = parseEventBody(m.body, options);
+    const sentAt = m.sentAt ?? now;
+    const parsed = parseEventBody(m.body, { ...options, sentAt });
     if (!parsed.ok) {
-      rejected.push({ sourceId: m.id, reason: parsed.reason, detail: parsed.detail, body: m.body });
+      rejected.push({ sourceId: m.id, reason: parsed.reason, detail: parsed.detail, body: m.body, sentAt });
       continue;
     }
-    const seen = byMessageId.get(parsed.event.messageId);
-    if (seen) {
+    const { event } = parsed;
+    const copy = { id: m.id, body: m.body, sentAt };
+    const entry = byMessageId.get(event.messageId);
+    if (entry) {
       // BatchWriteItem refuses two writes of one key in a request; the first copy wins, both acknowledge together.
-      seen.ids.push(m.id);
-      duplicates++;
-    } else {
-      byMessageId.set(parsed.event.messageId, { event: parsed.event, ids: [m.id] });
+      entry.copies.push(copy);
+      continue;
     }
+    if (deps.seen?.has(event.messageId)) {
+      seenBefore++;
+      continue;
+    }
+    const item = eventItem(event, shardsPerDay, eventRetentionDays);
+    if (m.body.length > SIZE_CHECK_CHARS) {
+      const bytes = itemBytes(item);
+      if (bytes > MAX_ITEM_BYTES) {
+        const detail = `stored, the event would take ${bytes} bytes, past DynamoDB's ${MAX_ITEM_BYTES} (message ${event.messageId})`;
+        rejected.push({ sourceId: m.id, reason: 'item_too_large', detail, body: m.body, sentAt });
+        continue;
+      }
+    }
+    byMessageId.set(event.messageId, { event, item, copies: [copy] });
   }
 
   const failed: string[] = [];
-  const valid = [...byMessageId.values()];
-  const items = valid.map((v) => eventItem(v.event, config.ingest.shardsPerDay, config.ingest.eventRetentionDays));
-  for (let i = 0; i < items.length; i += WRITE_CHUNK) {
-    try {
-      await store.putMany('events', items.slice(i, i + WRITE_CHUNK));
-    } catch {
-      for (const v of valid.slice(i, i + WRITE_CHUNK)) failed.push(...v.ids);
+  const stored: Entry[] = [];
+  const entries = [...byMessageId.values()];
+  for (let i = 0; i < entries.length; i += WRITE_CHUNK) {
+    const chunk = entries.slice(i, i + WRITE_CHUNK);
+    const outcome = await putAll(
+      store,
+      chunk.map((e) => e.item),
+    );
+    for (const [k, e] of chunk.entries()) {
+      const o = outcome[k]!;
+      if (o === 'written') stored.push(e);
+      else if (o === 'unwritten') failed.push(...e.copies.map((c) => c.id));
+      else {
+        // DynamoDB refused what the envelope let through: quarantined, never retried.
+        const detail = `DynamoDB refused the event: ${o.refused} (message ${e.event.messageId})`;
+        for (const c of e.copies) {
+          rejected.push({ sourceId: c.id, reason: 'store_rejected', detail, body: c.body, sentAt: c.sentAt });
+        }
+      }
     }
   }
 
-  const arrivalDay = localDate(now, config.timeZone);
-  if (rejected.length > 0) {
-    const retention = config.ingest.quarantineRetentionDays;
-    try {
-      await store.putMany(
-        'events',
-        rejected.map((r) => quarantineItem(r, now, arrivalDay, retention)),
-      );
-    } catch {
-      failed.push(...rejected.map((r) => r.sourceId));
-    }
+  // One item per distinct line and day: copies of a line in one batch share it (and one request cannot hold both).
+  const quarantine = new Map<string, Item>();
+  const lineKeys = rejected.map((r) => {
+    const item = quarantineItem(r, r.sentAt, localDate(r.sentAt, config.timeZone), quarantineRetentionDays);
+    const key = keyOf(item);
+    if (!quarantine.has(key)) quarantine.set(key, item);
+    return key;
+  });
+  const notQuarantined = new Set<string>();
+  if (quarantine.size > 0) {
+    const keys = [...quarantine.keys()];
+    const outcome = await putAll(store, [...quarantine.values()]);
+    outcome.forEach((o, k) => {
+      if (o !== 'written') notQuarantined.add(keys[k]!);
+    });
   }
+  const quarantined = rejected.filter((_, k) => {
+    if (!notQuarantined.has(lineKeys[k]!)) return true;
+    failed.push(rejected[k]!.sourceId);
+    return false;
+  });
 
-  const failedSet = new Set(failed);
-  const stored = valid.filter((v) => !v.ids.some((id) => failedSet.has(id)));
   const lateDays = lateDaysOf(
-    stored.map((v) => v.event.day),
-    arrivalDay,
+    stored.map((e) => e.event.day),
+    localDate(now, config.timeZone),
     config.jobs.recomputeDays,
   );
   if (lateDays.length > 0) await markDaysDirty(store, lateDays, now);
-
-  const quarantined = rejected.filter((r) => !failedSet.has(r.sourceId));
-  const byReason: Partial<Record<RejectReason, number>> = {};
-  for (const r of quarantined) byReason[r.reason] = (byReason[r.reason] ?? 0) + 1;
-  await addIngestStats(store, arrivalDay, { accepted: stored.length, rejected: quarantined.length, byReason });
+  if (stored.length > 0) await markStored(store, now);
+  if (deps.seen) for (const e of stored) deps.seen.add(e.event.messageId);
 
   return {
     accepted: stored.length,
-    duplicates,
+    duplicates: seenBefore + stored.reduce((n, e) => n + e.copies.length - 1, 0),
     rejected: quarantined.map((r) => ({ id: r.sourceId, reason: r.reason, detail: r.detail })),
     failed,
     lateDays,
   };
+}
+
+type PutOutcome = 'written' | 'unwritten' | { refused: string };
+
+const keyOf = (item: Item) => `${item.pk}\u0000${item.sk}`;
+
+/** Writes items and says, item by item, whether each was written, may be retried, or was refused for good. */
+async function putAll(store: StateStore, items: Item[]): Promise<PutOutcome[]> {
+  try {
+    await store.putMany('events', items);
+    return items.map(() => 'written');
+  } catch (error) {
+    if (!(error instanceof PutManyError)) return items.map(() => 'unwritten');
+    const refused = new Map(error.refused.map((r) => [keyOf(r.item), r.message]));
+    const unwritten = new Set(error.unwritten.map(keyOf));
+    return items.map((item) => {
+      const message = refused.get(keyOf(item));
+      if (message !== undefined) return { refused: message };
+      return unwritten.has(keyOf(item)) ? 'unwritten' : 'written';
+    });
+  }
 }
 
 /** Event days before the window the nightly rollup recomputes anyway (yesterday and `recomputeDays` before it). */

@@ -12,7 +12,9 @@ export function shardOf(messageId: string, shards: number): number {
 }
 
 export const eventPartition = (day: string, shard: number) => `EV#${day}#${shard}`;
-export const quarantinePartition = (arrivalDay: string) => `Q#${arrivalDay}`;
+/** Quarantined lines of a local day (the day each was first sent), keyed by a hash of the line. */
+export const quarantinePartition = (sentDay: string) => `Q#${sentDay}`;
 /** Days that received events after their last rollup window; the next rollup recomputes them. */
 export const DIRTY_DAYS_PARTITION = 'DIRTY';
-export const ingestStatsPartition = 'STATS#ingest';
+/** When events were last stored: the watchdog's sign of a live queue. */
+export const LAST_STORED = { pk: 'STATS#ingest', sk: 'last-stored' } as const;

@@ -30,6 +30,8 @@ export interface StoredScorecard extends Scorecard {
   granularity: Granularity;
   period: PeriodId;
   kpis: Record<string, Assessment['status']>;
+  /** KPIs whose value cannot be known yet (also counted in `noValue`). */
+  pending?: number;
   complete: boolean;
   asOf: string;
   computedAt: string;

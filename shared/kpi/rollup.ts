@@ -1,8 +1,9 @@
 // KPI rollups: daily, ISO-week and month values computed from the period's own events (never from daily values),
 // each held against its target and weighted into a scorecard. Every needed day is read once, whatever the number of
-// KPIs and periods that use it.
+// KPIs and periods that use it, and its unique events and quarantined lines are recorded as it is read.
 import type { Kpi, NightshiftConfig } from '#shared/config/schema.ts';
-import { clearDirtyDay, dirtyDays, forEachEventOfDay } from '#shared/events/events-store.ts';
+import { type DayFigures, saveDayFigures } from '#shared/events/day-figures.ts';
+import { clearDirtyDay, countQuarantine, dirtyDays, forEachEventOfDay } from '#shared/events/events-store.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import {
   addDays,
@@ -90,12 +91,18 @@ export async function rollupPeriods(
   }
 
   let eventsRead = 0;
+  const figures: DayFigures[] = [];
   for (const day of [...feeds.keys()].sort()) {
     const evaluators = feeds.get(day)!;
-    const n = await forEachEventOfDay(store, day, config.ingest.shardsPerDay, (event: KpiEvent) => {
-      for (const ev of evaluators) ev.add(event);
-    });
+    // Figures counted from the day as read: the same however often its events and lines were delivered.
+    const [n, quarantined] = await Promise.all([
+      forEachEventOfDay(store, day, config.ingest.shardsPerDay, (event: KpiEvent) => {
+        for (const ev of evaluators) ev.add(event);
+      }),
+      day <= asOf ? countQuarantine(store, day) : undefined,
+    ]);
     eventsRead += n;
+    if (quarantined) figures.push({ day, events: n, quarantined, countedAt: new Date(deps.now()).toISOString() });
     deps.onDayRead?.(day, n);
   }
 
@@ -103,6 +110,7 @@ export async function rollupPeriods(
   const values = jobs.map((job) => toStoredValue(job, asOf, computedAt));
   const cards = scorecards(values, config, asOf, computedAt);
   await saveKpiValues(store, values, cards);
+  await saveDayFigures(store, figures);
   return { asOf, periods: [...new Set(periods)], values: values.length, daysRead: feeds.size, eventsRead };
 }
 
@@ -147,6 +155,7 @@ function scorecards(
     period,
     ...scorecard(vs.map((v) => ({ kpi: kpis.get(v.kpi)!, assessment: v }))),
     kpis: Object.fromEntries(vs.map((v) => [v.kpi, v.status])),
+    pending: vs.filter((v) => v.pending).length,
     complete: vs.every((v) => v.complete),
     asOf,
     computedAt,

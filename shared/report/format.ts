@@ -182,6 +182,18 @@ export function formatInstant(iso: string | undefined, timeZone: string, withDat
   return f.format(ms).replace(',', '');
 }
 
+/** The pipeline figures of a period whose days the nightly rollup has not all counted yet. */
+export const NOT_COUNTED =
+  'Events stored and quarantined: not counted yet (the nightly rollup has not read every day).';
+
+/** Quarantined lines as a share of all lines: '0.08%'. */
+export function rejectRate(stored: number, rejected: number): string {
+  const total = stored + rejected;
+  if (total === 0) return '0%';
+  const share = rejected / total;
+  return `${(share * 100).toFixed(share < 0.01 ? 2 : 1)}%`;
+}
+
 /** 'KPI' or 'KPIs'. */
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;

@@ -3,7 +3,7 @@
 // padding on small screens. No SVG, scripts, flex, grid or external resources; charts are cid: images.
 import { clip, escapeHtml as esc, oneLine } from './escape.ts';
 import type { Change } from './format.ts';
-import { formatInstant, formatKpiValue, plural } from './format.ts';
+import { formatInstant, formatKpiValue, NOT_COUNTED, plural, rejectRate } from './format.ts';
 import { BADGE, type BadgeKind, COLOUR, FONT, JOB_BADGE } from './theme.ts';
 import type { KpiView, ReportView } from './view.ts';
 
@@ -169,13 +169,14 @@ function checkSection(v: ReportView): string {
 
 function pipelineSection(v: ReportView): string {
   const p = v.model.pipeline;
-  const total = p.accepted + p.rejected;
-  const rate = total > 0 ? `${((p.rejected / total) * 100).toFixed(p.rejected / total < 0.01 ? 2 : 1)}%` : '0%';
   const stat = (label: string, value: string, colour: string) =>
     `<td width="49%" style="padding:10px 12px;background:#f8fafc;border-radius:8px"><div style="${SMALL}">${label}</div><div style="${F}font-size:20px;line-height:26px;font-weight:700;color:${colour}">${esc(value)}</div></td>`;
-  const stats = `<table ${TABLE}><tr>${stat('Events accepted', formatKpiValue({ unit: 'count' }, p.accepted), COLOUR.ink)}<td width="2%" style="font-size:0;line-height:0">&nbsp;</td>${stat(`Rejected (${rate})`, formatKpiValue({ unit: 'count' }, p.rejected), p.rejected > 0 ? COLOUR.warn : COLOUR.ink)}</tr></table>`;
+  const stats =
+    p.stored === null || p.rejected === null
+      ? `<div style="${SMALL}">${esc(NOT_COUNTED)}</div>`
+      : `<table ${TABLE}><tr>${stat('Events stored', formatKpiValue({ unit: 'count' }, p.stored), COLOUR.ink)}<td width="2%" style="font-size:0;line-height:0">&nbsp;</td>${stat(`Quarantined (${rejectRate(p.stored, p.rejected)})`, formatKpiValue({ unit: 'count' }, p.rejected), p.rejected > 0 ? COLOUR.warn : COLOUR.ink)}</tr></table>`;
   const reasons = v.rejectReasons.length
-    ? `<div style="${SMALL}padding-top:10px">Rejected because: ${v.rejectReasons.map(([r, n]) => `${esc(r)} <strong style="color:${COLOUR.body}">${formatKpiValue({ unit: 'count' }, n)}</strong>`).join(' · ')}${v.hiddenRejectReasons ? ` · ${v.hiddenRejectReasons} more` : ''}</div>`
+    ? `<div style="${SMALL}padding-top:10px">Quarantined because: ${v.rejectReasons.map(([r, n]) => `${esc(r)} <strong style="color:${COLOUR.body}">${formatKpiValue({ unit: 'count' }, n)}</strong>`).join(' · ')}${v.hiddenRejectReasons ? ` · ${v.hiddenRejectReasons} more` : ''}</div>`
     : '';
   const jobs = p.jobs
     .map(

@@ -2,7 +2,7 @@
 // Role scoping happens here, before rendering: a specialist's model holds only their department's KPIs.
 import { readIncidents } from '#shared/alerts/incidents.ts';
 import type { Kpi, NightshiftConfig, Person, Report } from '#shared/config/schema.ts';
-import { readIngestStats } from '#shared/events/events-store.ts';
+import { quarantinedTotal, readDayFigures } from '#shared/events/day-figures.ts';
 import { JOBS, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
 import { readKpiValues, readScorecards, type ScopeValue, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import { scorecard } from '#shared/kpi/scorecard.ts';
@@ -96,13 +96,15 @@ export async function loadReportModel(
     const values = stored[i]!;
     const byPeriod = new Map(values.map((v) => [v.period, scope(k, v)]));
     const v = byPeriod.get(period)!;
+    // Not known yet (next-day retention of a day whose next day has not ended): pending, not "no data".
+    const pending = current[i]?.pending === true;
     const row: ReportKpi = {
       id: k.id,
       name: k.name,
       unit: k.unit,
-      value: v.value,
-      attainment: v.attainment,
-      status: v.status,
+      value: pending ? null : v.value,
+      attainment: pending ? null : v.attainment,
+      status: pending ? 'pending' : v.status,
       previous: byPeriod.get(shiftPeriod(period, -1))?.value ?? null,
       samePeriodLastWeek: byPeriod.get(shiftPeriod(period, EARLIER[granularity]))?.value ?? null,
       history: historyOf(period, granularity, byPeriod),
@@ -114,23 +116,32 @@ export async function loadReportModel(
   });
 
   if (person.role === 'specialist') {
-    const card = scorecard(kpis.map((k, i) => ({ kpi: k, assessment: model.kpis[i]! })));
+    const pending = model.kpis.filter((k) => k.status === 'pending').length;
+    const card = scorecard(
+      kpis.map((k, i) => {
+        const row = model.kpis[i]!;
+        return { kpi: k, assessment: { ...row, status: row.status === 'pending' ? 'no_value' : row.status } };
+      }),
+    );
     model.scorecard = {
       score: card.score,
       met: card.met,
       missed: card.missed,
       outstanding: card.outstanding,
-      noValue: card.noValue,
+      noValue: card.noValue - pending,
+      pending,
     };
   } else {
     const [card] = await readScorecards(store, granularity, period, period);
     if (card) {
+      const pending = card.pending ?? 0;
       model.scorecard = {
         score: card.score,
         met: card.met,
         missed: card.missed,
         outstanding: card.outstanding,
-        noValue: card.noValue,
+        noValue: card.noValue - pending,
+        pending,
       };
     }
   }
@@ -150,24 +161,29 @@ function historyOf(
   return out;
 }
 
-/** Events accepted and rejected on the period's days, and how each nightly job stands now. */
+/**
+ * Unique events stored for the period's days and distinct lines quarantined on them, as the nightly rollup counted
+ * them from the tables (never added up per delivery), and how each nightly job stands now.
+ */
 async function pipelineHealth(
   store: StateStore,
   config: NightshiftConfig,
   period: PeriodId,
   now: number,
 ): Promise<ReportModel['pipeline']> {
-  const stats = await Promise.all(periodDays(period).map((d) => readIngestStats(store, d)));
+  const days = periodDays(period);
+  const figures = await readDayFigures(store, days[0]!, days.at(-1)!);
+  const jobs = await jobHealth(store, config, now);
+  if (figures.length < days.length) return { stored: null, rejected: null, rejectReasons: {}, jobs };
   const rejectReasons: Record<string, number> = {};
-  for (const s of stats) {
-    for (const [reason, n] of Object.entries(s.byReason))
-      rejectReasons[reason] = (rejectReasons[reason] ?? 0) + (n ?? 0);
+  for (const f of figures) {
+    for (const [reason, n] of Object.entries(f.quarantined)) rejectReasons[reason] = (rejectReasons[reason] ?? 0) + n;
   }
   return {
-    accepted: stats.reduce((s, x) => s + x.accepted, 0),
-    rejected: stats.reduce((s, x) => s + x.rejected, 0),
+    stored: figures.reduce((s, f) => s + f.events, 0),
+    rejected: figures.reduce((s, f) => s + quarantinedTotal(f), 0),
     rejectReasons,
-    jobs: await jobHealth(store, config, now),
+    jobs,
   };
 }
 

@@ -7,7 +7,8 @@ export type ReportSection = (typeof REPORT_SECTIONS)[number];
 
 export type Role = 'specialist' | 'analyst' | 'administrator';
 export type KpiUnit = 'count' | 'percent' | 'ratio' | 'currency' | 'score';
-export type KpiStatus = 'outstanding' | 'met' | 'missed' | 'no_target' | 'no_value';
+/** `pending`: the value cannot be known yet (next-day retention of a day whose next day has not ended). */
+export type KpiStatus = 'outstanding' | 'met' | 'missed' | 'no_target' | 'no_value' | 'pending';
 
 export interface ReportKpi {
   id: string;
@@ -85,13 +86,26 @@ export interface ReportModel {
   /** False when the rollup did not run: the report says so and shows no KPI figures. */
   dataReady: boolean;
   notReadyReason?: string;
-  scorecard?: { score: number | null; met: number; missed: number; outstanding: number; noValue: number };
+  /** `noValue` leaves out the `pending` KPIs. */
+  scorecard?: {
+    score: number | null;
+    met: number;
+    missed: number;
+    outstanding: number;
+    noValue: number;
+    pending?: number;
+  };
   kpis: ReportKpi[];
   incidents: ReportIncident[];
   checks: ReportCheck[];
+  /**
+   * Figures counted from what is stored, the same after any retry or redelivery: `stored` unique events whose KPI day
+   * is in the period, `rejected` distinct lines quarantined on its days (by the day each was first sent), as the
+   * nightly rollup last counted them; null while a day of the period has not been counted.
+   */
   pipeline: {
-    accepted: number;
-    rejected: number;
+    stored: number | null;
+    rejected: number | null;
     rejectReasons: Record<string, number>;
     jobs: ReportJob[];
   };

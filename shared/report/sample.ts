@@ -238,9 +238,9 @@ export function sampleReportModel(options: SampleOptions = {}): ReportModel {
       },
     ],
     pipeline: {
-      accepted: 48_213,
+      stored: 48_213,
       rejected: 37,
-      rejectReasons: { 'timestamp has no UTC offset': 21, 'missing field: messageId': 12, 'message over 256 KB': 4 },
+      rejectReasons: { timestamp_without_offset: 21, missing_message_id: 12, too_large: 4 },
       jobs: dataReady
         ? [
             { job: 'rollup-kpis', status: 'ok', at: `${date}T16:31:12Z` },

@@ -2,7 +2,7 @@
 // Short lines, no tables that depend on a monospace font; unicode sparklines stand in for the charts.
 
 import { clip, oneLine } from './escape.ts';
-import { formatInstant, formatKpiValue, plural, shortPeriod, sparkline } from './format.ts';
+import { formatInstant, formatKpiValue, NOT_COUNTED, plural, rejectRate, shortPeriod, sparkline } from './format.ts';
 import { BADGE, JOB_BADGE } from './theme.ts';
 import type { ReportView } from './view.ts';
 
@@ -23,7 +23,8 @@ export function renderText(v: ReportView): string {
   } else if (v.show('scorecard')) {
     const { score, outstanding, met, missed, noValue } = v.counts;
     out.push(`Weighted score: ${score === null ? '—' : `${Math.round(score)} / 100`}`);
-    out.push(`${outstanding} outstanding · ${met} met · ${missed} missed · ${noValue} without data`);
+    const pending = v.counts.pending > 0 ? ` · ${v.counts.pending} pending` : '';
+    out.push(`${outstanding} outstanding · ${met} met · ${missed} missed · ${noValue} without data${pending}`);
     if (v.headline) out.push(v.headline);
     out.push('');
   } else if (v.headline) {
@@ -92,12 +93,15 @@ export function renderText(v: ReportView): string {
     } else if (s === 'pipeline') {
       const p = m.pipeline;
       out.push('PIPELINE HEALTH');
-      out.push(
-        `Events accepted: ${formatKpiValue({ unit: 'count' }, p.accepted)} · rejected: ${formatKpiValue({ unit: 'count' }, p.rejected)}`,
-      );
+      if (p.stored === null || p.rejected === null) out.push(NOT_COUNTED);
+      else {
+        out.push(
+          `Events stored: ${formatKpiValue({ unit: 'count' }, p.stored)} · quarantined: ${formatKpiValue({ unit: 'count' }, p.rejected)} (${rejectRate(p.stored, p.rejected)})`,
+        );
+      }
       if (v.rejectReasons.length) {
         const reasons = v.rejectReasons.map(([r, n]) => `${r} ${formatKpiValue({ unit: 'count' }, n)}`).join(', ');
-        out.push(`Rejected because: ${reasons}${v.hiddenRejectReasons ? `, ${v.hiddenRejectReasons} more` : ''}`);
+        out.push(`Quarantined because: ${reasons}${v.hiddenRejectReasons ? `, ${v.hiddenRejectReasons} more` : ''}`);
       }
       for (const j of p.jobs) {
         const at = j.at ? ` (${formatInstant(j.at, m.timeZone)})` : '';

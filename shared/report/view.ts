@@ -56,7 +56,8 @@ export interface ReportView {
   sections: ReportSection[];
   /** One sentence on what matters: which KPIs missed, which stood out. */
   headline: string;
-  counts: { score: number | null; outstanding: number; met: number; missed: number; noValue: number };
+  /** `noValue` leaves out the `pending` KPIs (their value cannot be known yet). */
+  counts: { score: number | null; outstanding: number; met: number; missed: number; noValue: number; pending: number };
   kpis: KpiView[];
   hiddenKpis: number;
   /** KPIs that get a trend chart, in order. */
@@ -98,6 +99,7 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
     met: model.scorecard?.met ?? model.kpis.filter((k) => k.status === 'met').length,
     missed: model.scorecard?.missed ?? model.kpis.filter((k) => k.status === 'missed').length,
     noValue: model.scorecard?.noValue ?? model.kpis.filter((k) => k.status === 'no_value').length,
+    pending: model.scorecard?.pending ?? model.kpis.filter((k) => k.status === 'pending').length,
   };
 
   const kpis = model.kpis.slice(0, limits.kpis).map((kpi): KpiView => {
@@ -105,7 +107,7 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
     return {
       kpi,
       name: clip(oneLine(kpi.name), 120),
-      value: formatKpiValue(kpi, kpi.value),
+      value: kpi.status === 'pending' ? 'pending' : formatKpiValue(kpi, kpi.value),
       target: formatTarget(kpi),
       attainment: formatAttainment(kpi.attainment),
       weight: formatWeight(kpi.weight),
@@ -116,14 +118,16 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
 
   const missedNames = model.kpis.filter((k) => k.status === 'missed').map((k) => oneLine(k.name));
   const outstandingNames = model.kpis.filter((k) => k.status === 'outstanding').map((k) => oneLine(k.name));
+  const pendingNames = model.kpis.filter((k) => k.status === 'pending').map((k) => oneLine(k.name));
   const parts: string[] = [];
   if (missedNames.length) parts.push(`Missed target: ${listNames(missedNames)}.`);
   else if (counts.met + counts.outstanding > 0 && counts.noValue === 0) parts.push('Every KPI with a target met it.');
   if (outstandingNames.length) parts.push(`Outstanding (15%+ better than target): ${listNames(outstandingNames)}.`);
   if (counts.noValue > 0) parts.push(`${plural(counts.noValue, 'KPI')} without data.`);
+  if (pendingNames.length) parts.push(`Pending until the days they need have ended: ${listNames(pendingNames)}.`);
 
   // Charts: KPIs that need attention first, then the rest in table order.
-  const rank = { missed: 0, outstanding: 1, no_value: 2, met: 3, no_target: 3 } as const;
+  const rank = { missed: 0, outstanding: 1, no_value: 2, pending: 2, met: 3, no_target: 3 } as const;
   const chartKpis = model.kpis
     .slice(0, limits.kpis)
     .filter(hasTrend)

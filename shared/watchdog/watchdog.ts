@@ -55,7 +55,10 @@ export interface WatchdogSummary extends Record<string, unknown> {
   open: string[];
   /** Alert messages put on the delivery queue. */
   enqueued: number;
-  queue: Pick<QueueSilence, 'acceptedToday' | 'silentMinutes' | 'limitMinutes'>;
+  queue: Pick<QueueSilence, 'lastStored' | 'silentMinutes' | 'limitMinutes'> & {
+    /** ISO 8601 instant events were last stored, or null if never. */
+    lastStoredAt: string | null;
+  };
 }
 
 /** Recent runs read per job: days of nightly runs, two days of hourly ones. */
@@ -208,7 +211,8 @@ export async function watchdogCheck(now: number, deps: WatchdogDeps): Promise<Wa
     open: recorded.filter((r) => r.rec.incident.status === 'open').map((r) => r.rec.incident.id),
     enqueued,
     queue: {
-      acceptedToday: silence.acceptedToday,
+      lastStoredAt: silence.lastStoredAt === undefined ? null : new Date(silence.lastStoredAt).toISOString(),
+      lastStored: silence.lastStored,
       silentMinutes: silence.silentMinutes,
       limitMinutes: silence.limitMinutes,
     },

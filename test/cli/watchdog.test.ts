@@ -94,7 +94,7 @@ describe('nightshift watchdog', () => {
 
     expect(healthy).toMatchObject({ findings: [], opened: [], open: [], alertsSent: 0 });
     expect(watchdogLines(healthy)).toEqual([
-      'nothing wrong with rollup or the events queue (0 events accepted today)',
+      'nothing wrong with rollup or the events queue (events last stored: never)',
       '0 watchdog incidents open; 0 alert mails sent (copies in /tmp/outbox)',
     ]);
   });

@@ -64,7 +64,7 @@ describe('report HTML', () => {
   it('shows the checks, failures first, and pipeline health', () => {
     expect(text).toContain('2 passed · 1 warning · 1 failed');
     expect(text.indexOf('orders_payments')).toBeLessThan(text.indexOf('orders_pitr'));
-    expect(text).toMatch(/Events accepted 48,213 Rejected \(0\.08%\) 37/);
+    expect(text).toMatch(/Events stored 48,213 Quarantined \(0\.08%\) 37/);
     expect(text).toMatch(/rollup-kpis 23 Nov 00:31 ✓ Ran/);
   });
 
@@ -125,7 +125,7 @@ describe('report text part', () => {
     expect(out.text).toContain('* Daily active users: 18,391 — No target\n');
     expect(out.text).toContain('First responder: Li Na');
     expect(out.text).toContain('* ✗ Fail — orders_payments (reconciliation)');
-    expect(out.text).toContain('Events accepted: 48,213 · rejected: 37');
+    expect(out.text).toContain('Events stored: 48,213 · quarantined: 37 (0.08%)');
     expect(out.text).toMatch(/Conversion rate, 24 Oct to 22 Nov:\n {2}[▁▂▃▄▅▆▇█]{30} {2}low 1\.71%, high 3\.27%/);
     expect(out.text).not.toMatch(/<[a-z]/i);
   });

@@ -3,10 +3,10 @@ import { loadAlertMail } from '#shared/alerts/alert-mail.ts';
 import { readIncident } from '#shared/alerts/incidents.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import type { AlertDelivery } from '#shared/delivery/messages.ts';
-import { addIngestStats } from '#shared/events/events-store.ts';
+import { markStored } from '#shared/events/events-store.ts';
 import { type JobName, recordRun } from '#shared/jobs/runs.ts';
 import type { StateStore } from '#shared/store/store.ts';
-import { addDays, localDate } from '#shared/time/calendar.ts';
+import { addDays } from '#shared/time/calendar.ts';
 import { watchdogCheck } from '#shared/watchdog/watchdog.ts';
 import { memoryQueue } from '../alerts/support.ts';
 import { exampleConfig } from '../support/config.ts';
@@ -214,10 +214,10 @@ describe('watchdog: scheduled jobs', () => {
 
 describe('watchdog: events queue', () => {
   it('no events accepted for queueSilenceMinutes opens one incident; events arriving again resolve it', async () => {
-    const { config, store, queue, deps } = await setup({ silence: true });
+    const { store, queue, deps } = await setup({ silence: true });
     deps.jobs = [];
-    const arrive = (now: number, n: number) =>
-      addIngestStats(store, localDate(now, config.timeZone), { accepted: n, rejected: 0, byReason: {} });
+    // Each batch that stores events notes when (ingestMessages does so).
+    const arrive = (now: number, _events: number) => markStored(store, now);
     const t0 = at('2026-11-22', '09:45');
     const hour = (h: number) => t0 + h * 60 * MIN;
 
