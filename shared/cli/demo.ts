@@ -289,12 +289,14 @@ async function ingestAsQueue(ctx: CommandContext, lines: string[]): Promise<Inge
   }
   const total: IngestResult = { accepted: 0, duplicates: 0, rejected: [], failed: [], lateDays: [] };
   const bar = progress('ingest', lines.length);
+  // Shared by the batches: a duplicate that falls in another batch is counted as one, not stored twice.
+  const seen = new Set<string>();
   let next = 0;
   await Promise.all(
     Array.from({ length: QUEUE_BATCH_CONCURRENCY }, async () => {
       while (next < batches.length) {
         const batch = batches[next++]!;
-        const r = await ingestMessages(batch, { store: ctx.store, config: ctx.config, now: ctx.now });
+        const r = await ingestMessages(batch, { store: ctx.store, config: ctx.config, now: ctx.now, seen });
         total.accepted += r.accepted;
         total.duplicates += r.duplicates;
         total.rejected.push(...r.rejected);
