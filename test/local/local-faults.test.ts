@@ -1,0 +1,133 @@
+// Local mode under faults, with real processes: two commands on one --data folder, and a CLI that dies (SIGTERM,
+// SIGKILL) while its DynamoDB Local runs.
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  descendants,
+  type Ended,
+  eventually,
+  type Holder,
+  holdDataDir,
+  isDynamoLocal,
+  isRunning,
+  runCli,
+} from './processes.ts';
+
+const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
+
+function workspace(): { root: string; data: string } {
+  const root = mkdtempSync(join(tmpdir(), 'nightshift-faults-'));
+  return { root, data: join(root, 'data') };
+}
+
+/** The DynamoDB Local processes started under a CLI process. */
+function dynamoLocalsUnder(pid: number): number[] {
+  return descendants(pid)
+    .filter(isDynamoLocal)
+    .map((p) => p.pid);
+}
+
+/** Test hygiene: whatever a failing test left running. */
+function killQuietly(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+}
+
+describe('while a command holds a --data folder', () => {
+  const { root, data } = workspace();
+  let holder: Holder;
+  let dynamo: number[] = [];
+  beforeAll(async () => {
+    holder = await holdDataDir(data, root);
+    dynamo = dynamoLocalsUnder(holder.pid);
+  });
+  afterAll(async () => {
+    await holder?.kill('SIGTERM');
+    killQuietly(dynamo);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a second command on the folder fails at once, naming the folder and the pid holding it', async () => {
+    const second = await runCli(['--data', data, 'runs']);
+
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`nightshift: another nightshift command is using ${data} (pid ${holder.pid})`);
+    expect(second.stderr).not.toMatch(STACK_LINE);
+    expect(dynamo).toHaveLength(1);
+    expect(dynamoLocalsUnder(holder.pid)).toEqual(dynamo);
+  });
+
+  it('a command with --endpoint (a running DynamoDB, no local one) runs beside it', async () => {
+    const beside = await runCli(['--data', data, '--endpoint', inject('dynamoEndpoint'), '--json', 'runs']);
+
+    expect(beside.stderr).toBe('');
+    expect(beside.code).toBe(0);
+    expect(JSON.parse(beside.stdout)).toEqual([]);
+  });
+
+  it('commands that use no DynamoDB (validate) run beside it', async () => {
+    const beside = await runCli(['--data', data, 'validate']);
+
+    expect(beside.code).toBe(0);
+  });
+});
+
+describe('a command ended by SIGTERM', () => {
+  const { root, data } = workspace();
+  let dynamo: number[] = [];
+  let end: Ended;
+  beforeAll(async () => {
+    const holder = await holdDataDir(data, root);
+    dynamo = dynamoLocalsUnder(holder.pid);
+    end = await holder.kill('SIGTERM');
+  });
+  afterAll(() => {
+    killQuietly(dynamo);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('ends as SIGTERM ends a process, after releasing the folder', () => {
+    expect(end.signal).toBe('SIGTERM');
+    expect(readdirSync(data)).not.toContain('lock');
+  });
+
+  it('stops its DynamoDB Local', async () => {
+    expect(dynamo).toHaveLength(1);
+    expect(await eventually(() => !isRunning(dynamo[0]!))).toBe(true);
+  });
+});
+
+describe('kill -9 of a command holding a --data folder', () => {
+  const { root, data } = workspace();
+  let holder: Holder;
+  let dynamo: number[] = [];
+  beforeAll(async () => {
+    holder = await holdDataDir(data, root);
+    dynamo = dynamoLocalsUnder(holder.pid);
+    await holder.kill('SIGKILL');
+  });
+  afterAll(() => {
+    killQuietly(dynamo);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('stops its DynamoDB Local within seconds', async () => {
+    expect(dynamo).toHaveLength(1);
+    expect(await eventually(() => !isRunning(dynamo[0]!))).toBe(true);
+  });
+
+  it('leaves a stale lock that the next command takes over, and releases when done', async () => {
+    expect(readdirSync(join(data, 'lock')).join()).toMatch(new RegExp(`^${holder.pid}\\.`));
+
+    const next = await runCli(['--data', data, '--json', 'runs']);
+
+    expect(next.stderr).toBe('');
+    expect(next.code).toBe(0);
+    expect(existsSync(join(data, 'lock'))).toBe(false);
+  });
+});
