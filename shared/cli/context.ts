@@ -20,6 +20,8 @@ export interface GlobalOptions {
   json?: boolean;
   /** Keep the local DynamoDB in memory (faster, gone when the command ends). */
   inMemory?: boolean;
+  /** Epoch ms the command's clock starts at (`--now`); it then runs on at real speed. Default: the real clock. */
+  now?: number;
 }
 
 export interface CommandContext {
@@ -77,7 +79,7 @@ export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandC
       tables,
       dynamoEndpoint,
       createdTables,
-      now: Date.now,
+      now: clockFrom(options.now),
       mail,
     });
   } finally {
@@ -85,4 +87,11 @@ export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandC
     await local?.stop();
     lock?.release();
   }
+}
+
+/** A clock that reads `start` now and runs on at real speed; the real clock without a start. */
+export function clockFrom(start: number | undefined): () => number {
+  if (start === undefined) return Date.now;
+  const offset = start - Date.now();
+  return () => Date.now() + offset;
 }

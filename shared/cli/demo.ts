@@ -3,7 +3,7 @@
 // virtual clock: each job runs at its scheduled time (rollup, hourly detection, the watchdog, the daily report) while
 // the night's events keep arriving. The checks job is planted to skip its run, so the watchdog has one to catch.
 // Each run starts from empty demo state under <data>/demo so it is reproducible.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localHour } from '#shared/alerts/event-silence.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
@@ -11,6 +11,7 @@ import { generateDemoEvents } from '#shared/demo/generate.ts';
 import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
 import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
+import { LOCK_ENTRY, lockDataDir } from '#shared/local/data-lock.ts';
 import { addDays, type LocalDate, localDate, periodLabel, zonedInstant } from '#shared/time/calendar.ts';
 import { localWhen } from '#shared/watchdog/judge.ts';
 import { runCheckBackups, seedDemoLedger } from './checks.ts';
@@ -25,12 +26,25 @@ const DEMO_DAYS = 21;
 const QUEUE_BATCH_CONCURRENCY = 4;
 
 export async function runDemo(options: GlobalOptions & { persist?: boolean }): Promise<void> {
+  const dataDir = join(options.data, 'demo');
+  // The demo owns <data>/demo: held from before its files are cleared until it ends, so two demos never mix.
+  mkdirSync(dataDir, { recursive: true });
+  const lock = lockDataDir(dataDir);
+  try {
+    for (const entry of readdirSync(dataDir)) {
+      if (entry !== LOCK_ENTRY) rmSync(join(dataDir, entry), { recursive: true, force: true });
+    }
+    await playDemo(options, dataDir);
+  } finally {
+    lock.release();
+  }
+}
+
+async function playDemo(options: GlobalOptions & { persist?: boolean }, dataDir: string): Promise<void> {
   const json = options.json ?? false;
   const say = (line: string) => {
     if (!json) console.log(line);
   };
-  const dataDir = join(options.data, 'demo');
-  rmSync(dataDir, { recursive: true, force: true });
   const started = Date.now();
   const timings: Record<string, number> = {};
 

@@ -36,8 +36,11 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * one process share the lock. The lock is also released when this process is ended by SIGINT, SIGTERM or SIGHUP;
  * after a SIGKILL it stays behind, and the next command takes it over because its pid is dead.
  */
+/** The entry the lock takes in its data folder. */
+export const LOCK_ENTRY = 'lock';
+
 export function lockDataDir(dataDir: string): DataDirLock {
-  const path = join(dataDir, 'lock');
+  const path = join(dataDir, LOCK_ENTRY);
   const mine = held.get(path);
   if (mine) {
     mine.count++;
