@@ -47,7 +47,7 @@ import { parseEventBody, type StoredEvent } from '#shared/events/envelope.ts';
 import { eventItem, quarantineItem } from '#shared/events/events-store.ts';
 import { type IncomingMessage, ingestMessages } from '#shared/events/ingest.ts';
 import { eventPartition, LAST_STORED } from '#shared/events/keys.ts';
-import { formulaLookaheadDays } from '#shared/kpi/formula.ts';
+import { formulaLookaheadDays } from '#shared/formula/formula.ts';
 import { readKpiValues } from '#shared/kpi/kpi-store.ts';
 import { compileKpis, periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { LOCAL_AWS, type LocalDynamo, startDynamoLocal } from '#shared/local/dynamodb-local.ts';

@@ -1,9 +1,10 @@
 // Report rendering benchmark: the example config's daily report (7 KPIs, 30 days of history, incidents, checks).
 // Prints render time per report (median of many renders, after the data is loaded), HTML bytes and whole MIME
 // bytes against their targets. `--json` prints one JSON object as the last line.
-import { buildMime } from '#shared/mail/mime.ts';
-import { renderReport } from '#shared/report/render.ts';
-import { sampleReportModel } from '#shared/report/sample.ts';
+
+import { sampleReportModel } from '#cli/demo/report-sample.ts';
+import { buildMime } from '#shared/email/mime.ts';
+import { renderReport } from '#shared/email/render.ts';
 
 const json = process.argv.includes('--json');
 const runs = Number(/^--runs=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--runs=')) ?? '')?.[1] ?? 60);

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from '#shared/cli/main.ts';
+import { main } from '#cli/main.ts';
 
 await main(process.argv);

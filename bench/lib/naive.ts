@@ -17,7 +17,7 @@ import {
   type Literal,
   parseFormula,
   type TermExpr,
-} from '#shared/kpi/formula.ts';
+} from '#shared/formula/formula.ts';
 import type { Item } from '#shared/store/store.ts';
 import { addDays } from '#shared/time/calendar.ts';
 

@@ -6,12 +6,12 @@
 // Clients are built once per cold start.
 import { BackupClient } from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { lambdaRuntime } from '#functions/runtime.ts';
 import { runNightlyChecks, runRestoreValidation } from '#shared/checks/incidents.ts';
-import type { DeliveryQueue } from '#shared/delivery/messages.ts';
-import { createSqsQueue } from '#shared/delivery/sqs-queue.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
 import { observability } from '#shared/observability/observe.ts';
-import { lambdaRuntime } from '#shared/runtime/lambda.ts';
+import type { DeliveryQueue } from '#shared/queue/messages.ts';
+import { createSqsQueue } from '#shared/queue/sqs-queue.ts';
 
 const dynamodb = new DynamoDBClient({});
 const backup = new BackupClient({});

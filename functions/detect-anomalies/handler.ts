@@ -1,12 +1,13 @@
 // EventBridge Scheduler (hourly, config time zone) -> anomaly detection: yesterday's alert rules (only the first run
 // after the rollup does work; later ones find the day judged) and the live check of expected event streams.
 // A payload `date` (YYYY-MM-DD) judges the rules for that day instead of yesterday (e.g. one a failed night missed).
-import { scheduledDetection } from '#shared/alerts/detect.ts';
-import type { DeliveryQueue } from '#shared/delivery/messages.ts';
-import { createSqsQueue } from '#shared/delivery/sqs-queue.ts';
+
+import { lambdaRuntime } from '#functions/runtime.ts';
+import { scheduledDetection } from '#shared/detection/detect.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
 import { observability } from '#shared/observability/observe.ts';
-import { lambdaRuntime } from '#shared/runtime/lambda.ts';
+import type { DeliveryQueue } from '#shared/queue/messages.ts';
+import { createSqsQueue } from '#shared/queue/sqs-queue.ts';
 import { parseLocalDate } from '#shared/time/calendar.ts';
 
 let queue: DeliveryQueue | undefined;

@@ -2,9 +2,9 @@
 // only messages whose write failed are reported back, so SQS retries exactly those (ReportBatchItemFailures).
 // Not Powertools' BatchProcessor: it handles records one by one, and this batch is written 25 items per request.
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { lambdaRuntime } from '#functions/runtime.ts';
 import { ingestMessages } from '#shared/events/ingest.ts';
 import { observability } from '#shared/observability/observe.ts';
-import { lambdaRuntime } from '#shared/runtime/lambda.ts';
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const { store, config, now } = lambdaRuntime();

@@ -1,11 +1,11 @@
 // EventBridge Scheduler (a report's schedule, config time zone) -> one delivery message per recipient.
 // The period comes from the scheduled time, not the clock, so a retried invocation plans the same period.
 
-import { createSqsQueue } from '#shared/delivery/sqs-queue.ts';
+import { lambdaRuntime } from '#functions/runtime.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
 import { observability } from '#shared/observability/observe.ts';
-import { planReport } from '#shared/report/plan.ts';
-import { lambdaRuntime } from '#shared/runtime/lambda.ts';
+import { createSqsQueue } from '#shared/queue/sqs-queue.ts';
+import { planReport } from '#shared/reporting/plan.ts';
 
 interface ScheduleEvent {
   reportId?: unknown;

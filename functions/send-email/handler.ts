@@ -2,12 +2,12 @@
 // message is skipped; a failed send is reported back alone and retried by SQS, then dead-lettered with an alarm.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { createSesMailer } from '#shared/delivery/mailer.ts';
-import { DeliveryMessage } from '#shared/delivery/messages.ts';
+import { lambdaRuntime } from '#functions/runtime.ts';
 import { sendDelivery } from '#shared/delivery/send.ts';
 import { mailSources } from '#shared/delivery/sources.ts';
+import { createSesMailer } from '#shared/mailer/mailer.ts';
 import { observability } from '#shared/observability/observe.ts';
-import { lambdaRuntime } from '#shared/runtime/lambda.ts';
+import { DeliveryMessage } from '#shared/queue/messages.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 const mailer = createSesMailer();

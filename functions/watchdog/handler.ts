@@ -1,10 +1,10 @@
 // EventBridge Scheduler (hourly, config time zone) -> the watchdog: judges the deployed jobs' due runs and the events
 // queue, opens or resolves incidents, then beats its heartbeat metric (the alarm on it fires when the beats stop).
 
-import type { DeliveryQueue } from '#shared/delivery/messages.ts';
-import { createSqsQueue } from '#shared/delivery/sqs-queue.ts';
+import { lambdaRuntime } from '#functions/runtime.ts';
 import { observability } from '#shared/observability/observe.ts';
-import { lambdaRuntime } from '#shared/runtime/lambda.ts';
+import type { DeliveryQueue } from '#shared/queue/messages.ts';
+import { createSqsQueue } from '#shared/queue/sqs-queue.ts';
 import { parseWatchedJobs, watchdogCheck } from '#shared/watchdog/watchdog.ts';
 
 let queue: DeliveryQueue | undefined;

@@ -10,7 +10,13 @@ import {
   type RecoveryPointByResource,
 } from '@aws-sdk/client-backup';
 import type { BackupCheck } from '#shared/config/schema.ts';
-import { type BackupLike, type DynamoDBLike, describeLiveTable, type RetryOptions, withRetries } from './aws.ts';
+import {
+  type BackupLike,
+  type DynamoDBLike,
+  describeLiveTable,
+  type RetryOptions,
+  withRetries,
+} from '#shared/inspection/aws.ts';
 import { describeDynamoBackup } from './dynamodb-backup.ts';
 import { type CheckResult, DAY_MS, Findings, HOUR_MS, iso, round } from './result.ts';
 import { type ContentSize, checkContent } from './sanity.ts';

@@ -2,7 +2,7 @@
 // its content is sane against the previous backup and the live table.
 import { type BackupSummary, DescribeBackupCommand, ListBackupsCommand } from '@aws-sdk/client-dynamodb';
 import type { BackupCheck } from '#shared/config/schema.ts';
-import { type DynamoDBLike, describeLiveTable, type RetryOptions, withRetries } from './aws.ts';
+import { type DynamoDBLike, describeLiveTable, type RetryOptions, withRetries } from '#shared/inspection/aws.ts';
 import { type CheckResult, Findings, HOUR_MS, iso, round } from './result.ts';
 import { type ContentSize, checkContent } from './sanity.ts';
 

@@ -2,12 +2,12 @@
 // does not. They follow the same machinery as KPI incidents (shared/alerts): versioned, deduplicated, routed by the
 // response plans (the check's own plan, else the plan that handles backup_failed or data_mismatch) and mailed once
 // per transition through the delivery queue.
-import type { IncidentSubject, Observation, Recorded } from '#shared/alerts/incidents.ts';
-import { recordObservation } from '#shared/alerts/incidents.ts';
-import { deliverTransitions } from '#shared/alerts/routing.ts';
-import type { Severity } from '#shared/alerts/rules.ts';
+
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import type { DeliveryQueue } from '#shared/delivery/messages.ts';
+import type { IncidentSubject, Observation, Recorded, Severity } from '#shared/incidents/incidents.ts';
+import { recordObservation } from '#shared/incidents/incidents.ts';
+import { deliverTransitions } from '#shared/incidents/routing.ts';
+import type { DeliveryQueue } from '#shared/queue/messages.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { localParts } from '#shared/time/calendar.ts';
 import { type StoredCheckResult, saveCheckResults } from './history.ts';

@@ -1,7 +1,6 @@
 // Backup and data checks: the public API for the check-backups handler, the CLI and the report.
-export type { BackupLike, DynamoDBLike, RetryOptions } from './aws.ts';
+export type { BackupLike, DynamoDBLike, RetryOptions } from '#shared/inspection/aws.ts';
 export { type AwsBackupCheck, checkAwsBackup } from './aws-backup.ts';
-export { type DemoLedger, demoLedger } from './demo-ledger.ts';
 export { checkDynamoBackups, type DynamoBackupCheck } from './dynamodb-backup.ts';
 export { checkHistory, nightResults, type SaveOptions, type StoredCheckResult, saveCheckResults } from './history.ts';
 export {

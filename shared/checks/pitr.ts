@@ -2,7 +2,7 @@
 // about five minutes of now; a lag beyond the limit means continuous backups have stalled).
 import { DescribeContinuousBackupsCommand } from '@aws-sdk/client-dynamodb';
 import type { BackupCheck } from '#shared/config/schema.ts';
-import { type DynamoDBLike, isNamed, type RetryOptions, withRetries } from './aws.ts';
+import { type DynamoDBLike, isNamed, type RetryOptions, withRetries } from '#shared/inspection/aws.ts';
 import { type CheckResult, Findings, iso, MINUTE_MS, round } from './result.ts';
 
 export type PitrCheck = Extract<BackupCheck, { kind: 'dynamodb_pitr' }>;

@@ -2,7 +2,7 @@
 // projection saves transfer and parsing; DynamoDB still charges the full item size: 0.5 read units per 4 KB).
 import { type AttributeValue, ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import type { Reconciliation } from '#shared/config/schema.ts';
-import { type DynamoDBLike, type RetryOptions, withRetries } from './aws.ts';
+import { type DynamoDBLike, type RetryOptions, withRetries } from '#shared/inspection/aws.ts';
 import { NO_AMOUNT, TOO_RECENT } from './reconcile-spill.ts';
 
 export type ReconcileSide = Reconciliation['left'];

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Reconciliation } from '#shared/config/schema.ts';
+import { type DynamoDBLike, describeLiveTable, type RetryOptions } from '#shared/inspection/aws.ts';
 import { hashId } from '#shared/privacy/mask.ts';
-import { type DynamoDBLike, describeLiveTable, type RetryOptions } from './aws.ts';
 import { scanSide } from './reconcile-scan.ts';
 import {
   type Bucket,

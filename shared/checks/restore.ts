@@ -11,7 +11,7 @@ import {
   type RetryOptions,
   tableNameOf,
   withRetries,
-} from './aws.ts';
+} from '#shared/inspection/aws.ts';
 import { type CheckResult, Findings, round } from './result.ts';
 
 export interface RestoreValidationInput {

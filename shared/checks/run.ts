@@ -1,9 +1,9 @@
 // The nightly run: every configured backup check and reconciliation, each on its own (an exception becomes a
 // failed result naming the error, and the others go on), then all results stored with history.
 import type { BackupCheck, NightshiftConfig } from '#shared/config/schema.ts';
+import type { BackupLike, DynamoDBLike, RetryOptions } from '#shared/inspection/aws.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { localDate } from '#shared/time/calendar.ts';
-import type { BackupLike, DynamoDBLike, RetryOptions } from './aws.ts';
 import { checkAwsBackup } from './aws-backup.ts';
 import { checkDynamoBackups } from './dynamodb-backup.ts';
 import { type StoredCheckResult, saveCheckResults } from './history.ts';

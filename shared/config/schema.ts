@@ -1,7 +1,7 @@
 // The one schema for nightshift.config.yaml. It is the documentation of the file: every field says what it means
 // and what it defaults to, and `nightshift config-reference` prints the README's reference from it.
 import { z } from 'zod';
-import { FormulaError, MAX_FORMULA_DEPTH, MAX_FORMULA_LENGTH, parseFormula } from '#shared/kpi/formula.ts';
+import { FormulaError, MAX_FORMULA_DEPTH, MAX_FORMULA_LENGTH, parseFormula } from '#shared/formula/formula.ts';
 import { timeZoneProblem } from './time-zone.ts';
 
 const ID = /^[a-z][a-z0-9_]*$/;

@@ -1,13 +1,13 @@
 // Sends one delivery: claims it in the ledger, renders the mail from stored state, hands the raw MIME to the mailer
 // and records it as sent. A claimed or already-sent delivery is skipped, so retries and re-plans never mail twice.
 import type { NightshiftConfig, Person } from '#shared/config/schema.ts';
-import { buildMime, type InlinePng } from '#shared/mail/mime.ts';
-import { loadReportModel, type ReportDeps } from '#shared/report/load.ts';
-import { renderReport } from '#shared/report/render.ts';
+import { buildMime, type InlinePng } from '#shared/email/mime.ts';
+import { renderReport } from '#shared/email/render.ts';
+import type { Mailer } from '#shared/mailer/mailer.ts';
+import { type DeliveryMessage, deliveryKey } from '#shared/queue/messages.ts';
+import { loadReportModel, type ReportDeps } from '#shared/reporting/load.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { claimDelivery, markSent, releaseClaim } from './ledger.ts';
-import type { Mailer } from './mailer.ts';
-import { type DeliveryMessage, deliveryKey } from './messages.ts';
 
 export interface ComposedMail {
   subject: string;

@@ -1,9 +1,10 @@
 // What the sender needs besides the mailer: alert mails rendered from incidents, and the incidents (and, when the
 // checks module provides them, check results) that reports show. One place, so the Lambda and the CLI agree.
-import { alertComposer } from '#shared/alerts/alert-mail.ts';
-import { reportIncidents } from '#shared/alerts/report-incidents.ts';
+
 import { nightResults } from '#shared/checks/history.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
+import { alertComposer } from '#shared/email/alert-mail.ts';
+import { reportIncidents } from '#shared/reporting/report-incidents.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { addDays, periodBounds } from '#shared/time/calendar.ts';
 import type { SendDeps } from './send.ts';

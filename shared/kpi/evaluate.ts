@@ -2,8 +2,6 @@
 // its own accumulator (count, exact sum, set of ids, per-user day bits) and only sees the events it reads.
 
 import type { StoredEvent } from '#shared/events/envelope.ts';
-import { addDays, isLocalDate } from '#shared/time/calendar.ts';
-import { ExactSum } from './exact-sum.ts';
 import {
   type AggregateExpr,
   type ArithmeticOp,
@@ -19,7 +17,9 @@ import {
   type Literal,
   type RetentionExpr,
   type TermExpr,
-} from './formula.ts';
+} from '#shared/formula/formula.ts';
+import { addDays, isLocalDate } from '#shared/time/calendar.ts';
+import { ExactSum } from './exact-sum.ts';
 
 /** The evaluator reads events exactly as they are stored: the local day was computed once, at ingest. */
 export type KpiEvent = StoredEvent;

@@ -4,6 +4,7 @@
 import type { Kpi, NightshiftConfig } from '#shared/config/schema.ts';
 import { type DayFigures, saveDayFigures } from '#shared/events/day-figures.ts';
 import { clearDirtyDay, countQuarantine, dirtyDays, forEachEventOfDay } from '#shared/events/events-store.ts';
+import { type Formula, formulaLookaheadDays, parseFormula } from '#shared/formula/formula.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import {
   addDays,
@@ -16,7 +17,6 @@ import {
   yesterday,
 } from '#shared/time/calendar.ts';
 import { createEvaluator, type KpiEvaluator, type KpiEvent, UserIndex } from './evaluate.ts';
-import { type Formula, formulaLookaheadDays, parseFormula } from './formula.ts';
 import { type ScopeValue, type StoredKpiValue, type StoredScorecard, saveKpiValues } from './kpi-store.ts';
 import { assess, boundsFor, scorecard } from './scorecard.ts';
 

@@ -65,6 +65,12 @@ export function localParts(instant: number | Date, timeZone: string): LocalParts
   };
 }
 
+/** The local hour an instant falls in, '2026-11-22T14' (the period of an hourly check). */
+export function localHour(now: number, timeZone: string): string {
+  const p = localParts(now, timeZone);
+  return `${p.date}T${String(p.hour).padStart(2, '0')}`;
+}
+
 const QUARTER_HOUR = 900_000;
 const dateCache = new Map<string, Map<number, LocalDate>>();
 

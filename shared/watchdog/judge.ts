@@ -1,7 +1,7 @@
 // Judging one stream of runs (pure): the latest due run whose grace time has passed is missed, late or on time;
 // its last attempt failed or succeeded; and it took about as long as that stream usually takes, or not.
 
-import type { Severity } from '#shared/alerts/rules.ts';
+import type { Severity } from '#shared/incidents/incidents.ts';
 import type { JobRun } from '#shared/jobs/runs.ts';
 import { localParts, periodLabel } from '#shared/time/calendar.ts';
 import { dueTimes, periodMs, type RunStream } from './schedule.ts';

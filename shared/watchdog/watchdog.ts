@@ -3,16 +3,15 @@
 // kept and routed by the same machinery as KPI incidents (shared/alerts), so it reaches the "outage" plan's first
 // responder and resolves, with a mail, once the runs are healthy again.
 
-import { localHour } from '#shared/alerts/event-silence.ts';
-import type { IncidentSubject, Observation, Recorded } from '#shared/alerts/incidents.ts';
-import { recordObservation } from '#shared/alerts/incidents.ts';
-import { deliverTransitions } from '#shared/alerts/routing.ts';
-import type { Severity } from '#shared/alerts/rules.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import type { DeliveryQueue } from '#shared/delivery/messages.ts';
+import type { IncidentSubject, Observation, Recorded, Severity } from '#shared/incidents/incidents.ts';
+import { recordObservation } from '#shared/incidents/incidents.ts';
+import { deliverTransitions } from '#shared/incidents/routing.ts';
 import { JOBS, type JobName, type JobRun, parseJobNames, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
 import { defaultScrubber, type Scrubber } from '#shared/observability/scrub.ts';
+import type { DeliveryQueue } from '#shared/queue/messages.ts';
 import type { StateStore } from '#shared/store/store.ts';
+import { localHour } from '#shared/time/calendar.ts';
 import { type Check, DEFAULT_THRESHOLDS, judgeStream, type Problem, type Thresholds, type Verdict } from './judge.ts';
 import { checkQueueSilence, type QueueSilence, WATCHDOG_PK } from './queue-silence.ts';
 import { dueTimes, periodMs, type RunStream, runStreams } from './schedule.ts';

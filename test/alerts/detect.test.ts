@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { detectAnomalies, detectAnomaliesBetween, detectEventSilence, eventSubject } from '#shared/alerts/detect.ts';
-import { incidentId, readIncident } from '#shared/alerts/incidents.ts';
-import { evaluateRule } from '#shared/alerts/rules.ts';
+import { detectAnomalies, detectAnomaliesBetween, detectEventSilence, eventSubject } from '#shared/detection/detect.ts';
+import { evaluateRule } from '#shared/detection/rules.ts';
 import { ingestMessages } from '#shared/events/ingest.ts';
+import { incidentId, readIncident } from '#shared/incidents/incidents.ts';
 import { addDays } from '#shared/time/calendar.ts';
 import { freshStore } from '../support/dynamo.ts';
 import { configWith, days, memoryQueue, realisticSeries, seedDaily } from './support.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { detectAnomalies, detectAnomaliesBetween } from '#shared/alerts/detect.ts';
-import { readIncident, readIncidentHistory } from '#shared/alerts/incidents.ts';
-import { deliveryKey } from '#shared/delivery/messages.ts';
+import { detectAnomalies, detectAnomaliesBetween } from '#shared/detection/detect.ts';
+import { readIncident, readIncidentHistory } from '#shared/incidents/incidents.ts';
+import { deliveryKey } from '#shared/queue/messages.ts';
 import { freshStore } from '../support/dynamo.ts';
 import { configWith, days, memoryQueue, seedDaily } from './support.ts';
 

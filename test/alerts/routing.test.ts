@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { missingKpiSubject, ruleSubject } from '#shared/alerts/detect.ts';
-import { alertMessages, routeIncident } from '#shared/alerts/routing.ts';
+import { missingKpiSubject, ruleSubject } from '#shared/detection/detect.ts';
+import { alertMessages, routeIncident } from '#shared/incidents/routing.ts';
 import { configWith } from './support.ts';
 
 const config = configWith([

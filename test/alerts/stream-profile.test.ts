@@ -1,8 +1,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { judgeDay, judgeLive } from '#shared/alerts/event-silence.ts';
-import { emptyProfile, foldDay, type StreamProfile } from '#shared/alerts/stream-profile.ts';
-import { generateDemoEvents } from '#shared/demo/generate.ts';
+import { generateDemoEvents } from '#cli/demo/generate.ts';
+import { judgeDay, judgeLive } from '#shared/detection/event-silence.ts';
+import { emptyProfile, foldDay, type StreamProfile } from '#shared/detection/stream-profile.ts';
 import { addDays, dateRange, localDate, zonedInstant } from '#shared/time/calendar.ts';
 
 const TZ = 'Europe/Berlin';

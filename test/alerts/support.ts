@@ -1,11 +1,12 @@
 // Helpers for the alert tests: stored KPI values written directly (no events needed), an in-memory delivery queue,
 // configs with just the rules under test, and realistic daily series.
+
+import { mulberry32 } from '#cli/demo/generate.ts';
 import { validateConfig } from '#shared/config/load.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import type { DeliveryMessage, DeliveryQueue } from '#shared/delivery/messages.ts';
-import { mulberry32 } from '#shared/demo/generate.ts';
 import { type StoredKpiValue, saveKpiValues } from '#shared/kpi/kpi-store.ts';
 import { assess } from '#shared/kpi/scorecard.ts';
+import type { DeliveryMessage, DeliveryQueue } from '#shared/queue/messages.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { addDays, dateRange, isoWeekday } from '#shared/time/calendar.ts';
 import { exampleConfig } from '../support/config.ts';

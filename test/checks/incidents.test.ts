@@ -9,12 +9,12 @@ import {
 import { DescribeTableCommand, DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadAlertMail } from '#shared/alerts/alert-mail.ts';
-import { readIncident, readIncidentHistory } from '#shared/alerts/incidents.ts';
-import { reportIncidents } from '#shared/alerts/report-incidents.ts';
 import { runNightlyChecks, runRestoreValidation } from '#shared/checks/incidents.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import type { AlertDelivery } from '#shared/delivery/messages.ts';
+import { loadAlertMail } from '#shared/email/alert-mail.ts';
+import { readIncident, readIncidentHistory } from '#shared/incidents/incidents.ts';
+import type { AlertDelivery } from '#shared/queue/messages.ts';
+import { reportIncidents } from '#shared/reporting/report-incidents.ts';
 import { memoryQueue } from '../alerts/support.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';

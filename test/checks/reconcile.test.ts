@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { demoLedger } from '#shared/checks/demo-ledger.ts';
+import { demoLedger } from '#cli/demo/ledger.ts';
 import { reconcileTables, runReconciliation } from '#shared/checks/reconcile.ts';
 import { hashId } from '#shared/privacy/mask.ts';
 import { clock, createTable, localDynamo, minutesAgo, NOW, putItems, reconciliation } from './support.ts';

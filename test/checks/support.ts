@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import type { RetryOptions } from '#shared/checks/aws.ts';
 import { BackupCheck, Reconciliation } from '#shared/config/schema.ts';
+import type { RetryOptions } from '#shared/inspection/aws.ts';
 import { LOCAL_AWS } from '#shared/local/dynamodb-local.ts';
 import { localClient } from '../support/dynamo.ts';
 

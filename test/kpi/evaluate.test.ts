@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseFormula } from '#shared/formula/formula.ts';
 import {
   createEvaluator,
   type EvaluatorOptions,
@@ -6,7 +7,6 @@ import {
   type KpiResult,
   UserIndex,
 } from '#shared/kpi/evaluate.ts';
-import { parseFormula } from '#shared/kpi/formula.ts';
 
 const DAY = '2026-03-10';
 const WEEK = ['2026-03-09', '2026-03-10', '2026-03-11', '2026-03-12', '2026-03-13', '2026-03-14', '2026-03-15'];

@@ -18,7 +18,7 @@ import {
   MAX_FORMULA_LENGTH,
   MAX_RETENTION_DAYS,
   parseFormula,
-} from '#shared/kpi/formula.ts';
+} from '#shared/formula/formula.ts';
 
 /** Parses `src`; a throw other than a FormulaError placed inside the text fails the property. */
 function parseOrError(src: string): { formula: Expr } | { error: FormulaError } {

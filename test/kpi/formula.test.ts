@@ -9,7 +9,7 @@ import {
   MAX_FORMULA_DEPTH,
   MAX_FORMULA_LENGTH,
   parseFormula,
-} from '#shared/kpi/formula.ts';
+} from '#shared/formula/formula.ts';
 
 const EXAMPLES = {
   newUsers: 'distinct(userId of "Signed Up")',

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMime } from '#shared/mail/mime.ts';
-import type { ReportModel } from '#shared/report/model.ts';
-import { renderReport } from '#shared/report/render.ts';
-import { sampleReportModel } from '#shared/report/sample.ts';
+import { sampleReportModel } from '#cli/demo/report-sample.ts';
+import { buildMime } from '#shared/email/mime.ts';
+import { renderReport } from '#shared/email/render.ts';
+import type { ReportModel } from '#shared/reporting/model.ts';
 import { deliveryKey, FROM } from './fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -1,7 +1,7 @@
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CHART_HEIGHT, CHART_SCALE, CHART_WIDTH, chartRange, renderTrendChart } from '#shared/report/chart.ts';
-import { crc32, encodePng } from '#shared/report/png.ts';
+import { CHART_HEIGHT, CHART_SCALE, CHART_WIDTH, chartRange, renderTrendChart } from '#shared/email/chart.ts';
+import { crc32, encodePng } from '#shared/email/png.ts';
 
 interface DecodedPng {
   width: number;

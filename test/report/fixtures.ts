@@ -1,6 +1,7 @@
 // Report models for the tests: the example daily report, a hostile one, and one far too large for a single email.
-import type { ReportModel } from '#shared/report/model.ts';
-import { sampleReportModel } from '#shared/report/sample.ts';
+
+import { sampleReportModel } from '#cli/demo/report-sample.ts';
+import type { ReportModel } from '#shared/reporting/model.ts';
 
 export const FROM = 'Nightshift <nightshift@example.com>';
 

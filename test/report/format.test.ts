@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { REPORT_SECTIONS as CONFIG_SECTIONS } from '#shared/config/schema.ts';
-import { change, formatAttainment, formatTarget, formatValue, sparkline } from '#shared/report/format.ts';
-import { REPORT_SECTIONS } from '#shared/report/model.ts';
+import { change, formatAttainment, formatTarget, formatValue, sparkline } from '#shared/email/format.ts';
+import { REPORT_SECTIONS } from '#shared/reporting/model.ts';
 
 describe('figures', () => {
   it('shows each unit the way the config describes it', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { reportIncidents } from '#shared/alerts/report-incidents.ts';
 import { type JobName, recordRun } from '#shared/jobs/runs.ts';
-import { loadReportModel } from '#shared/report/load.ts';
+import { loadReportModel } from '#shared/reporting/load.ts';
+import { reportIncidents } from '#shared/reporting/report-incidents.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { watchdogCheck } from '#shared/watchdog/watchdog.ts';
 import { memoryQueue } from '../alerts/support.ts';

@@ -1,8 +1,8 @@
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildMime, DELIVERY_HEADER, MimeError, messageIdFor } from '#shared/mail/mime.ts';
-import { renderReport } from '#shared/report/render.ts';
-import { sampleReportModel } from '#shared/report/sample.ts';
+import { sampleReportModel } from '#cli/demo/report-sample.ts';
+import { buildMime, DELIVERY_HEADER, MimeError, messageIdFor } from '#shared/email/mime.ts';
+import { renderReport } from '#shared/email/render.ts';
 import { deliveryKey, FROM, HOSTILE, hostileModel, visibleText } from './fixtures.ts';
 
 const model = sampleReportModel();

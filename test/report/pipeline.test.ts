@@ -1,10 +1,10 @@
 // The report's pipeline figures and pending values, from events ingested and rolled up for real (DynamoDB Local):
 // the figures are the report's own business day, counted from what is stored, the same after kill -9 and a re-run.
 import { describe, expect, it } from 'vitest';
+import { renderReport } from '#shared/email/render.ts';
 import { type IncomingMessage, type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
-import { loadReportModel } from '#shared/report/load.ts';
-import { renderReport } from '#shared/report/render.ts';
+import { loadReportModel } from '#shared/reporting/load.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ReportModel } from '#shared/report/model.ts';
-import { previewHtml, renderReport, reportSubject } from '#shared/report/render.ts';
-import { sampleReportModel } from '#shared/report/sample.ts';
+import { sampleReportModel } from '#cli/demo/report-sample.ts';
+import { previewHtml, renderReport, reportSubject } from '#shared/email/render.ts';
+import type { ReportModel } from '#shared/reporting/model.ts';
 import { HOSTILE, hostileModel, hugeModel, visibleText } from './fixtures.ts';
 
 const GMAIL_CLIP_BYTES = 102 * 1024;

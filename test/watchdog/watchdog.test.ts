@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { loadAlertMail } from '#shared/alerts/alert-mail.ts';
-import { readIncident } from '#shared/alerts/incidents.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import type { AlertDelivery } from '#shared/delivery/messages.ts';
+import { loadAlertMail } from '#shared/email/alert-mail.ts';
 import { markStored } from '#shared/events/events-store.ts';
+import { readIncident } from '#shared/incidents/incidents.ts';
 import { type JobName, recordRun } from '#shared/jobs/runs.ts';
+import type { AlertDelivery } from '#shared/queue/messages.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { addDays } from '#shared/time/calendar.ts';
 import { watchdogCheck } from '#shared/watchdog/watchdog.ts';

@@ -2,9 +2,9 @@
 // inbox lives only as long as the demo; this brings the same mails back to look at in a browser.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createSesMailer } from '#shared/delivery/mailer.ts';
 import { LOCAL_AWS } from '#shared/local/dynamodb-local.ts';
 import { startSesLocal } from '#shared/local/ses-local.ts';
+import { createSesMailer } from '#shared/mailer/mailer.ts';
 
 export async function serveInbox(dataDir: string, port: number): Promise<void> {
   const outbox = join(dataDir, 'outbox');

@@ -2,9 +2,9 @@
 // whole local day (no events, or a gap longer than `maxSilenceHours`) or live (hours since the last one).
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { eventPartition } from '#shared/events/keys.ts';
+import type { Severity } from '#shared/incidents/incidents.ts';
 import type { StateStore } from '#shared/store/store.ts';
-import { addDays, dayRange, type LocalDate, localParts } from '#shared/time/calendar.ts';
-import type { Severity } from './rules.ts';
+import { addDays, dayRange, type LocalDate, localHour, localParts } from '#shared/time/calendar.ts';
 import {
   daysToFold,
   emptyProfile,
@@ -184,12 +184,6 @@ export function judgeDay(
     magnitude: Math.max(worst.magnitude, 0),
     summary,
   };
-}
-
-/** The local hour an instant falls in, '2026-11-22T14': the period of a live check. */
-export function localHour(now: number, timeZone: string): string {
-  const p = localParts(now, timeZone);
-  return `${p.date}T${String(p.hour).padStart(2, '0')}`;
 }
 
 /**

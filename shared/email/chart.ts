@@ -1,7 +1,7 @@
 // Trend charts as small PNGs for email (no SVG in mail clients): a tiny anti-aliased rasteriser drawing a line with
 // a soft area under it, the target as a dashed line with the missing side tinted, and the latest point as a dot.
 // Labels stay in the HTML next to the image, so the picture holds no text and needs no font.
-import type { KpiStatus } from './model.ts';
+import type { KpiStatus } from '#shared/reporting/model.ts';
 import { encodePng } from './png.ts';
 import { COLOUR, STATUS_DOT } from './theme.ts';
 

@@ -2,7 +2,7 @@
 // KPI, else the plan that lists its kind of problem. Missing data asks the kind first: a KPI with no data is an
 // outage for whoever runs the pipeline, not for the KPI's business owner.
 import type { NightshiftConfig, Person, ResponsePlan } from '#shared/config/schema.ts';
-import type { AlertDelivery, DeliveryMessage, DeliveryQueue } from '#shared/delivery/messages.ts';
+import type { AlertDelivery, DeliveryMessage, DeliveryQueue } from '#shared/queue/messages.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { type Incident, type IncidentSubject, markDelivered, type Recorded, type Transition } from './incidents.ts';
 

@@ -2,24 +2,24 @@
 // inline CSS, the chart as a cid: image) and a plain-text part, both with the value, the expected range, the target,
 // recent history and the response plan's steps. Everything from config or data is escaped.
 import type { Kpi, NightshiftConfig, Person, ResponsePlan } from '#shared/config/schema.ts';
-import type { AlertDelivery } from '#shared/delivery/messages.ts';
-import { formatKpiValue } from '#shared/kpi/format.ts';
-import { readKpiValues } from '#shared/kpi/kpi-store.ts';
-import { renderTrendChart } from '#shared/report/chart.ts';
-import { clip, escapeHtml as esc, oneLine } from '#shared/report/escape.ts';
-import { formatInstant, shortPeriod, sparkline } from '#shared/report/format.ts';
-import type { InlineImage } from '#shared/report/render.ts';
-import { BADGE, type BadgeKind, COLOUR, FONT } from '#shared/report/theme.ts';
-import type { StateStore } from '#shared/store/store.ts';
-import { type PeriodId, shiftPeriod } from '#shared/time/calendar.ts';
 import {
   type Incident,
   type IncidentGranularity,
   readIncident,
   readIncidentHistory,
   type Transition,
-} from './incidents.ts';
-import { routeIncident } from './routing.ts';
+} from '#shared/incidents/incidents.ts';
+import { routeIncident } from '#shared/incidents/routing.ts';
+import { formatKpiValue } from '#shared/kpi/format.ts';
+import { readKpiValues } from '#shared/kpi/kpi-store.ts';
+import type { AlertDelivery } from '#shared/queue/messages.ts';
+import type { StateStore } from '#shared/store/store.ts';
+import { type PeriodId, shiftPeriod } from '#shared/time/calendar.ts';
+import { renderTrendChart } from './chart.ts';
+import { clip, escapeHtml as esc, oneLine } from './escape.ts';
+import { formatInstant, shortPeriod, sparkline } from './format.ts';
+import type { InlineImage } from './render.ts';
+import { BADGE, type BadgeKind, COLOUR, FONT } from './theme.ts';
 
 export interface RenderedAlert {
   subject: string;

@@ -1,9 +1,10 @@
 // A realistic report model for the example config's daily report (7 KPIs, 30 days of history, incidents, checks),
 // for the benchmark, the tests and the README screenshot. Deterministic: the same options give the same model.
-import { mulberry32 } from '#shared/demo/generate.ts';
+
+import type { KpiStatus, ReportKpi, ReportModel, ReportSection } from '#shared/reporting/model.ts';
+import { REPORT_SECTIONS } from '#shared/reporting/model.ts';
 import { addDays, periodLabel } from '#shared/time/calendar.ts';
-import type { KpiStatus, ReportKpi, ReportModel, ReportSection } from './model.ts';
-import { REPORT_SECTIONS } from './model.ts';
+import { mulberry32 } from './generate.ts';
 
 export interface SampleOptions {
   /** The day reported on; default '2026-11-22'. */

@@ -1,7 +1,8 @@
 // How figures and dates read in reports: one place, so the HTML, the text part and the subject agree.
+
+import type { KpiUnit, ReportKpi, ReportModel } from '#shared/reporting/model.ts';
 import { isoWeekday, periodBounds, shiftPeriod } from '#shared/time/calendar.ts';
 import { clip, oneLine } from './escape.ts';
-import type { KpiUnit, ReportKpi, ReportModel } from './model.ts';
 
 const DEFAULT_DECIMALS: Record<KpiUnit, number> = { count: 0, percent: 1, ratio: 2, currency: 2, score: 0 };
 const numberFormats = new Map<number, Intl.NumberFormat>();

@@ -1,7 +1,7 @@
 // The report planner: when a report's schedule fires, one delivery message per recipient for the period that just
 // ended (yesterday, last ISO week, last month) in the config's time zone.
 import type { NightshiftConfig, Report } from '#shared/config/schema.ts';
-import type { DeliveryMessage, DeliveryQueue } from '#shared/delivery/messages.ts';
+import type { DeliveryMessage, DeliveryQueue } from '#shared/queue/messages.ts';
 import { localDate, type PeriodId, periodOf, shiftPeriod } from '#shared/time/calendar.ts';
 import { reportGranularity } from './load.ts';
 

@@ -1,9 +1,10 @@
 // Alert rules judged against stored KPI values: a period is anomalous when every condition of the rule holds.
 // Deviation asks the streaming engine about the KPI's own past (causal: the period and the periods before it only).
 import { createDeviationDetector } from '#shared/anomaly/engine.ts';
-import type { Kpi, NightshiftConfig, PROBLEM_KINDS } from '#shared/config/schema.ts';
+import type { Kpi, NightshiftConfig } from '#shared/config/schema.ts';
+import { formulaLookaheadDays, parseFormula } from '#shared/formula/formula.ts';
+import type { ProblemKind } from '#shared/incidents/incidents.ts';
 import { formatKpiValue } from '#shared/kpi/format.ts';
-import { formulaLookaheadDays, parseFormula } from '#shared/kpi/formula.ts';
 import { readKpiValues, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import { boundsFor } from '#shared/kpi/scorecard.ts';
 import type { StateStore } from '#shared/store/store.ts';
@@ -20,8 +21,7 @@ import {
 
 export type AlertRule = NightshiftConfig['alerts']['rules'][number];
 export type RuleCondition = AlertRule['all'][number];
-export type ProblemKind = (typeof PROBLEM_KINDS)[number];
-export type Severity = AlertRule['severity'];
+
 type Range = { min?: number; max?: number };
 
 /** Periods of history before the judged one that the deviation engine reads (about 8 weeks of days). */

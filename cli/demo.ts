@@ -5,14 +5,13 @@
 // Each run starts from empty demo state under <data>/demo so it is reproducible.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { localHour } from '#shared/alerts/event-silence.ts';
+import { generateDemoEvents } from '#cli/demo/generate.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import { generateDemoEvents } from '#shared/demo/generate.ts';
 import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
 import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { LOCK_ENTRY, lockDataDir } from '#shared/local/data-lock.ts';
-import { addDays, type LocalDate, localDate, periodLabel, zonedInstant } from '#shared/time/calendar.ts';
+import { addDays, type LocalDate, localDate, localHour, periodLabel, zonedInstant } from '#shared/time/calendar.ts';
 import { localWhen } from '#shared/watchdog/judge.ts';
 import { runCheckBackups, seedDemoLedger } from './checks.ts';
 import { type CommandContext, type GlobalOptions, withContext } from './context.ts';

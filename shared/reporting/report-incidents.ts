@@ -1,10 +1,10 @@
 // Incidents as reports show them: those open during a report's period, or opened or resolved in it.
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import type { ReportIncident } from '#shared/report/model.ts';
+import { periodEndDate as endDate, type Incident, readIncidents } from '#shared/incidents/incidents.ts';
+import { routeIncident } from '#shared/incidents/routing.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { addDays, type PeriodId, periodBounds } from '#shared/time/calendar.ts';
-import { periodEndDate as endDate, type Incident, readIncidents } from './incidents.ts';
-import { routeIncident } from './routing.ts';
+import type { ReportIncident } from './model.ts';
 
 export function toReportIncident(incident: Incident, config: NightshiftConfig): ReportIncident {
   const { recipients, plan } = routeIncident(incident, config);

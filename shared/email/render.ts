@@ -1,10 +1,11 @@
 // Turns a report model into what an email needs: a subject that says what matters, an HTML part that reads well in
 // Gmail, Outlook and on a phone, a plain-text part, and the trend charts as inline PNGs referenced by cid.
+
+import type { ReportKpi, ReportModel } from '#shared/reporting/model.ts';
 import { renderTrendChart } from './chart.ts';
 import { clip, oneLine } from './escape.ts';
 import { formatKpiValue, plural, shortPeriod } from './format.ts';
 import { type ChartRef, renderHtml } from './html.ts';
-import type { ReportKpi, ReportModel } from './model.ts';
 import { renderText } from './text.ts';
 import { buildView, LIMIT_LEVELS, type ReportView } from './view.ts';
 

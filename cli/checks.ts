@@ -9,7 +9,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { demoLedger } from '#shared/checks/demo-ledger.ts';
+import { demoLedger } from '#cli/demo/ledger.ts';
 import { type NightlyCheckRun, runNightlyChecks } from '#shared/checks/incidents.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
 import { LOCAL_AWS } from '#shared/local/dynamodb-local.ts';

@@ -3,10 +3,10 @@ import { writeFileSync } from 'node:fs';
 import type { Report } from '#shared/config/schema.ts';
 import { type SendOutcome, sendDelivery } from '#shared/delivery/send.ts';
 import { mailSources } from '#shared/delivery/sources.ts';
-import { createInlineQueue } from '#shared/delivery/sqs-queue.ts';
-import { loadReportModel, reportGranularity } from '#shared/report/load.ts';
-import { reportMessages, reportPeriodFor } from '#shared/report/plan.ts';
-import { previewHtml, renderReport } from '#shared/report/render.ts';
+import { previewHtml, renderReport } from '#shared/email/render.ts';
+import { createInlineQueue } from '#shared/queue/sqs-queue.ts';
+import { loadReportModel, reportGranularity } from '#shared/reporting/load.ts';
+import { reportMessages, reportPeriodFor } from '#shared/reporting/plan.ts';
 import { type PeriodId, parseLocalDate, periodOf } from '#shared/time/calendar.ts';
 import type { CommandContext } from './context.ts';
 

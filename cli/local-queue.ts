@@ -1,9 +1,10 @@
 // The delivery queue of a CLI command: each message is sent at once through the local SES (and kept as .eml in the
 // outbox), as the send-email function would send it from SQS in AWS.
-import type { DeliveryQueue } from '#shared/delivery/messages.ts';
+
 import { type SendOutcome, sendDelivery } from '#shared/delivery/send.ts';
 import { mailSources } from '#shared/delivery/sources.ts';
-import { createInlineQueue } from '#shared/delivery/sqs-queue.ts';
+import type { DeliveryQueue } from '#shared/queue/messages.ts';
+import { createInlineQueue } from '#shared/queue/sqs-queue.ts';
 import type { CommandContext } from './context.ts';
 
 export interface LocalQueue {

@@ -1,8 +1,9 @@
 // Fills a report model for one recipient from stored state: KPI values and history, scorecard, pipeline health.
 // Role scoping happens here, before rendering: a specialist's model holds only their department's KPIs.
-import { readIncidents } from '#shared/alerts/incidents.ts';
+
 import type { Kpi, NightshiftConfig, Person, Report } from '#shared/config/schema.ts';
 import { quarantinedTotal, readDayFigures } from '#shared/events/day-figures.ts';
+import { readIncidents } from '#shared/incidents/incidents.ts';
 import { JOBS, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
 import { readKpiValues, readScorecards, type ScopeValue, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import { scorecard } from '#shared/kpi/scorecard.ts';

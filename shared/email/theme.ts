@@ -1,5 +1,5 @@
 // Colours and type shared by the HTML and the charts, so a status looks the same in both.
-import type { JobStatus, KpiStatus } from './model.ts';
+import type { JobStatus, KpiStatus } from '#shared/reporting/model.ts';
 
 export const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif";
 

@@ -3,10 +3,14 @@
 // history item per transition. Versioned writes let only one of two concurrent runs make a transition, and a period
 // judged twice changes nothing. Transitions wait in an outbox until their messages are on the delivery queue.
 import { createHash } from 'node:crypto';
-import type { AlertDelivery } from '#shared/delivery/messages.ts';
+import type { NightshiftConfig, PROBLEM_KINDS } from '#shared/config/schema.ts';
+import type { AlertDelivery } from '#shared/queue/messages.ts';
 import type { Item, StateStore } from '#shared/store/store.ts';
 import { daysBetween, type Granularity, granularityOf, periodBounds } from '#shared/time/calendar.ts';
-import type { ProblemKind, Severity } from './rules.ts';
+
+/** What kind of problem an incident is about. */
+export type ProblemKind = (typeof PROBLEM_KINDS)[number];
+export type Severity = NightshiftConfig['alerts']['rules'][number]['severity'];
 
 export type IncidentStatus =
   /** Nothing wrong (or never was). */

@@ -1,6 +1,6 @@
 // `nightshift detect`: judge the alert rules and expected events for past days, open/resolve incidents and mail
 // their transitions through the local SES, as the hourly detection does in AWS.
-import { type DetectSummary, detectAnomaliesBetween, scheduledDetection } from '#shared/alerts/detect.ts';
+import { type DetectSummary, detectAnomaliesBetween, scheduledDetection } from '#shared/detection/detect.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
 import type { LocalDate } from '#shared/time/calendar.ts';
 import type { CommandContext } from './context.ts';

@@ -1,5 +1,6 @@
 // What the HTML and the text part both show, worked out once: formatted figures, changes, ordering and limits.
 
+import type { ReportCheck, ReportIncident, ReportKpi, ReportModel, ReportSection } from '#shared/reporting/model.ts';
 import { clip, oneLine } from './escape.ts';
 import {
   type Change,
@@ -14,7 +15,6 @@ import {
   plural,
   shortPeriod,
 } from './format.ts';
-import type { ReportCheck, ReportIncident, ReportKpi, ReportModel, ReportSection } from './model.ts';
 
 /** How much detail fits; stricter levels keep the HTML under Gmail's clipping limit for very large reports. */
 export interface Limits {

@@ -2,18 +2,6 @@
 // missing data), and every expected event stream; records each as an observation of its incident, and puts the
 // resulting transitions on the delivery queue, one message per recipient.
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import type { DeliveryQueue } from '#shared/delivery/messages.ts';
-import type { StoredKpiValue } from '#shared/kpi/kpi-store.ts';
-import type { StateStore } from '#shared/store/store.ts';
-import { dateRange, type LocalDate, localDate, yesterday } from '#shared/time/calendar.ts';
-import {
-  type ExpectedEvent,
-  judgeDay,
-  liveSilence,
-  localHour,
-  readEventTimes,
-  type SilenceEvaluation,
-} from './event-silence.ts';
 import {
   type IncidentStatus,
   type IncidentSubject,
@@ -23,8 +11,13 @@ import {
   readIncident,
   recordObservation,
   type TransitionName,
-} from './incidents.ts';
-import { deliverTransitions } from './routing.ts';
+} from '#shared/incidents/incidents.ts';
+import { deliverTransitions } from '#shared/incidents/routing.ts';
+import type { StoredKpiValue } from '#shared/kpi/kpi-store.ts';
+import type { DeliveryQueue } from '#shared/queue/messages.ts';
+import type { StateStore } from '#shared/store/store.ts';
+import { dateRange, type LocalDate, localDate, localHour, yesterday } from '#shared/time/calendar.ts';
+import { type ExpectedEvent, judgeDay, liveSilence, readEventTimes, type SilenceEvaluation } from './event-silence.ts';
 import {
   type AlertRule,
   evaluateRule,
