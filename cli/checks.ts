@@ -33,7 +33,7 @@ export async function runCheckBackups(
     : new DynamoDBClient({ endpoint: ctx.dynamoEndpoint, ...LOCAL_AWS });
   const only = options.only ?? (options.aws ? undefined : ctx.config.checks.reconciliations.map((r) => r.id));
   const { queue, sentCount, outbox } = await localDeliveryQueue(ctx);
-  const run = await recordRun(ctx.store, 'checks', ctx.now, async () => {
+  const run = await recordRun(ctx.store, 'check-backups', ctx.now, async () => {
     const run = await runNightlyChecks(
       ctx.config,
       { dynamodb, backup: new BackupClient({}), store: ctx.store, clock: ctx.now, queue },

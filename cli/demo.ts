@@ -102,7 +102,7 @@ async function playDemo(options: GlobalOptions & { persist?: boolean }, dataDir:
     // The first night covers every day of data; later nights recompute only the last few (see nightlyRollup).
     await arrive(night.rollup);
     const rollupCtx = at(night.rollup + 4_000);
-    const rollup = await recordRun(ctx.store, 'rollup', rollupCtx.now, () =>
+    const rollup = await recordRun(ctx.store, 'rollup-kpis', rollupCtx.now, () =>
       rollupPeriods(periodsForDays(data.days, ctx.config), lastDay, {
         store: ctx.store,
         config: ctx.config,
@@ -221,7 +221,7 @@ async function playDemo(options: GlobalOptions & { persist?: boolean }, dataDir:
       incidentsResolved: detect.resolved,
       incidentsOpen: detect.open,
       alertsSent,
-      skipped: { job: 'checks', due: new Date(night.checks).toISOString() },
+      skipped: { job: 'check-backups', due: new Date(night.checks).toISOString() },
       watchdog: {
         at: watchdog.at,
         findings: watchdog.findings,

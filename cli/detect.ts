@@ -8,7 +8,7 @@ import { localDeliveryQueue } from './local-queue.ts';
 
 export async function runDetect(ctx: CommandContext, from: LocalDate, to: LocalDate) {
   const { queue, sentCount, outbox } = await localDeliveryQueue(ctx);
-  const summary = await recordRun(ctx.store, 'detect', ctx.now, () =>
+  const summary = await recordRun(ctx.store, 'detect-anomalies', ctx.now, () =>
     detectAnomaliesBetween(from, to, { store: ctx.store, config: ctx.config, now: ctx.now, queue }),
   );
   return { ...summary, alertsSent: sentCount(), outbox };
@@ -17,7 +17,7 @@ export async function runDetect(ctx: CommandContext, from: LocalDate, to: LocalD
 /** The hourly detection job at `ctx.now()`: yesterday's rules (a no-op once judged), then the live check of events. */
 export async function runHourlyDetect(ctx: CommandContext) {
   const { queue, sentCount, outbox } = await localDeliveryQueue(ctx);
-  const summary = await recordRun(ctx.store, 'detect', ctx.now, () =>
+  const summary = await recordRun(ctx.store, 'detect-anomalies', ctx.now, () =>
     scheduledDetection({ store: ctx.store, config: ctx.config, now: ctx.now, queue }),
   );
   // ScheduledSummary's parts are typed loosely (Omit over an index signature); their transitions are these.

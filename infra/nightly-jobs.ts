@@ -41,8 +41,8 @@ export interface JobDefinition {
   readonly memorySize?: number;
   /** @default 5 minutes */
   readonly timeout?: Duration;
-  /** The job-run records it writes (shared/jobs/runs.ts), which the watchdog expects on its schedules. */
-  readonly records?: JobName;
+  /** Writes job-run records under its name (shared/jobs/runs.ts), which the watchdog expects on its schedules. */
+  readonly recordsRuns?: boolean;
   /** The watchdog: gets the records of the wired jobs in `WATCHED_JOBS`, and an alarm on its heartbeat. @default false */
   readonly watchesJobs?: boolean;
 }
@@ -56,7 +56,7 @@ export const JOBS: readonly JobDefinition[] = [
     // Writes the events table too: it clears the dirty-day markers late events leave there.
     tables: { events: 'readWrite', state: 'readWrite' },
     timeout: Duration.minutes(15),
-    records: 'rollup',
+    recordsRuns: true,
   },
   {
     name: 'detect-anomalies',
@@ -65,7 +65,7 @@ export const JOBS: readonly JobDefinition[] = [
     schedules: (c) => [{ id: 'Hourly', expression: hourlyAt(minuteOf(c.jobs.rollupAt) + 30) }],
     tables: { events: 'read', state: 'readWrite' },
     sendsMail: true,
-    records: 'detect',
+    recordsRuns: true,
   },
   {
     name: 'check-backups',
@@ -75,7 +75,7 @@ export const JOBS: readonly JobDefinition[] = [
     sendsMail: true,
     grant: grantChecks,
     timeout: Duration.minutes(15),
-    records: 'checks',
+    recordsRuns: true,
   },
   {
     name: 'plan-reports',
@@ -84,7 +84,7 @@ export const JOBS: readonly JobDefinition[] = [
       c.reports.map((r) => ({ id: `Report-${r.id}`, expression: reportCron(r.schedule), input: { reportId: r.id } })),
     tables: { state: 'readWrite' },
     sendsMail: true,
-    records: 'plan-reports',
+    recordsRuns: true,
   },
   {
     name: 'watchdog',
@@ -150,7 +150,7 @@ export class NightlyJobs extends Construct {
     const roles: Record<string, iam.Role> = {};
     const wired = (props.jobs ?? JOBS).filter((job) => job.required || hasHandler(job.name));
     // The watchdog expects runs only of jobs that are deployed.
-    const watched = wired.flatMap((job) => (job.records ? [job.records] : []));
+    const watched = wired.filter((job) => job.recordsRuns).map((job) => job.name as JobName);
     for (const job of wired) {
       const jobScope = new Construct(this, pascalCase(job.name));
       const fn = new NightshiftFunction(jobScope, 'Function', {

@@ -41,8 +41,8 @@ export async function handler(event: unknown = {}): Promise<Record<string, unkno
       return { restoreJobId, checkId: result.checkId, status: result.status, summary: result.summary, incidents };
     });
   }
-  return obs.job('checks', event, () =>
-    recordRun(store, 'checks', now, async () => {
+  return obs.job('check-backups', event, () =>
+    recordRun(store, 'check-backups', now, async () => {
       const run = await runNightlyChecks(config, deps);
       obs.incidents(run.incidents);
       return {

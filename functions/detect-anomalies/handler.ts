@@ -22,8 +22,8 @@ export async function handler(event: ScheduleEvent = {}): Promise<Record<string,
   if (!env.DELIVERY_QUEUE_URL) throw new Error('DELIVERY_QUEUE_URL is not set');
   const date = typeof event.date === 'string' ? parseLocalDate(event.date) : undefined;
   queue ??= createSqsQueue(env.DELIVERY_QUEUE_URL);
-  return obs.job('detect', event, async () => {
-    const summary = await recordRun(store, 'detect', now, () =>
+  return obs.job('detect-anomalies', event, async () => {
+    const summary = await recordRun(store, 'detect-anomalies', now, () =>
       scheduledDetection({ store, config, now, queue: queue! }, date),
     );
     obs.incidents(summary.kpis, summary.events);

@@ -7,7 +7,7 @@ import { observability } from '#shared/observability/observe.ts';
 
 export async function handler(event: unknown = {}): Promise<Record<string, unknown>> {
   const { store, config, now } = lambdaRuntime();
-  return observability(config).job('rollup', event, () =>
-    recordRun(store, 'rollup', now, () => nightlyRollup({ store, config, now })),
+  return observability(config).job('rollup-kpis', event, () =>
+    recordRun(store, 'rollup-kpis', now, () => nightlyRollup({ store, config, now })),
   );
 }

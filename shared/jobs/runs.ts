@@ -2,7 +2,7 @@
 // so reports can show pipeline health and a watchdog can tell a job that did not run from one that found nothing.
 import type { Item, StateStore } from '#shared/store/store.ts';
 
-export const JOBS = ['rollup', 'detect', 'checks', 'plan-reports'] as const;
+export const JOBS = ['rollup-kpis', 'detect-anomalies', 'check-backups', 'plan-reports'] as const;
 export type JobName = (typeof JOBS)[number];
 
 export interface JobRun {

@@ -42,14 +42,18 @@ function reportCadence(s: Schedule): Cadence {
 export function runStreams(config: NightshiftConfig, jobs?: readonly JobName[]): RunStream[] {
   const wanted = (job: JobName) => !jobs || jobs.includes(job);
   const out: RunStream[] = [];
-  if (wanted('rollup'))
-    out.push({ job: 'rollup', cadence: { every: 'day', at: config.jobs.rollupAt }, label: 'Nightly rollup' });
-  if (wanted('detect')) {
+  if (wanted('rollup-kpis'))
+    out.push({ job: 'rollup-kpis', cadence: { every: 'day', at: config.jobs.rollupAt }, label: 'Nightly rollup' });
+  if (wanted('detect-anomalies')) {
     const minute = (minuteOf(config.jobs.rollupAt) + 30) % 60;
-    out.push({ job: 'detect', cadence: { every: 'hour', minute }, label: 'Anomaly detection' });
+    out.push({ job: 'detect-anomalies', cadence: { every: 'hour', minute }, label: 'Anomaly detection' });
   }
-  if (wanted('checks')) {
-    out.push({ job: 'checks', cadence: { every: 'day', at: config.jobs.checksAt }, label: 'Backup and data checks' });
+  if (wanted('check-backups')) {
+    out.push({
+      job: 'check-backups',
+      cadence: { every: 'day', at: config.jobs.checksAt },
+      label: 'Backup and data checks',
+    });
   }
   if (wanted('plan-reports')) {
     for (const r of config.reports) {

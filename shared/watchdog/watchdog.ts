@@ -71,7 +71,7 @@ const CHECK_TITLE: Record<Check, string> = {
 };
 
 /**
- * One incident per stream and check, e.g. 'job:rollup.schedule:*:job_failed' (a report's planning has the report id
+ * One incident per stream and check, e.g. 'job:rollup-kpis.schedule:*:job_failed' (a report's planning has the report id
  * as its scope). The subject carries the severity of what is seen now: a critical verdict escalates an open incident.
  */
 export function jobSubject(stream: RunStream, check: Check, severity: Severity = 'warning'): IncidentSubject {

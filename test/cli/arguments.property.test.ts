@@ -47,8 +47,15 @@ const VERBS: Record<string, { args?: fc.Arbitrary<string[]>; options: Record<str
       '--send': null,
     },
   },
-  runs: { options: { '--job': oneOf(['rollup', 'detect', 'checks', 'reports']), '--limit': oneOf(NUMBERS) } },
-  watchdog: { options: { '--at': oneOf(INSTANTS), '--jobs': list(['rollup', 'detect', 'checks', 'nope']) } },
+  runs: {
+    options: {
+      '--job': oneOf(['rollup-kpis', 'detect-anomalies', 'check-backups', 'reports']),
+      '--limit': oneOf(NUMBERS),
+    },
+  },
+  watchdog: {
+    options: { '--at': oneOf(INSTANTS), '--jobs': list(['rollup-kpis', 'detect-anomalies', 'check-backups', 'nope']) },
+  },
   'config-reference': { options: { '--write': oneOf(['README.md', 'report.html', '']) } },
 };
 

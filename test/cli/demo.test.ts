@@ -36,12 +36,12 @@ describe('npm run demo (the main job on a laptop)', () => {
 
     // The night skips its checks job; the watchdog's first check after the grace time opens a "missed" incident
     // and mails the outage plan's first responder and the people it also tells.
-    expect(summary.skipped).toMatchObject({ job: 'checks' });
+    expect(summary.skipped).toMatchObject({ job: 'check-backups' });
     expect(summary.watchdog).toMatchObject({
-      opened: ['job:checks.schedule:*:job_failed'],
+      opened: ['job:check-backups.schedule:*:job_failed'],
       findings: [
         {
-          incident: 'job:checks.schedule:*:job_failed',
+          incident: 'job:check-backups.schedule:*:job_failed',
           problem: 'missed',
           summary: expect.stringMatching(/^Backup and data checks did not run: due 02:00 on /),
         },
@@ -68,10 +68,10 @@ describe('npm run demo (the main job on a laptop)', () => {
       /\[Critical · Open\] Backup and data checks: missed or late\n {2}Backup and data checks did not run/,
     );
     const pipeline = text.slice(text.indexOf('PIPELINE HEALTH'));
-    expect(pipeline).toMatch(/\* rollup: ✓ Ran \(\d+ \w+ 00:30\)/);
-    expect(pipeline).toMatch(/\* detect: ✓ Ran \(\d+ \w+ 04:00\)/);
+    expect(pipeline).toMatch(/\* rollup-kpis: ✓ Ran \(\d+ \w+ 00:30\)/);
+    expect(pipeline).toMatch(/\* detect-anomalies: ✓ Ran \(\d+ \w+ 04:00\)/);
     expect(pipeline).toMatch(
-      /\* checks: ! Late \(\d+ \w+ 03:52\) — Backup and data checks ran late: due 02:00 on .*, started 03:52 on /,
+      /\* check-backups: ! Late \(\d+ \w+ 03:52\) — Backup and data checks ran late: due 02:00 on .*, started 03:52 on /,
     );
     expect(pipeline).toMatch(/\* plan-reports: ✓ Ran \(\d+ \w+ 05:00\)/);
   }, 300_000);

@@ -56,20 +56,20 @@ describe('nightshift watchdog', () => {
   it('opens a "missed" incident for a job that skipped its night, mails the outage plan and says so', async () => {
     const { ctx, store, mails } = await context(at('2026-11-23', '03:45:03'));
     for (const day of ['2026-11-21', '2026-11-22']) {
-      await run(store, 'rollup', at(day, '00:30:04'));
-      await run(store, 'checks', at(day, '02:00:03'));
+      await run(store, 'rollup-kpis', at(day, '00:30:04'));
+      await run(store, 'check-backups', at(day, '02:00:03'));
     }
-    await run(store, 'rollup', at('2026-11-23', '00:30:04'));
+    await run(store, 'rollup-kpis', at('2026-11-23', '00:30:04'));
 
-    const first = await runWatchdog(ctx, { jobs: ['rollup', 'checks'] });
-    const again = await runWatchdog(ctx, { jobs: ['rollup', 'checks'] });
+    const first = await runWatchdog(ctx, { jobs: ['rollup-kpis', 'check-backups'] });
+    const again = await runWatchdog(ctx, { jobs: ['rollup-kpis', 'check-backups'] });
 
     expect(first).toMatchObject({
       at: '2026-11-22T19:45:03.000Z',
       period: '2026-11-23T03',
-      jobs: ['rollup', 'checks'],
-      opened: ['job:checks.schedule:*:job_failed'],
-      open: ['job:checks.schedule:*:job_failed'],
+      jobs: ['rollup-kpis', 'check-backups'],
+      opened: ['job:check-backups.schedule:*:job_failed'],
+      open: ['job:check-backups.schedule:*:job_failed'],
       alertsSent: 2,
       outbox: '/tmp/outbox',
     });
@@ -77,32 +77,32 @@ describe('nightshift watchdog', () => {
     expect(mails[0]!.raw).toContain('Backup and data checks did not run');
     expect(watchdogLines(first)).toEqual([
       'missed       Backup and data checks did not run: due 02:00 on 23 Nov, nothing started within the 60-minute grace time',
-      '2026-11-23T03  opened    job:checks.schedule:*:job_failed',
+      '2026-11-23T03  opened    job:check-backups.schedule:*:job_failed',
       '1 watchdog incident open; 2 alert mails sent (copies in /tmp/outbox)',
     ]);
     // A second check in the same hour changes nothing and mails nobody.
-    expect(again).toMatchObject({ opened: [], open: ['job:checks.schedule:*:job_failed'], alertsSent: 0 });
+    expect(again).toMatchObject({ opened: [], open: ['job:check-backups.schedule:*:job_failed'], alertsSent: 0 });
     expect(mails).toHaveLength(2);
   });
 
   it('says when nothing is wrong', async () => {
     const { ctx, store } = await context(at('2026-11-23', '01:45:03'));
-    await run(store, 'rollup', at('2026-11-22', '00:30:04'));
-    await run(store, 'rollup', at('2026-11-23', '00:30:04'));
+    await run(store, 'rollup-kpis', at('2026-11-22', '00:30:04'));
+    await run(store, 'rollup-kpis', at('2026-11-23', '00:30:04'));
 
-    const healthy = await runWatchdog(ctx, { jobs: ['rollup'] });
+    const healthy = await runWatchdog(ctx, { jobs: ['rollup-kpis'] });
 
     expect(healthy).toMatchObject({ findings: [], opened: [], open: [], alertsSent: 0 });
     expect(watchdogLines(healthy)).toEqual([
-      'nothing wrong with rollup or the events queue (events last stored: never)',
+      'nothing wrong with rollup-kpis or the events queue (events last stored: never)',
       '0 watchdog incidents open; 0 alert mails sent (copies in /tmp/outbox)',
     ]);
   });
 
   it('refuses unknown jobs and instants without an offset, naming what it accepts', async () => {
-    expect(parseJobList('rollup, checks,rollup')).toEqual(['rollup', 'checks']);
-    expect(() => parseJobList('rollup,backups')).toThrow(
-      "unknown job 'backups' (jobs: rollup, detect, checks, plan-reports)",
+    expect(parseJobList('rollup-kpis, check-backups,rollup-kpis')).toEqual(['rollup-kpis', 'check-backups']);
+    expect(() => parseJobList('rollup-kpis,backups')).toThrow(
+      "unknown job 'backups' (jobs: rollup-kpis, detect-anomalies, check-backups, plan-reports)",
     );
     expect(() => parseJobList(' , ')).toThrow('--jobs names no job');
     expect(parseInstant('2026-11-23T03:45+08:00')).toBe(at('2026-11-23', '03:45:00'));
@@ -136,7 +136,7 @@ describe('nightshift watchdog', () => {
         '--at',
         '2026-11-23T03:45+08:00',
         '--jobs',
-        'rollup,checks',
+        'rollup-kpis,check-backups',
       ]);
     } finally {
       log.mockRestore();
@@ -146,7 +146,7 @@ describe('nightshift watchdog', () => {
     expect(out).toMatchObject({
       at: '2026-11-22T19:45:00.000Z',
       period: '2026-11-23T03',
-      jobs: ['rollup', 'checks'],
+      jobs: ['rollup-kpis', 'check-backups'],
       findings: [],
       opened: [],
       alertsSent: 0,

@@ -91,11 +91,11 @@ describe('the watchdog job', () => {
     expect(events.flatMap(actionsOf).some((a) => /Put|Write|Update|Delete/.test(a))).toBe(false);
     expect(JSON.stringify(statements)).toContain(logicalId(stack.delivery.queue));
     const env = template.toJSON().Resources[logicalId(watchdog().fn)].Properties.Environment.Variables;
-    expect(env.WATCHED_JOBS).toBe('rollup,detect,checks,plan-reports');
+    expect(env.WATCHED_JOBS).toBe('rollup-kpis,detect-anomalies,check-backups,plan-reports');
 
     const partial = synthesize({ hasHandler: (name) => name !== 'check-backups' && name !== 'detect-anomalies' });
     const partialEnv = partial.template.toJSON().Resources[logicalId(partial.stack.jobs.functions.watchdog!.fn)];
-    expect(partialEnv.Properties.Environment.Variables.WATCHED_JOBS).toBe('rollup,plan-reports');
+    expect(partialEnv.Properties.Environment.Variables.WATCHED_JOBS).toBe('rollup-kpis,plan-reports');
   });
 
   it('without its handler there is no watchdog and no heartbeat alarm to fire forever', () => {
@@ -120,7 +120,7 @@ describe('the operations dashboard', () => {
     for (const metric of [METRIC.eventsAccepted, METRIC.eventsRejected, METRIC.incidentsOpened, METRIC.emailsSent]) {
       expect(json, metric).toContain(`[\\"Nightshift\\",\\"${metric}\\",\\"service\\",\\"nightshift\\"`);
     }
-    for (const job of ['rollup', 'detect', 'checks', 'plan-reports', 'watchdog']) {
+    for (const job of ['rollup-kpis', 'detect-anomalies', 'check-backups', 'plan-reports', 'watchdog']) {
       expect(json, job).toContain(
         `[\\"Nightshift\\",\\"JobRuns\\",\\"job\\",\\"${job}\\",\\"service\\",\\"nightshift\\"`,
       );

@@ -67,7 +67,7 @@ beforeAll(async () => {
   vi.stubEnv('AWS_REGION', LOCAL_AWS.region);
   vi.stubEnv('AWS_ACCESS_KEY_ID', LOCAL_AWS.credentials.accessKeyId);
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', LOCAL_AWS.credentials.secretAccessKey);
-  vi.stubEnv('WATCHED_JOBS', 'rollup');
+  vi.stubEnv('WATCHED_JOBS', 'rollup-kpis');
   for (const stream of [process.stdout, process.stderr]) {
     vi.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
       lines.push(String(chunk));

@@ -38,25 +38,25 @@ async function pipelineAt(store: StateStore, now: number) {
 describe('report pipeline health: each job as the watchdog judges its schedule', () => {
   it('tells a job that ran from one that ran late, did not run or failed', async () => {
     const { store } = await freshStore('pipeline');
-    await run(store, 'rollup', at('2026-11-22', '00:30:04'));
-    await run(store, 'rollup', at('2026-11-23', '00:30:04'));
-    await run(store, 'detect', at('2026-11-23', '01:00:02'));
-    await run(store, 'detect', at('2026-11-23', '02:00:02'));
-    await run(store, 'checks', at('2026-11-22', '02:00:03'));
-    await run(store, 'checks', at('2026-11-23', '03:52:00'));
+    await run(store, 'rollup-kpis', at('2026-11-22', '00:30:04'));
+    await run(store, 'rollup-kpis', at('2026-11-23', '00:30:04'));
+    await run(store, 'detect-anomalies', at('2026-11-23', '01:00:02'));
+    await run(store, 'detect-anomalies', at('2026-11-23', '02:00:02'));
+    await run(store, 'check-backups', at('2026-11-22', '02:00:03'));
+    await run(store, 'check-backups', at('2026-11-23', '03:52:00'));
     await run(store, 'plan-reports', at('2026-11-22', '05:00:01'), 'failed', 'daily');
 
     const jobs = await pipelineAt(store, at('2026-11-23', '05:00:30'));
 
-    expect(jobs.rollup).toEqual({ job: 'rollup', status: 'ok', at: '2026-11-22T16:30:04.000Z' });
-    expect(jobs.checks).toEqual({
-      job: 'checks',
+    expect(jobs['rollup-kpis']).toEqual({ job: 'rollup-kpis', status: 'ok', at: '2026-11-22T16:30:04.000Z' });
+    expect(jobs['check-backups']).toEqual({
+      job: 'check-backups',
       status: 'late',
       at: '2026-11-22T19:52:00.000Z',
       note: 'Backup and data checks ran late: due 02:00 on 23 Nov, started 03:52 on 23 Nov (1.9 h late; grace 60 min)',
     });
     // Hourly: its last run was at 02:00, so the runs due at 03:00 and 04:00 did not happen.
-    expect(jobs.detect).toMatchObject({
+    expect(jobs['detect-anomalies']).toMatchObject({
       status: 'missed',
       at: '2026-11-22T18:00:02.000Z',
       note: expect.stringMatching(/^Anomaly detection did not run: due 04:00 on 23 Nov, .*\(2 due runs in a row\)$/),
@@ -70,17 +70,17 @@ describe('report pipeline health: each job as the watchdog judges its schedule',
 
   it('a job days behind its schedule is not "ok" because its last run was', async () => {
     const { store } = await freshStore('pipeline');
-    await run(store, 'rollup', at('2026-11-18', '00:30:04'));
-    await run(store, 'rollup', at('2026-11-19', '00:30:04'));
+    await run(store, 'rollup-kpis', at('2026-11-18', '00:30:04'));
+    await run(store, 'rollup-kpis', at('2026-11-19', '00:30:04'));
 
     const jobs = await pipelineAt(store, at('2026-11-23', '05:00:30'));
 
-    expect(jobs.rollup).toMatchObject({
+    expect(jobs['rollup-kpis']).toMatchObject({
       status: 'missed',
       at: '2026-11-18T16:30:04.000Z',
       note: expect.stringMatching(/^Nightly rollup did not run: due 00:30 on 23 Nov, .*\(4 due runs in a row\)$/),
     });
-    expect(jobs.checks).toEqual({ job: 'checks', status: 'missing' });
+    expect(jobs['check-backups']).toEqual({ job: 'check-backups', status: 'missing' });
   });
 
   it("shows the watchdog's open incident for a job whose due runs it expects but the report cannot judge", async () => {
@@ -92,18 +92,18 @@ describe('report pipeline health: each job as the watchdog judges its schedule',
       store,
       config,
       queue: memoryQueue(),
-      jobs: ['rollup'],
+      jobs: ['rollup-kpis'],
       expectSince: at('2026-11-22', '12:00:00'),
     });
 
     const jobs = await pipelineAt(store, at('2026-11-23', '05:00:30'));
 
-    expect(jobs.rollup).toEqual({
-      job: 'rollup',
+    expect(jobs['rollup-kpis']).toEqual({
+      job: 'rollup-kpis',
       status: 'missed',
       note: 'Nightly rollup did not run: due 00:30 on 23 Nov, nothing started within the 60-minute grace time',
     });
-    expect(jobs.detect).toEqual({ job: 'detect', status: 'missing' });
+    expect(jobs['detect-anomalies']).toEqual({ job: 'detect-anomalies', status: 'missing' });
   });
 });
 
@@ -112,8 +112,8 @@ describe('report incidents: the night after the period', () => {
     const { store } = await freshStore('pipeline');
     const config = exampleConfig();
     config.monitoring.queueSilenceMinutes = 100_000;
-    const deps = { store, config, queue: memoryQueue(), jobs: ['rollup'] as JobName[] };
-    await run(store, 'rollup', at('2026-11-22', '00:30:04'));
+    const deps = { store, config, queue: memoryQueue(), jobs: ['rollup-kpis'] as JobName[] };
+    await run(store, 'rollup-kpis', at('2026-11-22', '00:30:04'));
     await watchdogCheck(at('2026-11-23', '01:45:03'), deps);
     const incidents = reportIncidents(store, config);
 
@@ -123,7 +123,7 @@ describe('report incidents: the night after the period', () => {
     expect(await incidents('2026-11-21')).toEqual([]);
 
     // Resolved the next night: the report of the day it was opened on lists it, the day before no longer does.
-    await run(store, 'rollup', at('2026-11-24', '00:30:04'));
+    await run(store, 'rollup-kpis', at('2026-11-24', '00:30:04'));
     await watchdogCheck(at('2026-11-24', '01:45:03'), deps);
     expect(await incidents('2026-11-22')).toEqual([]);
     expect(await incidents('2026-11-23')).toEqual([expect.objectContaining({ state: 'resolved' })]);

@@ -134,15 +134,15 @@ describe('report text part', () => {
 describe('pipeline health: how each nightly job stands', () => {
   const model = sampleReportModel();
   model.pipeline.jobs = [
-    { job: 'rollup', status: 'ok', at: '2026-11-22T16:30:04Z' },
+    { job: 'rollup-kpis', status: 'ok', at: '2026-11-22T16:30:04Z' },
     {
-      job: 'detect',
+      job: 'detect-anomalies',
       status: 'missed',
       at: '2026-11-22T17:00:02Z',
       note: 'Anomaly detection did not run: due 02:00 on 23 Nov, nothing started within the 60-minute grace time',
     },
     {
-      job: 'checks',
+      job: 'check-backups',
       status: 'late',
       at: '2026-11-22T19:52:00Z',
       note: 'Backup and data checks ran late: due 02:00 on 23 Nov, started 03:52 on 23 Nov (1.9 h late; grace 60 min)',
@@ -159,19 +159,21 @@ describe('pipeline health: how each nightly job stands', () => {
   const text = visibleText(out.html);
 
   it('badges each status in the HTML, with what is wrong under the job', () => {
-    expect(text).toMatch(/rollup 23 Nov 00:30 ✓ Ran/);
-    expect(text).toMatch(/detect Anomaly detection did not run: due 02:00 on 23 Nov, .* 23 Nov 01:00 ✗ Did not run/);
-    expect(text).toMatch(/checks Backup and data checks ran late: .*\(1\.9 h late; grace 60 min\) 23 Nov 03:52 ! Late/);
+    expect(text).toMatch(/rollup-kpis 23 Nov 00:30 ✓ Ran/);
+    expect(text).toMatch(/detect-anomalies Anomaly detection did not run: due 02:00 on 23 Nov, .* 23 Nov 01:00 ✗ Did not run/);
+    expect(text).toMatch(/check-backups Backup and data checks ran late: .*\(1\.9 h late; grace 60 min\) 23 Nov 03:52 ! Late/);
     expect(text).toMatch(/plan-reports Report planning \(daily\) failed: .* 23 Nov 05:00 ✗ Failed/);
     expect(text).toMatch(/restore-test ! Never ran/);
   });
 
   it('says the same in the text part', () => {
-    expect(out.text).toContain('* rollup: ✓ Ran (23 Nov 00:30)\n');
+    expect(out.text).toContain('* rollup-kpis: ✓ Ran (23 Nov 00:30)\n');
     expect(out.text).toContain(
-      '* checks: ! Late (23 Nov 03:52) — Backup and data checks ran late: due 02:00 on 23 Nov, started 03:52 on 23 Nov (1.9 h late; grace 60 min)\n',
+      '* check-backups: ! Late (23 Nov 03:52) — Backup and data checks ran late: due 02:00 on 23 Nov, started 03:52 on 23 Nov (1.9 h late; grace 60 min)\n',
     );
-    expect(out.text).toContain('* detect: ✗ Did not run (23 Nov 01:00) — Anomaly detection did not run: due 02:00');
+    expect(out.text).toContain(
+      '* detect-anomalies: ✗ Did not run (23 Nov 01:00) — Anomaly detection did not run: due 02:00',
+    );
     expect(out.text).toContain('* plan-reports: ✗ Failed (23 Nov 05:00) — Report planning (daily) failed');
     expect(out.text).toContain('* restore-test: ! Never ran\n');
   });

@@ -10,9 +10,9 @@ describe('due runs from the config', () => {
     const streams = runStreams(exampleConfig());
 
     expect(streams.map((s) => [s.job, s.key, s.cadence])).toEqual([
-      ['rollup', undefined, { every: 'day', at: '00:30' }],
-      ['detect', undefined, { every: 'hour', minute: 0 }],
-      ['checks', undefined, { every: 'day', at: '02:00' }],
+      ['rollup-kpis', undefined, { every: 'day', at: '00:30' }],
+      ['detect-anomalies', undefined, { every: 'hour', minute: 0 }],
+      ['check-backups', undefined, { every: 'day', at: '02:00' }],
       ['plan-reports', 'daily', { every: 'day', at: '05:00' }],
       ['plan-reports', 'weekly', { every: 'week', at: '09:00', weekday: 1 }],
       ['plan-reports', 'monthly', { every: 'month', at: '09:00', dayOfMonth: 1 }],

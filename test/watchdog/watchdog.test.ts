@@ -13,9 +13,9 @@ import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
 
 const MIN = 60_000;
-const SCHEDULE = 'job:rollup.schedule:*:job_failed';
-const OUTCOME = 'job:rollup.outcome:*:job_failed';
-const DURATION = 'job:rollup.duration:*:job_failed';
+const SCHEDULE = 'job:rollup-kpis.schedule:*:job_failed';
+const OUTCOME = 'job:rollup-kpis.outcome:*:job_failed';
+const DURATION = 'job:rollup-kpis.duration:*:job_failed';
 const QUEUE = 'job:ingest.queue:*:missing_data';
 const OUTAGE = ['tech_ops_manager', 'it_ops'];
 
@@ -28,7 +28,7 @@ async function run(
   start: number,
   ms: number,
   outcome: 'ok' | Error = 'ok',
-  job: JobName = 'rollup',
+  job: JobName = 'rollup-kpis',
   summary: Record<string, unknown> = { periods: 9 },
   key?: string,
 ): Promise<void> {
@@ -57,7 +57,7 @@ async function setup(options: { silence?: boolean } = {}) {
   if (!options.silence) config.monitoring.queueSilenceMinutes = 100_000;
   const { store } = await freshStore('watchdog');
   const queue = memoryQueue();
-  const deps = { store, config, queue, jobs: ['rollup'] as JobName[] };
+  const deps = { store, config, queue, jobs: ['rollup-kpis'] as JobName[] };
   return { config, store, queue, deps, check: (now: number) => watchdogCheck(now, deps) };
 }
 
