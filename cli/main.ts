@@ -19,6 +19,22 @@ import { progress } from './progress.ts';
 import { type ReportOptions, runReport } from './report.ts';
 import { parseInstant, parseJobList, runWatchdog, watchdogLines } from './watchdog.ts';
 
+/** Every verb, in the order `--help` lists them. */
+const COMMANDS: Array<() => Command> = [
+  validateCommand,
+  ingestCommand,
+  rollupCommand,
+  kpisCommand,
+  detectCommand,
+  checkBackupsCommand,
+  reportCommand,
+  runsCommand,
+  watchdogCommand,
+  inboxCommand,
+  configReferenceCommand,
+  demoCommand,
+];
+
 export function buildProgram(): Command {
   const program = new Command('nightshift')
     .description('Nightshift: the overnight routine of an operations team, on AWS or on this machine.')
@@ -40,10 +56,14 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError();
 
-  const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
+  for (const command of COMMANDS) program.addCommand(command().copyInheritedSettings(program));
+  return program;
+}
 
-  program
-    .command('validate')
+const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
+
+function validateCommand(): Command {
+  return new Command('validate')
     .description('check a config file; prints every problem with its path')
     .argument('[file]', 'config file (default: --config)')
     .action((file: string | undefined, _opts, cmd: Command) => {
@@ -65,9 +85,10 @@ export function buildProgram(): Command {
         );
       }
     });
+}
 
-  program
-    .command('ingest')
+function ingestCommand(): Command {
+  return new Command('ingest')
     .description('ingest events from JSON Lines or CSV files through the same path as the queue')
     .argument('<files...>', '.jsonl / .json (one event per line) or .csv (header row) files')
     .action(async (files: string[], _opts, cmd: Command) => {
@@ -94,9 +115,10 @@ export function buildProgram(): Command {
       printIngest(result, opts.json ?? false);
       if (result.failed.length > 0) process.exitCode = 1;
     });
+}
 
-  program
-    .command('rollup')
+function rollupCommand(): Command {
+  return new Command('rollup')
     .description('compute and store KPI values for the days, weeks and months touching a date range')
     .option('--from <date>', 'first local date (YYYY-MM-DD); default yesterday')
     .option('--to <date>', 'last local date (YYYY-MM-DD); default yesterday')
@@ -125,9 +147,10 @@ export function buildProgram(): Command {
           `rolled up ${summary.values} KPI values for ${summary.periods.length} periods (${summary.periods[0]}..${summary.periods.at(-1)}) from ${summary.eventsRead} events, as of ${summary.asOf}`,
         );
     });
+}
 
-  program
-    .command('kpis')
+function kpisCommand(): Command {
+  return new Command('kpis')
     .description('print stored KPI values for a date range (computing any period not rolled up yet)')
     .option('--from <date>', 'first local date (YYYY-MM-DD); default yesterday')
     .option('--to <date>', 'last local date (YYYY-MM-DD); default yesterday')
@@ -150,9 +173,10 @@ export function buildProgram(): Command {
             `${r.period.padEnd(11)} ${r.kpi.padEnd(20)} ${String(r.formatted).padStart(12)}  ${r.status}${r.complete ? '' : ' (to date)'}`,
           );
     });
+}
 
-  program
-    .command('detect')
+function detectCommand(): Command {
+  return new Command('detect')
     .description('judge alert rules and expected events for past days; open, escalate and resolve incidents, mail them')
     .option('--date <date>', 'one local date (default yesterday)')
     .option('--from <date>', 'first local date of a range')
@@ -177,9 +201,10 @@ export function buildProgram(): Command {
         );
       }
     });
+}
 
-  program
-    .command('check-backups')
+function checkBackupsCommand(): Command {
+  return new Command('check-backups')
     .description('run the backup and data checks; locally only reconciliations, --aws for the backup APIs too')
     .option('--aws', 'call AWS Backup and DynamoDB backup APIs with your AWS credentials')
     .option('--only <ids>', 'comma-separated check ids')
@@ -201,9 +226,10 @@ export function buildProgram(): Command {
         console.log(`${open.length} check incident(s) open, ${run.alertsSent} alert mail(s) sent -> ${run.outbox}`);
       }
     });
+}
 
-  program
-    .command('report')
+function reportCommand(): Command {
+  return new Command('report')
     .description('preview a report as HTML (--out) or send it through the local SES to its recipients (--send)')
     .argument('<name>', 'report id from the config (daily, weekly, monthly, ...)')
     .option('--date <date>', 'a local date in the period to report on (default: the period that just ended)')
@@ -215,9 +241,10 @@ export function buildProgram(): Command {
       const result = await withContext(opts, (ctx) => runReport(ctx, name, o));
       if (opts.json) console.log(JSON.stringify(result));
     });
+}
 
-  program
-    .command('runs')
+function runsCommand(): Command {
+  return new Command('runs')
     .description('recent runs of the nightly jobs: start, status, duration, what they processed, errors')
     .option('--job <name>', `one job (${JOBS.join(', ')})`)
     .option('--limit <n>', 'runs per job', '10')
@@ -239,9 +266,10 @@ export function buildProgram(): Command {
         }
       }
     });
+}
 
-  program
-    .command('watchdog')
+function watchdogCommand(): Command {
+  return new Command('watchdog')
     .description(
       "judge each scheduled job's latest due run and the events queue; open and resolve incidents, mail them",
     )
@@ -257,17 +285,19 @@ export function buildProgram(): Command {
       if (opts.json) console.log(JSON.stringify(run));
       else for (const line of watchdogLines(run)) console.log(line);
     });
+}
 
-  program
-    .command('inbox')
+function inboxCommand(): Command {
+  return new Command('inbox')
     .description('serve the mails in <data>/outbox in a local SES web inbox until Ctrl-C')
     .option('--port <n>', 'port of the inbox', '8005')
     .action(async (o: { port: string }, cmd: Command) => {
       await serveInbox(resolve(globals(cmd).data), Number(o.port));
     });
+}
 
-  program
-    .command('config-reference')
+function configReferenceCommand(): Command {
+  return new Command('config-reference')
     .description("print the config reference generated from the schema, or rewrite the README's section")
     .option('--write <file>', 'replace the generated section of this markdown file')
     .action((o: { write?: string }) => {
@@ -286,16 +316,15 @@ export function buildProgram(): Command {
       );
       console.log(`updated the configuration reference in ${o.write}`);
     });
+}
 
-  program
-    .command('demo')
+function demoCommand(): Command {
+  return new Command('demo')
     .description('run the night on this machine against a local DynamoDB and a local SES inbox')
     .option('--persist', 'keep the demo state on disk under <data>/demo (slower) to explore it afterwards')
     .action(async (o: { persist?: boolean }, cmd: Command) => {
       await runDemo({ ...globals(cmd), ...(o.persist ? { persist: true } : {}) });
     });
-
-  return program;
 }
 
 function dateRangeOption(o: { from?: string; to?: string }, ctx: CommandContext): { from: string; to: string } {
