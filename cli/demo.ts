@@ -5,11 +5,11 @@
 // Each run starts from empty demo state under <data>/demo so it is reproducible.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateDemoEvents } from '#cli/demo/generate.ts';
+import { type DemoData, generateDemoEvents } from '#cli/demo/generate.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
-import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
+import { periodsForDays, type RollupSummary, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { LOCK_ENTRY, lockDataDir } from '#shared/local/data-lock.ts';
 import { addDays, type LocalDate, localDate, localHour, periodLabel, zonedInstant } from '#shared/time/calendar.ts';
 import { localWhen } from '#shared/watchdog/judge.ts';
@@ -45,8 +45,6 @@ async function playDemo(options: GlobalOptions & { persist?: boolean }, dataDir:
     if (!json) console.log(line);
   };
   const started = Date.now();
-  const timings: Record<string, number> = {};
-
   // In memory by default: DynamoDB Local writes about 3x faster when it need not sync SQLite to disk.
   const summary = await withContext({ ...options, data: dataDir, inMemory: !options.persist }, async (ctx) => {
     say(`config ${ctx.configFile}: valid (${ctx.config.kpis.length} KPIs, time zone ${ctx.config.timeZone})`);
@@ -54,193 +52,266 @@ async function playDemo(options: GlobalOptions & { persist?: boolean }, dataDir:
       `local DynamoDB at ${ctx.dynamoEndpoint}, ${options.persist ? `data kept in ${ctx.dataDir}` : 'in memory (--persist keeps it on disk)'}`,
     );
     say(`tables created: ${ctx.createdTables.join(', ') || 'none (already there)'}`);
-
-    const tz = ctx.config.timeZone;
-    const night = lastNight(ctx.config, ctx.now());
-    const { lastDay } = night;
-    /** The context on the virtual clock: `t` when the step starts, then on at real speed (runs keep real durations). */
-    const at = (t: number): CommandContext => {
-      const real = Date.now();
-      return { ...ctx, now: () => t + (Date.now() - real) };
-    };
-    const hhmm = (t: number) => localWhen(t, tz).slice(0, 5);
-
-    const data = generateDemoEvents({ lastDay, days: DEMO_DAYS, timeZone: tz, liveUntil: night.end });
-    const file = join(ctx.dataDir, 'demo-events.jsonl');
-    mkdirSync(ctx.dataDir, { recursive: true });
-    writeFileSync(file, `${[...data.lines, ...data.live.map((e) => e.line)].join('\n')}\n`);
-    say(
-      `generated ${data.lines.length} messages for ${data.days[0]}..${lastDay} (${data.counts.duplicates} duplicate deliveries, ${data.counts.late} late, ${data.counts.malformed} malformed), and ${data.live.length} events of the night until ${hhmm(night.end)} -> ${file}`,
-    );
-    for (const i of data.incidents) say(`  planted: ${i.description}`);
-    say(`  planted: the backup and data checks job does not run at ${localWhen(night.checks, tz)}`);
-
-    // The events of the night arrive while the jobs run: before each step, those that happened by its time.
-    let pending = data.live;
-    let liveAccepted = 0;
-    const arrive = async (t: number) => {
-      const due = pending.filter((e) => e.at <= t).map((e) => e.line);
-      pending = pending.filter((e) => e.at > t);
-      if (due.length > 0) liveAccepted += (await ingestAsQueue(at(t), due)).accepted;
-    };
-
-    // The weeks before arrive in one go shortly before the night starts (so they count as accepted on its date).
-    const t0 = Date.now();
-    const loadAt = night.rollup - 10 * MIN;
-    const ingest = await ingestAsQueue(at(loadAt), data.lines);
-    await arrive(loadAt);
-    timings.ingest = Date.now() - t0;
-    say(
-      `ingested: ${ingest.accepted} events stored, ${ingest.duplicates} duplicates stored once, ${ingest.rejected.length} rejected into quarantine, ${ingest.failed.length} failed`,
-    );
-    say(
-      `\nlast night on a virtual clock: the night of ${periodLabel(night.date)} (${tz}), each job at its scheduled time`,
-    );
-
-    let t = Date.now();
-    const bar = progress('rollup', data.days.length + 2);
-    // The first night covers every day of data; later nights recompute only the last few (see nightlyRollup).
-    await arrive(night.rollup);
-    const rollupCtx = at(night.rollup + 4_000);
-    const rollup = await recordRun(ctx.store, 'rollup-kpis', rollupCtx.now, () =>
-      rollupPeriods(periodsForDays(data.days, ctx.config), lastDay, {
-        store: ctx.store,
-        config: ctx.config,
-        now: rollupCtx.now,
-        onDayRead: () => bar.tick(),
-      }),
-    );
-    bar.done();
-    timings.rollup = Date.now() - t;
-    say(
-      `${hhmm(night.rollup)}  rollup: ${rollup.values} KPI values over ${rollup.periods.length} periods from ${rollup.eventsRead} events`,
-    );
-    if (!json) await printScorecard(ctx, lastDay);
-
-    t = Date.now();
-    const [firstDetect, ...hourly] = night.detect;
-    await arrive(firstDetect!);
-    const detect = await runDetect(at(firstDetect! + 2_000), data.days[0]!, lastDay);
-    timings.detect = Date.now() - t;
-    say(
-      `\n${hhmm(firstDetect!)}  detect (hourly; the first run after the rollup judges all ${data.days.length} days of data): ${detect.opened.length} incidents opened, ${detect.resolved.length} resolved, ${detect.open.length} still open, ${detect.alertsSent} alert mails sent`,
-    );
-    for (const o of detect.opened) say(`         ${o.period} opened   ${o.incident}`);
-    for (const r of detect.resolved) say(`         ${r.period} resolved ${r.incident}`);
-
-    // The hourly detection runs due before `until`: yesterday is judged already, so each is the live check of events.
-    const opened = detect.opened.map((o) => ({ ...o }));
-    let alertsSent = detect.alertsSent;
-    const hourlyUntil = async (until: number) => {
-      while (hourly.length > 0 && hourly[0]! < until) {
-        const due = hourly.shift()!;
-        await arrive(due);
-        const run = await runHourlyDetect(at(due + 1_000));
-        const newlyOpened = [...run.kpis.opened, ...run.events.opened];
-        const resolved = [...run.kpis.resolved, ...run.events.resolved];
-        opened.push(...newlyOpened.map((incident) => ({ incident, period: localHour(due, tz) })));
-        alertsSent += run.alertsSent;
-        const changes = [...newlyOpened.map((id) => `opened ${id}`), ...resolved.map((id) => `resolved ${id}`)];
-        const streams = ctx.config.alerts.expectedEvents.map((e) => `"${e.event}"`).join(', ');
-        say(
-          `${hhmm(due)}  detect (hourly): ${changes.length ? changes.join('; ') : `nothing new, ${streams} events arriving`}`,
-        );
-      }
-    };
-
-    t = Date.now();
-    await hourlyUntil(night.checks);
-    say(`${hhmm(night.checks)}  checks: not started (planted)`);
-    await hourlyUntil(night.watchdog);
-    await arrive(night.watchdog);
-    const watchdog = await runWatchdog(at(night.watchdog + 3_000), { expectSince: night.rollup });
-    alertsSent += watchdog.alertsSent;
-    say(
-      `${hhmm(night.watchdog)}  watchdog (hourly; the first check after the checks' ${ctx.config.jobs.graceMinutes}-minute grace time):`,
-    );
-    for (const line of watchdogLines(watchdog)) say(`         ${line}`);
-
-    // The on-call engineer reads the alert and starts the checks by hand.
-    const byHand = night.watchdog + 7 * MIN;
-    await arrive(byHand);
-    const checksCtx = at(byHand);
-    const planted = await seedDemoLedger(checksCtx);
-    const checks = await runCheckBackups(checksCtx);
-    alertsSent += checks.alertsSent;
-    say(`${hhmm(byHand)}  checks, run by hand after the alert (backup checks need AWS and are skipped locally):`);
-    if (planted) {
-      say(
-        `         planted in orders/payments: ${planted.mismatched.length} amount mismatches, ${planted.missingPayment.length} orders without payment, ${planted.missingOrder.length} payment without order`,
-      );
-    }
-    for (const r of checks.results) say(`         ${r.status.toUpperCase()} ${r.checkId}: ${r.summary}`);
-    for (const id of checks.incidents.opened) say(`         opened   ${id}`);
-    if (checks.alertsSent > 0) say(`         ${checks.alertsSent} alert mails sent to the plan's people`);
-
-    await hourlyUntil(night.end);
-    timings.night = Date.now() - t;
-
-    t = Date.now();
-    const daily = ctx.config.reports.find((r) => r.schedule.every === 'day');
-    let mail: Awaited<ReturnType<typeof runReport>> | undefined;
-    if (daily && night.report !== undefined) {
-      await arrive(night.report);
-      const reportCtx = at(night.report + 1_000);
-      mail = await recordRun(
-        ctx.store,
-        'plan-reports',
-        reportCtx.now,
-        () => runReport(reportCtx, daily.id, { date: lastDay, send: true }),
-        { key: daily.id },
-      );
-    }
-    timings.reports = Date.now() - t;
-    if (mail) {
-      say(
-        `${hhmm(night.report!)}  ${daily!.title} for ${periodLabel(lastDay)}: ${mail.sent?.filter((m) => m.status === 'sent').length ?? 0} mails, one per recipient and role`,
-      );
-      say(`  outbox (.eml files): ${mail.outbox}`);
-      say(`  browse them: npm run nightshift -- --data ${dataDir} inbox`);
-    }
-
+    const demo = new DemoNightRun(ctx, lastNight(ctx.config, ctx.now()), say);
+    const ingest = await demo.ingestHistory();
+    const rollup = await demo.rollup(json);
+    const detect = await demo.firstDetection();
+    const night = await demo.theNight();
+    const mail = await demo.dailyReport(dataDir);
     return {
-      night: night.date,
-      lastDay,
-      generated: data.lines.length,
-      uniqueEvents: data.counts.events,
+      night: demo.night.date,
+      lastDay: demo.night.lastDay,
+      generated: demo.data.lines.length,
+      uniqueEvents: demo.data.counts.events,
       storedEvents: rollup.eventsRead,
       accepted: ingest.accepted,
       duplicates: ingest.duplicates,
       rejected: ingest.rejected.length,
       failed: ingest.failed.length,
-      liveEvents: data.live.length,
-      liveAccepted,
+      liveEvents: demo.data.live.length,
+      liveAccepted: demo.liveAccepted,
       kpiValues: rollup.values,
       periods: rollup.periods.length,
-      incidentsOpened: opened,
+      incidentsOpened: demo.opened,
       incidentsResolved: detect.resolved,
       incidentsOpen: detect.open,
-      alertsSent,
-      skipped: { job: 'check-backups', due: new Date(night.checks).toISOString() },
-      watchdog: {
-        at: watchdog.at,
-        findings: watchdog.findings,
-        opened: watchdog.opened,
-        open: watchdog.open,
-        alertsSent: watchdog.alertsSent,
-      },
-      checksRanAt: new Date(byHand).toISOString(),
-      checks: checks.results.map((r) => ({ id: r.checkId, status: r.status, figures: r.figures })),
-      checkIncidentsOpened: checks.incidents.opened,
+      alertsSent: demo.alertsSent,
+      ...night,
       reportsSent: mail?.sent?.filter((m) => m.status === 'sent').length ?? 0,
       outbox: mail?.outbox,
-      planted: data.incidents,
-      timingsMs: timings,
+      planted: demo.data.incidents,
+      timingsMs: demo.timings,
     };
   });
   const result = { ok: true, durationMs: Date.now() - started, ...summary };
   if (json) console.log(JSON.stringify(result));
   else say(`demo finished in ${(result.durationMs / 1000).toFixed(1)} s`);
+}
+
+/**
+ * One demo night, step by step on a virtual clock: each step runs at its scheduled instant, after the night's events
+ * due by then have arrived, and keeps its real duration.
+ */
+class DemoNightRun {
+  readonly data: DemoData;
+  readonly timings: Record<string, number> = {};
+  readonly opened: Array<{ incident: string; period: string }> = [];
+  alertsSent = 0;
+  liveAccepted = 0;
+  /** Live events not yet arrived, oldest first. */
+  private pending: DemoData['live'];
+  /** Hourly detection runs still due after the first. */
+  private hourly: number[];
+
+  private readonly ctx: CommandContext;
+  readonly night: DemoNight;
+  private readonly say: (line: string) => void;
+
+  constructor(ctx: CommandContext, night: DemoNight, say: (line: string) => void) {
+    this.ctx = ctx;
+    this.night = night;
+    this.say = say;
+    const tz = ctx.config.timeZone;
+    this.data = generateDemoEvents({ lastDay: night.lastDay, days: DEMO_DAYS, timeZone: tz, liveUntil: night.end });
+    this.pending = this.data.live;
+    this.hourly = night.detect.slice(1);
+    const file = join(ctx.dataDir, 'demo-events.jsonl');
+    mkdirSync(ctx.dataDir, { recursive: true });
+    writeFileSync(file, `${[...this.data.lines, ...this.data.live.map((e) => e.line)].join('\n')}\n`);
+    const { counts, days } = this.data;
+    say(
+      `generated ${this.data.lines.length} messages for ${days[0]}..${night.lastDay} (${counts.duplicates} duplicate deliveries, ${counts.late} late, ${counts.malformed} malformed), and ${this.data.live.length} events of the night until ${this.hhmm(night.end)} -> ${file}`,
+    );
+    for (const i of this.data.incidents) say(`  planted: ${i.description}`);
+    say(`  planted: the backup and data checks job does not run at ${localWhen(night.checks, tz)}`);
+  }
+
+  /** The context on the virtual clock: `t` when the step starts, then on at real speed. */
+  private at(t: number): CommandContext {
+    const real = Date.now();
+    return { ...this.ctx, now: () => t + (Date.now() - real) };
+  }
+
+  private hhmm(t: number): string {
+    return localWhen(t, this.ctx.config.timeZone).slice(0, 5);
+  }
+
+  /** The night's events that happened by `t` arrive, through the queue's code path. */
+  private async arrive(t: number): Promise<void> {
+    const due = this.pending.filter((e) => e.at <= t).map((e) => e.line);
+    this.pending = this.pending.filter((e) => e.at > t);
+    if (due.length > 0) this.liveAccepted += (await ingestAsQueue(this.at(t), due)).accepted;
+  }
+
+  private async timed<T>(step: string, work: () => Promise<T>): Promise<T> {
+    const t = Date.now();
+    try {
+      return await work();
+    } finally {
+      this.timings[step] = Date.now() - t;
+    }
+  }
+
+  /** The weeks before arrive in one go shortly before the night starts. */
+  async ingestHistory(): Promise<IngestResult> {
+    const loadAt = this.night.rollup - 10 * MIN;
+    const ingest = await this.timed('ingest', async () => {
+      const result = await ingestAsQueue(this.at(loadAt), this.data.lines);
+      await this.arrive(loadAt);
+      return result;
+    });
+    this.say(
+      `ingested: ${ingest.accepted} events stored, ${ingest.duplicates} duplicates stored once, ${ingest.rejected.length} rejected into quarantine, ${ingest.failed.length} failed`,
+    );
+    this.say(
+      `\nlast night on a virtual clock: the night of ${periodLabel(this.night.date)} (${this.ctx.config.timeZone}), each job at its scheduled time`,
+    );
+    return ingest;
+  }
+
+  /** The first night covers every day of data; later nights recompute only the last few (see nightlyRollup). */
+  async rollup(quiet: boolean): Promise<RollupSummary> {
+    const { ctx, night, data } = this;
+    const rollup = await this.timed('rollup', async () => {
+      const bar = progress('rollup', data.days.length + 2);
+      await this.arrive(night.rollup);
+      const rollupCtx = this.at(night.rollup + 4_000);
+      const result = await recordRun(ctx.store, 'rollup-kpis', rollupCtx.now, () =>
+        rollupPeriods(periodsForDays(data.days, ctx.config), night.lastDay, {
+          store: ctx.store,
+          config: ctx.config,
+          now: rollupCtx.now,
+          onDayRead: () => bar.tick(),
+        }),
+      );
+      bar.done();
+      return result;
+    });
+    this.say(
+      `${this.hhmm(night.rollup)}  rollup: ${rollup.values} KPI values over ${rollup.periods.length} periods from ${rollup.eventsRead} events`,
+    );
+    if (!quiet) await printScorecard(ctx, night.lastDay);
+    return rollup;
+  }
+
+  /** The first hourly detection after the rollup judges every day of data. */
+  async firstDetection(): Promise<Awaited<ReturnType<typeof runDetect>>> {
+    const first = this.night.detect[0]!;
+    const detect = await this.timed('detect', async () => {
+      await this.arrive(first);
+      return runDetect(this.at(first + 2_000), this.data.days[0]!, this.night.lastDay);
+    });
+    this.say(
+      `\n${this.hhmm(first)}  detect (hourly; the first run after the rollup judges all ${this.data.days.length} days of data): ${detect.opened.length} incidents opened, ${detect.resolved.length} resolved, ${detect.open.length} still open, ${detect.alertsSent} alert mails sent`,
+    );
+    for (const o of detect.opened) this.say(`         ${o.period} opened   ${o.incident}`);
+    for (const r of detect.resolved) this.say(`         ${r.period} resolved ${r.incident}`);
+    this.opened.push(...detect.opened);
+    this.alertsSent += detect.alertsSent;
+    return detect;
+  }
+
+  /** The hourly detection runs due before `until`: yesterday is judged already, so each is the live check of events. */
+  private async hourlyUntil(until: number): Promise<void> {
+    const tz = this.ctx.config.timeZone;
+    while (this.hourly.length > 0 && this.hourly[0]! < until) {
+      const due = this.hourly.shift()!;
+      await this.arrive(due);
+      const run = await runHourlyDetect(this.at(due + 1_000));
+      const newlyOpened = [...run.kpis.opened, ...run.events.opened];
+      const resolved = [...run.kpis.resolved, ...run.events.resolved];
+      this.opened.push(...newlyOpened.map((incident) => ({ incident, period: localHour(due, tz) })));
+      this.alertsSent += run.alertsSent;
+      const changes = [...newlyOpened.map((id) => `opened ${id}`), ...resolved.map((id) => `resolved ${id}`)];
+      const streams = this.ctx.config.alerts.expectedEvents.map((e) => `"${e.event}"`).join(', ');
+      this.say(
+        `${this.hhmm(due)}  detect (hourly): ${changes.length ? changes.join('; ') : `nothing new, ${streams} events arriving`}`,
+      );
+    }
+  }
+
+  /** The rest of the night: the checks job skips its run, the watchdog catches it, the on-call engineer runs it. */
+  async theNight() {
+    const { night } = this;
+    return this.timed('night', async () => {
+      await this.hourlyUntil(night.checks);
+      this.say(`${this.hhmm(night.checks)}  checks: not started (planted)`);
+      await this.hourlyUntil(night.watchdog);
+      const watchdog = await this.watchdog();
+      const byHand = night.watchdog + 7 * MIN;
+      const checks = await this.checksByHand(byHand);
+      await this.hourlyUntil(night.end);
+      return {
+        skipped: { job: 'check-backups', due: new Date(night.checks).toISOString() },
+        watchdog: {
+          at: watchdog.at,
+          findings: watchdog.findings,
+          opened: watchdog.opened,
+          open: watchdog.open,
+          alertsSent: watchdog.alertsSent,
+        },
+        checksRanAt: new Date(byHand).toISOString(),
+        checks: checks.results.map((r) => ({ id: r.checkId, status: r.status, figures: r.figures })),
+        checkIncidentsOpened: checks.incidents.opened,
+      };
+    });
+  }
+
+  private async watchdog(): Promise<Awaited<ReturnType<typeof runWatchdog>>> {
+    const { night } = this;
+    await this.arrive(night.watchdog);
+    const watchdog = await runWatchdog(this.at(night.watchdog + 3_000), { expectSince: night.rollup });
+    this.alertsSent += watchdog.alertsSent;
+    this.say(
+      `${this.hhmm(night.watchdog)}  watchdog (hourly; the first check after the checks' ${this.ctx.config.jobs.graceMinutes}-minute grace time):`,
+    );
+    for (const line of watchdogLines(watchdog)) this.say(`         ${line}`);
+    return watchdog;
+  }
+
+  /** The on-call engineer reads the alert and starts the checks by hand. */
+  private async checksByHand(at: number): Promise<Awaited<ReturnType<typeof runCheckBackups>>> {
+    await this.arrive(at);
+    const checksCtx = this.at(at);
+    const planted = await seedDemoLedger(checksCtx);
+    const checks = await runCheckBackups(checksCtx);
+    this.alertsSent += checks.alertsSent;
+    this.say(`${this.hhmm(at)}  checks, run by hand after the alert (backup checks need AWS and are skipped locally):`);
+    if (planted) {
+      this.say(
+        `         planted in orders/payments: ${planted.mismatched.length} amount mismatches, ${planted.missingPayment.length} orders without payment, ${planted.missingOrder.length} payment without order`,
+      );
+    }
+    for (const r of checks.results) this.say(`         ${r.status.toUpperCase()} ${r.checkId}: ${r.summary}`);
+    for (const id of checks.incidents.opened) this.say(`         opened   ${id}`);
+    if (checks.alertsSent > 0) this.say(`         ${checks.alertsSent} alert mails sent to the plan's people`);
+    return checks;
+  }
+
+  /** The daily report, planned and sent at its scheduled time. */
+  async dailyReport(dataDir: string): Promise<Awaited<ReturnType<typeof runReport>> | undefined> {
+    const { ctx, night } = this;
+    const daily = ctx.config.reports.find((r) => r.schedule.every === 'day');
+    if (!daily || night.report === undefined) return undefined;
+    const report = night.report;
+    const mail = await this.timed('reports', async () => {
+      await this.arrive(report);
+      const reportCtx = this.at(report + 1_000);
+      return recordRun(
+        ctx.store,
+        'plan-reports',
+        reportCtx.now,
+        () => runReport(reportCtx, daily.id, { date: night.lastDay, send: true }),
+        { key: daily.id },
+      );
+    });
+    this.say(
+      `${this.hhmm(report)}  ${daily.title} for ${periodLabel(night.lastDay)}: ${mail.sent?.filter((m) => m.status === 'sent').length ?? 0} mails, one per recipient and role`,
+    );
+    this.say(`  outbox (.eml files): ${mail.outbox}`);
+    this.say(`  browse them: npm run nightshift -- --data ${dataDir} inbox`);
+    return mail;
+  }
 }
 
 const MIN = 60_000;
