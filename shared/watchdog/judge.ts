@@ -101,26 +101,52 @@ export type ErrorText = (error: string) => string;
  * alert may quote (the watchdog passes the log scrubber, so no personal data reaches a mail).
  */
 export function judgeStream(input: StreamInput, errorText: ErrorText = (e) => e): StreamJudgement {
+  const windows = dueWindows(input);
+  const latest = windows.judgeable.at(-1);
+  if (!latest) return { stream: input.stream, verdicts: [] };
+  const due = latest.due;
+  const attempts = windows.attemptsOf(latest);
+  if (attempts.length === 0)
+    return { stream: input.stream, dueAt: due, verdicts: [missedVerdict(input, due, windows)] };
+  const verdicts = [scheduleVerdict(input, due, attempts[0]!)];
+  const outcome = outcomeVerdict(input, due, attempts, windows, errorText);
+  if (outcome) verdicts.push(outcome);
+  if (outcome?.problem !== 'failed') {
+    const took = durationVerdict(input, due, attempts.at(-1)!, windows.runs);
+    if (took) verdicts.push(took);
+  }
+  return { stream: input.stream, dueAt: due, verdicts };
+}
+
+interface DueWindow {
+  due: number;
+  /** The next due time: attempts started before it belong to this window. */
+  next: number;
+}
+
+interface DueWindows {
+  /** The stream's runs, oldest first. */
+  runs: JobRun[];
+  /** Due times whose grace has passed and for which a run was expected, oldest first. */
+  judgeable: DueWindow[];
+  attemptsOf(window: DueWindow): JobRun[];
+  /** Due runs in a row, from the latest back, for which `bad` holds (as far as the runs read reach). */
+  inARow(bad: (attempts: JobRun[]) => boolean): number;
+}
+
+function dueWindows(input: StreamInput): DueWindows {
   const { stream, now, timeZone, thresholds: t } = input;
   const grace = input.graceMinutes * 60_000;
   const span = periodMs(stream.cadence) * (t.lookback + 1) + grace;
   const dues = dueTimes(stream.cadence, timeZone, now - span, now + 2 * periodMs(stream.cadence));
   const runs = [...input.runs].sort((a, b) => startOf(a) - startOf(b));
   const oldestKnown = input.truncated && runs.length > 0 ? startOf(runs[0]!) : Number.NEGATIVE_INFINITY;
-
   const expected = (due: number) => due >= input.watchingSince || runs.some((r) => startOf(r) < due - t.earlyMs);
   const judgeable = dues
     .map((due, i) => ({ due, next: dues[i + 1] ?? Number.POSITIVE_INFINITY }))
     .filter(({ due }) => due + grace <= now && expected(due));
-  const attemptsOf = ({ due, next }: { due: number; next: number }) =>
+  const attemptsOf = ({ due, next }: DueWindow) =>
     runs.filter((r) => startOf(r) >= due - t.earlyMs && startOf(r) < next - t.earlyMs);
-
-  const latest = judgeable.at(-1);
-  if (!latest) return { stream, verdicts: [] };
-  const due = latest.due;
-  const dueText = localWhen(due, timeZone);
-  const attempts = attemptsOf(latest);
-  /** Due runs in a row, from the latest back, for which `bad` holds (as far as the runs read reach). */
   const inARow = (bad: (attempts: JobRun[]) => boolean) => {
     let n = 0;
     for (let i = judgeable.length - 1; i >= 0 && n < t.lookback; i--) {
@@ -130,99 +156,108 @@ export function judgeStream(input: StreamInput, errorText: ErrorText = (e) => e)
     }
     return n;
   };
-  const verdicts: Verdict[] = [];
+  return { runs, judgeable, attemptsOf, inARow };
+}
 
-  if (attempts.length === 0) {
-    const n = inARow((a) => a.length === 0);
-    verdicts.push({
-      check: 'schedule',
-      problem: 'missed',
-      severity: 'critical',
-      magnitude: Math.min(n, MAX_MAGNITUDE),
-      summary:
-        `${stream.label} did not run: due ${dueText}, nothing started within the ${input.graceMinutes}-minute grace time` +
-        (n > 1 ? ` (${n} due runs in a row)` : ''),
-    });
-    return { stream, dueAt: due, verdicts };
-  }
+function missedVerdict(input: StreamInput, due: number, windows: DueWindows): Verdict {
+  const n = windows.inARow((a) => a.length === 0);
+  return {
+    check: 'schedule',
+    problem: 'missed',
+    severity: 'critical',
+    magnitude: Math.min(n, MAX_MAGNITUDE),
+    summary:
+      `${input.stream.label} did not run: due ${localWhen(due, input.timeZone)}, nothing started within the ${input.graceMinutes}-minute grace time` +
+      (n > 1 ? ` (${n} due runs in a row)` : ''),
+  };
+}
 
-  const first = attempts[0]!;
+function scheduleVerdict(input: StreamInput, due: number, first: JobRun): Verdict {
+  const grace = input.graceMinutes * 60_000;
   const lateMs = startOf(first) - due;
-  if (lateMs > grace) {
-    verdicts.push({
-      check: 'schedule',
-      problem: 'late',
-      severity: 'warning',
-      magnitude: Math.min(lateMs / grace - 1, MAX_MAGNITUDE),
-      summary: `${stream.label} ran late: due ${dueText}, started ${localWhen(startOf(first), timeZone)} (${duration(lateMs)} late; grace ${input.graceMinutes} min)`,
-    });
-  } else {
-    verdicts.push({
+  const dueText = localWhen(due, input.timeZone);
+  if (lateMs <= grace) {
+    return {
       check: 'schedule',
       severity: 'warning',
       magnitude: 0,
-      summary: `${stream.label} started on time for ${dueText}`,
-    });
+      summary: `${input.stream.label} started on time for ${dueText}`,
+    };
   }
+  return {
+    check: 'schedule',
+    problem: 'late',
+    severity: 'warning',
+    magnitude: Math.min(lateMs / grace - 1, MAX_MAGNITUDE),
+    summary: `${input.stream.label} ran late: due ${dueText}, started ${localWhen(startOf(first), input.timeZone)} (${duration(lateMs)} late; grace ${input.graceMinutes} min)`,
+  };
+}
 
+/** The latest attempt failed or is stuck (a failure), succeeded, or is still running (no verdict yet). */
+function outcomeVerdict(
+  input: StreamInput,
+  due: number,
+  attempts: JobRun[],
+  windows: DueWindows,
+  errorText: ErrorText,
+): Verdict | undefined {
+  const { now, timeZone, thresholds: t, stream } = input;
+  const dueText = localWhen(due, timeZone);
   const last = attempts.at(-1)!;
   const stuck = (r: JobRun) => r.status === 'running' && now - startOf(r) > t.stuckAfterMs;
   const failed = (a: JobRun[]) => a.length > 0 && (a.at(-1)!.status === 'failed' || stuck(a.at(-1)!));
   if (failed(attempts)) {
-    const n = inARow(failed);
+    const n = windows.inARow(failed);
     const what =
       last.status === 'failed'
         ? `failed: ${errorText(last.error ?? 'no error recorded')}`
         : `never finished: started ${localWhen(startOf(last), timeZone)} and is still marked running after ${duration(now - startOf(last))} (the function timed out or crashed)`;
-    verdicts.push({
+    return {
       check: 'outcome',
       problem: 'failed',
       severity: 'critical',
       magnitude: Math.min(n, MAX_MAGNITUDE),
       summary: `${stream.label} ${what} (due ${dueText}${n > 1 ? `; ${n} due runs in a row` : ''})`,
-    });
-    return { stream, dueAt: due, verdicts };
+    };
   }
-  if (last.status === 'ok') {
-    verdicts.push({
-      check: 'outcome',
-      severity: 'warning',
-      magnitude: 0,
-      summary: `${stream.label} succeeded (due ${dueText})`,
-    });
-  }
+  if (last.status !== 'ok') return undefined;
+  return { check: 'outcome', severity: 'warning', magnitude: 0, summary: `${stream.label} succeeded (due ${dueText})` };
+}
 
+/** The latest attempt's duration against the median of the successful runs before it. */
+function durationVerdict(input: StreamInput, due: number, last: JobRun, runs: JobRun[]): Verdict | undefined {
+  const { now, timeZone, thresholds: t, stream } = input;
   const history = runs
     .filter((r) => r !== last && r.status === 'ok' && typeof r.durationMs === 'number' && startOf(r) < startOf(last))
     .slice(-t.historySize)
     .map((r) => r.durationMs!);
-  if (history.length < t.minHistory) return { stream, dueAt: due, verdicts };
+  if (history.length < t.minHistory) return undefined;
   const usual = median(history);
   const took = last.status === 'ok' ? (last.durationMs ?? 0) : now - startOf(last);
-  const against = `against a median of ${duration(usual)} over the last ${history.length} runs (due ${dueText})`;
+  const against = `against a median of ${duration(usual)} over the last ${history.length} runs (due ${localWhen(due, timeZone)})`;
   if (last.status === 'ok' && took < usual * t.shortRatio && usual - took >= t.minDeviationMs) {
-    verdicts.push({
+    return {
       check: 'duration',
       problem: 'short',
       severity: 'warning',
       magnitude: Math.min((usual - took) / usual, MAX_MAGNITUDE),
       summary: `${stream.label} ran suspiciously short: ${duration(took)} ${against}`,
-    });
-  } else if (took > usual * t.longRatio && took - usual >= t.minDeviationMs) {
-    verdicts.push({
+    };
+  }
+  if (took > usual * t.longRatio && took - usual >= t.minDeviationMs) {
+    return {
       check: 'duration',
       problem: 'long',
       severity: 'warning',
       magnitude: Math.min(took / (usual * t.longRatio), MAX_MAGNITUDE),
       summary: `${stream.label} ${last.status === 'ok' ? 'ran' : 'is running'} suspiciously long: ${duration(took)} ${against}`,
-    });
-  } else if (last.status === 'ok') {
-    verdicts.push({
-      check: 'duration',
-      severity: 'warning',
-      magnitude: 0,
-      summary: `${stream.label} took ${duration(took)} (median ${duration(usual)})`,
-    });
+    };
   }
-  return { stream, dueAt: due, verdicts };
+  if (last.status !== 'ok') return undefined;
+  return {
+    check: 'duration',
+    severity: 'warning',
+    magnitude: 0,
+    summary: `${stream.label} took ${duration(took)} (median ${duration(usual)})`,
+  };
 }
