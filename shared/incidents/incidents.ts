@@ -181,46 +181,12 @@ export interface Step {
  * magnitude is clearly beyond what people were last told.
  */
 export function advance(prev: Incident | undefined, subject: IncidentSubject, obs: Observation, at: string): Step {
-  const id = incidentId(subject);
-  // The subject's policy (title, plan, openAfter ...) is refreshed from config on every run, but an open incident's
-  // severity is what people were told: a subject that opens with 'warning' must not undo an escalation to critical.
-  const inc: Incident = prev
-    ? {
-        ...prev,
-        ...subject,
-        id,
-        severity: prev.status === 'open' ? prev.severity : subject.severity,
-        outliers: [...prev.outliers],
-        outbox: [...prev.outbox],
-      }
-    : {
-        ...subject,
-        id,
-        status: 'normal',
-        seq: 0,
-        version: 0,
-        lastPeriod: '',
-        streak: 0,
-        normalStreak: 0,
-        periods: 0,
-        escalated: false,
-        notifiedMagnitude: 0,
-        last: obs,
-        outliers: [],
-        outbox: [],
-        updatedAt: at,
-      };
+  const inc = carriedForward(prev, subject, obs, at);
   const active = inc.status === 'open' || inc.streak > 0;
   const bad = obs.anomalous || (active && obs.persists);
   if (obs.outlier === 'strict' || (obs.outlier === 'loose' && active)) {
     inc.outliers = [...inc.outliers.filter((p) => p !== obs.period), obs.period].slice(-MAX_OUTLIERS);
   }
-  inc.last = obs;
-  inc.lastPeriod = obs.period;
-  inc.updatedAt = at;
-
-  let transition: TransitionName | undefined;
-  let held: Step['held'];
   if (bad) {
     inc.streak++;
     inc.normalStreak = 0;
@@ -228,62 +194,114 @@ export function advance(prev: Incident | undefined, subject: IncidentSubject, ob
     inc.streak = 0;
     inc.normalStreak++;
   }
-  const severityNow = (periods: number) =>
-    subject.kind === 'missing_data' && periods >= MISSING_CRITICAL_AFTER ? 'critical' : obs.severity;
-
-  if (inc.status === 'open') {
-    if (bad) {
-      inc.periods++;
-      if (!inc.worst || obs.magnitude > inc.worst.magnitude) inc.worst = obs;
-      const wanted = severityNow(inc.periods);
-      const worse =
-        obs.magnitude >= inc.notifiedMagnitude * ESCALATE_RATIO &&
-        obs.magnitude - inc.notifiedMagnitude >= ESCALATE_MIN_STEP;
-      if (RANK[wanted] > RANK[inc.severity] || worse) {
-        transition = 'escalated';
-        inc.severity = 'critical';
-        inc.escalated = true;
-        inc.escalatedAt = at;
-        inc.notifiedMagnitude = Math.max(inc.notifiedMagnitude, obs.magnitude);
-      }
-    } else if (inc.normalStreak >= inc.resolveAfter) {
-      transition = 'resolved';
-      inc.status = 'resolved';
-      inc.resolvedPeriod = obs.period;
-      inc.resolvedAt = at;
-    }
-  } else if (bad) {
-    if (inc.streak < inc.openAfter) {
-      inc.status = 'pending';
-      held = 'open_after';
-    } else if (inCooldown(inc, obs.period)) {
-      inc.status = 'pending';
-      held = 'cooldown';
-    } else {
-      transition = 'opened';
-      inc.status = 'open';
-      inc.periods = inc.streak;
-      inc.openedPeriod = obs.period;
-      inc.openedAt = at;
-      inc.escalated = false;
-      delete inc.escalatedAt;
-      delete inc.resolvedPeriod;
-      delete inc.resolvedAt;
-      inc.severity = maxSeverity(subject.severity, severityNow(inc.periods));
-      inc.notifiedMagnitude = obs.magnitude;
-      inc.trigger = obs;
-      inc.worst = obs;
-    }
-  } else if (inc.status === 'pending') {
-    inc.status = inc.resolvedAt ? 'resolved' : 'normal';
-  }
-
+  const { transition, held } =
+    inc.status === 'open'
+      ? { transition: advanceOpen(inc, subject, obs, bad, at), held: undefined }
+      : advanceClosed(inc, subject, obs, bad, at);
   if (!transition) return held ? { incident: inc, held } : { incident: inc };
   inc.seq++;
   const t: Transition = { seq: inc.seq, transition, period: obs.period, at, severity: inc.severity, observation: obs };
   inc.lastTransition = t;
   inc.outbox = [...inc.outbox, t].slice(-MAX_OUTBOX);
   return { incident: inc, transition: t };
+}
+
+/** The incident before judging `obs`: the stored one with its policy refreshed from config, or a new normal one. */
+function carriedForward(prev: Incident | undefined, subject: IncidentSubject, obs: Observation, at: string): Incident {
+  const id = incidentId(subject);
+  const seen = { last: obs, lastPeriod: obs.period, updatedAt: at };
+  if (!prev) {
+    return {
+      ...subject,
+      id,
+      status: 'normal',
+      seq: 0,
+      version: 0,
+      streak: 0,
+      normalStreak: 0,
+      periods: 0,
+      escalated: false,
+      notifiedMagnitude: 0,
+      outliers: [],
+      outbox: [],
+      ...seen,
+    };
+  }
+  // An open incident's severity is what people were told: a subject that opens with 'warning' must not undo an
+  // escalation to critical.
+  return {
+    ...prev,
+    ...subject,
+    id,
+    severity: prev.status === 'open' ? prev.severity : subject.severity,
+    outliers: [...prev.outliers],
+    outbox: [...prev.outbox],
+    ...seen,
+  };
+}
+
+/** Missing data turns critical after a few periods in a row; otherwise the observation's severity. */
+function severityAfter(subject: IncidentSubject, obs: Observation, periods: number): Severity {
+  return subject.kind === 'missing_data' && periods >= MISSING_CRITICAL_AFTER ? 'critical' : obs.severity;
+}
+
+/** An open incident escalates when it gets clearly worse than people were told, and resolves after normal periods. */
+function advanceOpen(
+  inc: Incident,
+  subject: IncidentSubject,
+  obs: Observation,
+  bad: boolean,
+  at: string,
+): TransitionName | undefined {
+  if (!bad) {
+    if (inc.normalStreak < inc.resolveAfter) return undefined;
+    inc.status = 'resolved';
+    inc.resolvedPeriod = obs.period;
+    inc.resolvedAt = at;
+    return 'resolved';
+  }
+  inc.periods++;
+  if (!inc.worst || obs.magnitude > inc.worst.magnitude) inc.worst = obs;
+  const worse =
+    obs.magnitude >= inc.notifiedMagnitude * ESCALATE_RATIO &&
+    obs.magnitude - inc.notifiedMagnitude >= ESCALATE_MIN_STEP;
+  if (RANK[severityAfter(subject, obs, inc.periods)] <= RANK[inc.severity] && !worse) return undefined;
+  inc.severity = 'critical';
+  inc.escalated = true;
+  inc.escalatedAt = at;
+  inc.notifiedMagnitude = Math.max(inc.notifiedMagnitude, obs.magnitude);
+  return 'escalated';
+}
+
+/** A normal, pending or resolved incident opens after `openAfter` bad periods in a row, outside its cooldown. */
+function advanceClosed(
+  inc: Incident,
+  subject: IncidentSubject,
+  obs: Observation,
+  bad: boolean,
+  at: string,
+): { transition?: TransitionName; held?: Step['held'] } {
+  if (!bad) {
+    if (inc.status === 'pending') inc.status = inc.resolvedAt ? 'resolved' : 'normal';
+    return {};
+  }
+  if (inc.streak < inc.openAfter || inCooldown(inc, obs.period)) {
+    inc.status = 'pending';
+    return { held: inc.streak < inc.openAfter ? 'open_after' : 'cooldown' };
+  }
+  inc.status = 'open';
+  inc.periods = inc.streak;
+  inc.openedPeriod = obs.period;
+  inc.openedAt = at;
+  inc.escalated = false;
+  delete inc.escalatedAt;
+  delete inc.resolvedPeriod;
+  delete inc.resolvedAt;
+  inc.severity = maxSeverity(subject.severity, severityAfter(subject, obs, inc.periods));
+  inc.notifiedMagnitude = obs.magnitude;
+  inc.trigger = obs;
+  inc.worst = obs;
+  return { transition: 'opened' };
 }
 
 function toItem(inc: Incident): Item {
