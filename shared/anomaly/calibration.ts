@@ -7,8 +7,8 @@ export interface TailCalibrator {
   counts: number[];
   /** Observations added so far (not counting the prior). */
   n: number;
-  /** Cached tail fit, refreshed every REFIT_EVERY additions. */
-  fit: { u: number; beta: number; uSurvival: number } | null;
+  /** Survival at each bin's lower edge and the tail fit, refreshed every REFIT_EVERY additions. */
+  fit: { above: number[]; u: number; beta: number; uSurvival: number } | null;
   sinceFit: number;
 }
 
@@ -45,35 +45,21 @@ export function observe(c: TailCalibrator, s: number): void {
 
 const massAt = (c: TailCalibrator, b: number) => (c.counts[b] as number) + (PRIOR_COUNTS[b] as number);
 
-/** Finds u (the 1 - TAIL_FRACTION quantile, at a bin edge) and the mean excess above it. */
+/** Mass at or above each bin, u (the 1 - TAIL_FRACTION quantile, at a bin edge) and the mean excess above it. */
 function refit(c: TailCalibrator): NonNullable<TailCalibrator['fit']> {
   const total = c.n + PRIOR_WEIGHT;
-  let above = 0;
+  const above = new Array<number>(BINS + 1).fill(0);
+  for (let b = BINS - 1; b >= 0; b--) above[b] = (above[b + 1] as number) + massAt(c, b);
+  // The lowest bin edge with at most... walk down until at least TAIL_FRACTION of the mass is above it.
   let b = BINS - 1;
-  // Walk down from the top until at least TAIL_FRACTION of the mass is above bin b's lower edge.
-  for (; b > 0; b--) {
-    above += massAt(c, b);
-    if (above >= TAIL_FRACTION * total) break;
-  }
+  while (b > 0 && (above[b] as number) < TAIL_FRACTION * total) b--;
   const u = binLow(b);
   let excess = 0;
   for (let k = b; k < BINS; k++) excess += massAt(c, k) * Math.max(0, binMid(k) - u);
+  const tailMass = above[b] as number;
   // A floor on beta keeps a spiky history from making every later point look impossible.
-  const beta = Math.max(excess / Math.max(above, 1e-9), 0.1 * (u + 1));
-  return { u, beta, uSurvival: above / total };
-}
-
-/** Empirical P(S >= s), prior included. */
-function empiricalSurvival(c: TailCalibrator, s: number): number {
-  const total = c.n + PRIOR_WEIGHT;
-  const b = binOf(s);
-  let above = 0;
-  for (let k = b + 1; k < BINS; k++) above += massAt(c, k);
-  // Linear share of s's own bin.
-  const lo = binLow(b);
-  const hi = binLow(b + 1);
-  above += massAt(c, b) * (b === BINS - 1 ? 1 : Math.max(0, Math.min(1, (hi - s) / (hi - lo))));
-  return Math.min(1, above / total);
+  const beta = Math.max(excess / Math.max(tailMass, 1e-9), 0.1 * (u + 1));
+  return { above, u, beta, uSurvival: tailMass / total };
 }
 
 /**
@@ -85,8 +71,17 @@ export function survival(c: TailCalibrator, s: number): number {
     c.fit = refit(c);
     c.sinceFit = 0;
   }
-  const { u, beta, uSurvival } = c.fit;
-  const empirical = empiricalSurvival(c, s);
+  const { above, u, beta, uSurvival } = c.fit;
+  const total = c.n + PRIOR_WEIGHT;
+  const b = binOf(s);
+  const lo = binLow(b);
+  const hi = binLow(b + 1);
+  // Mass above s: the bins above b, and a linear share of b's own.
+  const share = b === BINS - 1 ? 1 : Math.max(0, Math.min(1, (hi - s) / (hi - lo)));
+  const empirical = Math.min(
+    1,
+    ((above[b + 1] as number) + share * ((above[b] as number) - (above[b + 1] as number))) / total,
+  );
   if (s < u) return Math.max(empirical, Number.MIN_VALUE);
   return Math.max(empirical, uSurvival * Math.exp(-(s - u) / beta), Number.MIN_VALUE);
 }

@@ -1,17 +1,21 @@
 // Causal, streaming deviation engine: scores each new point of a KPI or metric series against what its own past
-// predicts (recent level, daily and weekly patterns), robust to past outliers, as a score in [0, 1].
+// predicts, as a score in [0, 1]. One configuration for every kind of series: nothing in it is set per series.
 //
 // How a point is judged:
-//  1. Predictors forecast it from the past only: the median of the last few points, and for each season that fits
-//     the sampling interval (a day, a week) the current level plus the median deviation seen at this phase in the
-//     last few cycles. Each predictor keeps a robust (clipped) running scale of its own errors.
-//  2. The predictor with the smallest typical error speaks for the point, through two statistics: the point's own
-//     standardised error |z|, and the median z of the last few points (a sustained shift that single-point noise
-//     cannot fake).
-//  3. Each statistic becomes a tail probability learned from that predictor's own history (see calibration.ts), so
-//     a naturally spiky series needs a bigger deviation to score as high as a smooth one.
-//  4. An incident alerts once: the surprise, -log10(p), counts only by how far it exceeds half the recent (decaying)
-//     peak surprise, or all of it while an incident is open (peak beyond 1-in-10^4). The score is
+//  1. Forecasters predict it from the past only: the median of the last few points (recent level), and for each
+//     season that fits the sampling interval (a day, a week) the current level plus the median deviation seen at
+//     this phase in the last few cycles. Each keeps a robust (clipped) running scale of its own errors, and the one
+//     with the smallest typical error speaks for the point.
+//  2. Its standardised errors feed an ensemble of detectors, each a statistic of the last few errors:
+//       spike           |z| of the point itself;
+//       level shift     |median z| of the last `shiftSpan` points (a sustained shift single blips cannot fake);
+//       variance change median |z| of the last `volSpan` points (the series got noisier without moving).
+//     Seasonal residuals are what the daily and weekly forecasters' errors are.
+//  3. Each statistic becomes a tail probability learned from that forecaster's own history (calibration.ts), so a
+//     naturally spiky series needs a bigger deviation to score as high as a smooth one; the ensemble's probability is
+//     the smallest one, Bonferroni-corrected for the number of detectors.
+//  4. An incident alerts once: the surprise, -log10(p), counts only by how far it exceeds a share of the recent
+//     (decaying) peak surprise, or all of it while an incident is open (peak beyond 1-in-10^4). The score is
 //     surprise / (surprise + h), with h set by `sensitivity`: a monotone map, so rankings never saturate.
 
 import { createTailCalibrator, observe, survival, type TailCalibrator } from './calibration.ts';
@@ -23,6 +27,12 @@ export interface DataPoint {
   value: number;
 }
 
+/** Which forecaster explained a point: the recent level, or the daily or weekly pattern. */
+export type PatternName = 'recent' | 'daily' | 'weekly';
+
+/** Which detector of the ensemble was most surprised. */
+export type DetectorName = 'spike' | 'level_shift' | 'variance';
+
 export interface Assessment {
   /** 0 = ordinary, towards 1 = as surprising as it gets; 0.5 is about a 1-in-100 deviation at default sensitivity. */
   score: number;
@@ -33,8 +43,37 @@ export interface Assessment {
   upper: number | null;
   /** False while there is not enough history to judge; the score is then 0. */
   ready: boolean;
+  /** The forecaster that spoke for the point (set whenever `expected` is). */
+  pattern?: PatternName;
+  /** The detector with the smallest tail probability (once ready). */
+  detector?: DetectorName;
+  /** Ensemble tail probability of the point (once ready), before the repeat discount. */
+  pValue?: number;
+  /** 'below the weekly pattern by 4.2 sigma'. */
   reason?: string;
 }
+
+/**
+ * The engine's few structural settings. One set holds for every series; the NAB benchmark chooses among a small
+ * grid of them with one category left out at a time (bench/anomaly.ts), never per series.
+ */
+export interface EngineTuning {
+  /** Points in the level-shift median. */
+  shiftSpan: number;
+  /** Points in the variance-change median. */
+  volSpan: number;
+  /** Share of the recent peak surprise subtracted from the current one while no incident is open. */
+  repeatDiscount: number;
+  /** Half-life of that peak, in days (and at least 3 points). */
+  peakHalfLifeDays: number;
+}
+
+export const DEFAULT_TUNING: Readonly<EngineTuning> = {
+  shiftSpan: 6,
+  volSpan: 24,
+  repeatDiscount: 0.5,
+  peakHalfLifeDays: 1,
+};
 
 export interface DeviationOptions {
   /** 0..1, default 0.5. Higher scores the same deviation higher and narrows the band. */
@@ -45,6 +84,8 @@ export interface DeviationOptions {
   seasonCycles?: number;
   /** Points in the recent-level median, default 8. */
   recentWindow?: number;
+  /** Structural settings, default DEFAULT_TUNING. */
+  tuning?: Partial<EngineTuning>;
   /** Resume from a `snapshot()`; the structural options above are then taken from the snapshot. */
   state?: DeviationState;
 }
@@ -59,36 +100,36 @@ export class DeviationError extends Error {
   override name = 'DeviationError';
 }
 
-type PredictorName = 'recent' | 'daily' | 'weekly';
-
-interface Predictor {
-  name: PredictorName;
+interface Forecaster {
+  name: PatternName;
   /** Errors it must have made before it may speak for a point: a new seasonal model needs a full cycle. */
   burnIn: number;
   /** Robust running mean absolute error. */
   scale: number;
-
   residuals: number;
-  /** Last few standardised errors, for the sustained-shift statistic. */
-  recentZ: number[];
-  point: TailCalibrator;
-  sustained: TailCalibrator;
+  /** Last few standardised errors, newest last. */
+  zs: number[];
+  /** One calibrator per detector of the ensemble. */
+  spike: TailCalibrator;
+  shift: TailCalibrator;
+  variance: TailCalibrator;
 }
 
 interface Season {
-  name: PredictorName;
+  name: PatternName;
   period: number;
   buckets: number;
   /** Per phase bucket, the last `cycles` deviations from the level, newest last. */
   store: number[][];
   /** Level = median of the last period's values, used to deseasonalise (and so to follow trends). */
   level: SortedWindow;
-  predictor: Predictor;
+  forecaster: Forecaster;
 }
 
 export interface DeviationState {
-  version: 1;
+  version: 2;
   config: { minHistory: number; cycles: number; recentWindow: number };
+  tuning: EngineTuning;
   /** Sampling interval in ms, once learnt. */
   interval: number | null;
   diffs: number[];
@@ -97,9 +138,9 @@ export interface DeviationState {
   lastTimestamp: number | null;
   n: number;
   recent: SortedWindow;
-  recentPredictor: Predictor;
+  recentForecaster: Forecaster;
   seasons: Season[];
-  /** Slow running mean and mean absolute deviation of the values: a floor for predictor scales. */
+  /** Slow running mean and mean absolute deviation of the values: a floor for forecaster scales. */
   mean: number;
   spread: number;
   /** Decaying peak surprise, and its per-point decay factor. */
@@ -113,49 +154,44 @@ const WEEK_MS = 7 * DAY_MS;
 const INTERVAL_SAMPLES = 12;
 /** Mean absolute error of a normal variable is 0.8 sigma. */
 const MAD_TO_SIGMA = 1.2533;
-/** Points in the sustained-shift median. */
-const SHIFT_SPAN = 6;
 /** Horizon (points) of the running error scale. */
 const SCALE_MEMORY = 200;
 /** Errors beyond CLIP x scale update the scale as if they were CLIP x scale: one bad day cannot poison it. */
 const CLIP = 4;
-/** A predictor's sigma is at least FLOOR x the series' typical spread, so flat stretches do not make it zero. */
+/** A forecaster's sigma is at least FLOOR x the series' typical spread, so flat stretches do not make it zero. */
 const FLOOR = 0.05;
-/** Share of the recent peak surprise subtracted from the current one. */
-const REPEAT_DISCOUNT = 0.5;
 /** Surprise (p < 1e-4) that opens an incident: until its peak decays below this, only escalation scores. */
 const INCIDENT_SURPRISE = 4;
-/** Half-life of that peak, in days (and at least 3 points). */
-const PEAK_HALF_LIFE_DAYS = 1;
 /** Surprise (-log10 p) that maps to score 0.5 at sensitivity 0.5. */
 const HALF_SCORE_SURPRISE = 2;
-/** Errors a predictor needs before it tests points. */
+/** Errors a forecaster needs before it tests points. */
 const MIN_RESIDUALS = 2;
 /** Seasons with fewer phase buckets than this carry no pattern; more would cost too much memory. */
 const MIN_BUCKETS = 4;
 const MAX_BUCKETS = 5000;
 
-function newPredictor(name: PredictorName, burnIn: number): Predictor {
+function newForecaster(name: PatternName, burnIn: number): Forecaster {
   return {
     name,
     burnIn,
     scale: 0,
     residuals: 0,
-    recentZ: [],
-    point: createTailCalibrator(),
-    sustained: createTailCalibrator(),
+    zs: [],
+    spike: createTailCalibrator(),
+    shift: createTailCalibrator(),
+    variance: createTailCalibrator(),
   };
 }
 
-/** Updates a predictor's scale with a clipped error. */
-function learnScale(p: Predictor, error: number): void {
+/** Updates a forecaster's scale with a clipped error. */
+function learnScale(f: Forecaster, error: number): void {
   const a = Math.abs(error);
-  if (p.residuals === 0) p.scale = a;
+  if (f.residuals === 0) f.scale = a;
   else {
-    const alpha = 1 / Math.min(p.residuals + 1, SCALE_MEMORY);
-    p.scale += alpha * (Math.min(a, CLIP * p.scale) - p.scale);
+    const alpha = 1 / Math.min(f.residuals + 1, SCALE_MEMORY);
+    f.scale += alpha * (Math.min(a, CLIP * f.scale) - f.scale);
   }
-  p.residuals++;
+  f.residuals++;
 }
 
 function createSeasons(interval: number): Season[] {
@@ -172,7 +208,7 @@ function createSeasons(interval: number): Season[] {
       buckets,
       store: Array.from({ length: buckets }, () => []),
       level: createSortedWindow(buckets),
-      predictor: newPredictor(name, buckets),
+      forecaster: newForecaster(name, buckets),
     });
   }
   return out;
@@ -201,6 +237,18 @@ function learnSeason(s: Season, t: number, x: number, interval: number, cycles: 
   if (store.length > cycles) store.shift();
 }
 
+function checkTuning(t: EngineTuning): EngineTuning {
+  for (const key of ['shiftSpan', 'volSpan'] as const) {
+    if (!Number.isInteger(t[key]) || t[key] < 1 || t[key] > 1000)
+      throw new DeviationError(`tuning.${key} must be an integer in 1..1000, got ${t[key]}`);
+  }
+  if (!(t.repeatDiscount >= 0 && t.repeatDiscount <= 1))
+    throw new DeviationError(`tuning.repeatDiscount must be in [0, 1], got ${t.repeatDiscount}`);
+  if (!(t.peakHalfLifeDays > 0 && t.peakHalfLifeDays <= 365))
+    throw new DeviationError(`tuning.peakHalfLifeDays must be in (0, 365], got ${t.peakHalfLifeDays}`);
+  return t;
+}
+
 function initialState(options: DeviationOptions): DeviationState {
   const minHistory = options.minHistory ?? 14;
   const cycles = options.seasonCycles ?? 5;
@@ -213,15 +261,16 @@ function initialState(options: DeviationOptions): DeviationState {
     if (!Number.isInteger(v) || v < 2) throw new DeviationError(`${name} must be an integer >= 2, got ${v}`);
   }
   return {
-    version: 1,
+    version: 2,
     config: { minHistory, cycles, recentWindow },
+    tuning: checkTuning({ ...DEFAULT_TUNING, ...options.tuning }),
     interval: null,
     diffs: [],
     pending: [],
     lastTimestamp: null,
     n: 0,
     recent: createSortedWindow(recentWindow),
-    recentPredictor: newPredictor('recent', 0),
+    recentForecaster: newForecaster('recent', 0),
     seasons: [],
     mean: 0,
     spread: 0,
@@ -230,38 +279,72 @@ function initialState(options: DeviationOptions): DeviationState {
   };
 }
 
-/** What a predictor's two tests say about one point. Calibrators learn the point afterwards. */
+/** What one forecaster's ensemble says about one point. Calibrators learn the point afterwards. */
 interface Test {
-  p: Predictor;
+  f: Forecaster;
   expected: number;
   sigma: number;
   z: number;
-  /** Smaller of the point and sustained tail probabilities. */
+  /** Ensemble tail probability: the smallest detector's, Bonferroni-corrected. */
   pValue: number;
+  detector: DetectorName;
   eligible: boolean;
 }
 
-function runTest(st: DeviationState, p: Predictor, expected: number, x: number): Test | null {
-  if (p.residuals < MIN_RESIDUALS) return null;
-  const sigma = Math.max(p.scale * MAD_TO_SIGMA, FLOOR * st.spread, 1e-12);
-  const z = (x - expected) / sigma;
-  p.recentZ.push(z);
-  if (p.recentZ.length > SHIFT_SPAN) p.recentZ.shift();
-  // The median ignores isolated blips (a daily transition a sample early) but not a shift that persists.
-  const shift = Math.abs(median(p.recentZ));
-  const pValue = Math.min(survival(p.point, Math.abs(z)), survival(p.sustained, shift));
-  // Calibration learns only once the scale has settled: z from a handful of errors would stay in it for good.
-  if (p.residuals >= st.config.minHistory) {
-    observe(p.point, Math.abs(z));
-    observe(p.sustained, shift);
-  }
-  return { p, expected, sigma, z, pValue, eligible: p.residuals >= p.burnIn };
+/** Median of the last k values of a list, or of their absolute values. */
+function tailMedian(values: readonly number[], k: number, abs: boolean): number {
+  const tail = values.slice(-k);
+  return median(abs ? tail.map(Math.abs) : tail);
 }
 
+function runTest(st: DeviationState, f: Forecaster, expected: number, x: number): Test | null {
+  if (f.residuals < MIN_RESIDUALS) return null;
+  const { shiftSpan, volSpan } = st.tuning;
+  const sigma = Math.max(f.scale * MAD_TO_SIGMA, FLOOR * st.spread, 1e-12);
+  const z = (x - expected) / sigma;
+  f.zs.push(z);
+  if (f.zs.length > Math.max(shiftSpan, volSpan)) f.zs.shift();
+  const stats: Array<[DetectorName, TailCalibrator, number]> = [
+    ['spike', f.spike, Math.abs(z)],
+    // The median ignores isolated blips (a daily transition a sample early) but not a shift that persists.
+    ['level_shift', f.shift, Math.abs(tailMedian(f.zs, shiftSpan, false))],
+    ['variance', f.variance, tailMedian(f.zs, volSpan, true)],
+  ];
+  let pValue = 1;
+  let detector: DetectorName = 'spike';
+  for (const [name, calibrator, s] of stats) {
+    const p = survival(calibrator, s);
+    if (p < pValue) {
+      pValue = p;
+      detector = name;
+    }
+  }
+  // Calibration learns only once the scale has settled: z from a handful of errors would stay in it for good.
+  if (f.residuals >= st.config.minHistory) {
+    for (const [name, calibrator, s] of stats)
+      if (name !== 'variance' || f.zs.length >= volSpan) observe(calibrator, s);
+  }
+  return {
+    f,
+    expected,
+    sigma,
+    z,
+    pValue: Math.min(1, stats.length * pValue),
+    detector,
+    eligible: f.residuals >= f.burnIn,
+  };
+}
+
+const DETECTOR_WORDS: Record<DetectorName, string> = {
+  spike: '',
+  level_shift: ', a level shift',
+  variance: ', more volatile than usual',
+};
+
 function describe(t: Test, x: number): string {
-  const model = t.p.name === 'recent' ? 'recent level' : `${t.p.name} pattern`;
+  const model = t.f.name === 'recent' ? 'recent level' : `${t.f.name} pattern`;
   const side = x >= t.expected ? 'above' : 'below';
-  return `${side} the ${model} by ${Math.abs(t.z).toFixed(1)} sigma`;
+  return `${side} the ${model} by ${Math.abs(t.z).toFixed(1)} sigma${DETECTOR_WORDS[t.detector]}`;
 }
 
 /** Scores each point of a series in order; a point's assessment depends on it and earlier points only. */
@@ -272,7 +355,7 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
   // 0.5 -> x1, 1 -> x2, 0 -> x0.5: a gain on surprise and an inverse gain on the band.
   const gain = 2 ** ((sensitivity - 0.5) * 2);
   const st: DeviationState = options.state ? structuredClone(options.state) : initialState(options);
-  if (st.version !== 1) throw new DeviationError(`unknown state version ${String(st.version)}`);
+  if (st.version !== 2) throw new DeviationError(`unknown state version ${String(st.version)}`);
   const { minHistory, cycles } = st.config;
 
   /** Learns the sampling interval from the first gaps; then builds seasons and replays the buffered points. */
@@ -284,7 +367,7 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
     const interval = median(st.diffs);
     st.interval = interval;
     st.seasons = createSeasons(interval);
-    st.peakDecay = 0.5 ** (1 / Math.max(3, (PEAK_HALF_LIFE_DAYS * DAY_MS) / interval));
+    st.peakDecay = 0.5 ** (1 / Math.max(3, (st.tuning.peakHalfLifeDays * DAY_MS) / interval));
     // The current point is replayed too: it is learnt here, not after scoring.
     for (const p of st.pending) for (const s of st.seasons) learnSeason(s, p.timestamp, p.value, interval, cycles);
     st.pending = [];
@@ -296,21 +379,19 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
     const interval = st.interval;
 
     // 1. Forecasts and tests from the past only.
-    const forecasts: Array<{ p: Predictor; expected: number }> = [];
-    if (st.recent.fifo.length > 0) forecasts.push({ p: st.recentPredictor, expected: windowMedian(st.recent) });
+    const forecasts: Array<{ f: Forecaster; expected: number }> = [];
+    if (st.recent.fifo.length > 0) forecasts.push({ f: st.recentForecaster, expected: windowMedian(st.recent) });
     if (interval !== null) {
       for (const s of st.seasons) {
         const expected = seasonalForecast(s, t, interval);
-        if (expected !== null) forecasts.push({ p: s.predictor, expected });
+        if (expected !== null) forecasts.push({ f: s.forecaster, expected });
       }
     }
-    const tests: Test[] = [];
-    for (const f of forecasts) {
-      const test = runTest(st, f.p, f.expected, x);
-      if (test) tests.push(test);
-    }
     let chosen: Test | undefined;
-    for (const test of tests) if (test.eligible && (!chosen || test.p.scale < chosen.p.scale)) chosen = test;
+    for (const fc of forecasts) {
+      const test = runTest(st, fc.f, fc.expected, x);
+      if (test?.eligible && (!chosen || test.f.scale < chosen.f.scale)) chosen = test;
+    }
 
     let assessment: Assessment;
     // Ready from the minHistory-th point on.
@@ -321,13 +402,13 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
         lower: null,
         upper: null,
         ready: false,
+        ...(chosen ? { pattern: chosen.f.name } : {}),
         reason: `not enough history (${st.n} points seen, ${minHistory} needed)`,
       };
     } else {
-      // Two tests were run (point and sustained): Bonferroni.
-      const raw = -Math.log10(Math.min(1, 2 * chosen.pValue));
+      const raw = -Math.log10(chosen.pValue);
       // While an incident is open (its peak still high) only escalation counts; otherwise repeats are discounted.
-      const discount = st.peak >= INCIDENT_SURPRISE ? 1 : REPEAT_DISCOUNT;
+      const discount = st.peak >= INCIDENT_SURPRISE ? 1 : st.tuning.repeatDiscount;
       const surprise = Math.max(0, raw - discount * st.peak);
       st.peak = Math.max(raw, st.peak * st.peakDecay);
       const half = HALF_SCORE_SURPRISE / gain;
@@ -338,12 +419,15 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
         lower: chosen.expected - band,
         upper: chosen.expected + band,
         ready: true,
+        pattern: chosen.f.name,
+        detector: chosen.detector,
+        pValue: chosen.pValue,
         reason: describe(chosen, x),
       };
     }
 
     // 2. Learn from the point.
-    for (const f of forecasts) learnScale(f.p, x - f.expected);
+    for (const fc of forecasts) learnScale(fc.f, x - fc.expected);
     if (interval !== null) for (const s of st.seasons) learnSeason(s, t, x, interval, cycles);
     else learnInterval(t, x);
     pushWindow(st.recent, x);
