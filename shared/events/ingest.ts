@@ -77,7 +77,39 @@ interface Line extends Rejected {
 export async function ingestMessages(messages: readonly IncomingMessage[], deps: IngestDeps): Promise<IngestResult> {
   const { store, config } = deps;
   const now = deps.now();
-  const { shardsPerDay, eventRetentionDays, quarantineRetentionDays, futureToleranceMinutes } = config.ingest;
+  const { entries, rejected, seenBefore } = sortMessages(messages, deps, now);
+  const events = await storeEvents(store, entries);
+  const lines = await quarantineLines(store, config, [...rejected, ...events.refused]);
+
+  const lateDays = lateDaysOf(
+    events.stored.map((e) => e.event.day),
+    localDate(now, config.timeZone),
+    config.jobs.recomputeDays,
+  );
+  if (lateDays.length > 0) await markDaysDirty(store, lateDays, now);
+  if (events.stored.length > 0) await markStored(store, now);
+  if (deps.seen) for (const e of events.stored) deps.seen.add(e.event.messageId);
+
+  return {
+    accepted: events.stored.length,
+    duplicates: seenBefore + events.stored.reduce((n, e) => n + e.copies.length - 1, 0),
+    rejected: lines.quarantined.map((r) => ({ id: r.sourceId, reason: r.reason, detail: r.detail })),
+    failed: [...events.failed, ...lines.failed],
+    lateDays,
+  };
+}
+
+/**
+ * Each message parsed once: a distinct event to store (its copies in the batch ride along), a duplicate of one stored
+ * earlier in the run, or a line to quarantine with its reason.
+ */
+function sortMessages(
+  messages: readonly IncomingMessage[],
+  deps: IngestDeps,
+  now: number,
+): { entries: Entry[]; rejected: Line[]; seenBefore: number } {
+  const { config } = deps;
+  const { shardsPerDay, eventRetentionDays, futureToleranceMinutes } = config.ingest;
   const options = {
     timeZone: config.timeZone,
     maxBytes: config.ingest.maxEventBytes,
@@ -87,7 +119,6 @@ export async function ingestMessages(messages: readonly IncomingMessage[], deps:
   const byMessageId = new Map<string, Entry>();
   const rejected: Line[] = [];
   let seenBefore = 0;
-
   for (const m of messages) {
     const sentAt = m.sentAt ?? now;
     const parsed = parseEventBody(m.body, { ...options, sentAt });
@@ -118,10 +149,17 @@ export async function ingestMessages(messages: readonly IncomingMessage[], deps:
     }
     byMessageId.set(event.messageId, { event, item, copies: [copy] });
   }
+  return { entries: [...byMessageId.values()], rejected, seenBefore };
+}
 
-  const failed: string[] = [];
+/** Writes the events in chunks: each is stored, left for the queue to retry, or refused by DynamoDB for good. */
+async function storeEvents(
+  store: StateStore,
+  entries: Entry[],
+): Promise<{ stored: Entry[]; failed: string[]; refused: Line[] }> {
   const stored: Entry[] = [];
-  const entries = [...byMessageId.values()];
+  const failed: string[] = [];
+  const refused: Line[] = [];
   for (let i = 0; i < entries.length; i += WRITE_CHUNK) {
     const chunk = entries.slice(i, i + WRITE_CHUNK);
     const outcome = await putAll(
@@ -136,16 +174,31 @@ export async function ingestMessages(messages: readonly IncomingMessage[], deps:
         // DynamoDB refused what the envelope let through: quarantined, never retried.
         const detail = `DynamoDB refused the event: ${o.refused} (message ${e.event.messageId})`;
         for (const c of e.copies) {
-          rejected.push({ sourceId: c.id, reason: 'store_rejected', detail, body: c.body, sentAt: c.sentAt });
+          refused.push({ sourceId: c.id, reason: 'store_rejected', detail, body: c.body, sentAt: c.sentAt });
         }
       }
     }
   }
+  return { stored, failed, refused };
+}
 
-  // One item per distinct line and day: copies of a line in one batch share it (and one request cannot hold both).
+/**
+ * Quarantines the lines: one item per distinct line and day, so copies of a line and redeliveries share it. A line
+ * whose quarantine write may still pass is left for the queue to retry.
+ */
+async function quarantineLines(
+  store: StateStore,
+  config: NightshiftConfig,
+  rejected: Line[],
+): Promise<{ quarantined: Line[]; failed: string[] }> {
   const quarantine = new Map<string, Item>();
   const lineKeys = rejected.map((r) => {
-    const item = quarantineItem(r, r.sentAt, localDate(r.sentAt, config.timeZone), quarantineRetentionDays);
+    const item = quarantineItem(
+      r,
+      r.sentAt,
+      localDate(r.sentAt, config.timeZone),
+      config.ingest.quarantineRetentionDays,
+    );
     const key = keyOf(item);
     if (!quarantine.has(key)) quarantine.set(key, item);
     return key;
@@ -158,28 +211,13 @@ export async function ingestMessages(messages: readonly IncomingMessage[], deps:
       if (o !== 'written') notQuarantined.add(keys[k]!);
     });
   }
-  const quarantined = rejected.filter((_, k) => {
+  const failed: string[] = [];
+  const quarantined = rejected.filter((r, k) => {
     if (!notQuarantined.has(lineKeys[k]!)) return true;
-    failed.push(rejected[k]!.sourceId);
+    failed.push(r.sourceId);
     return false;
   });
-
-  const lateDays = lateDaysOf(
-    stored.map((e) => e.event.day),
-    localDate(now, config.timeZone),
-    config.jobs.recomputeDays,
-  );
-  if (lateDays.length > 0) await markDaysDirty(store, lateDays, now);
-  if (stored.length > 0) await markStored(store, now);
-  if (deps.seen) for (const e of stored) deps.seen.add(e.event.messageId);
-
-  return {
-    accepted: stored.length,
-    duplicates: seenBefore + stored.reduce((n, e) => n + e.copies.length - 1, 0),
-    rejected: quarantined.map((r) => ({ id: r.sourceId, reason: r.reason, detail: r.detail })),
-    failed,
-    lateDays,
-  };
+  return { quarantined, failed };
 }
 
 type PutOutcome = 'written' | 'unwritten' | { refused: string };
