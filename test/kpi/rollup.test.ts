@@ -38,6 +38,9 @@ function configWith(kpis: unknown[], timeZone = 'Asia/Shanghai'): NightshiftConf
   );
 }
 
+/** The rollups run at 01:00 on 23 Nov 2026, after every day these tests roll up. */
+const NOW = () => Date.parse('2026-11-23T01:00:00+08:00');
+
 describe('KPI rollups', () => {
   it('weekly distinct users are distinct over the week, and a weekly ratio is the ratio of weekly totals', async () => {
     const { store } = await freshStore();
@@ -50,7 +53,7 @@ describe('KPI rollups', () => {
       { event: 'Order Completed', userId: 'u1', timestamp: '2026-11-16T10:05:00+08:00' },
       { event: 'Order Completed', userId: 'u1', timestamp: '2026-11-17T10:05:00+08:00' },
     ]);
-    await rollupPeriods(['2026-11-16', '2026-11-17', '2026-W47'], '2026-11-22', { store, config, now: Date.now });
+    await rollupPeriods(['2026-11-16', '2026-11-17', '2026-W47'], '2026-11-22', { store, config, now: NOW });
 
     expect((await value(store, 'dau', 'day', '2026-11-16'))?.value).toBe(1);
     expect((await value(store, 'dau', 'day', '2026-11-17'))?.value).toBe(2);
@@ -66,7 +69,7 @@ describe('KPI rollups', () => {
     const { store } = await freshStore();
     const config = exampleConfig();
     await ingest(store, config, [{ event: 'Signed Up', userId: 'u1', timestamp: '2026-11-20T10:00:00+08:00' }]);
-    await rollupPeriods(['2026-11-20'], '2026-11-22', { store, config, now: Date.now });
+    await rollupPeriods(['2026-11-20'], '2026-11-22', { store, config, now: NOW });
 
     const roi = await value(store, 'roi', 'day', '2026-11-20');
     expect(roi).toMatchObject({ value: null, status: 'no_value', attainment: null });
@@ -84,7 +87,7 @@ describe('KPI rollups', () => {
       { event: 'Page Viewed', userId: 'a', timestamp: '2026-11-01T00:00:00+08:00' },
       { event: 'Page Viewed', userId: 'c', timestamp: '2026-10-31T13:00:00+08:00' }, // same day: not a return
     ]);
-    await rollupPeriods(['2026-10-31', '2026-10'], '2026-11-01', { store, config, now: Date.now });
+    await rollupPeriods(['2026-10-31', '2026-10'], '2026-11-01', { store, config, now: NOW });
 
     const day = await value(store, 'next_day_retention', 'day', '2026-10-31');
     expect(day?.value).toBeCloseTo(1 / 3, 10);
@@ -96,7 +99,7 @@ describe('KPI rollups', () => {
     const { store } = await freshStore();
     const config = exampleConfig();
     await ingest(store, config, [{ event: 'Signed Up', userId: 'a', timestamp: '2026-11-22T09:00:00+08:00' }]);
-    await rollupPeriods(['2026-11-22'], '2026-11-22', { store, config, now: Date.now });
+    await rollupPeriods(['2026-11-22'], '2026-11-22', { store, config, now: NOW });
     expect(await value(store, 'next_day_retention', 'day', '2026-11-22')).toMatchObject({
       value: null,
       pending: true,
@@ -118,7 +121,7 @@ describe('KPI rollups', () => {
       }));
     // One event in the middle of every real hour from local midnight to local midnight.
     await ingest(store, config, [...hourly('2026-10-24T22:00:00Z', 25), ...hourly('2026-03-28T23:00:00Z', 23)]);
-    await rollupPeriods(['2026-10-25', '2026-03-29', '2026-10-26'], '2026-10-26', { store, config, now: Date.now });
+    await rollupPeriods(['2026-10-25', '2026-03-29', '2026-10-26'], '2026-10-26', { store, config, now: NOW });
 
     expect((await value(store, 'events', 'day', '2026-10-25'))?.value).toBe(25);
     expect((await value(store, 'events', 'day', '2026-03-29'))?.value).toBe(23);
@@ -215,7 +218,7 @@ describe('KPI rollups', () => {
         properties: { department: 'market' },
       },
     ]);
-    await rollupPeriods(['2026-11-20'], '2026-11-22', { store, config, now: Date.now });
+    await rollupPeriods(['2026-11-20'], '2026-11-22', { store, config, now: NOW });
     const v = await value(store, 'conversion_rate', 'day', '2026-11-20');
     expect(v?.value).toBe(0.5);
     expect(v?.byScope?.market).toMatchObject({ value: 1, status: 'outstanding' });
