@@ -51,21 +51,49 @@ export interface DynamoStoreOptions {
   backoffMs?: (attempt: number) => number;
 }
 
-export function createDynamoStore({ client, tables, backoffMs = defaultBackoff }: DynamoStoreOptions): StateStore {
-  const used: CapacityUsage = { readUnits: 0, writeUnits: 0 };
-  const count = (capacity: ConsumedCapacity | ConsumedCapacity[] | undefined, kind: 'read' | 'write') => {
-    for (const c of Array.isArray(capacity) ? capacity : capacity ? [capacity] : []) {
-      if (kind === 'read') used.readUnits += c.CapacityUnits ?? 0;
-      else used.writeUnits += c.CapacityUnits ?? 0;
-    }
+export function createDynamoStore(options: DynamoStoreOptions): StateStore {
+  const store = new DynamoStore(options);
+  // A plain object of bound methods: callers (and tests that inject faults) may spread it and replace one method.
+  return {
+    get: store.get.bind(store),
+    put: store.put.bind(store),
+    putMany: store.putMany.bind(store),
+    delete: store.delete.bind(store),
+    increment: store.increment.bind(store),
+    query: store.query.bind(store),
+    usage: store.usage.bind(store),
   };
-  const name = (table: TableName) => tables[table];
+}
+
+/** The state store on DynamoDB: each call one request (bulk writes in batches of 25), consumed capacity counted. */
+class DynamoStore implements StateStore {
+  private readonly client: DynamoStoreOptions['client'];
+  private readonly tables: DynamoStoreOptions['tables'];
+  private readonly backoffMs: NonNullable<DynamoStoreOptions['backoffMs']>;
+  private readonly used: CapacityUsage = { readUnits: 0, writeUnits: 0 };
+
+  constructor({ client, tables, backoffMs = defaultBackoff }: DynamoStoreOptions) {
+    this.client = client;
+    this.tables = tables;
+    this.backoffMs = backoffMs;
+  }
+
+  private count(capacity: ConsumedCapacity | ConsumedCapacity[] | undefined, kind: 'read' | 'write'): void {
+    for (const c of Array.isArray(capacity) ? capacity : capacity ? [capacity] : []) {
+      if (kind === 'read') this.used.readUnits += c.CapacityUnits ?? 0;
+      else this.used.writeUnits += c.CapacityUnits ?? 0;
+    }
+  }
+
+  private name(table: TableName): string {
+    return this.tables[table];
+  }
 
   /** One BatchWriteItem of at most 25 items, retrying unprocessed ones; on failure, what is still unwritten. */
-  const writeBatch = async (
+  private async writeBatch(
     table: TableName,
     batch: readonly Item[],
-  ): Promise<{ error: unknown; pending: Item[] } | undefined> => {
+  ): Promise<{ error: unknown; pending: Item[] } | undefined> {
     let pending = batch.map((Item) => ({ PutRequest: { Item } }));
     // Unprocessed items come back as copies: callers are told about their own objects.
     const unwritten = () => {
@@ -75,150 +103,150 @@ export function createDynamoStore({ client, tables, backoffMs = defaultBackoff }
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > MAX_BATCH_ATTEMPTS) {
         const error = new StoreError(
-          `${pending.length} items not written to ${name(table)} after ${MAX_BATCH_ATTEMPTS} attempts`,
+          `${pending.length} items not written to ${this.name(table)} after ${MAX_BATCH_ATTEMPTS} attempts`,
         );
         return { error, pending: unwritten() };
       }
-      if (attempt > 1) await sleep(backoffMs(attempt));
+      if (attempt > 1) await sleep(this.backoffMs(attempt));
       try {
-        const out = await client.send(
-          new BatchWriteCommand({ RequestItems: { [name(table)]: pending }, ReturnConsumedCapacity: 'TOTAL' }),
+        const out = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.name(table)]: pending }, ReturnConsumedCapacity: 'TOTAL' }),
         );
-        count(out.ConsumedCapacity, 'write');
-        pending = (out.UnprocessedItems?.[name(table)] ?? []) as typeof pending;
+        this.count(out.ConsumedCapacity, 'write');
+        pending = (out.UnprocessedItems?.[this.name(table)] ?? []) as typeof pending;
       } catch (error) {
         return { error, pending: unwritten() };
       }
     }
     return undefined;
-  };
+  }
 
-  return {
-    async get(table, pk, sk) {
-      const out = await client.send(
-        new GetCommand({ TableName: name(table), Key: { pk, sk }, ReturnConsumedCapacity: 'TOTAL' }),
+  async get(table: TableName, pk: string, sk: string): Promise<Item | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.name(table), Key: { pk, sk }, ReturnConsumedCapacity: 'TOTAL' }),
+    );
+    this.count(out.ConsumedCapacity, 'read');
+    return out.Item as Item | undefined;
+  }
+
+  async put(table: TableName, item: Item, condition?: PutCondition): Promise<boolean> {
+    const conditional = conditionExpression(condition);
+    try {
+      const out = await this.client.send(
+        new PutCommand({ TableName: this.name(table), Item: item, ReturnConsumedCapacity: 'TOTAL', ...conditional }),
       );
-      count(out.ConsumedCapacity, 'read');
-      return out.Item as Item | undefined;
-    },
+      this.count(out.ConsumedCapacity, 'write');
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
 
-    async put(table, item, condition?: PutCondition) {
-      const conditional = conditionExpression(condition);
-      try {
-        const out = await client.send(
-          new PutCommand({ TableName: name(table), Item: item, ReturnConsumedCapacity: 'TOTAL', ...conditional }),
-        );
-        count(out.ConsumedCapacity, 'write');
-        return true;
-      } catch (error) {
-        if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
-        throw error;
-      }
-    },
-
-    async putMany(table, items) {
-      const refused: RefusedItem[] = [];
-      const unwritten: Item[] = [];
-      let cause: unknown;
-      // A request DynamoDB refuses as invalid writes nothing and does not say which item is at fault: halving it
-      // finds the item in a few requests, and its neighbours are written.
-      const write = async (batch: readonly Item[]): Promise<void> => {
-        const failure = await writeBatch(table, batch);
-        if (!failure) return;
-        const { error, pending } = failure;
-        if (error instanceof Error && error.name === 'ValidationException') {
-          if (pending.length === 1) {
-            refused.push({ item: pending[0]!, message: error.message });
-            return;
-          }
-          const half = Math.ceil(pending.length / 2);
-          await write(pending.slice(0, half));
-          await write(pending.slice(half));
+  async putMany(table: TableName, items: readonly Item[]): Promise<void> {
+    const refused: RefusedItem[] = [];
+    const unwritten: Item[] = [];
+    let cause: unknown;
+    // A request DynamoDB refuses as invalid writes nothing and does not say which item is at fault: halving it
+    // finds the item in a few requests, and its neighbours are written.
+    const write = async (batch: readonly Item[]): Promise<void> => {
+      const failure = await this.writeBatch(table, batch);
+      if (!failure) return;
+      const { error, pending } = failure;
+      if (error instanceof Error && error.name === 'ValidationException') {
+        if (pending.length === 1) {
+          refused.push({ item: pending[0]!, message: error.message });
           return;
         }
-        // Marshalling runs before any request is sent: find the items it cannot convert, and write the others.
-        const unconvertible = new Set<Item>();
-        for (const item of pending) {
-          try {
-            marshall(item, MARSHALL_OPTIONS);
-          } catch (error) {
-            refused.push({ item, message: error instanceof Error ? error.message : String(error) });
-            unconvertible.add(item);
-          }
-        }
-        if (unconvertible.size > 0) {
-          const rest = pending.filter((item) => !unconvertible.has(item));
-          if (rest.length > 0) await write(rest);
-          return;
-        }
-        unwritten.push(...pending);
-        cause ??= error;
-      };
-      for (let i = 0; i < items.length; i += BATCH_SIZE) await write(items.slice(i, i + BATCH_SIZE));
-      if (refused.length > 0 || unwritten.length > 0) throw new PutManyError(name(table), refused, unwritten, cause);
-    },
-
-    async delete(table, pk, sk, condition?: DeleteCondition) {
-      const entries = Object.entries(condition?.ifEquals ?? {});
-      const conditional =
-        entries.length === 0
-          ? {}
-          : {
-              ConditionExpression: entries.map((_, i) => `#d${i} = :d${i}`).join(' AND '),
-              ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#d${i}`, k])),
-              ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:d${i}`, v])),
-            };
-      try {
-        const out = await client.send(
-          new DeleteCommand({
-            TableName: name(table),
-            Key: { pk, sk },
-            ReturnConsumedCapacity: 'TOTAL',
-            ...conditional,
-          }),
-        );
-        count(out.ConsumedCapacity, 'write');
-        return true;
-      } catch (error) {
-        if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
-        throw error;
+        const half = Math.ceil(pending.length / 2);
+        await write(pending.slice(0, half));
+        await write(pending.slice(half));
+        return;
       }
-    },
+      // Marshalling runs before any request is sent: find the items it cannot convert, and write the others.
+      const unconvertible = new Set<Item>();
+      for (const item of pending) {
+        try {
+          marshall(item, MARSHALL_OPTIONS);
+        } catch (error) {
+          refused.push({ item, message: error instanceof Error ? error.message : String(error) });
+          unconvertible.add(item);
+        }
+      }
+      if (unconvertible.size > 0) {
+        const rest = pending.filter((item) => !unconvertible.has(item));
+        if (rest.length > 0) await write(rest);
+        return;
+      }
+      unwritten.push(...pending);
+      cause ??= error;
+    };
+    for (let i = 0; i < items.length; i += BATCH_SIZE) await write(items.slice(i, i + BATCH_SIZE));
+    if (refused.length > 0 || unwritten.length > 0) throw new PutManyError(this.name(table), refused, unwritten, cause);
+  }
 
-    async increment(table, pk, sk, counts) {
-      const entries = Object.entries(counts).filter(([, n]) => n !== 0);
-      if (entries.length === 0) return;
-      const out = await client.send(
-        new UpdateCommand({
-          TableName: name(table),
+  async delete(table: TableName, pk: string, sk: string, condition?: DeleteCondition): Promise<boolean> {
+    const entries = Object.entries(condition?.ifEquals ?? {});
+    const conditional =
+      entries.length === 0
+        ? {}
+        : {
+            ConditionExpression: entries.map((_, i) => `#d${i} = :d${i}`).join(' AND '),
+            ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#d${i}`, k])),
+            ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:d${i}`, v])),
+          };
+    try {
+      const out = await this.client.send(
+        new DeleteCommand({
+          TableName: this.name(table),
           Key: { pk, sk },
-          UpdateExpression: `ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')}`,
-          ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#c${i}`, k])),
-          ExpressionAttributeValues: Object.fromEntries(entries.map(([, n], i) => [`:c${i}`, n])),
           ReturnConsumedCapacity: 'TOTAL',
+          ...conditional,
         }),
       );
-      count(out.ConsumedCapacity, 'write');
-    },
+      this.count(out.ConsumedCapacity, 'write');
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
 
-    async *query(table, pk, options: QueryOptions = {}) {
-      const input = queryInput(name(table), pk, options);
-      let remaining = options.limit ?? Number.POSITIVE_INFINITY;
-      do {
-        const out = await client.send(
-          new QueryCommand({ ...input, ...(Number.isFinite(remaining) ? { Limit: remaining } : {}) }),
-        );
-        count(out.ConsumedCapacity, 'read');
-        for (const item of out.Items ?? []) {
-          yield item as Item;
-          remaining--;
-        }
-        input.ExclusiveStartKey = out.LastEvaluatedKey;
-      } while (input.ExclusiveStartKey && remaining > 0);
-    },
+  async increment(table: TableName, pk: string, sk: string, counts: Record<string, number>): Promise<void> {
+    const entries = Object.entries(counts).filter(([, n]) => n !== 0);
+    if (entries.length === 0) return;
+    const out = await this.client.send(
+      new UpdateCommand({
+        TableName: this.name(table),
+        Key: { pk, sk },
+        UpdateExpression: `ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#c${i}`, k])),
+        ExpressionAttributeValues: Object.fromEntries(entries.map(([, n], i) => [`:c${i}`, n])),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    this.count(out.ConsumedCapacity, 'write');
+  }
 
-    usage: () => ({ ...used }),
-  };
+  async *query(table: TableName, pk: string, options: QueryOptions = {}): AsyncIterable<Item> {
+    const input = queryInput(this.name(table), pk, options);
+    let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({ ...input, ...(Number.isFinite(remaining) ? { Limit: remaining } : {}) }),
+      );
+      this.count(out.ConsumedCapacity, 'read');
+      for (const item of out.Items ?? []) {
+        yield item as Item;
+        remaining--;
+      }
+      input.ExclusiveStartKey = out.LastEvaluatedKey;
+    } while (input.ExclusiveStartKey && remaining > 0);
+  }
+
+  usage(): CapacityUsage {
+    return { ...this.used };
+  }
 }
 
 const keyOf = (item: Item) => `${item.pk}\u0000${item.sk}`;
