@@ -43,11 +43,17 @@ export function observe(c: TailCalibrator, s: number): void {
   c.sinceFit++;
 }
 
-const massAt = (c: TailCalibrator, b: number) => (c.counts[b] as number) + (PRIOR_COUNTS[b] as number);
+/**
+ * The prior's weight: full for short histories, then fading as PRIOR_WEIGHT^2 / n, so that after a long history the
+ * tail is the stream's own and not the prior's (whose scale may not be the statistic's).
+ */
+const priorWeight = (n: number) => PRIOR_WEIGHT * Math.min(1, PRIOR_WEIGHT / Math.max(n, 1));
+const massAt = (c: TailCalibrator, b: number) =>
+  (c.counts[b] as number) + ((PRIOR_COUNTS[b] as number) * priorWeight(c.n)) / PRIOR_WEIGHT;
 
 /** Mass at or above each bin, u (the 1 - TAIL_FRACTION quantile, at a bin edge) and the mean excess above it. */
 function refit(c: TailCalibrator): NonNullable<TailCalibrator['fit']> {
-  const total = c.n + PRIOR_WEIGHT;
+  const total = c.n + priorWeight(c.n);
   const above = new Array<number>(BINS + 1).fill(0);
   for (let b = BINS - 1; b >= 0; b--) above[b] = (above[b + 1] as number) + massAt(c, b);
   // The lowest bin edge with at most... walk down until at least TAIL_FRACTION of the mass is above it.
@@ -72,7 +78,7 @@ export function survival(c: TailCalibrator, s: number): number {
     c.sinceFit = 0;
   }
   const { above, u, beta, uSurvival } = c.fit;
-  const total = c.n + PRIOR_WEIGHT;
+  const total = (above[0] as number) || 1;
   const b = binOf(s);
   const lo = binLow(b);
   const hi = binLow(b + 1);

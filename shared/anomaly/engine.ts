@@ -143,6 +143,13 @@ export interface DeviationState {
   /** Slow running mean and mean absolute deviation of the values: a floor for forecaster scales. */
   mean: number;
   spread: number;
+  /**
+   * Level-shift reference: the last `shiftSpan` values, and the REFERENCE_SPANS x shiftSpan values before them. A
+   * recent-level forecast follows a shift within a few points; this slower reference does not.
+   */
+  shortValues: SortedWindow;
+  referenceValues: SortedWindow;
+  referenceShift: TailCalibrator;
   /** Decaying peak surprise, and its per-point decay factor. */
   peak: number;
   peakDecay: number;
@@ -164,6 +171,10 @@ const FLOOR = 0.05;
 const INCIDENT_SURPRISE = 4;
 /** Surprise (-log10 p) that maps to score 0.5 at sensitivity 0.5. */
 const HALF_SCORE_SURPRISE = 2;
+/** Surprises below the alert level are ordinary noise: they do not discount the points after them. */
+const PEAK_FROM = HALF_SCORE_SURPRISE;
+/** Length of the level-shift reference window, in level-shift spans. */
+const REFERENCE_SPANS = 8;
 /** Errors a forecaster needs before it tests points. */
 const MIN_RESIDUALS = 2;
 /** Seasons with fewer phase buckets than this carry no pattern; more would cost too much memory. */
@@ -274,6 +285,9 @@ function initialState(options: DeviationOptions): DeviationState {
     seasons: [],
     mean: 0,
     spread: 0,
+    shortValues: createSortedWindow(options.tuning?.shiftSpan ?? DEFAULT_TUNING.shiftSpan),
+    referenceValues: createSortedWindow(REFERENCE_SPANS * (options.tuning?.shiftSpan ?? DEFAULT_TUNING.shiftSpan)),
+    referenceShift: createTailCalibrator(),
     peak: 0,
     peakDecay: 1,
   };
@@ -393,6 +407,16 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
       if (test?.eligible && (!chosen || test.f.scale < chosen.f.scale)) chosen = test;
     }
 
+    // Level shift against the slow reference: median of the newest shiftSpan values (this one included) against the
+    // median of the values before them, in the chosen forecaster's sigma.
+    let shiftP = 1;
+    if (chosen && st.referenceValues.fifo.length >= st.referenceValues.capacity / 2) {
+      const short = [...st.shortValues.fifo.slice(st.shortValues.fifo.length - (st.tuning.shiftSpan - 1)), x];
+      const stat = Math.abs(median(short) - windowMedian(st.referenceValues)) / chosen.sigma;
+      shiftP = survival(st.referenceShift, stat);
+      if (st.n >= minHistory) observe(st.referenceShift, stat);
+    }
+
     let assessment: Assessment;
     // Ready from the minHistory-th point on.
     if (!chosen || st.n + 1 < minHistory) {
@@ -406,11 +430,13 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
         reason: `not enough history (${st.n} points seen, ${minHistory} needed)`,
       };
     } else {
-      const raw = -Math.log10(chosen.pValue);
+      const levelShift = Math.min(1, 2 * shiftP) < chosen.pValue;
+      const pValue = Math.min(1, 2 * Math.min(chosen.pValue, shiftP));
+      const raw = -Math.log10(pValue);
       // While an incident is open (its peak still high) only escalation counts; otherwise repeats are discounted.
       const discount = st.peak >= INCIDENT_SURPRISE ? 1 : st.tuning.repeatDiscount;
       const surprise = Math.max(0, raw - discount * st.peak);
-      st.peak = Math.max(raw, st.peak * st.peakDecay);
+      st.peak = raw >= PEAK_FROM ? Math.max(raw, st.peak * st.peakDecay) : st.peak * st.peakDecay;
       const half = HALF_SCORE_SURPRISE / gain;
       const band = (3 * chosen.sigma) / gain;
       assessment = {
@@ -420,8 +446,8 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
         upper: chosen.expected + band,
         ready: true,
         pattern: chosen.f.name,
-        detector: chosen.detector,
-        pValue: chosen.pValue,
+        detector: levelShift ? 'level_shift' : chosen.detector,
+        pValue,
         reason: describe(chosen, x),
       };
     }
@@ -431,6 +457,9 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
     if (interval !== null) for (const s of st.seasons) learnSeason(s, t, x, interval, cycles);
     else learnInterval(t, x);
     pushWindow(st.recent, x);
+    if (st.shortValues.fifo.length >= st.shortValues.capacity)
+      pushWindow(st.referenceValues, st.shortValues.fifo[0] as number);
+    pushWindow(st.shortValues, x);
     st.lastTimestamp = t;
     st.n++;
     const alpha = 1 / Math.min(st.n, 1000);

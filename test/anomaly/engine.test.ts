@@ -148,6 +148,16 @@ describe('deviation engine', () => {
     expect(Math.max(...scores(out.slice(4 * 288, 8 * 288)))).toBeLessThan(onset.score);
   });
 
+  it('says which pattern and which detector explain a point', () => {
+    const out = assessSeries(withValue(weeklyKpi(70), 60, 500));
+    expect(out[60]?.pattern).toBe('weekly');
+    expect(out[60]?.detector).toBe('spike');
+    expect(out[60]?.pValue).toBeLessThan(1e-3);
+    const shifted = assessSeries(weeklyKpi(70).map((p, i) => (i >= 56 ? { ...p, value: p.value * 0.85 } : p)));
+    const flagged = shifted.slice(56).find((a) => a.score >= 0.5);
+    expect(flagged?.reason).toMatch(/below the weekly pattern/);
+  });
+
   it('resumes from a JSON snapshot exactly where it left off', () => {
     const series = withValue(weeklyKpi(70), 60, 500);
     const straight = assessSeries(series);
@@ -169,6 +179,8 @@ describe('deviation engine', () => {
   it('rejects bad options and non-finite points', () => {
     expect(() => createDeviationDetector({ sensitivity: 2 })).toThrow(DeviationError);
     expect(() => createDeviationDetector({ minHistory: 1 })).toThrow(DeviationError);
+    expect(() => createDeviationDetector({ tuning: { shiftSpan: 0 } })).toThrow(DeviationError);
+    expect(() => createDeviationDetector({ tuning: { repeatDiscount: 2 } })).toThrow(DeviationError);
     expect(() => createDeviationDetector().update({ timestamp: 0, value: Number.NaN })).toThrow(DeviationError);
   });
 });
