@@ -2,7 +2,7 @@
 // figures (--json: one JSON object keyed by benchmark, with each one's full result). Progress and the benchmarks' own
 // stderr go to stderr. A benchmark that fails is reported with its error and the others still run; exit code 1 then.
 //
-//   node bench/all.ts [--only coldstart,ingest,anomaly,reconcile,report] [--quick] [--json]
+//   node bench/all.ts [--only coldstart,ingest,anomaly,kpi,reconcile,report] [--quick] [--json]
 //
 // --quick passes small sizes (a few minutes in all): coldstart 3 runs; ingest a 10,000-event day, 20,000 throughput
 // and 2,000 write-unit events; reconcile 10,000 pairs, the reconcile and one plain-scan pass; report 10 renders.
@@ -37,6 +37,9 @@ interface Result {
   htmlBytes?: number;
   mimeBytes?: number;
   withinTargets?: boolean;
+  precision?: number;
+  recall?: number;
+  chosenSensitivity?: number;
 }
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -72,6 +75,11 @@ const BENCHES: Record<string, Bench> = {
     quick: [],
     headline: ({ scores, files, totalSeconds }) =>
       `NAB standard score ${scores?.standard ?? '- (no labels)'} over ${files} series in ${totalSeconds} s`,
+  },
+  kpi: {
+    quick: ['--series', '60'],
+    headline: ({ precision, recall, chosenSensitivity }) =>
+      `KPI deviation rule on held-out seeds: precision ${precision}, recall ${recall} (sensitivity ${chosenSensitivity})`,
   },
   reconcile: {
     quick: ['--pairs', '10000', '--passes', 'reconcile,plain-scan'],

@@ -1,6 +1,6 @@
 // Alert rules judged against stored KPI values: a period is anomalous when every condition of the rule holds.
 // Deviation asks the streaming engine about the KPI's own past (causal: the period and the periods before it only).
-import { createDeviationDetector } from '#shared/anomaly/engine.ts';
+import { createDeviationDetector, type PatternName } from '#shared/anomaly/engine.ts';
 import type { Kpi, NightshiftConfig } from '#shared/config/schema.ts';
 import { formulaLookaheadDays, parseFormula } from '#shared/formula/formula.ts';
 import type { ProblemKind } from '#shared/incidents/incidents.ts';
@@ -278,23 +278,54 @@ function rangeText(b: Range, fmt: (x: number) => string): string {
 }
 
 function deviation(
-  options: { direction: 'up' | 'down' | 'both'; sensitivity: number },
+  options: DeviationCondition,
   history: readonly StoredKpiValue[],
   period: PeriodId,
   scope: string | undefined,
   value: number | null,
   exclude: ReadonlySet<PeriodId> | undefined,
   fmt: (x: number | null | undefined) => string,
-): { result: ConditionResult; expected?: number | null; lower?: number | null; upper?: number | null; score?: number } {
+): DeviationJudgement {
+  const past = history.map((v) => ({ period: v.period, value: scoped(v, scope) }));
+  return judgeDeviation(options, past, period, value, exclude, fmt);
+}
+
+export type DeviationCondition = { direction: 'up' | 'down' | 'both'; sensitivity: number };
+
+export interface DeviationJudgement {
+  result: ConditionResult;
+  expected?: number | null;
+  lower?: number | null;
+  upper?: number | null;
+  score?: number;
+}
+
+const PATTERN_WORDS: Record<PatternName, string> = {
+  recent: 'recent level',
+  daily: 'daily pattern',
+  weekly: 'weekly pattern',
+};
+
+/**
+ * A deviation condition for one period, from the values of the periods before it (those in `exclude`, and missing
+ * ones, left out): the engine is fed the history in order, then the period's own value. Pure, so benchmarks judge
+ * exactly as detection does.
+ */
+export function judgeDeviation(
+  options: DeviationCondition,
+  history: ReadonlyArray<{ period: PeriodId; value: number | null }>,
+  period: PeriodId,
+  value: number | null,
+  exclude: ReadonlySet<PeriodId> | undefined,
+  fmt: (x: number | null | undefined) => string,
+): DeviationJudgement {
   const base = { condition: 'deviation' as const, magnitude: 0 };
   if (value === null) return { result: { ...base, holds: false, persists: false, detail: 'no value' } };
   const detector = createDeviationDetector({ sensitivity: options.sensitivity });
   let seen = 0;
   for (const v of history) {
-    if (v.period >= period || exclude?.has(v.period)) continue;
-    const x = scoped(v, scope);
-    if (x === null) continue;
-    detector.update({ timestamp: timestampOf(v.period), value: x });
+    if (v.period >= period || exclude?.has(v.period) || v.value === null) continue;
+    detector.update({ timestamp: timestampOf(v.period), value: v.value });
     seen++;
   }
   const a = detector.update({ timestamp: timestampOf(period), value });
@@ -318,7 +349,8 @@ function deviation(
   const holds = sideOk && a.score >= DEVIATION_SCORE_THRESHOLD;
   const magnitude = relative(value - expected, expected);
   const pct = Math.round(magnitude * 100);
-  const usual = a.lower !== null && a.upper !== null ? ` (usual ${fmt(a.lower)}–${fmt(a.upper)})` : '';
+  const pattern = a.pattern ? `, ${PATTERN_WORDS[a.pattern]}` : '';
+  const usual = a.lower !== null && a.upper !== null ? ` (usual ${fmt(a.lower)}–${fmt(a.upper)}${pattern})` : '';
   const detail = `${pct}% ${below ? 'below' : 'above'} expected ${fmt(expected)}${usual}`;
   return {
     result: { ...base, holds, persists: sideOk && (holds || outside), magnitude, detail },
