@@ -1,31 +1,23 @@
-// Delivery queue -> SES. Each message is claimed in the delivery ledger before SES is called, so a redelivered
-// message is skipped; a failed send is reported back alone and retried by SQS, then dead-lettered with an alarm.
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { lambdaRuntime } from '#functions/runtime.ts';
-import { sendDelivery } from '#shared/delivery/send.ts';
+// Delivery queue -> SES, through the stack's configuration set. Only a mail SES accepted (or one found sent) is
+// acknowledged; every other record goes back to SQS as a batch item failure, then to the dead-letter queue and its
+// alarm (shared/delivery/consumer.ts).
+import type { SQSEvent } from 'aws-lambda';
+import { EnvironmentError, lambdaRuntime } from '#functions/runtime.ts';
+import { consumeDeliveries } from '#shared/delivery/consumer.ts';
 import { mailSources } from '#shared/delivery/sources.ts';
-import { createSesMailer } from '#shared/mailer/mailer.ts';
+import { createSesMailer, type Mailer } from '#shared/mailer/mailer.ts';
 import { observability } from '#shared/observability/observe.ts';
-import { DeliveryMessage } from '#shared/queue/messages.ts';
 
-const processor = new BatchProcessor(EventType.SQS);
-const mailer = createSesMailer();
+let mailer: Mailer | undefined;
 
-async function deliver(record: SQSRecord): Promise<void> {
-  const { store, config, now } = lambdaRuntime();
+export async function handler(event: SQSEvent) {
+  const { store, config, env, now } = lambdaRuntime();
   const obs = observability(config);
-  // A malformed message fails like any other, so it ends in the dead-letter queue (with its alarm) for inspection.
-  const parsed = DeliveryMessage.safeParse(JSON.parse(record.body));
-  if (!parsed.success) throw new Error(`malformed delivery message ${record.messageId}: ${parsed.error.message}`);
-  const outcome = await sendDelivery(parsed.data, { store, config, mailer, now, ...mailSources(store, config) });
-  if (outcome.status === 'sent') obs.emailSent();
-  obs.logger.info('delivery', {
-    messageId: record.messageId,
-    status: outcome.status,
-    ...('why' in outcome ? { why: outcome.why } : {}),
+  return obs.invocation(async () => {
+    // Without the configuration set SES would send, and its bounces and complaints would never come back.
+    if (!env.SES_CONFIGURATION_SET) throw new EnvironmentError('SES_CONFIGURATION_SET is not set');
+    mailer ??= createSesMailer({}, { configurationSet: env.SES_CONFIGURATION_SET });
+    const sources = mailSources(store, config);
+    return consumeDeliveries(event, { store, config, mailer, now, ...sources, log: obs.logger, onSent: obs.emailSent });
   });
 }
-
-export const handler = async (event: SQSEvent) =>
-  observability(lambdaRuntime().config).invocation(() => processPartialResponse(event, deliver, processor));

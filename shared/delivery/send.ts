@@ -1,8 +1,11 @@
 // Sends one delivery: claims it in the ledger, renders the mail from stored state, hands the raw MIME to the mailer
-// and records it as sent. A claimed or already-sent delivery is skipped, so retries and re-plans never mail twice.
+// (tagged with its recipient, through the configuration set, so SES bounces and complaints come back to them) and
+// records it as sent. An already-sent delivery is skipped; one another sender holds is handed back to the queue
+// (DeliveryInFlightError), never acknowledged, since that sender may die before SES takes the mail.
 import type { NightshiftConfig, Person } from '#shared/config/schema.ts';
 import { buildMime, type InlinePng } from '#shared/email/mime.ts';
 import { renderReport } from '#shared/email/render.ts';
+import { feedbackTags } from '#shared/mailer/feedback.ts';
 import type { Mailer } from '#shared/mailer/mailer.ts';
 import { type DeliveryMessage, deliveryKey } from '#shared/queue/messages.ts';
 import { loadReportModel, type ReportDeps } from '#shared/reporting/load.ts';
@@ -28,11 +31,32 @@ export interface SendDeps {
 }
 
 export type SendOutcome =
-  | { status: 'sent'; messageId: string; to: string; subject: string }
-  | { status: 'skipped'; why: 'already_sent' | 'in_flight' };
+  | {
+      status: 'sent';
+      messageId: string;
+      to: string;
+      subject: string;
+      /** The claim of a sender that died was taken over: a second copy if it died after SES accepted the mail. */
+      takenOver: boolean;
+    }
+  | { status: 'skipped'; why: 'already_sent' };
 
 export class DeliveryError extends Error {
   override name = 'DeliveryError';
+}
+
+/**
+ * Another sender holds the delivery's claim: it may be sending now, or have died. The message goes back to the queue,
+ * which delivers it again after the claim has expired (then it is sent, or found sent).
+ */
+export class DeliveryInFlightError extends Error {
+  override name = 'DeliveryInFlightError';
+  /** Epoch ms the claim expires. */
+  readonly expiresAt: number;
+  constructor(key: string, expiresAt: number) {
+    super(`delivery ${key} is claimed by another sender until ${new Date(expiresAt).toISOString()}: left to the queue`);
+    this.expiresAt = expiresAt;
+  }
 }
 
 /** The report's data is not ready and its config says to wait: the queue should retry later. */
@@ -46,7 +70,11 @@ export async function sendDelivery(message: DeliveryMessage, deps: SendDeps): Pr
   if (!recipient) throw new DeliveryError(`unknown recipient '${message.recipientId}' (not in people)`);
   const key = deliveryKey(message);
   const claim = await claimDelivery(store, key, deps.now());
-  if (!claim.claimed) return { status: 'skipped', why: claim.why };
+  if (!claim.claimed) {
+    if (claim.why === 'in_flight') throw new DeliveryInFlightError(key, claim.expiresAt);
+    return { status: 'skipped', why: claim.why };
+  }
+  let accepted: { messageId: string; subject: string };
   try {
     const mail = await compose(message, recipient, deps);
     const raw = await buildMime({
@@ -60,13 +88,18 @@ export async function sendDelivery(message: DeliveryMessage, deps: SendDeps): Pr
       deliveryKey: key,
       date: new Date(deps.now()),
     });
-    const { messageId } = await deps.mailer.sendRaw(raw, [recipient.email]);
-    await markSent(store, key, claim, { messageId, to: recipient.email, subject: mail.subject, now: deps.now() });
-    return { status: 'sent', messageId, to: recipient.email, subject: mail.subject };
+    const tags = feedbackTags({ recipientId: recipient.id, kind: message.kind });
+    const { messageId } = await deps.mailer.sendRaw(raw, [recipient.email], { tags });
+    accepted = { messageId, subject: mail.subject };
   } catch (error) {
-    await releaseClaim(store, key, claim);
+    // SES did not take the mail: give the claim back so the queue's retry sends at once.
+    await releaseClaim(store, key, claim, deps.now());
     throw error;
   }
+  // SES took it. Should this write fail, the claim stays and expires, and the retry sends a second copy: the one
+  // duplicate the ledger allows (releasing it here would change nothing but the wait).
+  await markSent(store, key, claim, { ...accepted, to: recipient.email, now: deps.now() });
+  return { status: 'sent', ...accepted, to: recipient.email, takenOver: claim.takenOver };
 }
 
 async function compose(message: DeliveryMessage, recipient: Person, deps: SendDeps): Promise<ComposedMail> {

@@ -1,7 +1,8 @@
 // The watchdog: every hour, each scheduled job's latest due run is judged against its recorded runs (missed or late,
-// failed, suspiciously short or long) and the events queue against its silence limit. Each problem is one incident,
-// kept and routed by the same machinery as KPI incidents (shared/alerts), so it reaches the "outage" plan's first
-// responder and resolves, with a mail, once the runs are healthy again.
+// failed, suspiciously short or long), the events queue against its silence limit, and the mail SES reported bounced
+// or marked as spam (./mail-feedback.ts). Each problem is one incident, kept and routed by the same machinery as KPI
+// incidents (shared/alerts), so it reaches the "outage" plan's first responder and resolves, with a mail, once the
+// runs are healthy again.
 
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import type { IncidentSubject, Observation, Recorded, Severity } from '#shared/incidents/incidents.ts';
@@ -13,6 +14,7 @@ import type { DeliveryQueue } from '#shared/queue/messages.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { localHour } from '#shared/time/calendar.ts';
 import { type Check, DEFAULT_THRESHOLDS, judgeStream, type Problem, type Thresholds, type Verdict } from './judge.ts';
+import { judgeMailFeedback, type MailProblem } from './mail-feedback.ts';
 import { checkQueueSilence, type QueueSilence, WATCHDOG_PK } from './queue-silence.ts';
 import { dueTimes, periodMs, type RunStream, runStreams } from './schedule.ts';
 
@@ -34,7 +36,7 @@ export interface WatchdogDeps {
 
 export interface Finding {
   incident: string;
-  problem: Problem | 'silent_queue';
+  problem: Problem | 'silent_queue' | MailProblem;
   summary: string;
 }
 
@@ -184,6 +186,9 @@ export async function watchdogCheck(now: number, deps: WatchdogDeps): Promise<Wa
 
   const silence = await checkQueueSilence(store, config, now, since);
   observe(QUEUE_SUBJECT, { severity: 'critical', ...silence }, silence.anomalous ? 'silent_queue' : undefined);
+  for (const { subject, severity, magnitude, summary, problem } of await judgeMailFeedback(store, config, now)) {
+    observe(subject, { severity, magnitude, summary }, problem);
+  }
 
   const recorded: Array<{ rec: Recorded; problem?: Finding['problem'] }> = [];
   for (const { subject, obs, problem } of observations) {

@@ -4,23 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { deliveryRecord } from '#shared/delivery/ledger.ts';
 import { DataNotReadyError, sendDelivery } from '#shared/delivery/send.ts';
-import { ingestMessages } from '#shared/events/ingest.ts';
 import { readKpiValues } from '#shared/kpi/kpi-store.ts';
-import { rollupPeriods } from '#shared/kpi/rollup.ts';
 import { LOCAL_AWS } from '#shared/local/dynamodb-local.ts';
 import { type LocalSes, startSesLocal } from '#shared/local/ses-local.ts';
 import { createSesMailer, type Mailer, withOutbox } from '#shared/mailer/mailer.ts';
 import { type DeliveryMessage, deliveryKey } from '#shared/queue/messages.ts';
 import { planReport, reportPeriodFor } from '#shared/reporting/plan.ts';
-import type { StateStore } from '#shared/store/store.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
+import { DAY, NOW, preparedStore } from './support.ts';
 
-const DAY = '2026-11-22';
-const NOW = Date.parse('2026-11-23T05:00:00+08:00');
 const now = () => NOW;
 let ses: LocalSes;
 
@@ -40,34 +35,6 @@ async function sesInbox(): Promise<Array<{ subject: string; destination: { to: s
 
 function mailerTo(endpoint: string, outbox: string): Mailer {
   return withOutbox(createSesMailer({ endpoint, ...LOCAL_AWS }), outbox, now);
-}
-
-/** A small, known day of events, rolled up. */
-async function preparedStore(config: NightshiftConfig): Promise<StateStore> {
-  const { store } = await freshStore();
-  const events = [
-    ...Array.from({ length: 40 }, (_, i) => ({ event: 'Signed Up', userId: `n${i}` })),
-    ...Array.from({ length: 50 }, (_, i) => ({
-      event: 'Page Viewed',
-      userId: `v${i}`,
-      properties: { department: i < 30 ? 'market' : 'content', section: i < 30 ? 'shop' : 'content' },
-    })),
-    ...Array.from({ length: 2 }, (_, i) => ({
-      event: 'Order Completed',
-      userId: `v${i}`,
-      properties: { profit: 50, department: 'market' },
-    })),
-    { event: 'Marketing Spend', properties: { amount: 20, department: 'market' } },
-  ];
-  await ingestMessages(
-    events.map((e, i) => ({
-      id: String(i),
-      body: JSON.stringify({ messageId: `m${i}`, timestamp: `${DAY}T12:00:00+08:00`, properties: {}, ...e }),
-    })),
-    { store, config, now },
-  );
-  await rollupPeriods(['2026-11-21', DAY], DAY, { store, config, now }); // two days: trend charts need history
-  return store;
 }
 
 const daily = (recipientId: string): DeliveryMessage => ({

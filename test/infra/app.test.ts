@@ -101,6 +101,7 @@ describe('functions that have not landed yet', () => {
     const { stack, template } = synthesize({ hasHandler: () => false });
     expect(Object.keys(stack.jobs.functions)).toEqual(['rollup-kpis']);
     expect(stack.delivery.sendEmail).toBeUndefined();
+    expect(stack.delivery.emailFeedback).toBeUndefined();
     template.resourceCountIs('AWS::Lambda::Function', 2);
     template.resourceCountIs('AWS::Scheduler::Schedule', 1);
     // The delivery queue exists either way: jobs send to it before send-email lands.

@@ -67,7 +67,7 @@ describe('alarms', () => {
 
   it('the events queue alarms when its oldest message is too old, and each dead-letter queue on any message', () => {
     expect(alarmOn('AWS/SQS', 'ApproximateAgeOfOldestMessage')).toHaveLength(1);
-    expect(alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
+    expect(alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toHaveLength(4);
   });
 });
 

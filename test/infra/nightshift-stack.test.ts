@@ -210,7 +210,7 @@ describe('report delivery', () => {
 describe('functions', () => {
   it('every function is Node 24 on arm64, traced, logging to its own log group, with source maps', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(7);
+    expect(Object.keys(functions)).toHaveLength(8);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -243,9 +243,9 @@ describe('monitoring', () => {
 
   it('every alarm notifies the alarm topic when it fires and when it clears', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    // DLQ depth of ingestion, delivery and jobs; ingestion backlog and silence; errors and throttles of the 7
-    // functions; SES bounces and complaints; the watchdog's heartbeat (test/infra/monitoring.test.ts has each).
-    expect(alarms).toHaveLength(5 + 7 * 2 + 2 + 1);
+    // DLQ depth of ingestion, delivery, mail feedback and jobs; ingestion backlog and silence; errors and throttles
+    // of the 8 functions; SES bounces and complaints; the watchdog's heartbeat (test/infra/monitoring.test.ts has each).
+    expect(alarms).toHaveLength(6 + 8 * 2 + 2 + 1);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic() }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topic() }]);
@@ -253,7 +253,13 @@ describe('monitoring', () => {
   });
 
   it('each dead-letter queue has a depth alarm, and the events queue a backlog alarm', () => {
-    for (const dlq of [stack.ingestion.deadLetterQueue, stack.delivery.deadLetterQueue, stack.jobs.deadLetterQueue]) {
+    const { ingestion, delivery, jobs } = stack;
+    for (const dlq of [
+      ingestion.deadLetterQueue,
+      delivery.deadLetterQueue,
+      delivery.feedbackDeadLetterQueue,
+      jobs.deadLetterQueue,
+    ]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',
         Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(dlq), 'QueueName'] } }],
