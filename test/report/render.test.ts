@@ -160,8 +160,12 @@ describe('pipeline health: how each nightly job stands', () => {
 
   it('badges each status in the HTML, with what is wrong under the job', () => {
     expect(text).toMatch(/rollup-kpis 23 Nov 00:30 ✓ Ran/);
-    expect(text).toMatch(/detect-anomalies Anomaly detection did not run: due 02:00 on 23 Nov, .* 23 Nov 01:00 ✗ Did not run/);
-    expect(text).toMatch(/check-backups Backup and data checks ran late: .*\(1\.9 h late; grace 60 min\) 23 Nov 03:52 ! Late/);
+    expect(text).toMatch(
+      /detect-anomalies Anomaly detection did not run: due 02:00 on 23 Nov, .* 23 Nov 01:00 ✗ Did not run/,
+    );
+    expect(text).toMatch(
+      /check-backups Backup and data checks ran late: .*\(1\.9 h late; grace 60 min\) 23 Nov 03:52 ! Late/,
+    );
     expect(text).toMatch(/plan-reports Report planning \(daily\) failed: .* 23 Nov 05:00 ✗ Failed/);
     expect(text).toMatch(/restore-test ! Never ran/);
   });
