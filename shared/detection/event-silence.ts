@@ -1,7 +1,7 @@
 // Expected event streams: an event type that stops arriving is a missing-data problem, not silence. Judged for a
 // whole local day (no events, or a gap longer than `maxSilenceHours`) or live (hours since the last one).
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import { eventPartition } from '#shared/events/keys.ts';
+import { forEachEventOfDay } from '#shared/events/events-store.ts';
 import type { Severity } from '#shared/incidents/incidents.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { addDays, dayRange, type LocalDate, localHour, localParts } from '#shared/time/calendar.ts';
@@ -40,10 +40,7 @@ export interface SilenceEvaluation {
   summary: string;
 }
 
-/**
- * Timestamps (sorted) of the given event names on a local day. Reads only the name and time attributes, shard by
- * shard concurrently: detection needs no properties.
- */
+/** Timestamps (sorted) of the given event names on a local day, each event once. */
 export async function readEventTimes(
   store: StateStore,
   config: NightshiftConfig,
@@ -52,14 +49,7 @@ export async function readEventTimes(
 ): Promise<Map<string, number[]>> {
   const out = new Map<string, number[]>();
   for (const name of names) out.set(name, []);
-  await Promise.all(
-    Array.from({ length: config.ingest.shardsPerDay }, async (_, shard) => {
-      for await (const item of store.query('events', eventPartition(day, shard), { attributes: ['e', 't'] })) {
-        const list = out.get(item.e as string);
-        if (list && typeof item.t === 'number') list.push(item.t);
-      }
-    }),
-  );
+  await forEachEventOfDay(store, day, config.ingest.shardsPerDay, (e) => out.get(e.event)?.push(e.ts));
   for (const list of out.values()) list.sort((a, b) => a - b);
   return out;
 }

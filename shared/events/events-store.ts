@@ -1,9 +1,24 @@
 // Reading and writing events, quarantined messages, the last-stored mark and late-day marks: all in the events
 // table, so the ingest function needs no access to the state table.
+//
+// Events are stored in packs: the distinct events of one ingest batch and local day, compressed together into one item
+// (zstd, ~90 bytes an event). DynamoDB bills a write per 1 KB of item, so a 280-byte event stored alone pays for
+// 1 KB; a pack of a dozen pays for one or two. A pack is keyed by its messageIds, so a redelivered batch overwrites
+// its own pack; a message redelivered in another batch lands in another pack, and every read of a day keeps one
+// event per messageId: each figure counts an event once however often it was delivered.
 import { createHash, randomUUID } from 'node:crypto';
+import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import type { NightshiftConfig } from '#shared/config/schema.ts';
 import type { Item, StateStore } from '#shared/store/store.ts';
 import type { RejectReason, StoredEvent } from './envelope.ts';
-import { DIRTY_DAYS_PARTITION, eventPartition, LAST_STORED, quarantinePartition, shardOf } from './keys.ts';
+import {
+  DIRTY_DAYS_PARTITION,
+  eventPartition,
+  LAST_STORED,
+  PACK_PREFIX,
+  quarantinePartition,
+  shardOf,
+} from './keys.ts';
 
 const DAY_SECONDS = 86_400;
 /** Raw bodies kept in quarantine are cut to this, so one item stays well under DynamoDB's 400 KB. */
@@ -11,8 +26,126 @@ export const QUARANTINE_BODY_LIMIT = 64 * 1024;
 const QUARANTINE_DETAIL_LIMIT = 1000;
 /** DynamoDB's item size limit (names and values, UTF-8). */
 export const MAX_ITEM_BYTES = 400 * 1024;
+/** Events in one pack at most (also how many events one write request of ingest carries, as before packs). */
+export const PACK_EVENTS = 25;
+/** Uncompressed bytes of one pack at most: compressed, it stays under DynamoDB's 400 KB whatever the events hold. */
+const PACK_BYTES = 300 * 1024;
+/** SQS keeps a message at most 14 days: a redelivery arrives within them. */
+const SQS_MAX_RETENTION_DAYS = 14;
 
-/** Item layout with short attribute names: the write cost is per KB of item, so names are part of the price. */
+/**
+ * Days an event stays in DynamoDB after it was sent: long enough that a redelivery finds it there (deduplicated by
+ * its pack key) and that the nightly rollup reads each recomputed day from DynamoDB alone. Older days are read from
+ * the S3 archive, merged with any late events still in DynamoDB.
+ */
+export function hotDays(config: Pick<NightshiftConfig, 'jobs'>): number {
+  return Math.max(SQS_MAX_RETENTION_DAYS + 1, config.jobs.recomputeDays + 2);
+}
+
+/**
+ * When a pack expires (epoch seconds): `hot` days after the UTC day of the latest of its events' timestamps and
+ * send times, rounded up to a day so a retry a few minutes later writes the same item.
+ */
+export function packExpiry(latest: number, hot: number): number {
+  return (Math.floor(latest / 1000 / DAY_SECONDS) + 1 + hot) * DAY_SECONDS;
+}
+
+/** One event and when it was sent (epoch ms), as a pack holds it. */
+export interface PackEntry {
+  event: StoredEvent;
+  sentAt: number;
+}
+
+/**
+ * Packs of the given distinct events: by local day, in the order given, at most PACK_EVENTS events and PACK_BYTES each.
+ * Returns each pack's item and the indexes of the entries it holds.
+ */
+export function eventPacks(
+  entries: readonly PackEntry[],
+  shards: number,
+  hot: number,
+): Array<{ item: Item; members: number[] }> {
+  const byDay = new Map<string, number[]>();
+  entries.forEach((e, i) => {
+    const list = byDay.get(e.event.day);
+    if (list) list.push(i);
+    else byDay.set(e.event.day, [i]);
+  });
+  const out: Array<{ item: Item; members: number[] }> = [];
+  for (const [day, indexes] of byDay) {
+    let members: number[] = [];
+    let lines: string[] = [];
+    let bytes = 0;
+    const flush = () => {
+      if (members.length === 0) return;
+      out.push({ item: packItem(day, members, lines, entries, shards, hot), members });
+      members = [];
+      lines = [];
+      bytes = 0;
+    };
+    for (const i of indexes) {
+      const line = packLine(entries[i]!.event);
+      if (members.length >= PACK_EVENTS || (members.length > 0 && bytes + line.length * 3 > PACK_BYTES)) flush();
+      members.push(i);
+      lines.push(line);
+      bytes += line.length * 3;
+    }
+    flush();
+  }
+  return out;
+}
+
+function packItem(
+  day: string,
+  members: number[],
+  lines: string[],
+  entries: readonly PackEntry[],
+  shards: number,
+  hot: number,
+): Item {
+  const ids = members.map((i) => entries[i]!.event.messageId);
+  const key = createHash('sha256').update(ids.join('\n')).digest('base64url').slice(0, 27);
+  let latest = 0;
+  for (const i of members) latest = Math.max(latest, entries[i]!.event.ts, entries[i]!.sentAt);
+  return {
+    pk: eventPartition(day, shardOf(key, shards)),
+    sk: `${PACK_PREFIX}${key}`,
+    n: members.length,
+    z: zstdCompressSync(Buffer.from(lines.join('\n'))),
+    ttl: packExpiry(latest, hot),
+  };
+}
+
+/** An event as one line of a pack: [messageId, event, userId or null, ts, properties]; the day is the partition's. */
+function packLine(e: StoredEvent): string {
+  return JSON.stringify([e.messageId, e.event, e.userId ?? null, e.ts, e.properties]);
+}
+
+/** The events of a pack item (its day from the partition key). */
+export function unpack(item: Item, day: string, onEvent: (event: StoredEvent) => void): void {
+  const text = zstdDecompressSync(item.z as Uint8Array).toString();
+  let from = 0;
+  while (from < text.length) {
+    let to = text.indexOf('\n', from);
+    if (to < 0) to = text.length;
+    const [messageId, event, userId, ts, properties] = JSON.parse(text.slice(from, to)) as [
+      string,
+      string,
+      string | null,
+      number,
+      Record<string, unknown>,
+    ];
+    const e: StoredEvent = { messageId, event, ts, day, properties };
+    if (userId !== null) e.userId = userId;
+    onEvent(e);
+    from = to + 1;
+  }
+}
+
+/**
+ * One event as an item of its own, keyed by messageId: the layout before packs (still read), and how the envelope's
+ * storability rules are checked against DynamoDB itself.
+ */
 export function eventItem(e: StoredEvent, shards: number, retentionDays: number): Item {
   const item: Item = {
     pk: eventPartition(e.day, shardOf(e.messageId, shards)),
@@ -39,8 +172,8 @@ export function fromEventItem(item: Item, day: string): StoredEvent {
 }
 
 /**
- * Calls `onEvent` for every stored event of a local day, reading the day's shards concurrently page by page,
- * so memory stays at a few pages whatever the day's volume.
+ * Calls `onEvent` once for every distinct event (by messageId) stored for a local day, in packs or alone, reading the
+ * day's shards concurrently page by page. Returns the number of distinct events.
  */
 export async function forEachEventOfDay(
   store: StateStore,
@@ -48,16 +181,21 @@ export async function forEachEventOfDay(
   shards: number,
   onEvent: (event: StoredEvent) => void,
 ): Promise<number> {
-  let n = 0;
+  const seen = new Set<string>();
+  const once = (e: StoredEvent) => {
+    if (seen.has(e.messageId)) return;
+    seen.add(e.messageId);
+    onEvent(e);
+  };
   await Promise.all(
     Array.from({ length: shards }, async (_, shard) => {
       for await (const item of store.query('events', eventPartition(day, shard))) {
-        onEvent(fromEventItem(item, day));
-        n++;
+        if (item.z !== undefined) unpack(item, day, once);
+        else once(fromEventItem(item, day));
       }
     }),
   );
-  return n;
+  return seen.size;
 }
 
 export interface Rejected {

@@ -1,12 +1,15 @@
 // Exactly-once ingestion of a batch of messages: every line ends stored, a duplicate of one stored, or quarantined
-// with its reason, whatever else its batch holds. Valid events are stored keyed by messageId and quarantined lines by
-// their content, so a redelivery overwrites the same items; only a write that may succeed later asks for a retry.
+// with its reason, whatever else its batch holds. Valid events are stored in packs keyed by their messageIds (every
+// read keeps one event per messageId) and quarantined lines by their content, so a redelivery overwrites the same
+// items; only a write that may succeed later asks for a retry.
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { type Item, PutManyError, type StateStore } from '#shared/store/store.ts';
 import { addDays, localDate } from '#shared/time/calendar.ts';
 import { parseEventBody, type RejectReason, type StoredEvent } from './envelope.ts';
 import {
   eventItem,
+  eventPacks,
+  hotDays,
   itemBytes,
   MAX_ITEM_BYTES,
   markDaysDirty,
@@ -35,7 +38,7 @@ export interface IngestResult {
   rejected: Array<{ id: string; reason: RejectReason; detail: string }>;
   /** Message ids whose write failed for a reason that may pass: the queue must redeliver them. */
   failed: string[];
-  /** Days older than the nightly recompute window that received events: marked for recomputation. */
+  /** Days outside the next nightly rollup's window that received events: marked for recomputation. */
   lateDays: string[];
 }
 
@@ -50,7 +53,6 @@ export interface IngestDeps {
   seen?: Set<string>;
 }
 
-const WRITE_CHUNK = 25;
 /**
  * An event item is at most 1.5 times its JSON line (a list of one-digit numbers is the worst case) plus its keys, so
  * a line of fewer characters than this (at most 270 KB of UTF-8) cannot make an item past DynamoDB's 400 KB.
@@ -66,7 +68,6 @@ interface Copy {
 /** One distinct event of the batch and every message that carried it. */
 interface Entry {
   event: StoredEvent;
-  item: Item;
   copies: Copy[];
 }
 
@@ -78,7 +79,7 @@ export async function ingestMessages(messages: readonly IncomingMessage[], deps:
   const { store, config } = deps;
   const now = deps.now();
   const { entries, rejected, seenBefore } = sortMessages(messages, deps, now);
-  const events = await storeEvents(store, entries);
+  const events = await storeEvents(store, config, entries);
   const lines = await quarantineLines(store, config, [...rejected, ...events.refused]);
 
   const lateDays = lateDaysOf(
@@ -138,36 +139,41 @@ function sortMessages(
       seenBefore++;
       continue;
     }
-    const item = eventItem(event, shardsPerDay, eventRetentionDays);
     if (m.body.length > SIZE_CHECK_CHARS) {
-      const bytes = itemBytes(item);
+      const bytes = itemBytes(eventItem(event, shardsPerDay, eventRetentionDays));
       if (bytes > MAX_ITEM_BYTES) {
         const detail = `stored, the event would take ${bytes} bytes, past DynamoDB's ${MAX_ITEM_BYTES} (message ${event.messageId})`;
         rejected.push({ sourceId: m.id, reason: 'item_too_large', detail, body: m.body, sentAt });
         continue;
       }
     }
-    byMessageId.set(event.messageId, { event, item, copies: [copy] });
+    byMessageId.set(event.messageId, { event, copies: [copy] });
   }
   return { entries: [...byMessageId.values()], rejected, seenBefore };
 }
 
-/** Writes the events in chunks: each is stored, left for the queue to retry, or refused by DynamoDB for good. */
+const packEntry = (e: Entry) => ({ event: e.event, sentAt: e.copies[0]!.sentAt });
+
+/** Writes the events pack by pack: each is stored, left for the queue to retry, or refused by DynamoDB for good. */
 async function storeEvents(
   store: StateStore,
+  config: NightshiftConfig,
   entries: Entry[],
 ): Promise<{ stored: Entry[]; failed: string[]; refused: Line[] }> {
   const stored: Entry[] = [];
   const failed: string[] = [];
   const refused: Line[] = [];
-  for (let i = 0; i < entries.length; i += WRITE_CHUNK) {
-    const chunk = entries.slice(i, i + WRITE_CHUNK);
-    const outcome = await putAll(
-      store,
-      chunk.map((e) => e.item),
-    );
-    for (const [k, e] of chunk.entries()) {
-      const o = outcome[k]!;
+  const shards = config.ingest.shardsPerDay;
+  const hot = hotDays(config);
+  // A pack DynamoDB refuses is written again one event a pack, so only the event it cannot store is left out.
+  const write = async (pack: { item: Item; members: number[] }, alone: boolean): Promise<void> => {
+    const o = (await putAll(store, [pack.item]))[0]!;
+    if (typeof o === 'object' && !alone) {
+      const singles = pack.members.map((i) => eventPacks([packEntry(entries[i]!)], shards, hot)[0]!);
+      for (const [k, single] of singles.entries()) await write({ ...single, members: [pack.members[k]!] }, true);
+      return;
+    }
+    for (const e of pack.members.map((i) => entries[i]!)) {
       if (o === 'written') stored.push(e);
       else if (o === 'unwritten') failed.push(...e.copies.map((c) => c.id));
       else {
@@ -178,7 +184,8 @@ async function storeEvents(
         }
       }
     }
-  }
+  };
+  for (const pack of eventPacks(entries.map(packEntry), shards, hot)) await write(pack, pack.members.length === 1);
   return { stored, failed, refused };
 }
 
@@ -241,8 +248,11 @@ async function putAll(store: StateStore, items: Item[]): Promise<PutOutcome[]> {
   }
 }
 
-/** Event days before the window the nightly rollup recomputes anyway (yesterday and `recomputeDays` before it). */
+/**
+ * Event days the next nightly rollup would not recompute: it reads the arrival day (then yesterday) and the
+ * `recomputeDays` before it, and every marked day.
+ */
 function lateDaysOf(days: string[], arrivalDay: string, recomputeDays: number): string[] {
-  const oldestRecomputed = addDays(arrivalDay, -1 - recomputeDays);
+  const oldestRecomputed = addDays(arrivalDay, -recomputeDays);
   return [...new Set(days.filter((d) => d < oldestRecomputed))].sort();
 }

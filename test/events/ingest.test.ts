@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events/envelope.ts';
-import { countQuarantine, dirtyDays, forEachEventOfDay, readQuarantine } from '#shared/events/events-store.ts';
+import {
+  countQuarantine,
+  dirtyDays,
+  forEachEventOfDay,
+  PACK_EVENTS,
+  readQuarantine,
+  unpack,
+} from '#shared/events/events-store.ts';
 import { type IncomingMessage, ingestMessages } from '#shared/events/ingest.ts';
-import { PutManyError, type StateStore } from '#shared/store/store.ts';
+import { type Item, PutManyError, type StateStore } from '#shared/store/store.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
 
@@ -17,6 +24,16 @@ function msg(event: Record<string, unknown>): IncomingMessage {
 function track(messageId: string, timestamp: string, extra: Record<string, unknown> = {}) {
   return { messageId, event: 'Page Viewed', userId: 'u_1', timestamp, properties: {}, ...extra };
 }
+/** Whether an item of the events table stores the event with this messageId (in a pack or alone). */
+function holds(item: Item, messageId: string): boolean {
+  if (item.z === undefined) return item.sk === messageId;
+  let found = false;
+  unpack(item, '', (e) => {
+    found ||= e.messageId === messageId;
+  });
+  return found;
+}
+
 async function eventsOf(store: Parameters<typeof forEachEventOfDay>[0], day: string): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];
   await forEachEventOfDay(store, day, config.ingest.shardsPerDay, (e) => out.push(e));
@@ -294,15 +311,15 @@ describe('every line accounted for: retries and redeliveries', () => {
     expect((await eventsOf(store, '2026-11-22')).map((e) => e.messageId)).toEqual(['m1', 'm2']);
   });
 
-  it('an event DynamoDB refuses although the envelope let it through is quarantined as store_rejected; its chunk is written', async () => {
+  it('an event DynamoDB refuses although the envelope let it through is quarantined as store_rejected; its pack is written', async () => {
     const { store } = await freshStore();
-    // Stands in for a DynamoDB rule the envelope does not know: one item gains an attribute name DynamoDB refuses.
+    // Stands in for a DynamoDB rule the envelope does not know: an item holding m07 gains an attribute name DynamoDB refuses.
     const strict: StateStore = {
       ...store,
       putMany: (table, items) =>
         store.putMany(
           table,
-          items.map((item) => (item.sk === 'm07' ? { ...item, p: { '': 'refused' } } : item)),
+          items.map((item) => (holds(item, 'm07') ? { ...item, p: { '': 'refused' } } : item)),
         ),
     };
     const batch = Array.from({ length: 25 }, (_, i) =>
@@ -320,13 +337,13 @@ describe('every line accounted for: retries and redeliveries', () => {
     expect(await countQuarantine(store, '2026-11-23')).toEqual({ store_rejected: 1 });
   });
 
-  it('items a write leaves unprocessed after its retries are the only ones the queue redelivers', async () => {
+  it('the events of a pack a write leaves unprocessed after its retries are the only ones the queue redelivers', async () => {
     const { store } = await freshStore();
     // The adapter's contract when DynamoDB keeps throttling part of a request: it says which items it did not write.
     const throttled: StateStore = {
       ...store,
       async putMany(table, items) {
-        const kept = items.filter((item) => item.sk === 'm03' || item.sk === 'm11');
+        const kept = items.filter((item) => holds(item, 'm03') || holds(item, 'm11'));
         await store.putMany(
           table,
           items.filter((item) => !kept.includes(item)),
@@ -339,8 +356,9 @@ describe('every line accounted for: retries and redeliveries', () => {
     );
     const result = await ingestMessages(batch, { store: throttled, config, now });
 
-    expect(result.failed).toEqual([batch[3]!.id, batch[11]!.id]);
-    expect(result.accepted).toBe(28);
-    expect(await eventsOf(store, '2026-11-22')).toHaveLength(28);
+    // The first pack (m00..m24) holds both; the second (m25..m29) is stored.
+    expect(result.failed).toEqual(batch.slice(0, PACK_EVENTS).map((m) => m.id));
+    expect(result.accepted).toBe(30 - PACK_EVENTS);
+    expect(await eventsOf(store, '2026-11-22')).toHaveLength(30 - PACK_EVENTS);
   });
 });
