@@ -69,7 +69,7 @@ export interface EngineTuning {
 }
 
 export const DEFAULT_TUNING: Readonly<EngineTuning> = {
-  shiftSpan: 6,
+  shiftSpan: 8,
   volSpan: 24,
   repeatDiscount: 0.5,
   peakHalfLifeDays: 1,
