@@ -203,14 +203,16 @@ function evaluate(series: KpiSeries[], condition: DeviationCondition): Figures {
     falseInFirst28Days += o.falseAlerts.filter((d) => d < 28).length;
     if (s.problem) {
       planted++;
-      const k = (byKind[s.problem.kind] ??= { planted: 0, caught: 0 });
+      byKind[s.problem.kind] ??= { planted: 0, caught: 0 };
+      const k = byKind[s.problem.kind] as { planted: number; caught: number };
       k.planted++;
       if (o.caught !== null) {
         caught++;
         k.caught++;
         const delay = o.caught - s.problem.start;
         delays.all?.push(delay);
-        (delays[s.problem.kind] ??= []).push(delay);
+        delays[s.problem.kind] ??= [];
+        delays[s.problem.kind]?.push(delay);
       }
     }
   }
