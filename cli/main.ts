@@ -17,12 +17,14 @@ import { serveInbox } from './inbox.ts';
 import { kpiRows } from './kpis.ts';
 import { progress } from './progress.ts';
 import { type ReportOptions, runReport } from './report.ts';
+import { serveCommand } from './serve.ts';
 import { parseInstant, parseJobList, runWatchdog, watchdogLines } from './watchdog.ts';
 
 /** Every verb, in the order `--help` lists them. */
 const COMMANDS: Array<() => Command> = [
   validateCommand,
   ingestCommand,
+  serveCommand,
   rollupCommand,
   kpisCommand,
   detectCommand,
