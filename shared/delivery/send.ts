@@ -92,7 +92,8 @@ export async function sendDelivery(message: DeliveryMessage, deps: SendDeps): Pr
     const { messageId } = await deps.mailer.sendRaw(raw, [recipient.email], { tags });
     accepted = { messageId, subject: mail.subject };
   } catch (error) {
-    // SES did not take the mail: give the claim back so the queue's retry sends at once.
+    // As far as this sender knows SES did not take the mail: give the claim back so the queue's retry sends at once.
+    // (An error that hid SES's acceptance, e.g. a connection lost on the way back, makes that retry a second copy.)
     await releaseClaim(store, key, claim, deps.now());
     throw error;
   }

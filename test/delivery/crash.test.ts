@@ -2,7 +2,9 @@
 // fired twice) onto a delivery queue played as SQS plays it (visibility timeout, receive count, dead-letter queue, on
 // a virtual clock), and send-email's consumer is killed, or fails, at each step of one delivery. Compared with a
 // clean run, every mail arrives, nothing reaches the dead-letter queue, and a mail arrives twice only when a sender
-// stopped between SES accepting it and the ledger marking it sent.
+// stopped between SES accepting it and the ledger marking it sent. A property-based test does the same with faults
+// in any invocations, on any delivery, at any steps.
+import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { consumeDeliveries } from '#shared/delivery/consumer.ts';
@@ -130,15 +132,19 @@ interface Run {
   copies: Map<string, number>;
   /** Per delivery key: sends that SES accepted and that no process marked (each may cost one extra copy). */
   windows: Map<string, number>;
-  deadLetters: number;
-  invocations: number;
+  /** Delivery keys of the messages in the dead-letter queue. */
+  deadLetters: string[];
+  /** Delivery keys the ledger holds as sent. */
+  sent: Set<string>;
+  /** Every recipient's address by delivery key. */
+  addresses: Map<string, string>;
 }
 
-/** Plans the daily report twice and drains the delivery queue; the first invocation carries `faults` for `target`. */
-async function run(
-  config: NightshiftConfig,
-  options: { target?: (messages: DeliveryMessage[]) => string; faults?: readonly Fault[] } = {},
-): Promise<Run> {
+/** Faults for the i-th invocation: which delivery they hit and how (the planned messages give the keys). */
+type FaultPlan = (i: number, keys: string[]) => { target: string; faults: readonly Fault[] } | undefined;
+
+/** Plans the daily report twice and drains the delivery queue, each invocation with the faults `plan` gives it. */
+async function run(config: NightshiftConfig, plan: FaultPlan = () => undefined): Promise<Run> {
   const clock = { now: NOW };
   const now = () => clock.now;
   const store = await preparedStore(config);
@@ -148,25 +154,35 @@ async function run(
   await planReport('daily', NOW, { config, queue: sink });
   await planReport('daily', NOW, { config, queue: sink });
   queue.send(planned);
-  const target = options.target?.(planned) ?? deliveryKey(planned[0]!);
+  const keys = [...new Set(planned.map(deliveryKey))];
   const mailer = createSesMailer({ endpoint: ses.endpoint, ...LOCAL_AWS }, { configurationSet: 'nightshift' });
   await clearInbox(ses.endpoint);
 
-  const windows = new Map<string, number>();
   const processes: SenderProcess[] = [];
-  const results = await queue.drain((i): Invocation => {
-    const process = new SenderProcess(store, mailer, target, i === 0 ? (options.faults ?? []) : []);
+  await queue.drain((i): Invocation => {
+    const faults = plan(i, keys);
+    const process = new SenderProcess(store, mailer, faults?.target ?? '', faults?.faults ?? []);
     processes.push(process);
     const deps = { store: process.store, config, mailer: process.mailer, now, ...mailSources(process.store, config) };
     return { run: (event) => consumeDeliveries(event, deps), died: process.died };
   });
-  for (const p of processes) for (const key of p.unmarked) windows.set(key, (windows.get(key) ?? 0) + 1);
 
+  const windows = new Map<string, number>();
+  for (const p of processes) for (const key of p.unmarked) windows.set(key, (windows.get(key) ?? 0) + 1);
   const copies = new Map<string, number>();
   for (const mail of await sesInbox(ses.endpoint)) {
     for (const to of mail.destination.to) copies.set(address(to), (copies.get(address(to)) ?? 0) + 1);
   }
-  return { copies, windows, deadLetters: queue.deadLetters.length, invocations: results.length };
+  const sent = new Set<string>();
+  for (const key of keys) if ((await deliveryRecord(store, key))?.status === 'sent') sent.add(key);
+  const people = new Map(config.people.map((p) => [p.id, p.email]));
+  return {
+    copies,
+    windows,
+    deadLetters: queue.deadLetters.map((m) => deliveryKey(JSON.parse(m.body) as DeliveryMessage)),
+    sent,
+    addresses: new Map(planned.map((m) => [deliveryKey(m), people.get(m.recipientId)!])),
+  };
 }
 
 const address = (to: string) => /<([^>]+)>/.exec(to)?.[1] ?? to;
@@ -230,29 +246,71 @@ describe('delivery under crashes (DynamoDB Local + aws-ses-v2-local)', () => {
     expect([...clean.copies.keys()].sort()).toEqual([...emails].sort());
     expect([...clean.copies.values()]).toEqual(emails.map(() => 1));
     expect(clean.windows.size).toBe(0);
-    expect(clean.deadLetters).toBe(0);
+    expect(clean.deadLetters).toEqual([]);
   });
 
   it.each(CASES)('$name: every mail arrives; the crashed one $copies time(s)', async ({ faults, copies }) => {
-    const config = exampleConfig();
-    const target = (messages: DeliveryMessage[]) => deliveryKey(messages[0]!);
-    const targetEmail = config.people.find((p) => p.id === config.reports[0]!.recipients[0])!.email;
-
-    const crashed = await run(config, { target, faults });
+    const crashed = await run(exampleConfig(), (i, keys) => (i === 0 ? { target: keys[0]!, faults } : undefined));
 
     // Every mail of the clean run arrived, nothing else, and nothing waits in the dead-letter queue.
     expect([...crashed.copies.keys()].sort()).toEqual([...clean.copies.keys()].sort());
-    expect(crashed.deadLetters).toBe(0);
-    expect(crashed.copies.get(targetEmail)).toBe(copies);
+    expect(crashed.deadLetters).toEqual([]);
+    expect(crashed.copies.get(crashed.addresses.values().next().value!)).toBe(copies);
     // A second copy of any mail (the target, or a neighbour in the dying batch) only for a send SES accepted and no
     // sender marked, and at most one.
-    for (const [email, n] of crashed.copies) {
-      const id = config.people.find((p) => p.email === email)!.id;
-      const key = deliveryKey({ kind: 'report', reportId: 'daily', period: '2026-11-22', recipientId: id });
-      expect(n, email).toBe(1 + (crashed.windows.get(key) ?? 0));
-      expect(n, email).toBeLessThanOrEqual(2);
+    for (const [key, email] of crashed.addresses) {
+      expect(crashed.copies.get(email), key).toBe(1 + (crashed.windows.get(key) ?? 0));
+      expect(crashed.copies.get(email), key).toBeLessThanOrEqual(2);
     }
   });
+});
+
+const FAULT: fc.Arbitrary<Fault> = fc.oneof(
+  fc.record({
+    step: fc.constantFrom('claim' as const, 'mark' as const, 'release' as const),
+    written: fc.boolean(),
+    and: fc.constantFrom('dies' as const, 'throws' as const),
+  }),
+  fc.record({
+    step: fc.constant('ses' as const),
+    accepted: fc.boolean(),
+    and: fc.constantFrom('dies' as const, 'throws' as const),
+  }),
+);
+
+describe('delivery under any crashes', () => {
+  // Up to three faulty invocations among the first six, each hitting any delivery at any step.
+  const plans = fc.dictionary(
+    fc.integer({ min: 0, max: 5 }).map(String),
+    fc.record({ target: fc.nat(5), faults: fc.array(FAULT, { minLength: 1, maxLength: 2 }) }),
+    { maxKeys: 3 },
+  );
+
+  test.prop([plans], { numRuns: 8 })(
+    'each mail is sent once, plus one copy per stop between SES accepting it and the mark, or is dead-lettered',
+    async (faulty) => {
+      const result = await run(exampleConfig(), (i, keys) => {
+        const f = faulty[String(i)];
+        return f ? { target: keys[f.target % keys.length]!, faults: f.faults } : undefined;
+      });
+
+      for (const [key, email] of result.addresses) {
+        const copies = result.copies.get(email) ?? 0;
+        const windows = result.windows.get(key) ?? 0;
+        if (result.sent.has(key)) expect(copies, key).toBe(1 + windows);
+        else {
+          // Not sent: never acknowledged, so every message of it waits in the dead-letter queue.
+          expect(copies, key).toBe(windows);
+          expect(
+            result.deadLetters.filter((k) => k === key),
+            key,
+          ).toHaveLength(2);
+        }
+      }
+    },
+    // A run is a fresh store and a drained queue, about a second each.
+    180_000,
+  );
 });
 
 describe('a claim is never a reason to acknowledge', () => {
