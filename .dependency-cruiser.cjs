@@ -4,7 +4,7 @@
 const LAYERS = [
   ['utilities', ['time', 'privacy', 'formula', 'anomaly', 'observability']],
   ['config', ['config']],
-  ['ports and adapters', ['store', 'queue', 'mailer', 'inspection', 'local', 'secrets']],
+  ['ports and adapters', ['store', 'archive', 'queue', 'mailer', 'inspection', 'local', 'secrets']],
   ['domain', ['events', 'jobs', 'kpi', 'incidents', 'detection', 'checks', 'watchdog', 'reporting']],
   ['rendering', ['email']],
   ['delivery', ['delivery']],

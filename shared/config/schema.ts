@@ -353,7 +353,11 @@ const ConfigObject = z.strictObject({
       batchWindowSeconds: z.int().min(0).max(300).default(5),
       shardsPerDay: z.int().min(1).max(256).default(8).describe('Partitions per local day of events.'),
       maxEventBytes: z.int().min(1).max(262_144).default(262_144),
-      eventRetentionDays: z.int().min(1).default(400),
+      eventRetentionDays: z
+        .int()
+        .min(1)
+        .default(400)
+        .describe('Days raw events are kept (in the S3 archive; DynamoDB keeps them about 15 days).'),
       quarantineRetentionDays: z.int().min(1).default(14),
       futureToleranceMinutes: z
         .int()
@@ -366,7 +370,14 @@ const ConfigObject = z.strictObject({
   jobs: z
     .strictObject({
       rollupAt: timeOfDay.default('00:30').describe('Nightly rollup (then detection), local time.'),
-      recomputeDays: z.int().min(0).max(31).default(3).describe('Also recompute this many earlier days.'),
+      recomputeDays: z
+        .int()
+        .min(0)
+        .max(31)
+        .default(0)
+        .describe(
+          'Also read this many days before yesterday again every night; a day that receives late events is read again anyway.',
+        ),
       checksAt: timeOfDay.default('02:00').describe('Backup and data checks, local time.'),
       graceMinutes: z.int().min(1).default(60).describe('A due run later than this is "missed".'),
     })

@@ -173,15 +173,17 @@ export function fromEventItem(item: Item, day: string): StoredEvent {
 
 /**
  * Calls `onEvent` once for every distinct event (by messageId) stored for a local day, in packs or alone, reading the
- * day's shards concurrently page by page. Returns the number of distinct events.
+ * day's shards concurrently page by page. Returns the number of distinct events. `seen`: messageIds already
+ * delivered (skipped), to which this call adds its own.
  */
 export async function forEachEventOfDay(
   store: StateStore,
   day: string,
   shards: number,
   onEvent: (event: StoredEvent) => void,
+  seen = new Set<string>(),
 ): Promise<number> {
-  const seen = new Set<string>();
+  const before = seen.size;
   const once = (e: StoredEvent) => {
     if (seen.has(e.messageId)) return;
     seen.add(e.messageId);
@@ -195,7 +197,7 @@ export async function forEachEventOfDay(
       }
     }),
   );
-  return seen.size;
+  return seen.size - before;
 }
 
 export interface Rejected {

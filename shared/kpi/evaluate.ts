@@ -99,7 +99,7 @@ export function createEvaluator(formula: Formula, options: EvaluatorOptions): Kp
     const values = new Map<Term, number | null>();
     const inputs: [string, number | null][] = [];
     for (const term of terms.values()) values.set(term, term.read(scope, inputs));
-    const value = evaluate(formula, (expr) => values.get(termOf.get(expr)!) ?? null);
+    const value = evaluateFormula(formula, (expr) => values.get(termOf.get(expr)!) ?? null);
     return { value, inputs: Object.fromEntries(inputs) };
   };
 
@@ -127,16 +127,17 @@ function feedDays(periodDays: readonly string[], lookahead: number): string[] {
 // ---------------------------------------------------------------------------------------------------------------
 // Formula arithmetic
 
-function evaluate(expr: Expr, termValue: (t: TermExpr) => number | null): number | null {
+/** The formula's value from its terms' values (the arithmetic around the terms). */
+export function evaluateFormula(expr: Expr, termValue: (t: TermExpr) => number | null): number | null {
   switch (expr.kind) {
     case 'number':
       return expr.value;
     case 'negate': {
-      const v = evaluate(expr.operand, termValue);
+      const v = evaluateFormula(expr.operand, termValue);
       return v === null ? null : arithmetic('-', 0, v);
     }
     case 'binary':
-      return arithmetic(expr.op, evaluate(expr.left, termValue), evaluate(expr.right, termValue));
+      return arithmetic(expr.op, evaluateFormula(expr.left, termValue), evaluateFormula(expr.right, termValue));
     default:
       return termValue(expr);
   }
@@ -215,10 +216,10 @@ class ScopeRegistry {
 // ---------------------------------------------------------------------------------------------------------------
 // Reading events: field getters, where predicates, value and key extraction.
 
-type Getter = (ev: KpiEvent) => unknown;
-type Predicate = (ev: KpiEvent) => boolean;
+export type Getter = (ev: KpiEvent) => unknown;
+export type Predicate = (ev: KpiEvent) => boolean;
 
-function getter(field: FieldRef): Getter {
+export function getter(field: FieldRef): Getter {
   if (field.in === 'event') {
     const name = field.name;
     return (ev) => ev[name];
@@ -291,18 +292,18 @@ function comparison(get: Getter, op: CompareOp, lit: Literal): Predicate {
   }
 }
 
-function numberOf(v: unknown): number | undefined {
+export function numberOf(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 /** A distinct key or scope name: strings as they are, numbers and booleans as text; empty and other values are no key. */
-function keyOf(v: unknown): string | undefined {
+export function keyOf(v: unknown): string | undefined {
   if (typeof v === 'string') return v === '' ? undefined : v;
   if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') return String(v);
   return undefined;
 }
 
-function selectorPredicate(sel: EventSelector): Predicate | undefined {
+export function selectorPredicate(sel: EventSelector): Predicate | undefined {
   return sel.where ? predicate(sel.where) : undefined;
 }
 
@@ -458,7 +459,7 @@ export class UserIndex {
 }
 
 /** A growable set of small non-negative integers. */
-class BitSet {
+export class BitSet {
   private words = new Uint32Array(0);
   size = 0;
 
@@ -475,6 +476,11 @@ class BitSet {
       this.words[w] = word | bit;
       this.size++;
     }
+  }
+
+  has(i: number): boolean {
+    const word = this.words[i >>> 5];
+    return word !== undefined && (word & (1 << (i & 31))) !== 0;
   }
 }
 

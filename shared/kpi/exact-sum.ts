@@ -24,6 +24,19 @@ export class ExactSum {
     p.push(x);
   }
 
+  /**
+   * The non-overlapping partials whose exact sum is the running total: what a day summary keeps, so sums merged
+   * over days round once, exactly as the sum of every event would.
+   */
+  parts(): readonly number[] {
+    return this.partials;
+  }
+
+  /** Adds the exact total of another sum (its partials). */
+  addParts(parts: readonly number[]): void {
+    for (const x of parts) this.add(x);
+  }
+
   /** The correctly rounded sum (Python's math.fsum final step, including round-half-even across partials). */
   value(): number {
     const p = this.partials;

@@ -1,9 +1,12 @@
-// KPI rollups: daily, ISO-week and month values computed from the period's own events (never from daily values),
-// each held against its target and weighted into a scorecard. Every needed day is read once, whatever the number of
-// KPIs and periods that use it, and its unique events and quarantined lines are recorded as it is read.
+// KPI rollups: daily, ISO-week and month values, each held against its target and weighted into a scorecard. A day
+// is read once, into an exact summary of every KPI input (summary.ts), archived and stored; a period's values are the
+// merge of its days' summaries, so a late event recomputes its own day and a month end merges 30 summaries instead
+// of reading 30 days. Each day read records its unique events and quarantined lines.
+import type { ObjectArchive } from '#shared/archive/archive.ts';
 import type { Kpi, NightshiftConfig } from '#shared/config/schema.ts';
+import { DayArchiveWriter, forEachEventOfClosedDay } from '#shared/events/day-archive.ts';
 import { type DayFigures, saveDayFigures } from '#shared/events/day-figures.ts';
-import { clearDirtyDay, countQuarantine, dirtyDays, forEachEventOfDay } from '#shared/events/events-store.ts';
+import { clearDirtyDay, countQuarantine, dirtyDays } from '#shared/events/events-store.ts';
 import { type Formula, formulaLookaheadDays, parseFormula } from '#shared/formula/formula.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import {
@@ -16,39 +19,69 @@ import {
   periodOf,
   yesterday,
 } from '#shared/time/calendar.ts';
-import { createEvaluator, type KpiEvaluator, type KpiEvent, UserIndex } from './evaluate.ts';
+import type { KpiResult } from './evaluate.ts';
 import { type ScopeValue, type StoredKpiValue, type StoredScorecard, saveKpiValues } from './kpi-store.ts';
 import { assess, boundsFor, scorecard } from './scorecard.ts';
+import { type DayRole, DaySummarizer, PeriodMerge, type SummaryInput, summaryInputs, UserNumbers } from './summary.ts';
+import { loadDaySummary, saveDaySummary, storedSummaryInputs } from './summary-store.ts';
 
 export interface RollupDeps {
   store: StateStore;
   config: NightshiftConfig;
   now: () => number;
+  /**
+   * The raw event archive: every day read is written to it, and a day whose events may have left DynamoDB is read
+   * from it (with the late events DynamoDB still holds). Without it, days are read from DynamoDB alone.
+   */
+  archive?: ObjectArchive;
   /** Called after each day is read (for a progress bar). */
   onDayRead?: (day: LocalDate, events: number) => void;
+}
+
+export interface RollupOptions {
+  /**
+   * Days whose events are read again, their summaries recomputed. Default: every day the periods need. A needed day
+   * without a summary holding every input is read in any case.
+   */
+  reread?: Iterable<LocalDate>;
+  /** Read the archive for the re-read days even while DynamoDB still holds them (a backfill). */
+  fromArchive?: boolean;
 }
 
 export interface RollupSummary extends Record<string, unknown> {
   asOf: LocalDate;
   periods: PeriodId[];
   values: number;
+  /** Days whose raw events were read (and summaries recomputed). */
   daysRead: number;
   eventsRead: number;
+  /** Day summaries merged into the periods' values. */
+  daysMerged: number;
+  /** Days written to the archive. */
+  daysArchived: number;
 }
 
 interface Job {
   kpi: Kpi;
+  formula: Formula;
   period: PeriodId;
   granularity: Granularity;
   /** Cohort/period days counted so far; empty = pending. */
   days: LocalDate[];
   complete: boolean;
-  evaluator?: KpiEvaluator;
+  merge?: PeriodMerge;
+  result?: KpiResult;
 }
 
 /** Parses every KPI formula once; config validation has already reported any error with its position. */
 export function compileKpis(config: NightshiftConfig): Map<string, Formula> {
   return new Map(config.kpis.map((k) => [k.id, parseFormula(k.formula)]));
+}
+
+/** Every input of the config's KPIs: what each day summary holds. */
+export function configInputs(config: NightshiftConfig): SummaryInput[] {
+  const formulas = compileKpis(config);
+  return summaryInputs(config.kpis.map((k) => ({ formula: formulas.get(k.id)!, scopeBy: k.scopeBy })));
 }
 
 /**
@@ -59,13 +92,16 @@ export async function rollupPeriods(
   periods: readonly PeriodId[],
   asOf: LocalDate,
   deps: RollupDeps,
+  options: RollupOptions = {},
 ): Promise<RollupSummary> {
   const { store, config } = deps;
   const formulas = compileKpis(config);
+  const inputs = configInputs(config);
   const jobs: Job[] = [];
-  // One user index for all evaluators: each event's user is looked up once, not once per KPI and period.
-  const users = new UserIndex();
-  const feeds = new Map<LocalDate, KpiEvaluator[]>();
+  /** For each needed day, the merges it feeds and its place in each. */
+  const feeds = new Map<LocalDate, Array<{ merge: PeriodMerge; role: DayRole }>>();
+  /** One merge per (period, counted days, lookahead): KPIs with the same days share it. */
+  const merges = new Map<string, PeriodMerge>();
 
   for (const period of new Set(periods)) {
     const granularity = granularityOf(period);
@@ -73,49 +109,118 @@ export async function rollupPeriods(
     for (const kpi of config.kpis) {
       if (!kpi.granularities.includes(granularity)) continue;
       const formula = formulas.get(kpi.id)!;
+      const look = formulaLookaheadDays(formula);
       // A day counts once its data is in: for retention, once the return day has ended too.
-      const lastCountable = addDays(asOf, -formulaLookaheadDays(formula));
+      const lastCountable = addDays(asOf, -look);
       const days = all.filter((d) => d <= lastCountable);
-      const job: Job = { kpi, period, granularity, days, complete: days.length === all.length };
+      const job: Job = { kpi, formula, period, granularity, days, complete: days.length === all.length };
       if (days.length > 0) {
-        const scope = kpi.scopeBy ? { scopeBy: kpi.scopeBy } : {};
-        job.evaluator = createEvaluator(formula, { periodDays: days, users, ...scope });
-        for (const day of job.evaluator.days) {
-          const list = feeds.get(day) ?? [];
-          list.push(job.evaluator);
-          feeds.set(day, list);
+        const key = `${period} ${days.length} ${look}`;
+        let merge = merges.get(key);
+        if (merge === undefined) {
+          merge = new PeriodMerge(inputs, days.length, look);
+          merges.set(key, merge);
+          const feed = (day: LocalDate, role: DayRole) => {
+            const list = feeds.get(day) ?? [];
+            list.push({ merge: merge!, role });
+            feeds.set(day, list);
+          };
+          days.forEach((day, index) => feed(day, { kind: 'period', index }));
+          for (let k = 0; k < look; k++) feed(addDays(days.at(-1)!, k + 1), { kind: 'lookahead', index: k });
         }
+        job.merge = merge;
       }
       jobs.push(job);
     }
   }
 
-  let eventsRead = 0;
-  const figures: DayFigures[] = [];
-  for (const day of [...feeds.keys()].sort()) {
-    const evaluators = feeds.get(day)!;
-    // Figures counted from the day as read: the same however often its events and lines were delivered.
-    const [n, quarantined] = await Promise.all([
-      forEachEventOfDay(store, day, config.ingest.shardsPerDay, (event: KpiEvent) => {
-        for (const ev of evaluators) ev.add(event);
-      }),
-      day <= asOf ? countQuarantine(store, day) : undefined,
-    ]);
-    eventsRead += n;
-    if (quarantined) figures.push({ day, events: n, quarantined, countedAt: new Date(deps.now()).toISOString() });
-    deps.onDayRead?.(day, n);
+  const needed = [...feeds.keys()].sort();
+  const reread = new Set(options.reread ?? needed);
+  const toRead = needed.filter((d) => reread.has(d));
+  for (const day of needed) {
+    if (reread.has(day)) continue;
+    const held = await storedSummaryInputs(store, day);
+    if (held === undefined || inputs.some((i) => !held.has(i.key))) toRead.push(day);
   }
+  for (const day of [...reread].sort()) if (day <= asOf && !feeds.has(day)) toRead.push(day);
+
+  let eventsRead = 0;
+  let daysArchived = 0;
+  const figures: DayFigures[] = [];
+  for (const day of [...new Set(toRead)].sort()) {
+    const read = await summarizeDay(day, inputs, deps, options.fromArchive === true);
+    eventsRead += read.events;
+    if (read.archived) daysArchived++;
+    figures.push({
+      day,
+      events: read.events,
+      quarantined: read.quarantined,
+      countedAt: new Date(deps.now()).toISOString(),
+    });
+    deps.onDayRead?.(day, read.events);
+  }
+
+  // Each needed day's summary is read once and fed to every period that needs it.
+  const users = new UserNumbers();
+  for (const day of needed) {
+    const summary = await loadDaySummary(store, day);
+    if (summary === undefined) throw new Error(`no summary of ${day} after it was read: was it written?`);
+    const numbers = users.of(summary);
+    for (const { merge, role } of feeds.get(day)!) merge.addDay(summary, role, numbers);
+  }
+  for (const merge of merges.values()) {
+    if (merge.missing.size > 0) throw new Error(`day summaries lack inputs: ${[...merge.missing].join('; ')}`);
+  }
+  for (const job of jobs) job.result = job.merge?.result(job.formula, job.kpi.scopeBy);
 
   const computedAt = new Date(deps.now()).toISOString();
   const values = jobs.map((job) => toStoredValue(job, asOf, computedAt));
   const cards = scorecards(values, config, asOf, computedAt);
   await saveKpiValues(store, values, cards);
   await saveDayFigures(store, figures);
-  return { asOf, periods: [...new Set(periods)], values: values.length, daysRead: feeds.size, eventsRead };
+  return {
+    asOf,
+    periods: [...new Set(periods)],
+    values: values.length,
+    daysRead: new Set(toRead).size,
+    eventsRead,
+    daysMerged: needed.length,
+    daysArchived,
+  };
+}
+
+/**
+ * Reads one closed day's events once: summarizes every input, archives the day (with an archive), stores the
+ * summary. Idempotent: run again, it writes the same summary and archive.
+ */
+export async function summarizeDay(
+  day: LocalDate,
+  inputs: readonly SummaryInput[],
+  deps: RollupDeps,
+  fromArchive = false,
+): Promise<{ events: number; quarantined: Record<string, number>; archived: boolean }> {
+  const summarizer = new DaySummarizer(day, inputs);
+  const writer = deps.archive ? new DayArchiveWriter(day) : undefined;
+  const [source, quarantined] = await Promise.all([
+    forEachEventOfClosedDay(
+      { store: deps.store, config: deps.config, now: deps.now(), ...(deps.archive ? { archive: deps.archive } : {}) },
+      day,
+      (event) => {
+        summarizer.add(event);
+        writer?.add(event);
+      },
+      { fromArchive },
+    ),
+    countQuarantine(deps.store, day),
+  ]);
+  // The archive first: a summary is stored only for a day whose events are safe in the archive.
+  if (writer && deps.archive) await writer.write(deps.archive);
+  await saveDaySummary(deps.store, summarizer.summary());
+  return { events: source.events, quarantined, archived: writer !== undefined };
 }
 
 function toStoredValue(job: Job, asOf: LocalDate, computedAt: string): StoredKpiValue {
-  const result = job.evaluator?.result();
+  const result = job.result;
   const target = boundsFor(job.kpi.target, job.days.length || periodDays(job.period).length);
   const scoped = (value: number | null, inputs: Record<string, number | null>): ScopeValue => ({
     value,
@@ -171,17 +276,17 @@ export function periodsForDays(days: Iterable<LocalDate>, config: NightshiftConf
 }
 
 /**
- * The nightly rollup: yesterday (in the config's time zone), the `recomputeDays` before it so late events count,
- * any older day that received late events, and the weeks and months they fall in.
+ * The nightly rollup: yesterday (in the config's time zone), the `recomputeDays` before it, every day that received
+ * late events since it was last read, and the weeks and months they fall in, merged from the day summaries.
  */
 export async function nightlyRollup(deps: RollupDeps): Promise<RollupSummary> {
   const { store, config } = deps;
   const asOf = yesterday(deps.now(), config.timeZone);
   const late = await dirtyDays(store);
-  const days = new Set(late.map((d) => d.day));
+  const days = new Set(late.map((d) => d.day).filter((d) => d <= asOf));
   for (let i = 0; i <= config.jobs.recomputeDays; i++) days.add(addDays(asOf, -i));
-  const summary = await rollupPeriods(periodsForDays(days, config), asOf, deps);
+  const summary = await rollupPeriods(periodsForDays(days, config), asOf, deps, { reread: days });
   // A day marked again while it was being rolled up keeps its mark: the next night reads it again.
-  for (const d of late) await clearDirtyDay(store, d);
+  for (const d of late) if (d.day <= asOf) await clearDirtyDay(store, d);
   return { ...summary, lateDays: late.map((d) => d.day) };
 }

@@ -185,9 +185,10 @@ describe('KPI rollups', () => {
     expect(await dirtyDays(store)).toEqual([]);
   });
 
-  it('the nightly rollup recomputes yesterday and the days before it in the config time zone', async () => {
+  it('the nightly rollup recomputes yesterday and the recomputeDays before it in the config time zone', async () => {
     const { store } = await freshStore();
     const config = exampleConfig();
+    config.jobs.recomputeDays = 3;
     const summary = await nightlyRollup({ store, config, now: () => Date.parse('2026-11-23T00:30:00+08:00') });
     expect(summary.asOf).toBe('2026-11-22');
     expect(summary.periods).toEqual(
