@@ -24,6 +24,7 @@ import {
 import { type ReconcileOutcome, reconcileTables } from '#shared/checks/reconcile.ts';
 import type { Reconciliation } from '#shared/config/schema.ts';
 import { LOCAL_AWS, startDynamoLocal } from '#shared/local/dynamodb-local.ts';
+import { PseudonymKey } from '#shared/privacy/pseudonym.ts';
 
 class BenchError extends Error {
   override name = 'BenchError';
@@ -256,7 +257,8 @@ async function runPass(pass: string, endpoint: string, pairs: number, segments: 
   let readUnits: number;
   let detail: Record<string, unknown> | undefined;
   if (pass === 'reconcile') {
-    const outcome = await reconcileTables(rec(pairs), { dynamodb: client(endpoint), clock: Date.now }, { segments });
+    const deps = { dynamodb: client(endpoint), clock: Date.now, pseudonymKey: PseudonymKey.generate() };
+    const outcome = await reconcileTables(rec(pairs), deps, { segments });
     items = outcome.counts.leftItems + outcome.counts.rightItems;
     readUnits = outcome.readUnits;
     detail = { counts: outcome.counts, stats: outcome.stats, examples: outcome.examples.slice(0, 3) };

@@ -16,6 +16,7 @@ import { runDetect } from './detect.ts';
 import { serveInbox } from './inbox.ts';
 import { kpiRows } from './kpis.ts';
 import { progress } from './progress.ts';
+import { pseudonymCommand, useLocalPseudonymKey } from './pseudonym.ts';
 import { type ReportOptions, runReport } from './report.ts';
 import { serveCommand } from './serve.ts';
 import { parseInstant, parseJobList, runWatchdog, watchdogLines } from './watchdog.ts';
@@ -35,6 +36,7 @@ const COMMANDS: Array<() => Command> = [
   inboxCommand,
   configReferenceCommand,
   demoCommand,
+  pseudonymCommand,
 ];
 
 export function buildProgram(): Command {
@@ -56,7 +58,8 @@ export function buildProgram(): Command {
         }
       }),
     )
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .hook('preAction', useLocalPseudonymKey);
 
   for (const command of COMMANDS) program.addCommand(command().copyInheritedSettings(program));
   return program;

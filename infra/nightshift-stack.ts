@@ -7,6 +7,7 @@ import { EventIngestion } from './event-ingestion.ts';
 import { Monitoring } from './monitoring.ts';
 import { NightlyJobs } from './nightly-jobs.ts';
 import type { FunctionFactory } from './nightshift-function.ts';
+import { PseudonymKey } from './pseudonym-key.ts';
 import { ReportDelivery } from './report-delivery.ts';
 import { RestoreTesting, restoreTestedChecks } from './restore-testing.ts';
 import { StateTables } from './state-tables.ts';
@@ -28,6 +29,8 @@ export class NightshiftStack extends Stack {
   public readonly jobs: NightlyJobs;
   /** AWS Backup restore tests of the `restoreTest` checks, validated by check-backups (undefined without either). */
   public readonly restoreTesting?: RestoreTesting;
+  /** The key user and order ids are pseudonymized with, readable by the functions that write pseudonyms. */
+  public readonly pseudonymKey: PseudonymKey;
 
   constructor(scope: Construct, id: string, props: NightshiftStackProps) {
     super(scope, id, {
@@ -45,6 +48,9 @@ export class NightshiftStack extends Stack {
       deliveryQueue: this.delivery.queue,
       functionFactory,
       hasHandler,
+    });
+    this.pseudonymKey = new PseudonymKey(this, 'PseudonymKey', {
+      readers: [this.ingestion.ingest, this.jobs.functions['check-backups']],
     });
     // Restore tests only with their validator: an unvalidated test restore costs a restore a night and proves less.
     const checkBackups = this.jobs.functions['check-backups'];

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Reconciliation } from '#shared/config/schema.ts';
 import { type DynamoDBLike, describeLiveTable, type RetryOptions } from '#shared/inspection/aws.ts';
-import { hashId } from '#shared/privacy/mask.ts';
+import { type PseudonymKey, pseudonym } from '#shared/privacy/pseudonym.ts';
 import { scanSide } from './reconcile-scan.ts';
 import {
   type Bucket,
@@ -29,6 +29,8 @@ export interface ReconcileDeps {
   /** Epoch ms; `olderThanMinutes` counts back from it. */
   clock: () => number;
   retry?: RetryOptions;
+  /** Key of the examples' pseudonymous ids. @default the process's key (shared/privacy/pseudonym.ts) */
+  pseudonymKey?: PseudonymKey;
 }
 
 export interface ReconcileOptions {
@@ -141,7 +143,7 @@ export async function reconcileTables(
     const spilledBytes = set.buckets.reduce((s, b) => s + b.left.bytes + b.right.bytes, 0);
 
     const joinStarted = performance.now();
-    const joiner = new Joiner(rec);
+    const joiner = new Joiner(rec, (key) => pseudonym(key, deps.pseudonymKey));
     joiner.counts.leftItems = left.items;
     joiner.counts.rightItems = right.items;
     joiner.counts.undated = left.undated + right.undated;
@@ -199,9 +201,9 @@ class Joiner {
   private readonly tolerance: number;
   private readonly keep: ExampleKeeper;
 
-  constructor(rec: Reconciliation) {
+  constructor(rec: Reconciliation, pseudonymize: (key: string) => string) {
     this.tolerance = rec.tolerance;
-    this.keep = new ExampleKeeper(rec.maxExamples);
+    this.keep = new ExampleKeeper(rec.maxExamples, pseudonymize);
   }
 
   bucket(bucket: Bucket): void {
@@ -275,14 +277,17 @@ class ExampleKeeper {
     missing_left: [],
   };
 
-  constructor(max: number) {
+  private readonly pseudonymize: (key: string) => string;
+
+  constructor(max: number, pseudonymize: (key: string) => string) {
     this.max = max;
+    this.pseudonymize = pseudonymize;
   }
 
   offer(problem: MismatchExample['problem'], key: string, left: number | undefined, right: number | undefined): void {
     if (this.max === 0) return;
     const list = this.kept[problem];
-    const id = hashId(key);
+    const id = this.pseudonymize(key);
     if (list.length >= this.max && id >= list[list.length - 1]!.id) return;
     const example: MismatchExample = { problem, id };
     if (left !== undefined) example.left = shown(left);

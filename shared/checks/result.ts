@@ -8,7 +8,7 @@ export type CheckProblemKind = 'backup_failed' | 'data_mismatch';
 
 export type Figures = Record<string, number | string>;
 
-/** One reconciliation example; the id is masked (SHA-256 prefix), never the raw key. */
+/** One reconciliation example; the id is its keyed pseudonym (HMAC-SHA-256 prefix), never the raw key. */
 export interface MismatchExample {
   problem: 'mismatched' | 'missing_left' | 'missing_right';
   id: string;

@@ -2,6 +2,7 @@
 // failed result naming the error, and the others go on), then all results stored with history.
 import type { BackupCheck, NightshiftConfig } from '#shared/config/schema.ts';
 import type { BackupLike, DynamoDBLike, RetryOptions } from '#shared/inspection/aws.ts';
+import type { PseudonymKey } from '#shared/privacy/pseudonym.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { localDate } from '#shared/time/calendar.ts';
 import { checkAwsBackup } from './aws-backup.ts';
@@ -19,6 +20,8 @@ export interface CheckDeps {
   clock?: () => number;
   retry?: RetryOptions;
   reconcile?: ReconcileOptions;
+  /** Key of the reconciliation examples' pseudonymous ids. @default the process's key */
+  pseudonymKey?: PseudonymKey;
 }
 
 export interface RunChecksOptions {

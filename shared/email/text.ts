@@ -44,7 +44,7 @@ export function renderText(v: ReportView): string {
         ]
           .filter(Boolean)
           .join(', ');
-        out.push(`* ${k.name}: ${k.value} — ${status(k.kpi.status)}${facts ? ` (${facts})` : ''}`);
+        out.push(`* ${k.name}: ${k.value} — ${k.statusLabel}${facts ? ` (${facts})` : ''}`);
         const changes = [
           k.vsPrevious ? `${k.vsPrevious.text} ${v.labels.previous}` : `– ${v.labels.previous}`,
           k.vsEarlier ? `${k.vsEarlier.text} ${v.labels.earlier}` : `– ${v.labels.earlier}`,
@@ -70,7 +70,7 @@ export function renderText(v: ReportView): string {
     } else if (s === 'incidents') {
       const open = m.incidents.filter((i) => i.state !== 'resolved').length;
       out.push(`INCIDENTS (${open} open, ${m.incidents.length - open} resolved)`);
-      if (v.incidents.length === 0) out.push('No incidents this period.');
+      if (v.incidents.length === 0) out.push(v.noIncidents);
       for (const i of v.incidents) {
         out.push(`* [${BADGE[i.severity].label} · ${BADGE[i.state].label}] ${i.title}`);
         out.push(`  ${i.summary}`);

@@ -15,6 +15,7 @@ import {
   plural,
   shortPeriod,
 } from './format.ts';
+import { BADGE } from './theme.ts';
 
 /** How much detail fits; stricter levels keep the HTML under Gmail's clipping limit for very large reports. */
 export interface Limits {
@@ -36,7 +37,10 @@ export const LIMIT_LEVELS: readonly Limits[] = [
 
 export interface KpiView {
   kpi: ReportKpi;
+  /** With the department when the row is a department's slice: 'Conversion rate (market)'. */
   name: string;
+  /** The status badge's words: 'No data for your department' for a slice with no value. */
+  statusLabel: string;
   value: string;
   target?: string;
   attainment?: string;
@@ -64,6 +68,8 @@ export interface ReportView {
   chartKpis: ReportKpi[];
   incidents: ReportIncident[];
   hiddenIncidents: number;
+  /** What the incidents section says when it lists none. */
+  noIncidents: string;
   checks: ReportCheck[];
   hiddenChecks: number;
   checkCounts: { pass: number; warn: number; fail: number };
@@ -104,9 +110,12 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
 
   const kpis = model.kpis.slice(0, limits.kpis).map((kpi): KpiView => {
     const direction = goodDirection(kpi);
+    const slice = kpi.department ? ` (${clip(oneLine(kpi.department), 40)})` : '';
     return {
       kpi,
-      name: clip(oneLine(kpi.name), 120),
+      name: `${clip(oneLine(kpi.name), 120)}${slice}`,
+      statusLabel:
+        kpi.department && kpi.status === 'no_value' ? 'No data for your department' : BADGE[kpi.status].label,
       value: kpi.status === 'pending' ? 'pending' : formatKpiValue(kpi, kpi.value),
       target: formatTarget(kpi),
       attainment: formatAttainment(kpi.attainment),
@@ -180,6 +189,10 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
     chartKpis,
     incidents: incidents.slice(0, limits.incidents),
     hiddenIncidents: Math.max(0, incidents.length - limits.incidents),
+    noIncidents:
+      recipient.role === 'specialist'
+        ? 'No incidents for your department or routed to you this period.'
+        : 'No incidents this period.',
     checks: checks.slice(0, limits.checks),
     hiddenChecks: Math.max(0, checks.length - limits.checks),
     checkCounts,

@@ -1,5 +1,7 @@
 // Fills a report model for one recipient from stored state: KPI values and history, scorecard, pipeline health.
-// Role scoping happens here, before rendering: a specialist's model holds only their department's KPIs.
+// Role scoping happens here, before rendering (the rules are in ./scope.ts): a specialist's model holds only their
+// department's KPIs, a KPI split by department as their department's slice only, and only the incidents, checks and
+// pipeline details that concern their department or are routed to them.
 
 import type { Kpi, NightshiftConfig, Person, Report } from '#shared/config/schema.ts';
 import { quarantinedTotal, readDayFigures } from '#shared/events/day-figures.ts';
@@ -19,14 +21,27 @@ import {
 import { DEFAULT_THRESHOLDS, judgeStream, type Verdict } from '#shared/watchdog/judge.ts';
 import { runStreams } from '#shared/watchdog/schedule.ts';
 import { RUNS_READ } from '#shared/watchdog/watchdog.ts';
-import type { ReportCheck, ReportIncident, ReportJob, ReportKpi, ReportModel } from './model.ts';
+import type { ReportCheck, ReportIncident, ReportJob, ReportKpi, ReportModel, ReportSection } from './model.ts';
+import {
+  type Audience,
+  checkAudience,
+  hasChecksFor,
+  isSpecialist,
+  kpisFor,
+  maySee,
+  pipelineAudience,
+  splitByDepartment,
+} from './scope.ts';
 
 export interface ReportDeps {
   store: StateStore;
   config: NightshiftConfig;
   now: () => number;
-  /** Incidents to show for the period (from the alerts module), already in report form. */
-  incidents?: (period: PeriodId) => Promise<ReportIncident[]>;
+  /**
+   * Incidents of the period (from the alerts module) in report form, each with whom it concerns: a specialist sees
+   * only those of their department or routed to them (none whose audience is not given).
+   */
+  incidents?: (period: PeriodId) => Promise<Array<ReportIncident & { audience?: Audience }>>;
   /** The night's backup and data checks (from the checks module). */
   checks?: (period: PeriodId) => Promise<ReportCheck[]>;
 }
@@ -43,10 +58,32 @@ export function reportGranularity(report: Report): Granularity {
 export function visibleKpis(report: Report, person: Person, config: NightshiftConfig): Kpi[] {
   const listed = report.kpis === 'all' ? config.kpis : config.kpis.filter((k) => report.kpis.includes(k.id));
   const g = reportGranularity(report);
-  return listed.filter(
-    (k) => k.granularities.includes(g) && (person.role !== 'specialist' || k.department === person.department),
+  return kpisFor(
+    listed.filter((k) => k.granularities.includes(g)),
+    person,
   );
 }
+
+/** No data for the department: what a specialist's row shows when the KPI has no slice for it. */
+function noSlice(v: StoredKpiValue): ScopeValue {
+  return { value: null, inputs: {}, status: 'no_value', attainment: null, ...(v.target ? { target: v.target } : {}) };
+}
+
+/**
+ * The sections a person's report shows: a specialist's leaves out the checks when no check's incidents reach them,
+ * and the pipeline when its problems are not routed to them.
+ */
+function sectionsFor(report: Report, person: Person, config: NightshiftConfig): ReportSection[] {
+  if (!isSpecialist(person)) return report.sections;
+  return report.sections.filter(
+    (s) =>
+      (s !== 'checks' || hasChecksFor(person, config)) &&
+      (s !== 'pipeline' || maySee(person, pipelineAudience(config))),
+  );
+}
+
+/** The pipeline of a report without that section: nothing read, nothing to show. */
+const NO_PIPELINE: ReportModel['pipeline'] = { stored: null, rejected: null, rejectReasons: {}, jobs: [] };
 
 export async function loadReportModel(
   report: Report,
@@ -63,6 +100,9 @@ export async function loadReportModel(
 
   const current = stored.map((values) => values.find((v) => v.period === period));
   const ready = current.length > 0 && current.every((v) => v !== undefined && v.asOf >= last);
+  const sections = sectionsFor(report, person, config);
+  const incidents = deps.incidents ? await deps.incidents(period) : [];
+  const checks = deps.checks && sections.includes('checks') ? await deps.checks(period) : [];
   const model: ReportModel = {
     report: { id: report.id, title: report.title, period, periodLabel: periodLabel(period), granularity },
     recipient: {
@@ -75,10 +115,10 @@ export async function loadReportModel(
     timeZone: config.timeZone,
     dataReady: ready,
     kpis: [],
-    incidents: deps.incidents ? await deps.incidents(period) : [],
-    checks: deps.checks && report.sections.includes('checks') ? await deps.checks(period) : [],
-    pipeline: await pipelineHealth(store, config, period, deps.now()),
-    sections: report.sections,
+    incidents: incidents.filter((i) => maySee(person, i.audience)).map(({ audience: _audience, ...i }) => i),
+    checks: checks.filter((c) => maySee(person, checkAudience(c, config))),
+    pipeline: sections.includes('pipeline') ? await pipelineHealth(store, config, period, deps.now()) : NO_PIPELINE,
+    sections,
   };
   if (!ready) {
     const asOf = current.find((v) => v !== undefined)?.asOf;
@@ -88,10 +128,14 @@ export async function loadReportModel(
     return model;
   }
 
+  // A specialist sees only their department's slice of a KPI split by department, in every period: a period
+  // without one has no data for them, never the company-wide value in its place.
+  const slice = (k: Kpi): string | undefined =>
+    isSpecialist(person) && splitByDepartment(k) ? (person.department ?? '') : undefined;
   const scope = (k: Kpi, v: StoredKpiValue | undefined): ScopeValue | undefined => {
-    // A specialist sees the department's own slice of a KPI that is split by department.
-    if (v && person.role === 'specialist' && k.scopeBy && person.department) return v.byScope?.[person.department] ?? v;
-    return v;
+    const department = slice(k);
+    if (v === undefined || department === undefined) return v;
+    return Object.hasOwn(v.byScope ?? {}, department) ? v.byScope![department] : noSlice(v);
   };
   model.kpis = kpis.map((k, i) => {
     const values = stored[i]!;
@@ -113,10 +157,12 @@ export async function loadReportModel(
     if (k.decimals !== undefined) row.decimals = k.decimals;
     if (v.target) row.target = v.target;
     if (k.weight !== undefined) row.weight = k.weight;
+    const department = slice(k);
+    if (department) row.department = department;
     return row;
   });
 
-  if (person.role === 'specialist') {
+  if (isSpecialist(person)) {
     const pending = model.kpis.filter((k) => k.status === 'pending').length;
     const card = scorecard(
       kpis.map((k, i) => {

@@ -30,6 +30,11 @@ export interface ReportKpi {
   samePeriodLastWeek?: number | null;
   /** For the trend chart, oldest first, ~14-30 points; the last one is normally this period. */
   history: Array<{ period: string; value: number | null }>;
+  /**
+   * The department whose slice of a KPI split by department every figure of the row is (a specialist's report);
+   * no value then means no data for that department, never the company-wide value instead.
+   */
+  department?: string;
 }
 
 export interface ReportIncident {

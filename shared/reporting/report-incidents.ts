@@ -5,34 +5,41 @@ import { routeIncident } from '#shared/incidents/routing.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { addDays, type PeriodId, periodBounds } from '#shared/time/calendar.ts';
 import type { ReportIncident } from './model.ts';
+import { type Audience, incidentAudience } from './scope.ts';
 
-export function toReportIncident(incident: Incident, config: NightshiftConfig): ReportIncident {
+/** An incident as the report's source gives it: with whom it concerns, which the loader scopes by and then drops. */
+export interface SourcedIncident extends ReportIncident {
+  audience: Audience;
+}
+
+export function toReportIncident(incident: Incident, config: NightshiftConfig): SourcedIncident {
   const { recipients, plan } = routeIncident(incident, config);
   const responder = plan
     ? (config.people.find((p) => p.id === plan.firstResponder)?.name ?? plan.firstResponder)
     : (recipients[0]?.name ?? 'administrators');
   const kpi = incident.kpi ? config.kpis.find((k) => k.id === incident.kpi) : undefined;
-  const out: ReportIncident = {
+  const out: SourcedIncident = {
     title: incident.title,
     state: incident.status !== 'open' ? 'resolved' : incident.escalated ? 'escalated' : 'open',
     severity: incident.severity,
     openedAt: incident.openedAt ?? incident.updatedAt,
     firstResponder: responder,
     summary: (incident.status === 'open' ? incident.last : (incident.worst ?? incident.last)).summary,
+    audience: incidentAudience(incident, config),
   };
   if (kpi) out.kpi = kpi.name;
   return out;
 }
 
 /**
- * The report loader's `incidents` source (see shared/report/load.ts): most severe and newest first. Besides those open
+ * The report loader's `incidents` source (see shared/reporting/load.ts): most severe and newest first. Besides those open
  * during the period or resolved in it, incidents opened in the night after it and still open: the morning report
  * tells of a job the watchdog caught missing or a check that failed while the night processed the period.
  */
 export function reportIncidents(
   store: StateStore,
   config: NightshiftConfig,
-): (period: PeriodId) => Promise<ReportIncident[]> {
+): (period: PeriodId) => Promise<SourcedIncident[]> {
   return async (period) => {
     const { first, last } = periodBounds(period);
     const all = await readIncidents(store);

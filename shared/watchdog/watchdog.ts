@@ -144,7 +144,8 @@ export async function watchdogCheck(now: number, deps: WatchdogDeps): Promise<Wa
   const at = new Date(now).toISOString();
   const period = localHour(now, config.timeZone);
   const since = deps.expectSince ?? (await watchingSince(store, now));
-  const errorText = (e: string) => scrubber.text(e.split('\n')[0]!.slice(0, 200));
+  // Scrubbed whole, then shortened: a quoted field cut mid-value would no longer be recognised as one.
+  const errorText = (e: string) => scrubber.text(e.split('\n')[0]!).slice(0, 200);
 
   const observations: Array<{ subject: IncidentSubject; obs: Observation; problem?: Finding['problem'] }> = [];
   const observe = (

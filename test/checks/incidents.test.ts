@@ -13,6 +13,7 @@ import { runNightlyChecks, runRestoreValidation } from '#shared/checks/incidents
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { loadAlertMail } from '#shared/email/alert-mail.ts';
 import { readIncident, readIncidentHistory } from '#shared/incidents/incidents.ts';
+import { PseudonymKey } from '#shared/privacy/pseudonym.ts';
 import type { AlertDelivery } from '#shared/queue/messages.ts';
 import { reportIncidents } from '#shared/reporting/report-incidents.ts';
 import { memoryQueue } from '../alerts/support.ts';
@@ -141,8 +142,16 @@ describe('failed checks open incidents', () => {
     const { store } = await freshStore('check-incidents');
     const queue = memoryQueue();
     backupAged(3);
+    const pseudonymKey = PseudonymKey.generate();
 
-    const night = await runNightlyChecks(config, { dynamodb, backup, store, queue, clock: () => NOW });
+    const night = await runNightlyChecks(config, {
+      dynamodb,
+      backup,
+      store,
+      queue,
+      clock: () => NOW,
+      pseudonymKey,
+    });
 
     const id = 'check:orders_payments:*:data_mismatch';
     expect(night.incidents.opened).toEqual([id]);
@@ -159,7 +168,7 @@ describe('failed checks open incidents', () => {
     const mail = await loadAlertMail(store, config, message);
     expect(mail?.subject).toMatch(/^\[Nightshift\] OPENED warning: orders_payments: /);
     expect(mail?.text).toContain('Examples (masked ids)');
-    expect(mail?.text).toMatch(/[0-9a-f]{8,} amounts differ: 20 vs 2/);
+    expect(mail?.text).toContain(`${pseudonymKey.pseudonym('o2')} amounts differ: 20 vs 2`);
     // Ids are masked in the mail, as in the report.
     expect(mail?.text).not.toMatch(/\bo2\b/);
     expect(mail?.html).not.toMatch(/\bo2\b/);

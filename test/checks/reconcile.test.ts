@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { demoLedger } from '#cli/demo/ledger.ts';
 import { reconcileTables, runReconciliation } from '#shared/checks/reconcile.ts';
-import { hashId } from '#shared/privacy/mask.ts';
+import { PseudonymKey } from '#shared/privacy/pseudonym.ts';
 import { clock, createTable, localDynamo, minutesAgo, NOW, putItems, reconciliation } from './support.ts';
 
 const dynamodb = localDynamo();
-const deps = { dynamodb, clock };
+const pseudonymKey = PseudonymKey.generate();
+const pseudonymOf = (id: string) => pseudonymKey.pseudonym(id);
+const deps = { dynamodb, clock, pseudonymKey };
 const old = minutesAgo(180).toISOString();
 
 interface Pair {
@@ -79,8 +81,8 @@ describe('reconciliation of two DynamoDB tables (DynamoDB Local)', () => {
     expect(result.summary).toBe('2 keys with different amounts (total_amount vs paid_amount, tolerance 0.005)');
     expect(result.examples).toEqual(
       expect.arrayContaining([
-        { problem: 'mismatched', id: hashId('o_bad1'), left: 129, right: 120 },
-        { problem: 'mismatched', id: hashId('o_bad2'), left: 5, right: 50 },
+        { problem: 'mismatched', id: pseudonymOf('o_bad1'), left: 129, right: 120 },
+        { problem: 'mismatched', id: pseudonymOf('o_bad2'), left: 5, right: 50 },
       ]),
     );
     expect(JSON.stringify(result)).not.toContain('o_bad');
@@ -107,8 +109,8 @@ describe('reconciliation of two DynamoDB tables (DynamoDB Local)', () => {
       `2 in ${rec.left.table} missing from ${rec.right.table}`,
       `1 in ${rec.right.table} missing from ${rec.left.table}`,
     ]);
-    expect(result.examples).toContainEqual({ problem: 'missing_left', id: hashId('o_orphan'), right: 12 });
-    expect(result.examples).toContainEqual({ problem: 'missing_right', id: hashId('o_unpaid'), left: 30 });
+    expect(result.examples).toContainEqual({ problem: 'missing_left', id: pseudonymOf('o_orphan'), right: 12 });
+    expect(result.examples).toContainEqual({ problem: 'missing_right', id: pseudonymOf('o_unpaid'), left: 30 });
   });
 
   it('treats amounts within the tolerance as equal, and float noise as no difference', async () => {
@@ -123,7 +125,7 @@ describe('reconciliation of two DynamoDB tables (DynamoDB Local)', () => {
     const exact = await reconcileTables({ ...rec, tolerance: 0 }, deps);
 
     expect(tolerant.counts).toMatchObject({ matched: 3, mismatched: 1 });
-    expect(tolerant.examples).toEqual([{ problem: 'mismatched', id: hashId('beyond'), left: 10.006, right: 10 }]);
+    expect(tolerant.examples).toEqual([{ problem: 'mismatched', id: pseudonymOf('beyond'), left: 10.006, right: 10 }]);
     expect(exact.counts).toMatchObject({ matched: 1, mismatched: 3 });
   });
 
@@ -189,7 +191,7 @@ describe('reconciliation of two DynamoDB tables (DynamoDB Local)', () => {
     const result = await runReconciliation(rec, deps);
 
     expect(result.figures).toMatchObject({ matched: 1, mismatched: 1, unreadableAmounts: 1 });
-    expect(result.examples).toEqual([{ problem: 'mismatched', id: hashId('b'), left: 3, right: 'unreadable' }]);
+    expect(result.examples).toEqual([{ problem: 'mismatched', id: pseudonymOf('b'), left: 3, right: 'unreadable' }]);
   });
 
   it('keeps at most maxExamples, taking each kind of problem in turn, the same on every run', async () => {
@@ -213,7 +215,7 @@ describe('reconciliation of two DynamoDB tables (DynamoDB Local)', () => {
     expect(second.examples).toEqual(first.examples);
     const smallest = pairs
       .filter((p) => p.id.startsWith('m'))
-      .map((p) => hashId(p.id))
+      .map((p) => pseudonymOf(p.id))
       .sort();
     expect(first.examples[0]!.id).toBe(smallest[0]);
   });
@@ -241,7 +243,12 @@ describe('reconciliation of two DynamoDB tables (DynamoDB Local)', () => {
 
       expect(outcome.counts).toMatchObject({ matched: n - 1, mismatched: 1, missingLeft: 1, leftItems: n });
       expect(outcome.stats.pages).toBeGreaterThan(2);
-      expect(outcome.examples).toContainEqual({ problem: 'mismatched', id: hashId('big_777'), left: 787, right: 0 });
+      expect(outcome.examples).toContainEqual({
+        problem: 'mismatched',
+        id: pseudonymOf('big_777'),
+        left: 787,
+        right: 0,
+      });
     });
 
     it('costs about 0.5 read units per 4 KB scanned, not per item (scan, not point lookups)', async () => {
@@ -318,6 +325,6 @@ describe('the demo ledger', () => {
         .filter((e) => e.problem === 'mismatched')
         .map((e) => e.id)
         .sort(),
-    ).toEqual(mismatched.map((id) => hashId(id)).sort());
+    ).toEqual(mismatched.map((id) => pseudonymOf(id)).sort());
   });
 });

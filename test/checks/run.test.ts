@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkHistory, nightResults } from '#shared/checks/history.ts';
 import { type ChecksConfig, runChecks } from '#shared/checks/run.ts';
+import { PseudonymKey } from '#shared/privacy/pseudonym.ts';
 import { freshStore } from '../support/dynamo.ts';
 import {
   awsError,
@@ -78,12 +79,14 @@ async function nightlyConfig(): Promise<ChecksConfig> {
   };
 }
 
+const pseudonymKey = PseudonymKey.generate();
+
 describe('the nightly check run', () => {
   it('runs every check; one that throws becomes a failure naming the error and the others still run', async () => {
     const { store } = await freshStore('checks');
     const config = await nightlyConfig();
 
-    const run = await runChecks(config, { dynamodb, backup, store, clock, retry: instantRetry() });
+    const run = await runChecks(config, { dynamodb, backup, store, clock, retry: instantRetry(), pseudonymKey });
 
     const byId = Object.fromEntries(run.results.map((r) => [r.checkId, r]));
     expect(byId.orders_pitr?.status).toBe('pass');
@@ -99,7 +102,7 @@ describe('the nightly check run', () => {
     const { store } = await freshStore('checks');
     const config = await nightlyConfig();
 
-    await runChecks(config, { dynamodb, backup, store, clock });
+    await runChecks(config, { dynamodb, backup, store, clock, pseudonymKey });
     const night = await nightResults(store, '2026-11-23');
 
     expect(night.map((r) => r.checkId).sort()).toEqual(['orders_payments', 'orders_pitr', 'orders_vault']);
@@ -112,7 +115,7 @@ describe('the nightly check run', () => {
     const { store } = await freshStore('checks');
     const config = await nightlyConfig();
 
-    await runChecks(config, { dynamodb, backup, store, clock });
+    await runChecks(config, { dynamodb, backup, store, clock, pseudonymKey });
     ddb
       .on(DescribeContinuousBackupsCommand)
       .resolves({ ContinuousBackupsDescription: { ContinuousBackupsStatus: 'DISABLED' } });

@@ -1,12 +1,16 @@
 // Runs the real logging paths (the ingest and rollup handlers, the watchdog with its heartbeat, a failing job, and
 // careless log calls a future change might add) with events full of personal data, capturing everything written to
-// stdout and stderr, and asserts none of that data is in any line.
+// stdout and stderr, and asserts none of that data is in any line, nor the pseudonym key the functions read from
+// Secrets Manager at cold start (mocked: it has no local stand-in).
+import { createHash } from 'node:crypto';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { LOCAL_AWS } from '#shared/local/dynamodb-local.ts';
 import { METRIC } from '#shared/observability/metrics.ts';
 import { observability } from '#shared/observability/observe.ts';
-import { hashId } from '#shared/privacy/mask.ts';
+import { PseudonymKey, pseudonymKey } from '#shared/privacy/pseudonym.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
 
@@ -20,7 +24,13 @@ const PERSONAL = {
   // From the config's people: a recipient's name and address.
   staffName: 'Chen Jie',
   staffEmail: 'chen.jie@example.com',
+  street: '12 West Lake Road Personal',
+  city: 'Hangzhou Personal',
+  // The key pseudonyms are made with: in Secrets Manager, never in a log.
+  pseudonymKey: 'pseudonym-key-in-secrets-manager-0123456789abcdefXYZ',
 };
+const KEY_SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nightshift-pseudonym-AbCdEf';
+const secrets = mockClient(SecretsManagerClient);
 
 const lines: string[] = [];
 const config = exampleConfig();
@@ -52,6 +62,8 @@ const order = {
     email: PERSONAL.email,
     name: PERSONAL.name,
     phone: PERSONAL.phone,
+    address: { street: PERSONAL.street, city: PERSONAL.city, province: 'Zhejiang' },
+    age: 34,
     revenue: 129,
   },
 };
@@ -68,6 +80,9 @@ beforeAll(async () => {
   vi.stubEnv('AWS_ACCESS_KEY_ID', LOCAL_AWS.credentials.accessKeyId);
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', LOCAL_AWS.credentials.secretAccessKey);
   vi.stubEnv('WATCHED_JOBS', 'rollup-kpis');
+  // What the stack gives ingest-events: the secret's ARN, never its value.
+  vi.stubEnv('PSEUDONYM_KEY_SECRET', KEY_SECRET);
+  secrets.on(GetSecretValueCommand, { SecretId: KEY_SECRET }).resolves({ SecretString: PERSONAL.pseudonymKey });
   for (const stream of [process.stdout, process.stderr]) {
     vi.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
       lines.push(String(chunk));
@@ -112,12 +127,18 @@ beforeAll(async () => {
       'store failed',
       new Error(`item ${JSON.stringify({ userId: PERSONAL.userId, orderId: PERSONAL.orderId })}`),
     );
+    obs.logger.info('customer', {
+      customer: { address: order.properties.address, age: 34, city: PERSONAL.city, userId: PERSONAL.userId },
+    });
+    obs.logger.info('runtime', { pseudonymKey: pseudonymKey(), key: pseudonymKey(), secret: PERSONAL.pseudonymKey });
+    obs.logger.warn(`secret read: ${PERSONAL.pseudonymKey}`, { process: { key: pseudonymKey() } });
   });
   vi.restoreAllMocks();
 }, 60_000);
 
 afterAll(() => {
   vi.unstubAllEnvs();
+  secrets.restore();
 });
 
 describe('no personal data in logs', () => {
@@ -144,8 +165,24 @@ describe('no personal data in logs', () => {
     );
   });
 
-  it('ids are logged as their SHA-256 prefix, so an operator holding the id can still find its lines', () => {
-    expect(lines.join('')).toContain(`sha256:${hashId(PERSONAL.userId)}`);
+  it('ids are logged as their keyed pseudonym, so an operator holding the key can still find their lines', () => {
+    const key = PseudonymKey.fromText(PERSONAL.pseudonymKey, 'the test secret');
+    expect(lines.join('')).toContain(`hmac:${key.pseudonym(PERSONAL.userId)}`);
+    // Not the plain SHA-256 anyone could compute for u_1, u_2, ...
+    expect(lines.join('')).not.toContain(createHash('sha256').update(PERSONAL.userId).digest('hex').slice(0, 16));
+  });
+
+  it('the functions read the key once per cold start, by the ARN in their environment', () => {
+    expect(secrets.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toEqual([{ SecretId: KEY_SECRET }]);
+  });
+
+  it('an address in a log line keeps its province and an age its 5-year band', () => {
+    const customer = lines
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .find((l) => l.message === 'customer');
+    expect(customer).toMatchObject({ customer: { address: 'Zhejiang', age: '30-35', city: '[withheld]' } });
   });
 
   it('metrics went out in Embedded Metric Format: events accepted and rejected, the watchdog heartbeat', () => {

@@ -1,22 +1,7 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ageBand, hashId, maskAddress } from '#shared/privacy/mask.ts';
+import { ageBand, maskAddress, maskLocationOrAge, WITHHELD } from '#shared/privacy/mask.ts';
 
 describe('masking of personal data', () => {
-  it('an id becomes a stable prefix of its SHA-256 that does not contain the id', () => {
-    const full = createHash('sha256').update('o_123').digest('hex');
-
-    expect(hashId('o_123')).toBe(full.slice(0, 16));
-    expect(hashId('o_123', 64)).toBe(full);
-    expect(hashId(123)).toBe(hashId('123'));
-    expect(hashId('o_123')).not.toContain('123');
-  });
-
-  it('rejects a prefix length outside 1 to 64', () => {
-    expect(() => hashId('x', 0)).toThrow(RangeError);
-    expect(() => hashId('x', 65)).toThrow(RangeError);
-  });
-
   it('an address keeps only its province or state', () => {
     expect(maskAddress({ street: '12 Nanjing Rd', city: 'Shanghai', province: 'Shanghai', zip: '200001' })).toBe(
       'Shanghai',
@@ -37,5 +22,25 @@ describe('masking of personal data', () => {
     expect(ageBand(0)).toBe('0-5');
     expect(ageBand(-1)).toBe('unknown');
     expect(ageBand(Number.NaN)).toBe('unknown');
+  });
+
+  it('an age sent as a numeric string gets its band too; other text is unknown', () => {
+    expect(ageBand('34')).toBe('30-35');
+    expect(ageBand('thirty')).toBe('unknown');
+    expect(ageBand('34; DROP')).toBe('unknown');
+  });
+
+  it('a province longer than a province name, or spanning lines, is withheld as free text', () => {
+    expect(maskAddress({ province: `Zhejiang\n12 West Lake Rd` })).toBe('withheld');
+    expect(maskAddress({ state: 'x'.repeat(61) })).toBe('withheld');
+  });
+
+  it('fields are masked by their name: addresses to the province, ages to a band, finer places withheld', () => {
+    expect(maskLocationOrAge('shipping_address', { city: 'Hangzhou', province: 'Zhejiang' })).toBe('Zhejiang');
+    expect(maskLocationOrAge('Age', 41)).toBe('40-45');
+    expect(maskLocationOrAge('postalCode', '310000')).toBe(WITHHELD);
+    expect(maskLocationOrAge('date_of_birth', '1990-01-01')).toBe(WITHHELD);
+    expect(maskLocationOrAge('province', 'Zhejiang')).toBeUndefined();
+    expect(maskLocationOrAge('revenue', 129)).toBeUndefined();
   });
 });
