@@ -4,6 +4,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { EventIngestion } from './event-ingestion.ts';
+import { HttpIngestion } from './http-ingestion.ts';
 import { Monitoring } from './monitoring.ts';
 import { NightlyJobs } from './nightly-jobs.ts';
 import type { FunctionFactory } from './nightshift-function.ts';
@@ -25,6 +26,8 @@ export class NightshiftStack extends Stack {
   public readonly monitoring: Monitoring;
   public readonly tables: StateTables;
   public readonly ingestion: EventIngestion;
+  /** The Segment-compatible HTTP endpoint in front of the events queue. */
+  public readonly httpIngestion: HttpIngestion;
   public readonly delivery: ReportDelivery;
   public readonly jobs: NightlyJobs;
   /** AWS Backup restore tests of the `restoreTest` checks, validated by check-backups (undefined without either). */
@@ -41,6 +44,12 @@ export class NightshiftStack extends Stack {
     this.monitoring = new Monitoring(this, 'Monitoring', { config });
     this.tables = new StateTables(this, 'Tables');
     this.ingestion = new EventIngestion(this, 'Ingestion', { config, tables: this.tables, functionFactory });
+    this.httpIngestion = new HttpIngestion(this, 'HttpIngestion', {
+      config,
+      tables: this.tables,
+      queue: this.ingestion.queue,
+      functionFactory,
+    });
     this.delivery = new ReportDelivery(this, 'Delivery', { config, tables: this.tables, functionFactory, hasHandler });
     this.jobs = new NightlyJobs(this, 'Jobs', {
       config,
@@ -65,6 +74,14 @@ export class NightshiftStack extends Stack {
     new CfnOutput(this, 'EventsQueueUrl', {
       description: 'Applications send events here (SendMessageBatch)',
       value: this.ingestion.queue.queueUrl,
+    });
+    new CfnOutput(this, 'IngestionUrl', {
+      description: 'Segment-compatible SDKs send events here (host), with a write key from WriteKeySecretArn',
+      value: this.httpIngestion.url,
+    });
+    new CfnOutput(this, 'WriteKeySecretArn', {
+      description: 'The write keys: aws secretsmanager get-secret-value --secret-id <this> --query SecretString',
+      value: this.httpIngestion.writeKeySecret.secretArn,
     });
     new CfnOutput(this, 'EventsTableName', { value: this.tables.events.tableName });
     new CfnOutput(this, 'StateTableName', { value: this.tables.state.tableName });

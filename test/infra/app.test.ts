@@ -102,7 +102,8 @@ describe('functions that have not landed yet', () => {
     expect(Object.keys(stack.jobs.functions)).toEqual(['rollup-kpis']);
     expect(stack.delivery.sendEmail).toBeUndefined();
     expect(stack.delivery.emailFeedback).toBeUndefined();
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+    // ingest-events, rollup-kpis and http-ingest are always there.
+    template.resourceCountIs('AWS::Lambda::Function', 3);
     template.resourceCountIs('AWS::Scheduler::Schedule', 1);
     // The delivery queue exists either way: jobs send to it before send-email lands.
     template.resourceCountIs('AWS::SES::ConfigurationSet', 1);

@@ -210,7 +210,7 @@ describe('report delivery', () => {
 describe('functions', () => {
   it('every function is Node 24 on arm64, traced, logging to its own log group, with source maps', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(8);
+    expect(Object.keys(functions)).toHaveLength(9);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -244,8 +244,9 @@ describe('monitoring', () => {
   it('every alarm notifies the alarm topic when it fires and when it clears', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     // DLQ depth of ingestion, delivery, mail feedback and jobs; ingestion backlog and silence; errors and throttles
-    // of the 8 functions; SES bounces and complaints; the watchdog's heartbeat (test/infra/monitoring.test.ts has each).
-    expect(alarms).toHaveLength(6 + 8 * 2 + 2 + 1);
+    // of the 9 functions; SES bounces and complaints; the watchdog's heartbeat (test/infra/monitoring.test.ts has each);
+    // the HTTP endpoint's 5xx answers (test/infra/http-ingestion.test.ts).
+    expect(alarms).toHaveLength(6 + 9 * 2 + 2 + 1 + 1);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic() }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topic() }]);
