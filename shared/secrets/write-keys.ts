@@ -1,7 +1,7 @@
 // The write keys the HTTP ingestion API accepts: a fixed list for `nightshift serve`, or a Secrets Manager secret in
 // AWS, read once per cold start and again every few minutes, so a key added for a rotation works without a deploy.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 /** The keys accepted now; rejects when they cannot be read (the API then answers 503: a retry may pass). */
 export type WriteKeys = () => Promise<readonly string[]>;
@@ -82,12 +82,15 @@ export interface SecretWriteKeysOptions {
  * used (an outage of Secrets Manager does not stop ingestion); only without any keys read does it reject.
  */
 export function secretsManagerWriteKeys(options: SecretWriteKeysOptions): WriteKeys {
-  const client = options.client ?? new SecretsManagerClient({});
   const refreshMs = options.refreshMs ?? 5 * 60_000;
+  let client = options.client;
   let cached: { keys: readonly string[]; readAt: number } | undefined;
   let pending: Promise<readonly string[]> | undefined;
 
   const read = async (): Promise<readonly string[]> => {
+    // Loaded on first use: the CLI, which imports this module for `serve`, never needs the SDK.
+    const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    client ??= new SecretsManagerClient({});
     const out = await client.send(new GetSecretValueCommand({ SecretId: options.secretId }));
     if (out.SecretString === undefined) throw new WriteKeyError(`secret ${options.secretId} has no string value`);
     const keys = parseWriteKeys(out.SecretString, `secret ${options.secretId}`);
