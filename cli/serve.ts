@@ -18,12 +18,14 @@ import { type CommandContext, type GlobalOptions, withContext } from './context.
 /** The `serve` verb. */
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('serve the Segment-compatible HTTP ingestion API on 127.0.0.1 into the local store until Ctrl-C')
+    .description(
+      'serve the Segment-compatible HTTP ingestion API on 127.0.0.1 into the local store until Ctrl-C or SIGTERM',
+    )
     .option('--port <n>', 'port on 127.0.0.1 (0: any free port)', parsePort, 8088)
-    .option('--write-key <key>', 'a write key SDKs send as the Basic auth user name (repeat for more)', collect, [])
-    .action(async (o: { port: number; writeKey: string[] }, cmd: Command) => {
+    .option('--write-key <key>', 'a write key SDKs send as the Basic auth user name (repeat for more)', collect)
+    .action(async (o: { port: number; writeKey?: string[] }, cmd: Command) => {
       const opts = cmd.optsWithGlobals() as GlobalOptions;
-      if (o.writeKey.length === 0) {
+      if (!o.writeKey?.length) {
         throw new Error('--write-key KEY is required: the key SDKs send as the user name of Basic auth');
       }
       const writeKeys = staticWriteKeys(o.writeKey);
@@ -40,7 +42,7 @@ function parsePort(value: string): number {
   return port;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 export type RequestHandler = (request: HttpRequest) => Promise<SegmentApiResponse>;
 
