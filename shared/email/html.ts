@@ -187,7 +187,8 @@ function pipelineSection(v: ReportView): string {
   const jobTable = p.jobs.length
     ? `<div style="${SMALL}font-weight:600;padding-top:14px;text-transform:uppercase;letter-spacing:.04em">Nightly jobs</div><table ${TABLE}>${jobs}</table>`
     : '';
-  return card(`${heading('Pipeline health')}${stats}${reasons}${jobTable}`);
+  const mail = v.mailFeedback ? `<div style="${SMALL}padding-top:10px">${esc(v.mailFeedback)}</div>` : '';
+  return card(`${heading('Pipeline health')}${stats}${reasons}${mail}${jobTable}`);
 }
 
 function footer(v: ReportView): string {

@@ -103,6 +103,7 @@ export function renderText(v: ReportView): string {
         const reasons = v.rejectReasons.map(([r, n]) => `${r} ${formatKpiValue({ unit: 'count' }, n)}`).join(', ');
         out.push(`Quarantined because: ${reasons}${v.hiddenRejectReasons ? `, ${v.hiddenRejectReasons} more` : ''}`);
       }
+      if (v.mailFeedback) out.push(v.mailFeedback);
       for (const j of p.jobs) {
         const at = j.at ? ` (${formatInstant(j.at, m.timeZone)})` : '';
         const note = j.note ? ` — ${clip(oneLine(j.note), 300)}` : '';

@@ -75,6 +75,8 @@ export interface ReportView {
   checkCounts: { pass: number; warn: number; fail: number };
   rejectReasons: Array<[string, number]>;
   hiddenRejectReasons: number;
+  /** 'Mail: 1 bounce, 0 complaints (ops_director)'; undefined when the pipeline was not read. */
+  mailFeedback?: string;
   recipientLine: string;
   limits: Limits;
 }
@@ -198,9 +200,16 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
     checkCounts,
     rejectReasons: reasons.slice(0, limits.rejectReasons),
     hiddenRejectReasons: Math.max(0, reasons.length - limits.rejectReasons),
+    ...(model.pipeline.mail ? { mailFeedback: mailLine(model.pipeline.mail) } : {}),
     recipientLine: `${clip(oneLine(recipient.name), 80)}${scope ? ` (${oneLine(scope)})` : ''}`,
     limits,
   };
+}
+
+function mailLine(mail: NonNullable<ReportModel['pipeline']['mail']>): string {
+  if (mail.bounces + mail.complaints === 0) return 'Mail: no bounces or complaints';
+  const who = listNames(mail.recipients.map((r) => oneLine(r)));
+  return `Mail: ${plural(mail.bounces, 'bounce')}, ${plural(mail.complaints, 'complaint')} (${who})`;
 }
 
 function listNames(names: string[]): string {

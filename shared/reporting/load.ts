@@ -9,6 +9,7 @@ import { readIncidents } from '#shared/incidents/incidents.ts';
 import { JOBS, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
 import { readKpiValues, readScorecards, type ScopeValue, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import { scorecard } from '#shared/kpi/scorecard.ts';
+import { feedbackFigures, readFeedback } from '#shared/mailer/feedback.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import {
   type Granularity,
@@ -210,7 +211,8 @@ function historyOf(
 
 /**
  * Unique events stored for the period's days and distinct lines quarantined on them, as the nightly rollup counted
- * them from the tables (never added up per delivery), and how each nightly job stands now.
+ * them from the tables (never added up per delivery), how each nightly job stands now, and the mail SES reported
+ * bounced or marked as spam on those days.
  */
 async function pipelineHealth(
   store: StateStore,
@@ -221,7 +223,8 @@ async function pipelineHealth(
   const days = periodDays(period);
   const figures = await readDayFigures(store, days[0]!, days.at(-1)!);
   const jobs = await jobHealth(store, config, now);
-  if (figures.length < days.length) return { stored: null, rejected: null, rejectReasons: {}, jobs };
+  const mail = feedbackFigures(await readFeedback(store, days[0]!, days.at(-1)!));
+  if (figures.length < days.length) return { stored: null, rejected: null, rejectReasons: {}, jobs, mail };
   const rejectReasons: Record<string, number> = {};
   for (const f of figures) {
     for (const [reason, n] of Object.entries(f.quarantined)) rejectReasons[reason] = (rejectReasons[reason] ?? 0) + n;
@@ -231,6 +234,7 @@ async function pipelineHealth(
     rejected: figures.reduce((s, f) => s + quarantinedTotal(f), 0),
     rejectReasons,
     jobs,
+    mail,
   };
 }
 

@@ -113,6 +113,11 @@ export interface ReportModel {
     rejected: number | null;
     rejectReasons: Record<string, number>;
     jobs: ReportJob[];
+    /**
+     * Bounces and complaints SES reported on the period's days, and the config ids of the recipients concerned
+     * (absent when the pipeline is not read).
+     */
+    mail?: { bounces: number; complaints: number; recipients: string[] };
   };
   /** Sections to show, in this order. */
   sections: ReportSection[];

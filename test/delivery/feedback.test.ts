@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumeDeliveries } from '#shared/delivery/consumer.ts';
 import { mailSources } from '#shared/delivery/sources.ts';
+import { renderReport } from '#shared/email/render.ts';
 import { incidentId, readIncident } from '#shared/incidents/incidents.ts';
 import { LOCAL_AWS } from '#shared/local/dynamodb-local.ts';
 import { type LocalSes, startSesLocal } from '#shared/local/ses-local.ts';
@@ -16,6 +17,7 @@ import {
 } from '#shared/mailer/feedback.ts';
 import { createSesMailer } from '#shared/mailer/mailer.ts';
 import type { DeliveryMessage } from '#shared/queue/messages.ts';
+import { loadReportModel } from '#shared/reporting/load.ts';
 import { MAIL_FEEDBACK_WINDOW_MS, MAIL_SUBJECTS } from '#shared/watchdog/mail-feedback.ts';
 import { watchdogCheck } from '#shared/watchdog/watchdog.ts';
 import { memoryQueue } from '../alerts/support.ts';
@@ -225,5 +227,37 @@ describe('the watchdog shows bounces and complaints', () => {
     expect(summary.findings).toEqual([]);
     expect(await readIncident(store, BOUNCED)).toBeUndefined();
     expect(await readIncident(store, COMPLAINED)).toBeUndefined();
+  });
+});
+
+describe("the report's pipeline section shows bounces and complaints", () => {
+  it("counts the period's bounces and complaints with the recipients concerned, in the text and the HTML", async () => {
+    const config = exampleConfig();
+    const store = await preparedStore(config);
+    const record = (type: 'Bounce' | 'Complaint', at: string, recipientId: string, feedbackId: string) =>
+      recordSesEvent(store, sesEvent(type, { at: Date.parse(at), recipientId, feedbackId }), config.timeZone);
+    await record('Bounce', '2026-11-22T05:01:00+08:00', 'ops_director', 'f-1');
+    await record('Complaint', '2026-11-22T23:59:00+08:00', 'market_ops', 'f-2');
+    await record('Bounce', '2026-11-23T00:01:00+08:00', 'data_analyst', 'f-3'); // the next day: another period
+    const daily = config.reports.find((r) => r.id === 'daily')!;
+    const admin = config.people.find((p) => p.id === 'ops_director')!;
+
+    const model = await loadReportModel(daily, '2026-11-22', admin, { store, config, now: () => NOW });
+    const mail = renderReport(model);
+
+    expect(model.pipeline.mail).toEqual({ bounces: 1, complaints: 1, recipients: ['ops_director', 'market_ops'] });
+    expect(mail.text).toContain('Mail: 1 bounce, 1 complaint (ops_director and market_ops)');
+    expect(mail.html).toContain('Mail: 1 bounce, 1 complaint (ops_director and market_ops)');
+  });
+
+  it('says so when the period had none', async () => {
+    const config = exampleConfig();
+    const store = await preparedStore(config);
+    const daily = config.reports.find((r) => r.id === 'daily')!;
+    const admin = config.people.find((p) => p.id === 'ops_director')!;
+
+    const mail = renderReport(await loadReportModel(daily, '2026-11-22', admin, { store, config, now: () => NOW }));
+
+    expect(mail.text).toContain('Mail: no bounces or complaints');
   });
 });
