@@ -1,12 +1,16 @@
 // The environment a CLI command runs in: the config, and a state store on a local DynamoDB (started for the
 // command and stopped after it, data kept under --data) or on a running DynamoDB given by --endpoint. A local DynamoDB
-// on disk holds the data folder's lock for the command: one such command per folder at a time.
+// on disk holds the data folder's lock for the command: one such command per folder at a time. The raw event archive
+// is a local S3 (s3rver, objects under <data>/s3), started on first use and stopped with the command.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ObjectArchive } from '#shared/archive/archive.ts';
+import { createS3Archive, createS3Client, ensureBucket } from '#shared/archive/s3.ts';
 import { loadConfig } from '#shared/config/load.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { type DataDirLock, lockDataDir } from '#shared/local/data-lock.ts';
 import { LOCAL_AWS, type LocalDynamo, startDynamoLocal } from '#shared/local/dynamodb-local.ts';
+import { LOCAL_S3, type LocalS3, startS3Local } from '#shared/local/s3-local.ts';
 import { type LocalSes, startSesLocal } from '#shared/local/ses-local.ts';
 import { createSesMailer, type Mailer, withOutbox } from '#shared/mailer/mailer.ts';
 import { createDocumentClient, createDynamoStore, ensureTables } from '#shared/store/dynamodb.ts';
@@ -36,7 +40,12 @@ export interface CommandContext {
   now: () => number;
   /** Mail through a local SES (started on first use, stopped with the command); every mail also lands in `outbox`. */
   mail(): Promise<{ mailer: Mailer; inboxUrl: string; outbox: string }>;
+  /** The raw event archive on a local S3 (s3rver, started on first use, stopped with the command). */
+  openArchive(): Promise<ObjectArchive>;
 }
+
+/** The local archive bucket of a config (S3 bucket names are lower case). */
+export const archiveBucket = (config: NightshiftConfig) => `${config.name.toLowerCase()}-archive`;
 
 export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandContext) => Promise<T>): Promise<T> {
   const configFile = resolve(options.config);
@@ -65,6 +74,14 @@ export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandC
       outbox,
     };
   };
+  let s3: LocalS3 | undefined;
+  let archive: Promise<ObjectArchive> | undefined;
+  const openArchive = async (): Promise<ObjectArchive> => {
+    s3 = await startS3Local(options.inMemory ? {} : { directory: join(dataDir, 's3') });
+    const client = createS3Client({ endpoint: s3.endpoint, ...LOCAL_S3 });
+    await ensureBucket(client, archiveBucket(config));
+    return createS3Archive({ client, bucket: archiveBucket(config) });
+  };
   try {
     const dynamoEndpoint = options.endpoint ?? local!.endpoint;
     const client = createDocumentClient({ endpoint: dynamoEndpoint, ...LOCAL_AWS });
@@ -81,8 +98,14 @@ export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandC
       createdTables,
       now: clockFrom(options.now),
       mail,
+      openArchive: () => {
+        archive ??= openArchive();
+        return archive;
+      },
     });
   } finally {
+    await archive?.catch(() => undefined);
+    await s3?.stop();
     await ses?.stop();
     await local?.stop();
     lock?.release();

@@ -9,6 +9,7 @@ import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { JOBS, parseJobNames, recentRuns } from '#shared/jobs/runs.ts';
 import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { dateRange, type Granularity, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
+import { backfillCommand } from './backfill.ts';
 import { runCheckBackups } from './checks.ts';
 import { type CommandContext, type GlobalOptions, withContext } from './context.ts';
 import { runDemo } from './demo.ts';
@@ -27,6 +28,7 @@ const COMMANDS: Array<() => Command> = [
   ingestCommand,
   serveCommand,
   rollupCommand,
+  backfillCommand,
   kpisCommand,
   detectCommand,
   checkBackupsCommand,
@@ -140,6 +142,7 @@ function rollupCommand(): Command {
             store: ctx.store,
             config: ctx.config,
             now: ctx.now,
+            archive: await ctx.openArchive(),
             onDayRead: () => bar.tick(),
           },
         );

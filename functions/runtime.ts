@@ -20,6 +20,8 @@ export interface LambdaEnv {
   SES_CONFIGURATION_SET?: string;
   /** ARN of the Secrets Manager secret holding the pseudonym key (set only for functions granted to read it). */
   PSEUDONYM_KEY_SECRET?: string;
+  /** The raw event archive's bucket (set only for functions granted to it). */
+  ARCHIVE_BUCKET?: string;
 }
 
 export class EnvironmentError extends Error {
@@ -35,6 +37,7 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
     'DELIVERY_QUEUE_URL',
     'SES_CONFIGURATION_SET',
     'PSEUDONYM_KEY_SECRET',
+    'ARCHIVE_BUCKET',
   ] as const) {
     const value = env[name];
     if (value === undefined) continue;

@@ -11,6 +11,7 @@ import type { NightshiftConfig, Schedule } from '#shared/config/schema.ts';
 import type { JobName } from '#shared/jobs/runs.ts';
 import type { TableName } from '#shared/store/store.ts';
 import { DEAD_LETTER_RETENTION } from './dead-lettered-queue.ts';
+import { type ArchiveAccess, EventArchive } from './event-archive.ts';
 import { deadLetterAlarm, heartbeatAlarm } from './monitoring.ts';
 import { type FunctionFactory, handlerExists, NightshiftFunction, type TableAccess } from './nightshift-function.ts';
 import type { StateTables } from './state-tables.ts';
@@ -33,6 +34,8 @@ export interface JobDefinition {
   readonly required?: boolean;
   readonly schedules: (config: NightshiftConfig) => JobSchedule[];
   readonly tables: Partial<Record<TableName, TableAccess>>;
+  /** Access to the raw event archive (EventArchive). @default none */
+  readonly archive?: ArchiveAccess;
   /** Puts mails on the delivery queue. @default false */
   readonly sendsMail?: boolean;
   /** Further permissions, e.g. on the tables the config's checks read. */
@@ -50,11 +53,13 @@ export interface JobDefinition {
 export const JOBS: readonly JobDefinition[] = [
   {
     name: 'rollup-kpis',
-    description: 'Rolls up the KPIs of the last days, weeks and months',
+    description: 'Rolls up the KPIs of the last days, weeks and months; archives closed days; runs backfills',
     required: true,
     schedules: (c) => [{ id: 'Nightly', expression: dailyAt(c.jobs.rollupAt) }],
     // Writes the events table too: it clears the dirty-day markers late events leave there.
     tables: { events: 'readWrite', state: 'readWrite' },
+    // Writes each day it reads to the archive; reads old days (late events, backfills) from it.
+    archive: 'readWrite',
     timeout: Duration.minutes(15),
     recordsRuns: true,
   },
@@ -125,11 +130,14 @@ export class NightlyJobs extends Construct {
   public readonly alarms: cloudwatch.Alarm[];
   /** ALARM when the watchdog stops beating (undefined until functions/watchdog/handler.ts exists). */
   public readonly heartbeatAlarm?: cloudwatch.Alarm;
+  /** The raw event archive the rollup writes (closed days) and reads (old days, backfills). */
+  public readonly archive: EventArchive;
 
   constructor(scope: Construct, id: string, props: NightlyJobsProps) {
     super(scope, id);
     const { config } = props;
     const hasHandler = props.hasHandler ?? handlerExists;
+    this.archive = new EventArchive(this, 'Archive', { config });
     this.scheduleGroup = new scheduler.ScheduleGroup(this, 'Group');
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -164,6 +172,7 @@ export class NightlyJobs extends Construct {
       for (const [table, access] of Object.entries(job.tables) as [TableName, TableAccess][]) {
         fn.bindTable(props.tables[table], access);
       }
+      if (job.archive) this.archive.bind(fn, job.archive);
       if (job.sendsMail) fn.bindQueue(props.deliveryQueue, 'send');
       job.grant?.(fn, config);
       if (job.watchesJobs) {

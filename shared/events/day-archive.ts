@@ -101,6 +101,7 @@ export async function forEachArchivedEvent(
   for (const part of manifest.parts) {
     const bytes = await archive.get(part.key);
     if (bytes === undefined) throw new Error(`archive part ${part.key} named by the manifest of ${day} is missing`);
+    if (bytes.length === 0) continue;
     const text = zstdDecompressSync(bytes).toString();
     let from = 0;
     while (from < text.length) {

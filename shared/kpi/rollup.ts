@@ -11,6 +11,7 @@ import { type Formula, formulaLookaheadDays, parseFormula } from '#shared/formul
 import type { StateStore } from '#shared/store/store.ts';
 import {
   addDays,
+  dateRange,
   type Granularity,
   granularityOf,
   type LocalDate,
@@ -289,4 +290,60 @@ export async function nightlyRollup(deps: RollupDeps): Promise<RollupSummary> {
   // A day marked again while it was being rolled up keeps its mark: the next night reads it again.
   for (const d of late) if (d.day <= asOf) await clearDirtyDay(store, d);
   return { ...summary, lateDays: late.map((d) => d.day) };
+}
+
+export interface BackfillOptions {
+  /** First local day to recompute. */
+  from: LocalDate;
+  /** Last local day (default and at most: yesterday). */
+  to?: LocalDate;
+  /** KPIs the caller asked for (validated; every KPI of the periods is stored again, so scorecards stay whole). */
+  kpis?: readonly string[];
+}
+
+export class BackfillError extends Error {
+  override name = 'BackfillError';
+}
+
+/**
+ * Recomputes the days from..to exactly from the raw events (the archive, and DynamoDB's events of days still hot),
+ * a month at a time, and stores every period touching them: what a new or changed KPI needs for its past.
+ */
+export async function backfill(
+  deps: RollupDeps & { archive: ObjectArchive },
+  options: BackfillOptions,
+): Promise<RollupSummary & { from: LocalDate; to: LocalDate; kpis: string[] }> {
+  const { config } = deps;
+  const known = new Set(config.kpis.map((k) => k.id));
+  const unknown = (options.kpis ?? []).filter((k) => !known.has(k));
+  if (unknown.length > 0) {
+    throw new BackfillError(`unknown KPI ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+  }
+  const asOf = yesterday(deps.now(), config.timeZone);
+  const to = options.to === undefined || options.to > asOf ? asOf : options.to;
+  if (options.from > to) throw new BackfillError(`--from ${options.from} is after ${to}, the last day that has ended`);
+  const total: RollupSummary = {
+    asOf,
+    periods: [],
+    values: 0,
+    daysRead: 0,
+    eventsRead: 0,
+    daysMerged: 0,
+    daysArchived: 0,
+  };
+  // A month at a time keeps the merges (and memory) to one month's periods.
+  for (let first = options.from; first <= to; ) {
+    const monthEnd = periodDays(periodOf(first, 'month')).at(-1)!;
+    const last = monthEnd < to ? monthEnd : to;
+    const days = dateRange(first, last);
+    const s = await rollupPeriods(periodsForDays(days, config), asOf, deps, { reread: days, fromArchive: true });
+    total.periods = [...new Set([...total.periods, ...s.periods])].sort();
+    total.values += s.values;
+    total.daysRead += s.daysRead;
+    total.eventsRead += s.eventsRead;
+    total.daysMerged += s.daysMerged;
+    total.daysArchived += s.daysArchived;
+    first = addDays(last, 1);
+  }
+  return { ...total, from: options.from, to, kpis: [...(options.kpis ?? config.kpis.map((k) => k.id))] };
 }

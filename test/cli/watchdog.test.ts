@@ -7,6 +7,7 @@ import { buildProgram } from '#cli/main.ts';
 import { parseInstant, parseJobList, runWatchdog, watchdogLines } from '#cli/watchdog.ts';
 import { type JobName, recordRun } from '#shared/jobs/runs.ts';
 import type { StateStore } from '#shared/store/store.ts';
+import { freshArchive } from '../support/archive.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
 
@@ -37,6 +38,7 @@ async function context(now: number) {
     tables,
     dynamoEndpoint: inject('dynamoEndpoint'),
     createdTables: [],
+    openArchive: () => freshArchive('cli-watchdog'),
     now: () => now,
     mail: async () => ({
       mailer: {
