@@ -278,7 +278,8 @@ export function periodsForDays(days: Iterable<LocalDate>, config: NightshiftConf
 
 /**
  * The nightly rollup: yesterday (in the config's time zone), the `recomputeDays` before it, every day that received
- * late events since it was last read, and the weeks and months they fall in, merged from the day summaries.
+ * late events since it was last read, and the weeks and months they fall in (and those of the retention cohorts they
+ * complete), merged from the day summaries.
  */
 export async function nightlyRollup(deps: RollupDeps): Promise<RollupSummary> {
   const { store, config } = deps;
@@ -286,7 +287,12 @@ export async function nightlyRollup(deps: RollupDeps): Promise<RollupSummary> {
   const late = await dirtyDays(store);
   const days = new Set(late.map((d) => d.day).filter((d) => d <= asOf));
   for (let i = 0; i <= config.jobs.recomputeDays; i++) days.add(addDays(asOf, -i));
-  const summary = await rollupPeriods(periodsForDays(days, config), asOf, deps, { reread: days });
+  // A day read also completes the retention of the cohort days before it (next-day retention of a month's last day
+  // is known once the 1st has ended): their periods are merged again too.
+  const look = Math.max(0, ...[...compileKpis(config).values()].map(formulaLookaheadDays));
+  const touched = new Set(days);
+  for (const day of days) for (let k = 1; k <= look; k++) touched.add(addDays(day, -k));
+  const summary = await rollupPeriods(periodsForDays(touched, config), asOf, deps, { reread: days });
   // A day marked again while it was being rolled up keeps its mark: the next night reads it again.
   for (const d of late) if (d.day <= asOf) await clearDirtyDay(store, d);
   return { ...summary, lateDays: late.map((d) => d.day) };

@@ -8,7 +8,6 @@ import {
   DynamoDBClient,
   type DynamoDBClientConfig,
   ResourceInUseException,
-  UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
@@ -32,7 +31,7 @@ import type {
   TableName,
 } from './store.ts';
 import { PutManyError, StoreError } from './store.ts';
-import { PARTITION_KEY, SORT_KEY, TABLES, type TableNames, TTL_ATTRIBUTE } from './tables.ts';
+import { PARTITION_KEY, SORT_KEY, TABLES, type TableNames } from './tables.ts';
 
 const BATCH_SIZE = 25;
 const MAX_BATCH_ATTEMPTS = 8;
@@ -290,7 +289,7 @@ function queryInput(table: string, pk: string, o: QueryOptions): QueryCommandInp
   };
 }
 
-/** Creates the tables if they do not exist (local mode and tests; in AWS the stack owns them). */
+/** Creates the tables if they do not exist (local mode and tests; in AWS the stack owns them, with TTL on). */
 export async function ensureTables(client: DynamoDBDocumentClient, tables: TableNames): Promise<string[]> {
   const created: string[] = [];
   for (const logical of TABLES) {
@@ -310,13 +309,9 @@ export async function ensureTables(client: DynamoDBDocumentClient, tables: Table
           ],
         }),
       );
+      // No TTL here: DynamoDB Local expires items by this machine's clock, not the command's (--now) or a test's, so
+      // a night replayed on a virtual clock would find its events gone. The stack turns TTL on in AWS.
       created.push(TableName);
-      await client.send(
-        new UpdateTimeToLiveCommand({
-          TableName,
-          TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
-        }),
-      );
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }

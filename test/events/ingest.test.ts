@@ -125,14 +125,27 @@ describe('ingesting events exactly once', () => {
     expect(await eventsOf(store, '2026-11-22')).toHaveLength(35);
   });
 
-  it('an event older than the recompute window marks its day for recomputation', async () => {
+  it('an event of a day the next night would not read marks that day for recomputation', async () => {
     const { store } = await freshStore();
+    // Arriving on the 23rd: the next night reads the 23rd (and recomputeDays before it); earlier days need a mark.
     const result = await ingestMessages(
-      [msg(track('recent', '2026-11-21T10:00:00+08:00')), msg(track('old', '2026-11-01T10:00:00+08:00'))],
+      [
+        msg(track('today', '2026-11-23T01:00:00+08:00')),
+        msg(track('recent', '2026-11-21T10:00:00+08:00')),
+        msg(track('old', '2026-11-01T10:00:00+08:00')),
+      ],
       { store, config, now },
     );
-    expect(result.lateDays).toEqual(['2026-11-01']);
-    expect((await dirtyDays(store)).map((d) => d.day)).toEqual(['2026-11-01']);
+    expect(result.lateDays).toEqual(['2026-11-01', '2026-11-21']);
+    expect((await dirtyDays(store)).map((d) => d.day)).toEqual(['2026-11-01', '2026-11-21']);
+
+    const { store: windowed } = await freshStore();
+    const recompute3 = { ...config, jobs: { ...config.jobs, recomputeDays: 3 } };
+    const late = await ingestMessages(
+      [msg(track('recent', '2026-11-21T10:00:00+08:00')), msg(track('old', '2026-11-01T10:00:00+08:00'))],
+      { store: windowed, config: recompute3, now },
+    );
+    expect(late.lateDays).toEqual(['2026-11-01']);
   });
 
   it('keeps user ids, properties and the anonymous id of a visitor without a user id', async () => {
