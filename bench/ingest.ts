@@ -22,17 +22,10 @@
 // hour for 1M; an interrupted load resumes); later runs reuse it and take a few minutes.
 // Figures are noisy: the machine's cores are shared, and DynamoDB Local runs on the same cores as the benchmark.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  DeleteTableCommand,
-  DescribeTableCommand,
-  ResourceNotFoundException,
-  waitUntilTableNotExists,
-} from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -41,30 +34,31 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { createS3Archive, createS3Client, ensureBucket } from '#shared/archive/s3.ts';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '#shared/config/load.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { parseEventBody, type StoredEvent } from '#shared/events/envelope.ts';
-import { eventItem, quarantineItem } from '#shared/events/events-store.ts';
+import { eventPacks, forEachEventOfDay, hotDays, type PackEntry, quarantineItem } from '#shared/events/events-store.ts';
 import { type IncomingMessage, ingestMessages } from '#shared/events/ingest.ts';
 import { eventPartition, LAST_STORED } from '#shared/events/keys.ts';
-import { formulaLookaheadDays } from '#shared/formula/formula.ts';
-import { readKpiValues } from '#shared/kpi/kpi-store.ts';
-import { compileKpis, periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { LOCAL_AWS, type LocalDynamo, startDynamoLocal } from '#shared/local/dynamodb-local.ts';
+import { LOCAL_S3, startS3Local } from '#shared/local/s3-local.ts';
 import { createDocumentClient, createDynamoStore, ensureTables } from '#shared/store/dynamodb.ts';
 import type { Item, StateStore } from '#shared/store/store.ts';
-import { type TableNames, tableNames } from '#shared/store/tables.ts';
+import { tableNames } from '#shared/store/tables.ts';
+import { addDays, localDate, parseOffsetTimestamp, zonedInstant } from '#shared/time/calendar.ts';
+import { dynamoItemBytes, generateStream, type Stream } from './lib/events.ts';
 import {
-  addDays,
-  dateRange,
-  granularityOf,
-  isoWeek,
-  localDate,
-  parseOffsetTimestamp,
-  periodDays,
-  zonedInstant,
-} from '#shared/time/calendar.ts';
-import { dynamoItemBytes, GENERATOR_VERSION, generateStream, type Stream } from './lib/events.ts';
+  LAST_DAY,
+  loadMonth,
+  MONTH,
+  type MonthEndResult,
+  type MonthExpected,
+  type MonthFiles,
+  monthEndExact,
+  prepareMonthFiles,
+  runMonthEnd,
+} from './lib/month.ts';
 import { type NaiveOps, naiveIngest, planNaive } from './lib/naive.ts';
 
 class BenchError extends Error {
@@ -73,10 +67,21 @@ class BenchError extends Error {
 
 /** The local day every part of the benchmark uses (a Wednesday; the ISO week and month around it are ordinary). */
 const DAY = '2026-11-18';
-const TARGETS = { eventsPerSecond: 100_000, wcuPer1000: 1_050, naiveRatio: 3 };
+const TARGETS = { eventsPerCpuSecond: 100_000, monthEndCpuSeconds: 60, monthEndRssMB: 1024, monthlyCostUsd: 15 };
+/** When parts 1 and 2 ingest the day: its last half hour (events arrive during their day; late ones mark theirs). */
+const ARRIVAL = (config: NightshiftConfig) => zonedInstant(DAY, '23:30', config.timeZone);
 /** The mess of a real queue in parts 1 and 2 (the demo's rates): redeliveries, malformed and late messages. */
 const MESS = { duplicateRate: 0.01, malformedRate: 0.0005, lateRate: 0.003, lateDays: 6 };
 const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
+
+/** An item's size as DynamoDB bills it, binary attributes (packs) by their length. */
+function packBytes(item: Record<string, unknown>): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(item)) {
+    n += Buffer.byteLength(k) + (v instanceof Uint8Array ? v.length : dynamoItemBytes({ '': v }));
+  }
+  return n;
+}
 
 /** us-east-1 list prices (on demand, arm64), without free tiers. */
 const PRICES = {
@@ -86,6 +91,12 @@ const PRICES = {
   /** The stack turns point-in-time recovery on for both tables (infra/state-tables.ts). */
   pitrPerGBMonth: 0.2,
   sqsPerMillionRequests: 0.4,
+  s3StandardPerGBMonth: 0.023,
+  s3IaPerGBMonth: 0.0125,
+  s3GlacierIrPerGBMonth: 0.004,
+  s3PutPer1000: 0.005,
+  s3TransitionIaPer1000: 0.01,
+  s3TransitionGlacierIrPer1000: 0.02,
   lambdaPerGBSecond: 0.0000133334,
   lambdaPerMillionRequests: 0.2,
 };
@@ -124,7 +135,8 @@ async function throughputWorker(config: NightshiftConfig, events: number, batch:
   const stream = messStream(config, events, 1);
   const bodies = stream.bodies;
   const { shardsPerDay, eventRetentionDays, quarantineRetentionDays } = config.ingest;
-  const now = zonedInstant(addDays(DAY, 1), '00:10', config.timeZone);
+  const hot = hotDays(config);
+  const now = ARRIVAL(config);
   const arrivalDay = localDate(now, config.timeZone);
   // As ingestMessages judges each line: its timestamp against when it was sent, and everything DynamoDB must store.
   const options = {
@@ -150,8 +162,9 @@ async function throughputWorker(config: NightshiftConfig, events: number, batch:
         }
         if (!seen.has(parsed.event.messageId)) seen.set(parsed.event.messageId, parsed.event);
       }
-      for (const e of seen.values()) {
-        check += marshall(eventItem(e, shardsPerDay, eventRetentionDays), MARSHALL).pk!.S!.length;
+      const entries = [...seen.values()].map((event) => ({ event, sentAt: now }));
+      for (const pack of eventPacks(entries, shardsPerDay, hot)) {
+        check += marshall(pack.item, MARSHALL).pk!.S!.length;
       }
     }
     return check;
@@ -226,7 +239,12 @@ async function throughputWorker(config: NightshiftConfig, events: number, batch:
   const validBodies = bodies.filter((b) => parseEventBody(b, options).ok);
   const valid = validBodies.map((b) => parseEventBody(b, options)).flatMap((p) => (p.ok ? [p.event] : []));
   const timestamps = validBodies.map((b) => (JSON.parse(b) as { timestamp: string }).timestamp);
-  const eventItems = valid.map((e) => eventItem(e, shardsPerDay, eventRetentionDays));
+  // The packs ingest writes for batches of `batch` messages.
+  const packEntries: PackEntry[][] = [];
+  for (let i = 0; i < valid.length; i += batch) {
+    packEntries.push(valid.slice(i, i + batch).map((event) => ({ event, sentAt: now })));
+  }
+  const packItems = packEntries.flatMap((entries) => eventPacks(entries, shardsPerDay, hot).map((p) => p.item));
   const stage = (n: number, run: () => number) => {
     const samples: number[] = [];
     for (let r = 0; r < 3; r++) {
@@ -258,14 +276,14 @@ async function throughputWorker(config: NightshiftConfig, events: number, batch:
       for (const b of validBodies) k += parseEventBody(b, options).ok ? 1 : 0;
       return k;
     }),
-    'key (eventItem)': stage(valid.length, () => {
+    'pack (eventPacks: group, key, zstd)': stage(valid.length, () => {
       let k = 0;
-      for (const e of valid) k += eventItem(e, shardsPerDay, eventRetentionDays).pk.length;
+      for (const entries of packEntries) k += eventPacks(entries, shardsPerDay, hot).length;
       return k;
     }),
-    'marshall (util-dynamodb)': stage(eventItems.length, () => {
+    'marshall packs (util-dynamodb)': stage(valid.length, () => {
       let k = 0;
-      for (const it of eventItems) k += marshall(it, MARSHALL).pk ? 1 : 0;
+      for (const it of packItems) k += marshall(it, MARSHALL).pk ? 1 : 0;
       return k;
     }),
   };
@@ -300,7 +318,15 @@ interface OursWrites {
   byKind: Record<WriteKind, number>;
   wcuPer1000: number;
   seconds: number;
-  item: { meanBytes: number; p95Bytes: number; maxBytes: number; over1KB: number };
+  /** The items written: packs of events (billed size, as DynamoDB counts it). */
+  packs: {
+    count: number;
+    eventsPerPack: number;
+    meanBytes: number;
+    p95Bytes: number;
+    maxBytes: number;
+    bytesPerEvent: number;
+  };
 }
 
 interface NaiveWrites {
@@ -354,7 +380,7 @@ async function measureOurWrites(
 ): Promise<OursWrites> {
   const tables = tableNames('bench-ours');
   await ensureTables(client, tables);
-  const now = zonedInstant(addDays(DAY, 1), '00:10', config.timeZone);
+  const now = ARRIVAL(config);
   const messages: IncomingMessage[] = stream.bodies.map((body, i) => ({ id: `sqs-${i}`, body }));
   const batches: IncomingMessage[][] = [];
   for (let i = 0; i < messages.length; i += batch) batches.push(messages.slice(i, i + batch));
@@ -380,9 +406,17 @@ async function measureOurWrites(
   );
   const seconds = (performance.now() - started) / 1000;
 
-  // Exactly once: the table must hold each distinct valid event once (counted outside the measured store).
+  // Exactly once: every read of the table must give each distinct valid event once (counted outside the measured
+  // store); packs are billed by their own size.
   const days = [DAY, addDays(DAY, -MESS.lateDays)];
+  const reader = createDynamoStore({ client, tables });
   let storedEvents = 0;
+  for (const day of days) storedEvents += await forEachEventOfDay(reader, day, config.ingest.shardsPerDay, () => {});
+  if (storedEvents !== stream.stats.events) {
+    throw new BenchError(`events table holds ${storedEvents} events, expected ${stream.stats.events} (exactly once)`);
+  }
+  const sizes: number[] = [];
+  let packedEvents = 0;
   for (const day of days) {
     for (let shard = 0; shard < config.ingest.shardsPerDay; shard++) {
       let start: Record<string, unknown> | undefined;
@@ -392,26 +426,18 @@ async function measureOurWrites(
             TableName: tables.events,
             KeyConditionExpression: 'pk = :pk',
             ExpressionAttributeValues: { ':pk': eventPartition(day, shard) },
-            Select: 'COUNT',
             ExclusiveStartKey: start,
           }),
         );
-        storedEvents += out.Count ?? 0;
+        for (const item of out.Items ?? []) {
+          sizes.push(packBytes(item));
+          packedEvents += Number(item.n ?? 1);
+        }
         start = out.LastEvaluatedKey;
       } while (start);
     }
   }
-  if (storedEvents !== stream.stats.events) {
-    throw new BenchError(`events table holds ${storedEvents} events, expected ${stream.stats.events} (exactly once)`);
-  }
-
-  const options = { timeZone: config.timeZone, maxBytes: config.ingest.maxEventBytes };
-  const sizes = stream.bodies
-    .map((b) => parseEventBody(b, options))
-    .flatMap((p) =>
-      p.ok ? [dynamoItemBytes(eventItem(p.event, config.ingest.shardsPerDay, config.ingest.eventRetentionDays))] : [],
-    )
-    .sort((a, b) => a - b);
+  sizes.sort((a, b) => a - b);
   return {
     messages: messages.length,
     batches: batches.length,
@@ -425,11 +451,13 @@ async function measureOurWrites(
     byKind,
     wcuPer1000: (totals.writeUnits / storedEvents) * 1000,
     seconds,
-    item: {
+    packs: {
+      count: sizes.length,
+      eventsPerPack: packedEvents / sizes.length,
       meanBytes: Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length),
       p95Bytes: sizes[Math.floor(sizes.length * 0.95)]!,
       maxBytes: sizes[sizes.length - 1]!,
-      over1KB: sizes.filter((s) => s > 1024).length,
+      bytesPerEvent: sizes.reduce((a, b) => a + b, 0) / packedEvents,
     },
   };
 }
@@ -521,7 +549,7 @@ async function measureNaiveWrites(
   };
 
   const options = { timeZone: config.timeZone, maxBytes: config.ingest.maxEventBytes };
-  const now = zonedInstant(addDays(DAY, 1), '00:10', config.timeZone);
+  const now = ARRIVAL(config);
   const arrivalDay = localDate(now, config.timeZone);
   let newMarkers = 0;
   let next = 0;
@@ -567,196 +595,37 @@ async function measureNaiveWrites(
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Part 3: the nightly rollup of one day of N events (on-disk DynamoDB Local, loaded once)
+// Part 3: the last night of a month at N events a day (in-memory DynamoDB Local and s3rver, started here)
 
-const LOAD_MARKER = { pk: 'BENCH#load', sk: DAY };
-const rollupTables = (events: number): TableNames => tableNames(`bench-rollup-${events}`);
+/** The prepared month, as the setup worker reports it. */
+type MonthPrepared = Omit<MonthFiles, 'dir'> & { dir: string };
 
-interface LoadResult {
-  reused: boolean;
-  seconds: number;
-  expected: { events: number; distinctUsers: number; signedUp: number };
-}
-
-async function ensureDayLoaded(
-  client: DynamoDBDocumentClient,
-  config: NightshiftConfig,
-  events: number,
-  writers: number,
-): Promise<LoadResult> {
-  const tables = rollupTables(events);
-  const shards = config.ingest.shardsPerDay;
-  let from = 0;
-  let marker: Record<string, unknown> | undefined;
-  try {
-    marker = (await client.send(new GetCommand({ TableName: tables.state, Key: LOAD_MARKER }))).Item;
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException)) throw error;
-  }
-  const same = marker?.events === events && marker.generator === GENERATOR_VERSION && marker.shards === shards;
-  if (same && marker?.complete === true) {
-    return { reused: true, seconds: 0, expected: marker.expected as LoadResult['expected'] };
-  }
-  if (same) {
-    // An interrupted load of the same data: the items are deterministic, so carry on where it stopped.
-    from = Number(marker?.loaded ?? 0);
-    progress(`  resuming an interrupted load at item ${n(from)}`);
-  } else {
-    // Unknown or older data in these tables: start clean.
-    for (const TableName of Object.values(tables)) {
-      try {
-        await client.send(new DescribeTableCommand({ TableName }));
-        await client.send(new DeleteTableCommand({ TableName }));
-        await waitUntilTableNotExists({ client, maxWaitTime: 300 }, { TableName });
-      } catch (error) {
-        if (!(error instanceof ResourceNotFoundException)) throw error;
-      }
-    }
-  }
-  await ensureTables(client, tables);
-  const started = performance.now();
-  progress(`  generating ${n(events)} events for ${DAY}`);
-  const stream = generateStream({ day: DAY, timeZone: config.timeZone, events, seed: 7 });
-  const expected = { events, distinctUsers: stream.stats.distinctUsers, signedUp: stream.stats.signedUp };
-  const options = { timeZone: config.timeZone, maxBytes: config.ingest.maxEventBytes };
-  const items: Item[] = [];
-  for (const body of stream.bodies) {
-    const parsed = parseEventBody(body, options);
-    if (!parsed.ok) throw new BenchError(`generated event rejected: ${parsed.detail}`);
-    items.push(eventItem(parsed.event, shards, config.ingest.eventRetentionDays));
-  }
-  stream.bodies.length = 0;
-  const saveMarker = (loaded: number, complete: boolean) =>
-    client.send(
-      new PutCommand({
-        TableName: tables.state,
-        Item: { ...LOAD_MARKER, events, generator: GENERATOR_VERSION, shards, loaded, complete, expected },
-      }),
-    );
-  await saveMarker(from, false);
-  progress(`  loading ${n(items.length - from)} events with ${writers} writers (setup, not measured; resumable)`);
-  const store = createDynamoStore({ client, tables });
-  const CHUNK = 500;
-  let next = from;
-  // Highest index below which every chunk is written: what a resumed load may skip.
-  let prefix = from;
-  const done = new Set<number>();
-  let lastReport = performance.now();
-  await Promise.all(
-    Array.from({ length: writers }, async () => {
-      while (next < items.length) {
-        const i = next;
-        next += CHUNK;
-        await store.putMany('events', items.slice(i, i + CHUNK));
-        done.add(i);
-        while (done.has(prefix)) {
-          done.delete(prefix);
-          prefix = Math.min(items.length, prefix + CHUNK);
-        }
-        if (performance.now() - lastReport > 20_000) {
-          lastReport = performance.now();
-          const rate = (prefix - from) / ((lastReport - started) / 1000);
-          const eta = (items.length - prefix) / Math.max(rate, 1);
-          progress(`  ${n(prefix)} / ${n(items.length)} loaded (${n(rate)} items/s, ~${n(eta / 60)} min left)`);
-          await saveMarker(prefix, false);
-        }
-      }
-    }),
-  );
-  await saveMarker(items.length, true);
-  return { reused: false, seconds: (performance.now() - started) / 1000, expected };
-}
-
-interface RollupResult {
-  periods: string[];
-  eventsRead: number;
-  values: number;
-  seconds: number;
-  cpuSeconds: number;
-  readUnits: number;
-  writeUnits: number;
-  baselineRssMB: number;
-  peakRssMB: number;
-  peakHeapMB: number;
-  dau: number | null;
-  newUsers: number | null;
-}
-
-async function rollupWorker(config: NightshiftConfig, endpoint: string, events: number, week: boolean) {
+async function monthEndWorker(config: NightshiftConfig, endpoint: string, s3Endpoint: string): Promise<MonthEndResult> {
   const client = createDocumentClient({ endpoint, ...LOCAL_AWS });
-  const store = createDynamoStore({ client, tables: rollupTables(events) });
-  const baselineRss = process.memoryUsage().rss;
-  let peakRss = baselineRss;
-  let peakHeap = 0;
-  const sample = () => {
-    const m = process.memoryUsage();
-    peakRss = Math.max(peakRss, m.rss);
-    peakHeap = Math.max(peakHeap, m.heapUsed);
-  };
-  const sampler = setInterval(sample, 20);
-  const periods = week ? [DAY, isoWeek(DAY)] : [DAY];
-  const now = zonedInstant(addDays(DAY, 1), '00:30', config.timeZone);
-  const cpu = process.threadCpuUsage();
-  const started = performance.now();
-  const summary = await rollupPeriods(periods, DAY, { store, config, now: () => now });
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.threadCpuUsage(cpu);
-  sample();
-  clearInterval(sampler);
-  const usage = store.usage();
-  const [dau] = await readKpiValues(store, 'dau', 'day', DAY, DAY);
-  const [newUsers] = await readKpiValues(store, 'new_users', 'day', DAY, DAY);
-  client.destroy();
-  const result: RollupResult = {
-    periods,
-    eventsRead: summary.eventsRead,
-    values: summary.values,
-    seconds,
-    cpuSeconds: (used.user + used.system) / 1e6,
-    readUnits: usage.readUnits,
-    writeUnits: usage.writeUnits,
-    baselineRssMB: baselineRss / 2 ** 20,
-    peakRssMB: Math.max(peakRss / 2 ** 20, process.resourceUsage().maxRSS / 1024),
-    peakHeapMB: peakHeap / 2 ** 20,
-    dau: dau?.value ?? null,
-    newUsers: newUsers?.value ?? null,
-  };
-  return result;
+  const store = createDynamoStore({ client, tables: tableNames('bench-month') });
+  const archive = createS3Archive({
+    client: createS3Client({ endpoint: s3Endpoint, ...LOCAL_S3 }),
+    bucket: ARCHIVE_BUCKET,
+  });
+  try {
+    return await runMonthEnd(store, archive, config);
+  } finally {
+    client.destroy();
+  }
 }
 
-/** How many days of events the nightly rollup reads (nightlyRollup: yesterday and recomputeDays before it, and
- * the weeks and months they touch, each day read once), over every night of a year. */
-function nightlyDaysRead(config: NightshiftConfig): { mean: number; max: number } {
-  const formulas = compileKpis(config);
-  const counts: number[] = [];
-  for (const asOf of dateRange('2026-01-01', '2026-12-31')) {
-    const days = new Set<string>();
-    for (let i = 0; i <= config.jobs.recomputeDays; i++) days.add(addDays(asOf, -i));
-    const read = new Set<string>();
-    for (const period of periodsForDays(days, config)) {
-      const g = granularityOf(period);
-      for (const kpi of config.kpis) {
-        if (!kpi.granularities.includes(g)) continue;
-        const look = formulaLookaheadDays(formulas.get(kpi.id)!);
-        const countable = periodDays(period).filter((d) => d <= addDays(asOf, -look));
-        for (const d of countable) for (let k = 0; k <= look; k++) read.add(addDays(d, k));
-      }
-    }
-    counts.push(read.size);
-  }
-  return { mean: counts.reduce((a, b) => a + b, 0) / counts.length, max: Math.max(...counts) };
-}
+const ARCHIVE_BUCKET = 'bench-archive';
 
 // ---------------------------------------------------------------------------------------------------------------
-// Part 4: monthly cost at 1 million events a day
+// Part 4: monthly cost at 1 million events a day, from the measured units
 
 interface Assumptions {
   eventsPerDay: number;
-  /** Average messages per ingest invocation. */
+  /** Average messages per ingest invocation (part 2 ran at this size). */
   avgBatch: number;
   /** Events per SendMessageBatch from producers. */
   sendBatch: number;
-  /** Round trip of one BatchWriteItem of 25 items and of one UpdateItem, in-region. */
+  /** Round trip of one BatchWriteItem of a pack and of one PutItem (the last-stored mark), in-region. */
   batchWriteMs: number;
   updateMs: number;
   /** Per-invocation overhead of the handler (runtime hand-off, logging a line). */
@@ -765,42 +634,75 @@ interface Assumptions {
   rollupMemoryMB: number;
   /** Idle long polls of the event source's pollers per day (5 pollers x one 20 s poll), an upper bound. */
   idlePollsPerDay: number;
-  /** Latency of one 1 MB Query page from DynamoDB; the rollup reads the day's shards concurrently. */
-  queryPageMs: number;
-  naiveIdempotencyDays: number;
-  naiveMarkerDays: number;
+  /**
+   * Days each night reads: yesterday, and yesterday again the next night (events of 23:59 that arrive after the
+   * rollup mark their day): every day is read twice, an upper bound for a shop whose late events are few.
+   */
+  daysReadPerNight: number;
+  /** Days in S3 Standard, then Standard-IA until glacierAfterDays, then Glacier Instant Retrieval (lifecycle rules). */
+  standardDays: number;
+  glacierAfterDays: number;
 }
 
-function costModel(
-  a: Assumptions,
-  t: ThroughputResult,
-  ours: OursWrites,
-  naive: NaiveWrites,
-  rollup: RollupResult,
-  days: { mean: number; max: number },
-  retentionDays: number,
-  rollupShards: number,
-) {
+interface CostInputs {
+  throughput: ThroughputResult;
+  ours: OursWrites;
+  naive: NaiveWrites;
+  monthEnd: MonthEndResult;
+  summaryBytesPerDay: number;
+  retentionDays: number;
+  hotDays: number;
+}
+
+function costModel(a: Assumptions, m: CostInputs) {
   const E = a.eventsPerDay;
   const month = DAYS_PER_MONTH;
+  const { ours, monthEnd } = m;
   const invocationsPerDay = E / a.avgBatch;
-  // Writes per event that do not depend on the batch, plus the stats counter once per invocation.
-  const perEventWcu = (ours.writeUnits - ours.byKind.statsCounter) / ours.storedEvents;
-  const statsPerInvocation = ours.byKind.statsCounter / ours.batches;
-  const wcuPerDay = E * perEventWcu + invocationsPerDay * statsPerInvocation;
-  const rollupRuPerEvent = rollup.readUnits / rollup.eventsRead;
-  const eventsReadPerNight = days.mean * E;
-  const rcuPerDay = eventsReadPerNight * rollupRuPerEvent;
-  const storedGB = (E * retentionDays * (ours.item.meanBytes + ITEM_OVERHEAD_BYTES)) / 1e9;
-
+  // Part 2 ran at the average batch: its units already hold the last-stored mark of each invocation.
+  const wcuPerEvent = ours.writeUnits / ours.storedEvents;
+  const wcuPerDay = E * wcuPerEvent;
+  // The measured night read one day of E events and merged the month: every night is costed as that night, with
+  // its day read `daysReadPerNight` times.
+  const nightReadUnits = monthEnd.readUnits * a.daysReadPerNight;
+  const nightWriteUnits = monthEnd.writeUnits * a.daysReadPerNight;
+  const perItemOverhead = ITEM_OVERHEAD_BYTES / ours.packs.eventsPerPack;
+  const hotGB = (E * (m.hotDays + 1) * (ours.packs.bytesPerEvent + perItemOverhead)) / 1e9;
+  const summariesGB = (m.retentionDays * (m.summaryBytesPerDay + ITEM_OVERHEAD_BYTES * 10)) / 1e9;
+  const storedGB = hotGB + summariesGB;
   const dynamo = {
-    writeUnitsPerMonth: wcuPerDay * month,
-    readUnitsPerMonth: rcuPerDay * month,
+    writeUnitsPerMonth: (wcuPerDay + nightWriteUnits) * month,
+    readUnitsPerMonth: nightReadUnits * month,
+    hotEventsGB: hotGB,
+    summariesGB,
     storedGB,
-    writes: ((wcuPerDay * month) / 1e6) * PRICES.dynamoWritePerMillion,
-    reads: ((rcuPerDay * month) / 1e6) * PRICES.dynamoReadPerMillion,
+    writes: (((wcuPerDay + nightWriteUnits) * month) / 1e6) * PRICES.dynamoWritePerMillion,
+    reads: ((nightReadUnits * month) / 1e6) * PRICES.dynamoReadPerMillion,
     storage: storedGB * PRICES.dynamoStoragePerGBMonth,
     pitr: storedGB * PRICES.pitrPerGBMonth,
+  };
+
+  // S3: each read day is written again (parts and manifest), and kept `retentionDays` across the storage classes.
+  const dayBytes = monthEnd.archive.bytesPut / Math.max(1, monthEnd.daysRead);
+  const putsPerDayRead = monthEnd.archive.puts / Math.max(1, monthEnd.daysRead);
+  const gb = (days: number) => (Math.max(0, days) * dayBytes) / 1e9;
+  const standardGB = gb(Math.min(a.standardDays, m.retentionDays));
+  const iaGB = gb(Math.min(a.glacierAfterDays, m.retentionDays) - a.standardDays);
+  const glacierGB = gb(m.retentionDays - a.glacierAfterDays);
+  const putsPerMonth = putsPerDayRead * a.daysReadPerNight * month;
+  const objectsPerDay = putsPerDayRead;
+  const s3 = {
+    archivedBytesPerDay: dayBytes,
+    bytesPerEvent: dayBytes / E,
+    storedGB: standardGB + iaGB + glacierGB,
+    putsPerMonth,
+    storage:
+      standardGB * PRICES.s3StandardPerGBMonth +
+      iaGB * PRICES.s3IaPerGBMonth +
+      glacierGB * PRICES.s3GlacierIrPerGBMonth,
+    requests:
+      (putsPerMonth / 1000) * PRICES.s3PutPer1000 +
+      ((objectsPerDay * month) / 1000) * (PRICES.s3TransitionIaPer1000 + PRICES.s3TransitionGlacierIrPer1000),
   };
 
   const receivesPerInvocation = Math.ceil(a.avgBatch / 10);
@@ -808,69 +710,47 @@ function costModel(
   const sqs = { requestsPerMonth: sqsPerDay * month, cost: ((sqsPerDay * month) / 1e6) * PRICES.sqsPerMillionRequests };
 
   const ingestShare = Math.min(1, a.ingestMemoryMB / FULL_VCPU_MB);
-  const cpuMsPerEvent = 1000 / t.ours.cpuPerSecond;
+  const cpuMsPerEvent = 1000 / m.throughput.ours.cpuPerSecond;
+  const packsPerInvocation = Math.max(1, a.avgBatch / ours.packs.eventsPerPack);
   const ingestMs =
     a.invocationOverheadMs +
     (a.avgBatch * cpuMsPerEvent) / ingestShare +
-    Math.ceil(a.avgBatch / 25) * a.batchWriteMs +
+    Math.ceil(packsPerInvocation) * a.batchWriteMs +
     a.updateMs;
   const ingestGBs = invocationsPerDay * month * (Math.ceil(ingestMs) / 1000) * (a.ingestMemoryMB / 1024);
-  // Rollup duration in AWS: the larger of its CPU time (Node CPU per event measured here, scaled to the function's
-  // vCPU share) and its reads (1 MB Query pages, the day's shards read concurrently, at an assumed page latency).
-  // The wall time against DynamoDB Local is shown too, but DynamoDB Local on disk, not the design, bounds it here.
+  // The rollup's duration in AWS: its CPU at the function's vCPU share (reads overlap with it: the shards are read
+  // concurrently); each night reads its day `daysReadPerNight` times and merges once.
   const rollupShare = Math.min(1, a.rollupMemoryMB / FULL_VCPU_MB);
-  const cpuSecondsPerEvent = rollup.cpuSeconds / rollup.eventsRead;
-  const ioSecondsPerEvent = ((ours.item.meanBytes / 2 ** 20) * (a.queryPageMs / 1000)) / Math.max(1, rollupShards);
-  const rollupSeconds = (events: number, share: number) => ({
-    cpuBound: (events * cpuSecondsPerEvent) / share,
-    readBound: events * ioSecondsPerEvent,
-    atDynamoLocalRate: (events * rollup.seconds) / rollup.eventsRead,
-  });
-  const perNight = rollupSeconds(eventsReadPerNight, rollupShare);
-  const worstNight = rollupSeconds(days.max * E, rollupShare);
-  const worstNightFullVcpu = rollupSeconds(days.max * E, 1);
-  const awsSeconds = (x: { cpuBound: number; readBound: number }) => Math.max(x.cpuBound, x.readBound);
+  const nightCpu = monthEnd.dayCpuSeconds * a.daysReadPerNight + monthEnd.mergeCpuSeconds;
+  const rollupSecondsPerNight = nightCpu / rollupShare;
   const lambda = {
     ingestInvocationsPerMonth: invocationsPerDay * month,
     ingestMsPerInvocation: ingestMs,
+    ingestGBSecondsPerMonth: ingestGBs,
     ingest:
       ingestGBs * PRICES.lambdaPerGBSecond + ((invocationsPerDay * month) / 1e6) * PRICES.lambdaPerMillionRequests,
-    rollupSecondsPerNight: { ...perNight, estimate: awsSeconds(perNight) },
-    rollupSecondsWorstNight: { ...worstNight, estimate: awsSeconds(worstNight) },
-    rollupSecondsWorstNightAtFullVcpu: awsSeconds(worstNightFullVcpu),
-    rollup: awsSeconds(perNight) * month * (a.rollupMemoryMB / 1024) * PRICES.lambdaPerGBSecond,
+    rollupSecondsPerNight,
+    rollupGBSecondsPerMonth: rollupSecondsPerNight * month * (a.rollupMemoryMB / 1024),
+    rollup: rollupSecondsPerNight * month * (a.rollupMemoryMB / 1024) * PRICES.lambdaPerGBSecond,
   };
-  const total = dynamo.writes + dynamo.reads + dynamo.storage + dynamo.pitr + sqs.cost + lambda.ingest + lambda.rollup;
-
-  const naiveStoredGB =
-    (E * a.naiveIdempotencyDays * (naive.idempotencyItemBytes + ITEM_OVERHEAD_BYTES) +
-      (naive.newMarkers / naive.events) * E * a.naiveMarkerDays * (naive.markerItemBytes + ITEM_OVERHEAD_BYTES)) /
-    1e9;
-  const naiveDynamo = {
-    writeUnitsPerMonth: (naive.wcuPer1000 / 1000) * E * month,
-    readUnitsPerMonth: (naive.rcuPer1000 / 1000) * E * month,
-    storedGB: naiveStoredGB,
-    writes: ((naive.wcuPer1000 / 1000) * E * month * PRICES.dynamoWritePerMillion) / 1e6,
-    reads: ((naive.rcuPer1000 / 1000) * E * month * PRICES.dynamoReadPerMillion) / 1e6,
-    storage: naiveStoredGB * PRICES.dynamoStoragePerGBMonth,
-    pitr: naiveStoredGB * PRICES.pitrPerGBMonth,
-  };
+  const dynamoTotal = dynamo.writes + dynamo.reads + dynamo.storage + dynamo.pitr;
+  const total = dynamoTotal + s3.storage + s3.requests + sqs.cost + lambda.ingest + lambda.rollup;
   return {
     assumptions: a,
-    retentionDays,
+    retentionDays: m.retentionDays,
+    hotDays: m.hotDays,
     prices: PRICES,
-    modelled: {
-      wcuPer1000AtAvgBatch: (wcuPerDay / E) * 1000,
-      invocationsPerDay,
-      nightlyDaysRead: { mean: Number(days.mean.toFixed(2)), max: days.max },
-      rollupReadUnitsPerEvent: rollupRuPerEvent,
+    units: {
+      wruPer1000Events: wcuPerEvent * 1000,
+      rruPer1000EventsRead: (monthEnd.readUnits / Math.max(1, monthEnd.eventsRead)) * 1000,
+      rollupWruPerNight: monthEnd.writeUnits,
+      s3PutsPerDayArchived: putsPerDayRead,
+      s3BytesPerEvent: dayBytes / E,
+      lambdaIngestGBsPerMonth: ingestGBs,
+      lambdaRollupGBsPerMonth: lambda.rollupGBSecondsPerMonth,
+      sqsRequestsPerMonth: sqs.requestsPerMonth,
     },
-    thisDesign: { dynamo, sqs, lambda, total },
-    naive: {
-      dynamo: naiveDynamo,
-      dynamoTotal: naiveDynamo.writes + naiveDynamo.reads + naiveDynamo.storage + naiveDynamo.pitr,
-    },
-    thisDesignDynamoTotal: dynamo.writes + dynamo.reads + dynamo.storage + dynamo.pitr,
+    thisDesign: { dynamo, s3, sqs, lambda, dynamoTotal, total },
   };
 }
 
@@ -978,12 +858,12 @@ async function main(): Promise<void> {
       'naive-concurrency': { type: 'string', default: '16' },
       'load-writers': { type: 'string', default: '8' },
       'avg-batch': { type: 'string', default: '12' },
-      week: { type: 'boolean', default: false },
       config: { type: 'string', default: DEFAULT_CONFIG_FILE },
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       worker: { type: 'string' },
       endpoint: { type: 'string' },
+      's3-endpoint': { type: 'string' },
     },
   });
   quiet = args.quiet;
@@ -991,15 +871,22 @@ async function main(): Promise<void> {
   const events = positive('events', args.events);
   const throughputEvents = positive('throughput-events', args['throughput-events']);
   const ingestEvents = positive('ingest-events', args['ingest-events']);
+  const avgBatch = positive('avg-batch', args['avg-batch']);
   const batch = args.batch ? positive('batch', args.batch) : config.ingest.batchSize;
+  const monthCache = resolve('bench-output', 'month');
 
   if (args.worker === 'throughput') {
     process.stdout.write(`${JSON.stringify(await throughputWorker(config, throughputEvents, batch))}\n`);
     return;
   }
-  if (args.worker === 'rollup') {
-    if (!args.endpoint) throw new BenchError('--worker rollup needs --endpoint');
-    process.stdout.write(`${JSON.stringify(await rollupWorker(config, args.endpoint, events, args.week))}\n`);
+  if (args.worker === 'month-files') {
+    process.stdout.write(`${JSON.stringify(prepareMonthFiles(config, events, monthCache, progress))}\n`);
+    return;
+  }
+  if (args.worker === 'month-end') {
+    if (!args.endpoint || !args['s3-endpoint'])
+      throw new BenchError('--worker month-end needs --endpoint and --s3-endpoint');
+    process.stdout.write(`${JSON.stringify(await monthEndWorker(config, args.endpoint, args['s3-endpoint']))}\n`);
     return;
   }
   if (args.worker) throw new BenchError(`unknown worker '${args.worker}'`);
@@ -1009,7 +896,7 @@ async function main(): Promise<void> {
   const load = { cores: cpus().length, loadAverageStart: loadavg().map((x) => round(x, 2)), loadAverageEnd: [0] };
   const common = ['--config', args.config, ...(quiet ? ['--quiet'] : [])];
 
-  progress(`1/3 in-process throughput: ${n(throughputEvents)} events, one thread (child process)`);
+  progress(`1/4 in-process throughput: ${n(throughputEvents)} events, one thread (child process)`);
   const throughput = await runWorker<ThroughputResult>([
     '--worker',
     'throughput',
@@ -1020,12 +907,19 @@ async function main(): Promise<void> {
     ...common,
   ]);
 
-  progress(`2/3 write units: ${n(ingestEvents)} events in ${batch}-message batches, this design and naive`);
+  // Write units at the batch size the cost model assumes: the packs and the last-stored mark as they will be billed.
+  progress(`2/4 write units: ${n(ingestEvents)} events in ${avgBatch}-message batches, this design and naive`);
   const ingestStream = messStream(config, ingestEvents, 2);
   const { ours, naive } = await withLocal(undefined, async (local) => {
     const client = createDocumentClient({ endpoint: local.endpoint, ...LOCAL_AWS });
     try {
-      const o = await measureOurWrites(client, config, ingestStream, batch, positive('concurrency', args.concurrency));
+      const o = await measureOurWrites(
+        client,
+        config,
+        ingestStream,
+        avgBatch,
+        positive('concurrency', args.concurrency),
+      );
       progress(`  this design: ${n(o.writeUnits)} WCU in ${o.seconds.toFixed(1)} s; now the naive design`);
       const nv = await measureNaiveWrites(
         client,
@@ -1040,71 +934,97 @@ async function main(): Promise<void> {
     }
   });
 
-  const dbPath = resolve('bench-output', 'ingest-db');
-  mkdirSync(dbPath, { recursive: true });
-  progress(`3/3 rollup of ${n(events)} events on ${DAY} (DynamoDB Local data in ${join('bench-output', 'ingest-db')})`);
-  const { loaded, rollup } = await withLocal(dbPath, async (local) => {
+  progress(
+    `3/4 month end at ${n(events)} events a day: 29 day summaries (cached in bench-output/month/), the 30th day stored`,
+  );
+  const files = await runWorker<MonthPrepared>(['--worker', 'month-files', '--events', String(events), ...common]);
+  progress(files.reused ? '  reusing the summarized days' : '  summarized the month');
+  const { monthEnd, loadedSeconds } = await withLocal(undefined, async (local) => {
+    const s3 = await startS3Local();
+    const stopS3 = () => s3.stop();
+    cleanups.add(stopS3);
     const client = createDocumentClient({ endpoint: local.endpoint, ...LOCAL_AWS });
     try {
-      const l = await ensureDayLoaded(client, config, events, positive('load-writers', args['load-writers']));
-      progress(l.reused ? '  reusing the day stored on disk' : `  loaded in ${l.seconds.toFixed(0)} s`);
-      const r = await runWorker<RollupResult>([
+      const tables = tableNames('bench-month');
+      await ensureTables(client, tables);
+      await ensureBucket(createS3Client({ endpoint: s3.endpoint, ...LOCAL_S3 }), ARCHIVE_BUCKET);
+      const started = performance.now();
+      const stored = await loadMonth(
+        createDynamoStore({ client, tables }),
+        config,
+        files,
+        events,
+        batch,
+        positive('load-writers', args['load-writers']),
+      );
+      const loadedSeconds = (performance.now() - started) / 1000;
+      progress(
+        `  stored ${n(stored.stored)} events of ${LAST_DAY} and 29 summaries in ${loadedSeconds.toFixed(0)} s (setup, not measured)`,
+      );
+      progress(`  the night of ${LAST_DAY}: nightlyRollup in a child process`);
+      const r = await runWorker<MonthEndResult>([
         '--worker',
-        'rollup',
+        'month-end',
         '--endpoint',
         local.endpoint,
-        '--events',
-        String(events),
-        ...(args.week ? ['--week'] : []),
+        '--s3-endpoint',
+        s3.endpoint,
         ...common,
       ]);
-      return { loaded: l, rollup: r };
+      return { monthEnd: r, loadedSeconds };
     } finally {
       client.destroy();
+      cleanups.delete(stopS3);
+      await s3.stop();
     }
   });
-  const rollupChecks = {
-    eventsRead: rollup.eventsRead === events,
-    dau: rollup.dau === loaded.expected.distinctUsers,
-    newUsers: rollup.newUsers === loaded.expected.signedUp,
-  };
+  const exactChecks = monthEndExact(monthEnd, files.expected);
+  const exact = Object.values(exactChecks).every(Boolean);
 
   const assumptions: Assumptions = {
     eventsPerDay: 1_000_000,
-    avgBatch: positive('avg-batch', args['avg-batch']),
+    avgBatch,
     sendBatch: 10,
     batchWriteMs: 10,
     updateMs: 5,
     invocationOverheadMs: 5,
     ingestMemoryMB: 512,
-    rollupMemoryMB: 1024,
+    rollupMemoryMB: 1769,
     idlePollsPerDay: (5 * 86_400) / 20,
-    queryPageMs: 30,
-    naiveIdempotencyDays: 14,
-    naiveMarkerDays: 2,
+    daysReadPerNight: 2,
+    standardDays: 30,
+    glacierAfterDays: 90,
   };
-  const days = nightlyDaysRead(config);
-  const cost = costModel(
-    assumptions,
+  const summaryBytesPerDay = files.summaryBytes.reduce((a, b) => a + b, 0) / Math.max(1, files.summaryBytes.length);
+  // The cost model is at 1M events a day: units measured on another N are scaled per event.
+  const scale = assumptions.eventsPerDay / events;
+  const scaled: MonthEndResult = {
+    ...monthEnd,
+    readUnits: monthEnd.readUnits * scale,
+    writeUnits: monthEnd.writeUnits * scale,
+    dayCpuSeconds: monthEnd.dayCpuSeconds * scale,
+    mergeCpuSeconds: monthEnd.mergeCpuSeconds * scale,
+    eventsRead: monthEnd.eventsRead * scale,
+    archive: { ...monthEnd.archive, bytesPut: monthEnd.archive.bytesPut * scale },
+  };
+  const cost = costModel(assumptions, {
     throughput,
     ours,
     naive,
-    rollup,
-    days,
-    config.ingest.eventRetentionDays,
-    config.ingest.shardsPerDay,
-  );
+    monthEnd: scaled,
+    summaryBytesPerDay: summaryBytesPerDay * scale,
+    retentionDays: config.ingest.eventRetentionDays,
+    hotDays: hotDays(config),
+  });
   load.loadAverageEnd = loadavg().map((x) => round(x, 2));
 
-  const wcuRatio = naive.wcuPer1000 / ours.wcuPer1000;
   const pass = {
-    throughput: throughput.ours.wallPerSecond >= TARGETS.eventsPerSecond,
-    throughputCpu: throughput.ours.cpuPerSecond >= TARGETS.eventsPerSecond,
-    wcuPer1000: ours.wcuPer1000 <= TARGETS.wcuPer1000 && ours.item.over1KB === 0,
-    wcuPer1000AtAvgBatch: cost.modelled.wcuPer1000AtAvgBatch <= TARGETS.wcuPer1000,
-    naiveRatio: wcuRatio >= TARGETS.naiveRatio,
-    rollupExact: rollupChecks.eventsRead && rollupChecks.dau && rollupChecks.newUsers,
-    rollupWithinLambdaTimeout: cost.thisDesign.lambda.rollupSecondsWorstNight.estimate < 900,
+    throughputCpu: throughput.ours.cpuPerSecond >= TARGETS.eventsPerCpuSecond,
+    exactlyOnce: ours.storedEvents === ingestStream.stats.events && ours.failed === 0,
+    monthEndCpu: monthEnd.cpuSeconds <= TARGETS.monthEndCpuSeconds,
+    monthEndMemory: monthEnd.peakRssMB <= TARGETS.monthEndRssMB,
+    monthEndExact: exact,
+    monthlyCost: cost.thisDesign.total <= TARGETS.monthlyCostUsd,
   };
 
   const summary = {
@@ -1118,36 +1038,42 @@ async function main(): Promise<void> {
       mix: throughput.byEvent,
       thisDesign: throughput.ours,
       naive: throughput.naive,
-      ratio: round(throughput.ours.wallPerSecond / throughput.naive.wallPerSecond, 2),
       stagesMicrosPerEvent: throughput.stagesMicros,
     },
     writes: {
       thisDesign: { ...ours, wcuPer1000: round(ours.wcuPer1000, 1), seconds: round(ours.seconds) },
-      naive: {
-        ...naive,
-        wcuPer1000: round(naive.wcuPer1000, 1),
-        rcuPer1000: round(naive.rcuPer1000, 1),
-        seconds: round(naive.seconds),
-      },
-      naiveOverThisDesign: round(wcuRatio, 2),
+      naive: { ...naive, wcuPer1000: round(naive.wcuPer1000, 1), rcuPer1000: round(naive.rcuPer1000, 1) },
+      naiveOverThisDesign: round(naive.wcuPer1000 / ours.wcuPer1000, 2),
     },
-    rollup: {
-      events,
-      load: { reused: loaded.reused, seconds: round(loaded.seconds) },
-      ...rollup,
-      seconds: round(rollup.seconds, 2),
-      cpuSeconds: round(rollup.cpuSeconds, 2),
-      eventsPerSecond: Math.round(rollup.eventsRead / rollup.seconds),
-      readUnitsPer1000: round((rollup.readUnits / rollup.eventsRead) * 1000, 2),
-      baselineRssMB: Math.round(rollup.baselineRssMB),
-      peakRssMB: Math.round(rollup.peakRssMB),
-      peakHeapMB: Math.round(rollup.peakHeapMB),
-      checks: rollupChecks,
+    month: {
+      eventsPerDay: events,
+      reused: files.reused,
+      loadSeconds: round(loadedSeconds),
+      summaryBytesPerDay: Math.round(summaryBytesPerDay),
+      expected: files.expected,
+      got: monthEnd.got,
+      checks: exactChecks,
     },
-    monthlyCost: { ...roundDeep(cost), prices: PRICES },
+    monthlyCost: roundDeep(cost),
+    monthEnd: {
+      cpuSeconds: round(monthEnd.cpuSeconds, 2),
+      dayCpuSeconds: round(monthEnd.dayCpuSeconds, 2),
+      mergeCpuSeconds: round(monthEnd.mergeCpuSeconds, 2),
+      wallSeconds: round(monthEnd.wallSeconds, 2),
+      peakRssMB: Math.round(monthEnd.peakRssMB),
+      baselineRssMB: Math.round(monthEnd.baselineRssMB),
+      daysRead: monthEnd.daysRead,
+      daysMerged: monthEnd.daysMerged,
+      eventsRead: monthEnd.eventsRead,
+      readUnits: Math.round(monthEnd.readUnits),
+      writeUnits: Math.round(monthEnd.writeUnits),
+      archive: monthEnd.archive,
+      exact,
+    },
+    monthlyCostUsd: round(cost.thisDesign.total, 2),
   };
 
-  console.log(report(summary, throughput, ours, naive, rollup, cost, loaded, events));
+  console.log(report(summary, throughput, ours, naive, monthEnd, cost, events));
   if (args.json) console.log(JSON.stringify(summary));
 }
 
@@ -1155,108 +1081,55 @@ function report(
   s: {
     machine: { cores: number; loadAverageStart: number[]; loadAverageEnd: number[] };
     pass: Record<string, boolean>;
-    rollup: { checks: Record<string, boolean>; periods: string[] };
+    month: { checks: Record<string, boolean>; expected: MonthExpected; summaryBytesPerDay: number; reused: boolean };
   },
   t: ThroughputResult,
   ours: OursWrites,
   naive: NaiveWrites,
-  rollup: RollupResult,
+  m: MonthEndResult,
   cost: ReturnType<typeof costModel>,
-  loaded: LoadResult,
   events: number,
 ): string {
   const ok = (b: boolean | undefined) => (b ? 'PASS' : 'FAIL');
-  const L: string[] = [];
   const a = cost.assumptions;
-  const wcuRatio = naive.wcuPer1000 / ours.wcuPer1000;
-  L.push(
-    `Nightshift ingest benchmark, day ${DAY} (${s.machine.cores} cores, load average ${s.machine.loadAverageStart.join(' ')} -> ${s.machine.loadAverageEnd.join(' ')}: shared machine, figures are noisy)`,
+  const c = cost.thisDesign;
+  const L: string[] = [
+    `Nightshift ingest benchmark (${s.machine.cores} cores, load average ${s.machine.loadAverageStart.join(' ')} -> ${s.machine.loadAverageEnd.join(' ')}: shared machine, figures are noisy)`,
     '',
-    `1. In-process ingest, one thread, no I/O: ${n(t.messages)} messages (${n(t.events)} distinct events, ~1% redelivered, 0.05% malformed),`,
-    `   ${t.bytes.mean} B mean (p50 ${t.bytes.p50}, p95 ${t.bytes.p95}, max ${t.bytes.max}); mix ${Object.entries(
-      t.byEvent,
-    )
-      .map(([k, v]) => `${k} ${((v / t.events) * 100).toFixed(1)}%`)
-      .join(', ')}`,
-    `                                                       msgs/s (wall)   msgs/s (CPU)   passes (wall)`,
-    `   this design: parse+validate+dedupe+key+marshall  ${n(t.ours.wallPerSecond).padStart(13)} ${n(t.ours.cpuPerSecond).padStart(14)}   ${t.ours.passesWall.map(n).join(', ')}   target >= ${n(TARGETS.eventsPerSecond)}: ${ok(s.pass.throughput)} (wall) / ${ok(s.pass.throughputCpu)} (CPU)`,
-    `   naive: parse+validate+build/marshall its requests${n(t.naive.wallPerSecond).padStart(13)} ${n(t.naive.cpuPerSecond).padStart(14)}   ${t.naive.passesWall.map(n).join(', ')}`,
-    `   ratio this/naive ${(t.ours.wallPerSecond / t.naive.wallPerSecond).toFixed(2)}x; CPU us/event by stage: ${Object.entries(
-      t.stagesMicros,
-    )
+    `1. In-process ingest, one thread, no I/O: ${n(t.messages)} messages (${n(t.events)} distinct events, ~1% redelivered, 0.05% malformed), ${t.bytes.mean} B mean`,
+    `   this design (parse, validate, dedupe, pack + zstd, marshal): ${n(t.ours.cpuPerSecond)} events per CPU-second (wall ${n(t.ours.wallPerSecond)}/s)  target >= ${n(TARGETS.eventsPerCpuSecond)}: ${ok(s.pass.throughputCpu)}`,
+    `   naive (a conditional put and counter updates per event): ${n(t.naive.cpuPerSecond)} per CPU-second`,
+    `   CPU us/event by stage: ${Object.entries(t.stagesMicros)
       .map(([k, v]) => `${k} ${v}`)
       .join('; ')}`,
     '',
-    `2. DynamoDB write units per 1,000 stored events (ReturnConsumedCapacity, DynamoDB Local in memory), ${n(ours.storedEvents)} events:`,
-    `   this design (ingestMessages, ${ours.batches} batches of <= ${Math.ceil(ours.messages / ours.batches)} messages): ${ours.wcuPer1000.toFixed(1)} WCU/1000  target <= ${n(TARGETS.wcuPer1000)}: ${ok(s.pass.wcuPer1000)}`,
-    `      events ${n(ours.byKind.events)} + last-stored mark ${n(ours.byKind.statsCounter)} + quarantine ${n(ours.byKind.quarantine)} + late-day marks ${n(ours.byKind.dirtyMarks)} + other ${n(ours.byKind.other)} = ${n(ours.writeUnits)} WCU;`,
-    `      ${n(ours.messages)} messages: ${n(ours.duplicatesInBatch)} duplicates within a batch (free), ${n(ours.rejected)} quarantined, ${ours.failed} failed; table holds exactly ${n(ours.storedEvents)} events`,
-    `      stored item ${ours.item.meanBytes} B mean, p95 ${ours.item.p95Bytes}, max ${ours.item.maxBytes}, ${ours.item.over1KB} over 1 KB; ${ours.seconds.toFixed(1)} s`,
-    `   naive (idempotency put + counter update per KPI input): ${naive.wcuPer1000.toFixed(1)} WCU/1000 (+ ${naive.rcuPer1000.toFixed(1)} RCU/1000 cohort reads), ${naive.seconds.toFixed(1)} s`,
-    `      requests: ${Object.entries(naive.requests)
-      .map(([k, v]) => `${k} ${n(v)}`)
-      .join(', ')}; ${n(naive.conditionalFailures)} conditional failures (charged 1 WCU each)`,
-    `   naive / this design: ${wcuRatio.toFixed(2)}x  target >= ${TARGETS.naiveRatio}x: ${ok(s.pass.naiveRatio)}`,
+    `2. DynamoDB write units through ingestMessages at ${Math.ceil(ours.messages / ours.batches)} messages per batch (DynamoDB Local, ReturnConsumedCapacity), ${n(ours.storedEvents)} events:`,
+    `   ${ours.wcuPer1000.toFixed(1)} WRU per 1,000 events: packs ${n(ours.byKind.events)} + last-stored mark ${n(ours.byKind.statsCounter)} + quarantine ${n(ours.byKind.quarantine)} + late-day marks ${n(ours.byKind.dirtyMarks)} + other ${n(ours.byKind.other)} WRU`,
+    `   ${n(ours.packs.count)} packs of ${ours.packs.eventsPerPack.toFixed(1)} events, ${ours.packs.meanBytes} B mean (p95 ${ours.packs.p95Bytes}, max ${ours.packs.maxBytes}) = ${ours.packs.bytesPerEvent.toFixed(0)} B per event stored`,
+    `   exactly once: every read gives each of the ${n(ours.storedEvents)} distinct events once (${n(ours.duplicatesInBatch)} duplicates in a batch, ${n(ours.rejected)} quarantined, ${ours.failed} failed): ${ok(s.pass.exactlyOnce)}`,
+    `   naive: ${naive.wcuPer1000.toFixed(1)} WRU/1000 (+ ${naive.rcuPer1000.toFixed(1)} RRU/1000), ${(naive.wcuPer1000 / ours.wcuPer1000).toFixed(1)}x this design`,
     '',
-    `3. Nightly rollup of ${n(events)} events in one local day (periods ${rollup.periods.join(', ')}; DynamoDB Local on disk, ${loaded.reused ? 'reused' : `loaded in ${loaded.seconds.toFixed(0)} s`}):`,
-    `   read units ${n(rollup.readUnits)} = ${((rollup.readUnits / rollup.eventsRead) * 1000).toFixed(2)} RCU/1000 events (eventually consistent Query, 8 shards concurrently)`,
-    `   wall ${rollup.seconds.toFixed(1)} s = ${n(rollup.eventsRead / rollup.seconds)} events/s (bound by DynamoDB Local on disk: the rollup's own CPU was ${((rollup.cpuSeconds / rollup.seconds) * 100).toFixed(0)}% of it)`,
-    `   Node CPU ${rollup.cpuSeconds.toFixed(1)} s = ${((rollup.cpuSeconds / rollup.eventsRead) * 1e6).toFixed(1)} us/event = ${n(rollup.eventsRead / rollup.cpuSeconds)} events per CPU-second (query, unmarshall, evaluate every KPI)`,
-    `   peak RSS ${n(rollup.peakRssMB)} MB (${n(rollup.baselineRssMB)} MB before the rollup), peak heap ${n(rollup.peakHeapMB)} MB; ${rollup.values} values stored with ${n(rollup.writeUnits)} WCU`,
-    `   exact: events read ${ok(s.rollup.checks.eventsRead)}, dau ${rollup.dau} ${ok(s.rollup.checks.dau)}, new_users ${rollup.newUsers} ${ok(s.rollup.checks.newUsers)}`,
+    `3. The last night of ${MONTH} at ${n(events)} events a day (nightlyRollup at 00:30 on the 1st, child process; DynamoDB Local in memory, s3rver):`,
+    `   read ${n(m.eventsRead)} events of ${LAST_DAY} (${m.daysRead} days read), archived them (${m.archive.puts} PUTs, ${(m.archive.bytesPut / 1e6).toFixed(1)} MB), merged ${m.daysMerged} day summaries (${(s.month.summaryBytesPerDay / 1e6).toFixed(2)} MB each) into ${m.values} values`,
+    `   CPU ${m.cpuSeconds.toFixed(1)} s (day ${m.dayCpuSeconds.toFixed(1)} s, merge and store ${m.mergeCpuSeconds.toFixed(1)} s), wall ${m.wallSeconds.toFixed(1)} s, peak RSS ${n(m.peakRssMB)} MB (${n(m.baselineRssMB)} before)  targets <= ${TARGETS.monthEndCpuSeconds} s: ${ok(s.pass.monthEndCpu)}, <= ${TARGETS.monthEndRssMB} MB: ${ok(s.pass.monthEndMemory)}`,
+    `   ${n(m.readUnits)} RRU, ${n(m.writeUnits)} WRU; exact against the generated events (${s.month.reused ? 'cached' : 'counted now'}): ${Object.entries(
+      s.month.checks,
+    )
+      .map(([k, v]) => `${k} ${ok(v)}`)
+      .join(', ')}`,
+    `   month: new users ${m.got.month.newUsers} (expected ${s.month.expected.month.newUsers}), viewers ${m.got.month.viewers} (${s.month.expected.month.viewers}), orders ${m.got.month.orders} (${s.month.expected.month.orders})`,
     '',
-    `4. Monthly cost at ${n(a.eventsPerDay)} events/day (${DAYS_PER_MONTH.toFixed(2)} days/month, us-east-1 on demand, no free tier):`,
-    `   prices: DynamoDB $${PRICES.dynamoWritePerMillion}/M WRU, $${PRICES.dynamoReadPerMillion}/M RRU, $${PRICES.dynamoStoragePerGBMonth}/GB-month, PITR $${PRICES.pitrPerGBMonth}/GB-month; SQS $${PRICES.sqsPerMillionRequests}/M requests; Lambda arm64 $${PRICES.lambdaPerGBSecond}/GB-s, $${PRICES.lambdaPerMillionRequests}/M requests`,
-    `   assumptions: ${a.avgBatch} messages per ingest invocation on average (1M/day is ~11.6 msg/s over 5 pollers with a 5 s window; measured at ${Math.ceil(ours.messages / ours.batches)}),`,
-    `     producers send ${a.sendBatch} events per SendMessageBatch (one 64 KB chunk), Lambda receives and deletes in 10s plus ${n(a.idlePollsPerDay)} idle polls/day,`,
-    `     BatchWriteItem ${a.batchWriteMs} ms, UpdateItem ${a.updateMs} ms, ${a.invocationOverheadMs} ms overhead per invocation; CPU scaled to the vCPU share of ${a.ingestMemoryMB} MB (ingest) / ${a.rollupMemoryMB} MB (rollup),`,
-    `     arm64 as fast per core as this machine; rollup reads 1 MB Query pages in ${a.queryPageMs} ms, its shards concurrently; events stored ${n(ours.item.meanBytes)} B + ${ITEM_OVERHEAD_BYTES} B overhead for ${cost.retentionDays} days; the nightly rollup reads ${cost.modelled.nightlyDaysRead.mean} days on average (max ${cost.modelled.nightlyDaysRead.max}: month-to-date + week + recompute)`,
-  );
-  const d = cost.thisDesign.dynamo;
-  const nd = cost.naive.dynamo;
-  const lam = cost.thisDesign.lambda;
-  const row = (name: string, ours: string, naive: string) =>
-    `   ${name.padEnd(58)} ${ours.padStart(10)} ${naive.padStart(10)}`;
-  L.push(
-    row('', 'this', 'naive'),
-    row(
-      `DynamoDB writes (${cost.modelled.wcuPer1000AtAvgBatch.toFixed(0)} WCU/1000 at ${a.avgBatch}-msg batches; ${naive.wcuPer1000.toFixed(0)})`,
-      usd(d.writes),
-      usd(nd.writes),
-    ),
-    row(
-      `DynamoDB reads (rollup ${(cost.modelled.rollupReadUnitsPerEvent * 1000).toFixed(1)} RCU/1000 x ${cost.modelled.nightlyDaysRead.mean} days/night)`,
-      usd(d.reads),
-      usd(nd.reads),
-    ),
-    row(
-      `DynamoDB storage (${d.storedGB.toFixed(0)} GB vs ${nd.storedGB.toFixed(1)} GB)`,
-      usd(d.storage),
-      usd(nd.storage),
-    ),
-    row('DynamoDB point-in-time recovery', usd(d.pitr), usd(nd.pitr)),
-    row('DynamoDB subtotal', usd(cost.thisDesignDynamoTotal), usd(cost.naive.dynamoTotal)),
-    row(
-      `SQS (${(cost.thisDesign.sqs.requestsPerMonth / 1e6).toFixed(1)} M requests)`,
-      usd(cost.thisDesign.sqs.cost),
-      '',
-    ),
-    row(
-      `Lambda ingest (${(cost.thisDesign.lambda.ingestInvocationsPerMonth / 1e6).toFixed(2)} M invocations x ${cost.thisDesign.lambda.ingestMsPerInvocation.toFixed(1)} ms x ${a.ingestMemoryMB} MB)`,
-      usd(cost.thisDesign.lambda.ingest),
-      '',
-    ),
-    row(
-      `Lambda rollup (${n(lam.rollupSecondsPerNight.estimate)} s/night x ${a.rollupMemoryMB} MB)`,
-      usd(lam.rollup),
-      '',
-    ),
-    row('total', usd(cost.thisDesign.total), ''),
-    `   WCU/1000 modelled at ${a.avgBatch} messages per invocation: ${cost.modelled.wcuPer1000AtAvgBatch.toFixed(1)} (target <= ${n(TARGETS.wcuPer1000)}: ${ok(s.pass.wcuPer1000AtAvgBatch)}; the last-stored mark costs 1 WCU per invocation)`,
-    `   nightly rollup at 1M/day reads ${n(cost.modelled.nightlyDaysRead.mean * a.eventsPerDay)} events on average: CPU-bound ${n(lam.rollupSecondsPerNight.cpuBound)} s at ${a.rollupMemoryMB} MB, read-bound ${n(lam.rollupSecondsPerNight.readBound)} s (at DynamoDB Local's rate here: ${n(lam.rollupSecondsPerNight.atDynamoLocalRate)} s)`,
-    `   worst night (${cost.modelled.nightlyDaysRead.max} days read, month end): CPU-bound ${n(lam.rollupSecondsWorstNight.cpuBound)} s at ${a.rollupMemoryMB} MB (${n(lam.rollupSecondsWorstNightAtFullVcpu)} s with a full vCPU), read-bound ${n(lam.rollupSecondsWorstNight.readBound)} s; Lambda allows 900 s: ${ok(s.pass.rollupWithinLambdaTimeout)}`,
-    `   naive storage: idempotency records kept ${a.naiveIdempotencyDays} days (SQS's longest retention), markers ${a.naiveMarkerDays} days; it keeps no raw events, so no recompute, weekly/monthly distincts or late fixes`,
-  );
+    `4. Monthly cost at ${n(a.eventsPerDay)} events a day, ${cost.retentionDays} days kept (us-east-1 on demand, no free tier; units above scaled per event to 1M/day):`,
+    `   DynamoDB writes  ${usd(c.dynamo.writes).padStart(8)}  ${cost.units.wruPer1000Events.toFixed(0)} WRU/1000 events + ${n(cost.units.rollupWruPerNight)} WRU per nightly read`,
+    `   DynamoDB reads   ${usd(c.dynamo.reads).padStart(8)}  ${cost.units.rruPer1000EventsRead.toFixed(1)} RRU/1000 events read (with the 30 summaries), ${a.daysReadPerNight} days read a night`,
+    `   DynamoDB storage ${usd(c.dynamo.storage).padStart(8)}  ${c.dynamo.hotEventsGB.toFixed(2)} GB of events (${cost.hotDays + 1} days) + ${c.dynamo.summariesGB.toFixed(2)} GB of day summaries (${cost.retentionDays} days)`,
+    `   DynamoDB PITR    ${usd(c.dynamo.pitr).padStart(8)}`,
+    `   S3 archive       ${usd(c.s3.storage + c.s3.requests).padStart(8)}  ${c.s3.storedGB.toFixed(1)} GB (${(c.s3.bytesPerEvent).toFixed(0)} B/event; Standard ${a.standardDays} d, IA to ${a.glacierAfterDays} d, Glacier IR after), ${n(c.s3.putsPerMonth)} PUTs`,
+    `   SQS              ${usd(c.sqs.cost).padStart(8)}  ${(c.sqs.requestsPerMonth / 1e6).toFixed(1)} M requests (${a.sendBatch} events per send, receive and delete in 10s)`,
+    `   Lambda ingest    ${usd(c.lambda.ingest).padStart(8)}  ${(c.lambda.ingestInvocationsPerMonth / 1e6).toFixed(2)} M invocations x ${c.lambda.ingestMsPerInvocation.toFixed(1)} ms x ${a.ingestMemoryMB} MB = ${n(c.lambda.ingestGBSecondsPerMonth)} GB-s`,
+    `   Lambda rollup    ${usd(c.lambda.rollup).padStart(8)}  ${c.lambda.rollupSecondsPerNight.toFixed(0)} s a night x ${a.rollupMemoryMB} MB = ${n(c.lambda.rollupGBSecondsPerMonth)} GB-s`,
+    `   total            ${usd(c.total).padStart(8)}  target <= $${TARGETS.monthlyCostUsd}: ${ok(s.pass.monthlyCost)}`,
+  ];
   return L.join('\n');
 }
 
