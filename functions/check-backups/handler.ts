@@ -6,50 +6,49 @@
 // Clients are built once per cold start.
 import { BackupClient } from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { lambdaRuntime } from '#functions/runtime.ts';
+import * as z from 'zod/mini';
+import { deliveryQueue, nightshiftHandler, ScheduledJob, traced } from '#functions/middleware.ts';
 import { runNightlyChecks, runRestoreValidation } from '#shared/checks/incidents.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
-import { observability } from '#shared/observability/observe.ts';
-import type { DeliveryQueue } from '#shared/queue/messages.ts';
-import { createSqsQueue } from '#shared/queue/sqs-queue.ts';
 
-const dynamodb = new DynamoDBClient({});
-const backup = new BackupClient({});
-let queue: DeliveryQueue | undefined;
+let clients: { dynamodb: DynamoDBClient; backup: BackupClient } | undefined;
 
-/** The AWS Backup event of a restore job that changed state; undefined for anything else. */
+/** AWS Backup's event for a restore job that changed state (the rule filters on source and detail-type). */
+const RestoreJobStateChange = z.looseObject({
+  source: z.literal('aws.backup'),
+  'detail-type': z.literal('Restore Job State Change'),
+  detail: z.looseObject({ restoreJobId: z.string().check(z.minLength(1)) }),
+});
+
+/** The restore job of an AWS Backup restore event; undefined for anything else (a schedule's payload). */
 export function restoreJobOf(event: unknown): string | undefined {
-  if (typeof event !== 'object' || event === null) return undefined;
-  const e = event as { source?: unknown; 'detail-type'?: unknown; detail?: { restoreJobId?: unknown } };
-  if (e.source !== 'aws.backup' || e['detail-type'] !== 'Restore Job State Change') return undefined;
-  const id = e.detail?.restoreJobId;
-  return typeof id === 'string' && id.length > 0 ? id : undefined;
+  const parsed = z.safeParse(RestoreJobStateChange, event);
+  return parsed.success ? parsed.data.detail.restoreJobId : undefined;
 }
 
-export async function handler(event: unknown = {}): Promise<Record<string, unknown>> {
-  const { store, config, env, now } = lambdaRuntime();
-  const obs = observability(config);
-  if (!env.DELIVERY_QUEUE_URL) throw new Error('DELIVERY_QUEUE_URL is not set');
-  queue ??= createSqsQueue(env.DELIVERY_QUEUE_URL);
-  const deps = { dynamodb, backup, store, queue, clock: now };
-
-  const restoreJobId = restoreJobOf(event);
-  if (restoreJobId) {
-    return obs.job('restore-validation', event, async () => {
-      const { result, incidents } = await runRestoreValidation(restoreJobId, config, deps);
-      obs.incidents(incidents);
-      return { restoreJobId, checkId: result.checkId, status: result.status, summary: result.summary, incidents };
-    });
-  }
-  return obs.job('check-backups', event, () =>
-    recordRun(store, 'check-backups', now, async () => {
-      const run = await runNightlyChecks(config, deps);
-      obs.incidents(run.incidents);
-      return {
-        status: run.status,
-        results: run.results.map((r) => ({ id: r.checkId, status: r.status })),
-        incidents: run.incidents,
-      };
-    }),
-  );
-}
+export const handler = nightshiftHandler(
+  z.union([RestoreJobStateChange, ScheduledJob]),
+  async (event, { store, config, env, now, obs }) => {
+    clients ??= { dynamodb: traced(new DynamoDBClient({})), backup: traced(new BackupClient({})) };
+    const deps = { ...clients, store, queue: deliveryQueue(env), clock: now };
+    const restoreJobId = restoreJobOf(event);
+    if (restoreJobId) {
+      return obs.job('restore-validation', event, async () => {
+        const { result, incidents } = await runRestoreValidation(restoreJobId, config, deps);
+        obs.incidents(incidents);
+        return { restoreJobId, checkId: result.checkId, status: result.status, summary: result.summary, incidents };
+      });
+    }
+    return obs.job('check-backups', event, () =>
+      recordRun(store, 'check-backups', now, async () => {
+        const run = await runNightlyChecks(config, deps);
+        obs.incidents(run.incidents);
+        return {
+          status: run.status,
+          results: run.results.map((r) => ({ id: r.checkId, status: r.status })),
+          incidents: run.incidents,
+        };
+      }),
+    );
+  },
+);

@@ -2,21 +2,20 @@
 // recipient it concerns, for the watchdog and the reports' pipeline section. A record that cannot be parsed or stored
 // goes back to SQS, then to the dead-letter queue and its alarm.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { lambdaRuntime } from '#functions/runtime.ts';
+import type { SQSRecord } from 'aws-lambda';
+import { type HandlerContext, nightshiftHandler, SqsBatch } from '#functions/middleware.ts';
 import { recordSesEvent } from '#shared/mailer/feedback.ts';
-import { observability } from '#shared/observability/observe.ts';
 
-async function record(message: SQSRecord): Promise<void> {
-  const { store, config } = lambdaRuntime();
+async function record(message: SQSRecord, { store, config, obs }: HandlerContext): Promise<void> {
   const feedback = await recordSesEvent(store, JSON.parse(message.body), config.timeZone);
   if (!feedback) return;
   // The recipient is logged by config id, a pseudonym: only the config maps it to an address.
   const { type, recipientId, detail, permanent, mailKind, sesMessageId } = feedback;
-  observability(config).logger.warn(`mail ${type}`, { recipientId, detail, permanent, mailKind, sesMessageId });
+  obs.logger.warn(`mail ${type}`, { recipientId, detail, permanent, mailKind, sesMessageId });
 }
 
-export const handler = async (event: SQSEvent) =>
-  observability(lambdaRuntime().config).invocation(() =>
-    processPartialResponse(event, record, new BatchProcessor(EventType.SQS)),
-  );
+export const handler = nightshiftHandler(SqsBatch, async (event, ctx) =>
+  ctx.obs.invocation(() =>
+    processPartialResponse(event, (m: SQSRecord) => record(m, ctx), new BatchProcessor(EventType.SQS)),
+  ),
+);

@@ -2,37 +2,36 @@
 // yesterday and the days that received late events, archives them to S3 and merges the weeks and months.
 // Invoked with `{"backfill": {"from": "YYYY-MM-DD", "to"?: ..., "kpis"?: [...]}}` it recomputes past days exactly
 // from the archive instead (what `nightshift backfill` does on a laptop).
-
-import { lambdaRuntime } from '#functions/runtime.ts';
+import * as z from 'zod/mini';
+import { LocalDateInput, nightshiftHandler, ScheduledJob, traced } from '#functions/middleware.ts';
+import { EnvironmentError } from '#functions/runtime.ts';
 import type { ObjectArchive } from '#shared/archive/archive.ts';
 import { createS3Archive, createS3Client } from '#shared/archive/s3.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
 import { backfill, nightlyRollup } from '#shared/kpi/rollup.ts';
-import { observability } from '#shared/observability/observe.ts';
 import { parseLocalDate } from '#shared/time/calendar.ts';
 
 let archive: ObjectArchive | undefined;
 
-interface RollupEvent {
-  backfill?: { from?: unknown; to?: unknown; kpis?: unknown };
-}
+const Trigger = z.extend(ScheduledJob, {
+  backfill: z.optional(
+    z.object({
+      from: LocalDateInput,
+      to: z.optional(LocalDateInput),
+      kpis: z.optional(z.array(z.string())),
+    }),
+  ),
+});
 
-export async function handler(event: RollupEvent = {}): Promise<Record<string, unknown>> {
-  const { store, config, env, now } = lambdaRuntime();
-  if (!env.ARCHIVE_BUCKET) throw new Error('ARCHIVE_BUCKET is not set');
-  archive ??= createS3Archive({ client: createS3Client(), bucket: env.ARCHIVE_BUCKET });
+export const handler = nightshiftHandler(Trigger, async (event, { store, config, env, now, obs }) => {
+  if (!env.ARCHIVE_BUCKET) throw new EnvironmentError('ARCHIVE_BUCKET is not set');
+  archive ??= createS3Archive({ client: traced(createS3Client()), bucket: env.ARCHIVE_BUCKET });
   const deps = { store, config, now, archive };
   const b = event.backfill;
   if (b !== undefined) {
-    const kpis = Array.isArray(b.kpis) ? b.kpis.map(String) : undefined;
-    const options = {
-      from: parseLocalDate(String(b.from)),
-      ...(typeof b.to === 'string' ? { to: parseLocalDate(b.to) } : {}),
-      ...(kpis ? { kpis } : {}),
-    };
-    return observability(config).job('rollup-kpis', event, () => backfill(deps, options));
+    const to = b.to === undefined ? {} : { to: parseLocalDate(b.to) };
+    const options = { from: parseLocalDate(b.from), ...to, ...(b.kpis ? { kpis: b.kpis } : {}) };
+    return obs.job('rollup-kpis', event, () => backfill(deps, options));
   }
-  return observability(config).job('rollup-kpis', event, () =>
-    recordRun(store, 'rollup-kpis', now, () => nightlyRollup(deps)),
-  );
-}
+  return obs.job('rollup-kpis', event, () => recordRun(store, 'rollup-kpis', now, () => nightlyRollup(deps)));
+});

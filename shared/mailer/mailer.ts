@@ -25,6 +25,8 @@ export interface SesMailerOptions {
   configurationSet?: string;
   /** Attempts per send, throttling included. @default 6 */
   maxAttempts?: number;
+  /** Wraps the SES client once it is built, e.g. to trace its calls. @default none */
+  wrapClient?: (client: SESClient) => SESClient;
 }
 
 export class MailerError extends Error {
@@ -38,7 +40,8 @@ const TAG_PART = /^[A-Za-z0-9_-]{1,256}$/;
  * retry strategy with exponential backoff and jitter; what still fails is thrown to the caller (and the queue).
  */
 export function createSesMailer(config: SESClientConfig = {}, options: SesMailerOptions = {}): Mailer {
-  const client = new SESClient({ maxAttempts: options.maxAttempts ?? 6, ...config });
+  const built = new SESClient({ maxAttempts: options.maxAttempts ?? 6, ...config });
+  const client = options.wrapClient ? options.wrapClient(built) : built;
   return {
     async sendRaw(raw, to, sendOptions = {}) {
       const tags = Object.entries(sendOptions.tags ?? {});

@@ -3,11 +3,12 @@
 // logs (counts and reasons, never the calls' personal data).
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { LOCAL_AWS } from '#shared/local/dynamodb-local.ts';
 import { freshStore } from '../support/dynamo.ts';
+import { lambdaContext } from '../support/lambda.ts';
 import { basic, config, NOW, quarantined, track, WRITE_KEY } from './support.ts';
 
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nightshift-write-keys-AbCdEf';
@@ -16,7 +17,7 @@ const secrets = mockClient(SecretsManagerClient);
 const sqs = mockClient(SQSClient);
 const PERSONAL = ['mei.ling@example.org', '203.0.113.77', 'u_personal_42'];
 const lines: string[] = [];
-let handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+let handler: (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 let store: Awaited<ReturnType<typeof freshStore>>['store'];
 
 function event(body: unknown, authorization = basic(WRITE_KEY)): APIGatewayProxyEventV2 {
@@ -28,8 +29,19 @@ function event(body: unknown, authorization = basic(WRITE_KEY)): APIGatewayProxy
     headers: { authorization, 'content-type': 'application/json' },
     body: Buffer.from(JSON.stringify(body)).toString('base64'),
     isBase64Encoded: true,
-    requestContext: { http: { method: 'POST' }, requestId: `req-${lines.length}` },
-  } as unknown as APIGatewayProxyEventV2;
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'abc123',
+      http: { method: 'POST', path: '/v1/batch', protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'test' },
+      requestId: `req-${lines.length}`,
+      routeKey: 'POST /v1/batch',
+      stage: '$default',
+      time: '22/Nov/2026:01:15:00 +0000',
+      timeEpoch: NOW,
+    },
+  };
 }
 
 beforeAll(async () => {
@@ -79,8 +91,11 @@ describe('the http-ingest function', () => {
         ...extra,
       });
 
-    const first = await handler(event({ batch: [call('l1'), call('l2', { timestamp: 'soon' })] }));
-    const second = await handler(event({ batch: [call('l3')] }));
+    const first = await handler(
+      event({ batch: [call('l1'), call('l2', { timestamp: 'soon' })] }),
+      lambdaContext('http-ingest'),
+    );
+    const second = await handler(event({ batch: [call('l3')] }), lambdaContext('http-ingest'));
 
     expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
     expect(JSON.parse(first.body!)).toMatchObject({ received: 2, accepted: 1, quarantined: 1 });
@@ -92,7 +107,10 @@ describe('the http-ingest function', () => {
   });
 
   it('a wrong key is 401 and its refusal is logged with its code only', async () => {
-    const response = await handler(event({ batch: [track('x', 61, { userId: PERSONAL[2] })] }, basic('not-the-key')));
+    const response = await handler(
+      event({ batch: [track('x', 61, { userId: PERSONAL[2] })] }, basic('not-the-key')),
+      lambdaContext('http-ingest'),
+    );
 
     expect(response.statusCode).toBe(401);
     expect(response.headers?.['www-authenticate']).toMatch(/^Basic/);
@@ -100,7 +118,10 @@ describe('the http-ingest function', () => {
   });
 
   it('its logs and metrics hold counts and reasons, none of the personal data the calls carried', async () => {
-    await handler(event({ batch: [track('p', 62, { userId: PERSONAL[2], context: { ip: PERSONAL[1] } })] }));
+    await handler(
+      event({ batch: [track('p', 62, { userId: PERSONAL[2], context: { ip: PERSONAL[1] } })] }),
+      lambdaContext('http-ingest'),
+    );
 
     const output = lines.join('');
     expect(output).toContain('HttpCallsReceived');

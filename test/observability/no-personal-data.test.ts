@@ -4,7 +4,6 @@
 // Secrets Manager at cold start (mocked: it has no local stand-in).
 import { createHash } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { LOCAL_AWS } from '#shared/local/dynamodb-local.ts';
@@ -13,6 +12,7 @@ import { observability } from '#shared/observability/observe.ts';
 import { PseudonymKey, pseudonymKey } from '#shared/privacy/pseudonym.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
+import { lambdaContext, sqsEvent } from '../support/lambda.ts';
 
 const PERSONAL = {
   userId: 'u_5f3a9c_personal',
@@ -35,22 +35,6 @@ const secrets = mockClient(SecretsManagerClient);
 const lines: string[] = [];
 const config = exampleConfig();
 const timestamp = '2026-11-22T09:15:00+08:00';
-
-function sqsEvent(bodies: string[]): SQSEvent {
-  return {
-    Records: bodies.map((body, i) => ({
-      messageId: `sqs-${i}`,
-      receiptHandle: `r-${i}`,
-      body,
-      attributes: {} as SQSEvent['Records'][number]['attributes'],
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:events',
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
 
 const order = {
   messageId: 'm-1',
@@ -92,22 +76,26 @@ beforeAll(async () => {
 
   const ingest = (await import('#functions/ingest-events/handler.ts')).handler;
   await ingest(
-    sqsEvent([
-      JSON.stringify(order),
-      // Rejected: not JSON, no timestamp, a user id that is not a string.
-      `{"messageId":"m-2","userId":"${PERSONAL.userId}","email":"${PERSONAL.email}"`,
-      JSON.stringify({
-        messageId: 'm-3',
-        event: 'Signed Up',
-        anonymousId: PERSONAL.anonymousId,
-        properties: { email: PERSONAL.email },
-      }),
-      JSON.stringify({ messageId: 'm-4', event: 'Signed Up', userId: { name: PERSONAL.name }, timestamp }),
-    ]),
+    sqsEvent(
+      [
+        JSON.stringify(order),
+        // Rejected: not JSON, no timestamp, a user id that is not a string.
+        `{"messageId":"m-2","userId":"${PERSONAL.userId}","email":"${PERSONAL.email}"`,
+        JSON.stringify({
+          messageId: 'm-3',
+          event: 'Signed Up',
+          anonymousId: PERSONAL.anonymousId,
+          properties: { email: PERSONAL.email },
+        }),
+        JSON.stringify({ messageId: 'm-4', event: 'Signed Up', userId: { name: PERSONAL.name }, timestamp }),
+      ],
+      { sentAt: Date.parse(timestamp) },
+    ),
+    lambdaContext('ingest-events'),
   );
 
   const watchdog = (await import('#functions/watchdog/handler.ts')).handler;
-  await watchdog({ job: 'watchdog', scheduledTime: '2026-11-22T01:45:00Z' });
+  await watchdog({ job: 'watchdog', scheduledTime: '2026-11-22T01:45:00Z' }, lambdaContext('watchdog'));
 
   // A job that fails with personal data in its error, as an SES rejection or a store error quoting a body can.
   const obs = observability(config);
@@ -121,7 +109,10 @@ beforeAll(async () => {
 
   // Careless calls a later change might make: the raw record, the parsed event, an error quoting the body.
   await obs.invocation(async () => {
-    obs.logger.info('debugging a batch', { record: sqsEvent([JSON.stringify(order)]).Records[0], event: order });
+    obs.logger.info('debugging a batch', {
+      record: sqsEvent([JSON.stringify(order)], { sentAt: Date.parse(timestamp) }).Records[0],
+      event: order,
+    });
     obs.logger.warn(`could not store ${JSON.stringify(order)} for ${PERSONAL.staffName}`);
     obs.logger.error(
       'store failed',
@@ -157,6 +148,12 @@ describe('no personal data in logs', () => {
     const batch = json.find((l) => l.message === 'ingested batch');
     expect(batch).toMatchObject({ level: 'INFO', service: 'nightshift', accepted: 1, rejected: expect.any(Array) });
     expect(batch.correlation_id).toMatch(/^[0-9a-f-]{36}$/);
+    // The Lambda context is on the line: which invocation wrote it, and whether it paid the cold start.
+    expect(batch).toMatchObject({
+      function_name: 'ingest-events',
+      function_request_id: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+      cold_start: expect.any(Boolean),
+    });
     expect(json.find((l) => l.message === 'job done' && l.job === 'watchdog')).toMatchObject({
       correlation_id: 'watchdog:2026-11-22T01:45:00Z',
     });
