@@ -15,7 +15,9 @@ import * as esbuild from 'esbuild';
 import { esbuildOptions, handlerEntry, REPO_ROOT } from '#infra/nightshift-function.ts';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '#shared/config/load.ts';
 
-const BUDGET = { bundleKB: 300, loadOverEmptyMs: 60 };
+// 450 KB: Powertools' Tracer brings the X-Ray SDK (about 100 KB with its dependencies); import time is the budget that
+// matters, and the bundle's own share of it is measured against the SDK's.
+const BUDGET = { bundleKB: 450, loadOverEmptyMs: 60 };
 const EMPTY = 'empty handler';
 const SDK = 'sdk baseline';
 
