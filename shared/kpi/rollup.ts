@@ -126,7 +126,7 @@ export async function rollupPeriods(
             list.push({ merge: merge!, role });
             feeds.set(day, list);
           };
-          days.forEach((day, index) => feed(day, { kind: 'period', index }));
+          for (const [index, day] of days.entries()) feed(day, { kind: 'period', index });
           for (let k = 0; k < look; k++) feed(addDays(days.at(-1)!, k + 1), { kind: 'lookahead', index: k });
         }
         job.merge = merge;
@@ -339,8 +339,7 @@ export async function backfill(
   };
   // A month at a time keeps the merges (and memory) to one month's periods.
   for (let first = options.from; first <= to; ) {
-    const monthEnd = periodDays(periodOf(first, 'month')).at(-1)!;
-    const last = monthEnd < to ? monthEnd : to;
+    const last = [periodDays(periodOf(first, 'month')).at(-1)!, to].sort()[0]!;
     const days = dateRange(first, last);
     const s = await rollupPeriods(periodsForDays(days, config), asOf, deps, { reread: days, fromArchive: true });
     total.periods = [...new Set([...total.periods, ...s.periods])].sort();
