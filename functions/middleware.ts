@@ -56,7 +56,7 @@ export function nightshiftHandler<S extends z.ZodMiniType, R>(
   let built: ((event: unknown, context: Context) => Promise<R>) | undefined;
   const build = () => {
     const runtime = lambdaRuntime();
-    const obs = observability(runtime.config);
+    const obs = observability({ name: runtime.config.name, people: runtime.people });
     const ctx: HandlerContext = { ...runtime, obs, tracer: functionTracer() };
     return middy(async (event: z.infer<S>) => body(event, ctx))
       .use(injectLambdaContext(obs.logger))

@@ -11,6 +11,7 @@ import { DeadLetteredQueue } from './dead-lettered-queue.ts';
 import { queueAgeAlarm } from './monitoring.ts';
 import { type FunctionFactory, NightshiftFunction } from './nightshift-function.ts';
 import type { StateTables } from './state-tables.ts';
+import { TABLE_ACCESS } from './table-access.ts';
 
 export interface EventIngestionProps {
   readonly config: NightshiftConfig;
@@ -54,7 +55,7 @@ export class EventIngestion extends Construct {
       config,
       timeout: INGEST_TIMEOUT,
       functionFactory: props.functionFactory,
-    }).bindTable(props.tables.events, 'readWrite');
+    }).bindTables(props.tables, TABLE_ACCESS['ingest-events']);
     this.ingest.fn.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize,

@@ -6,16 +6,15 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import { quarantinePartition } from '#shared/events/keys.ts';
 import { SEGMENT_CALL_TYPES } from '#shared/events/segment.ts';
 import { type FunctionFactory, NightshiftFunction } from './nightshift-function.ts';
-import { type StateTables, tableEnvVar } from './state-tables.ts';
+import type { StateTables } from './state-tables.ts';
+import { TABLE_ACCESS } from './table-access.ts';
 
 export interface HttpIngestionProps {
   readonly config: NightshiftConfig;
@@ -90,15 +89,7 @@ export class HttpIngestion extends Construct {
     this.writeKeySecret.grantRead(this.handler);
 
     // Quarantine only: the function may put items in the events table's quarantine partitions and nowhere else.
-    const events = props.tables.events;
-    this.handler.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
-        resources: [events.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [quarantinePartition('*')] } },
-      }),
-    );
-    this.handler.fn.addEnvironment(tableEnvVar(events), events.tableName);
+    this.handler.bindTables(props.tables, TABLE_ACCESS['http-ingest']);
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
     this.api = new apigw.HttpApi(this, 'Api', {

@@ -2,7 +2,7 @@
 // ALARM and on OK), mailed to `monitoring.alarmEmail` when set; errors and throttles alarms on every function; the
 // operations dashboard; and the alarm shapes the other constructs use (DLQ depth, queue age, the watchdog's
 // heartbeat, SES bounces and complaints).
-import { Aspects, Duration, type IAspect, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aspects, Duration, type IAspect, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -37,7 +37,29 @@ export class Monitoring extends Construct {
       description: `${props.config.name}: encrypts the alarm topic`,
       enableKeyRotation: true,
     });
-    this.topicKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // CloudWatch encrypts the alarm notifications it publishes with this key: only for alarms of this account and
+    // Region (aws:SourceAccount and aws:SourceArn, as SNS documents for AWS services publishing to encrypted topics),
+    // so no other account's alarms can make CloudWatch use it (the confused deputy).
+    const stack = Stack.of(this);
+    this.topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisAccount',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
     this.topic = new sns.Topic(this, 'AlarmTopic', {
       displayName: `${props.config.name} alarms`,
       masterKey: this.topicKey,

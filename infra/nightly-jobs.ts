@@ -9,12 +9,12 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { NightshiftConfig, Schedule } from '#shared/config/schema.ts';
 import type { JobName } from '#shared/jobs/runs.ts';
-import type { TableName } from '#shared/store/store.ts';
 import { DEAD_LETTER_RETENTION } from './dead-lettered-queue.ts';
 import { type ArchiveAccess, EventArchive } from './event-archive.ts';
 import { deadLetterAlarm, heartbeatAlarm } from './monitoring.ts';
-import { type FunctionFactory, handlerExists, NightshiftFunction, type TableAccess } from './nightshift-function.ts';
+import { type FunctionFactory, handlerExists, NightshiftFunction } from './nightshift-function.ts';
 import type { StateTables } from './state-tables.ts';
+import { type FunctionTableAccess, TABLE_ACCESS } from './table-access.ts';
 
 /** One run time of a job. */
 export interface JobSchedule {
@@ -33,7 +33,8 @@ export interface JobDefinition {
   /** Wired even without a handler file (the bundling then fails naming the missing entry). @default false */
   readonly required?: boolean;
   readonly schedules: (config: NightshiftConfig) => JobSchedule[];
-  readonly tables: Partial<Record<TableName, TableAccess>>;
+  /** Exact actions on the partitions it uses (TABLE_ACCESS). */
+  readonly tables: FunctionTableAccess;
   /** Access to the raw event archive (EventArchive). @default none */
   readonly archive?: ArchiveAccess;
   /** Puts mails on the delivery queue. @default false */
@@ -57,7 +58,7 @@ export const JOBS: readonly JobDefinition[] = [
     required: true,
     schedules: (c) => [{ id: 'Nightly', expression: dailyAt(c.jobs.rollupAt) }],
     // Writes the events table too: it clears the dirty-day markers late events leave there.
-    tables: { events: 'readWrite', state: 'readWrite' },
+    tables: TABLE_ACCESS['rollup-kpis'],
     // Writes each day it reads to the archive; reads old days (late events, backfills) from it.
     archive: 'readWrite',
     timeout: Duration.minutes(15),
@@ -68,7 +69,7 @@ export const JOBS: readonly JobDefinition[] = [
     description: 'Opens and resolves incidents from the KPIs and the arrival of events',
     // Hourly, so silent event streams are noticed within the hour; the first run after the rollup is 30 min later.
     schedules: (c) => [{ id: 'Hourly', expression: hourlyAt(minuteOf(c.jobs.rollupAt) + 30) }],
-    tables: { events: 'read', state: 'readWrite' },
+    tables: TABLE_ACCESS['detect-anomalies'],
     sendsMail: true,
     recordsRuns: true,
   },
@@ -76,7 +77,7 @@ export const JOBS: readonly JobDefinition[] = [
     name: 'check-backups',
     description: 'Checks last night’s backups and that the configured data sets agree',
     schedules: (c) => [{ id: 'Nightly', expression: dailyAt(c.jobs.checksAt) }],
-    tables: { state: 'readWrite' },
+    tables: TABLE_ACCESS['check-backups'],
     sendsMail: true,
     grant: grantChecks,
     timeout: Duration.minutes(15),
@@ -87,7 +88,7 @@ export const JOBS: readonly JobDefinition[] = [
     description: 'Puts the reports that are due on the delivery queue',
     schedules: (c) =>
       c.reports.map((r) => ({ id: `Report-${r.id}`, expression: reportCron(r.schedule), input: { reportId: r.id } })),
-    tables: { state: 'readWrite' },
+    tables: TABLE_ACCESS['plan-reports'],
     sendsMail: true,
     recordsRuns: true,
   },
@@ -97,7 +98,7 @@ export const JOBS: readonly JobDefinition[] = [
     // Hourly, a quarter past the rollup's minute: the rollup's grace time has passed by the first check after it.
     schedules: (c) => [{ id: 'Hourly', expression: hourlyAt(minuteOf(c.jobs.rollupAt) + 15) }],
     // Reads the ingest counters in the events table; keeps its incidents and what it saw in the state table.
-    tables: { events: 'read', state: 'readWrite' },
+    tables: TABLE_ACCESS.watchdog,
     sendsMail: true,
     watchesJobs: true,
     memorySize: 512,
@@ -169,9 +170,7 @@ export class NightlyJobs extends Construct {
         timeout: job.timeout ?? Duration.minutes(5),
         functionFactory: props.functionFactory,
       });
-      for (const [table, access] of Object.entries(job.tables) as [TableName, TableAccess][]) {
-        fn.bindTable(props.tables[table], access);
-      }
+      fn.bindTables(props.tables, job.tables);
       if (job.archive) this.archive.bind(fn, job.archive);
       if (job.sendsMail) fn.bindQueue(props.deliveryQueue, 'send');
       job.grant?.(fn, config);

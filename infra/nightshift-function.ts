@@ -1,5 +1,6 @@
-// The project's Lambda function: Node 24 on arm64, one minified ESM bundle with the validated config baked in,
-// X-Ray, its own log group, and bind* helpers that grant IAM and set the matching env var in one call.
+// The project's Lambda function: Node 24 on arm64, one minified ESM bundle with its slice of the validated config baked
+// in (infra/function-config.ts: no people), X-Ray, its own log group, and bind* helpers that grant IAM and set the
+// matching env var in one call.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -14,7 +15,10 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { BuildOptions } from 'esbuild';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import { tableEnvVar } from './state-tables.ts';
+import { type ConfigSlice, configSlice } from '#shared/config/slice.ts';
+import { functionSlice } from './function-config.ts';
+import { type KeyGrant, keyGrantStatements, type StateTables, tableEnvVar } from './state-tables.ts';
+import type { FunctionTableAccess } from './table-access.ts';
 
 /** The repository root: entries, the lock file and esbuild's working directory are resolved from it. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -29,6 +33,11 @@ export function handlerEntry(name: string): string {
   return join(REPO_ROOT, 'functions', name, 'handler.ts');
 }
 
+/** `ingest-events` from `.../functions/ingest-events/handler.ts`; undefined for any other entry. */
+export function functionNameOf(entry: string): string | undefined {
+  return /(?:^|[/\\])functions[/\\]([^/\\]+)[/\\]handler\.ts$/.exec(entry)?.[1];
+}
+
 /** Whether `functions/<name>/handler.ts` exists: optional functions are wired only once their handler lands. */
 export function handlerExists(name: string): boolean {
   return existsSync(handlerEntry(name));
@@ -36,9 +45,14 @@ export function handlerExists(name: string): boolean {
 
 /**
  * The one definition of how a handler is bundled, used by NodejsFunction and (through `esbuildOptions`) by the
- * cold-start benchmark, so what is measured is what is deployed.
+ * cold-start benchmark, so what is measured is what is deployed. `name` is the function: its slice of the config is
+ * what gets baked in.
  */
-export function bundlingOptions(config: NightshiftConfig): BundlingOptions {
+export function bundlingOptions(name: string, config: NightshiftConfig): BundlingOptions {
+  return bundlingWith(functionSlice(name, config));
+}
+
+function bundlingWith(slice: ConfigSlice): BundlingOptions {
   return {
     format: OutputFormat.ESM,
     target: NODE_TARGET,
@@ -52,14 +66,18 @@ export function bundlingOptions(config: NightshiftConfig): BundlingOptions {
     mainFields: ['module', 'main'],
     // CommonJS dependencies that call require() keep working inside an ESM bundle.
     banner: "import{createRequire}from'node:module';const require=createRequire(import.meta.url);",
-    // Read by shared/runtime/lambda.ts: the validated config as a JSON string literal.
-    define: { __NIGHTSHIFT_CONFIG__: JSON.stringify(JSON.stringify(config)) },
+    // Read by functions/runtime.ts: the function's slice of the validated config as a JSON string literal.
+    define: { __NIGHTSHIFT_CONFIG__: JSON.stringify(JSON.stringify(slice)) },
   };
 }
 
-/** The esbuild build options equivalent to `bundlingOptions` (the arguments NodejsFunction passes to esbuild). */
+/**
+ * The esbuild build options equivalent to `bundlingOptions` (the arguments NodejsFunction passes to esbuild) for the
+ * function whose handler `entry` is; any other entry (a benchmark's baseline) gets the config's name only.
+ */
 export function esbuildOptions(entry: string, outfile: string, config: NightshiftConfig): BuildOptions {
-  const b = bundlingOptions(config);
+  const name = functionNameOf(entry);
+  const b = bundlingWith(name ? functionSlice(name, config) : configSlice(config, ['name']));
   return {
     entryPoints: [entry],
     outfile,
@@ -85,6 +103,7 @@ export interface FunctionSpec {
   readonly name: string;
   /** Absolute path of the handler file; it exports `handler`. */
   readonly entry: string;
+  /** The whole validated config: the factory bakes the function's slice of it (`bundlingOptions`). */
   readonly config: NightshiftConfig;
   /** Role, log group, memory, timeout, environment, tracing, architecture. */
   readonly options: lambda.FunctionOptions;
@@ -103,7 +122,7 @@ export const bundledFunctions: FunctionFactory = (scope, id, spec) => {
     handler: 'handler',
     projectRoot: REPO_ROOT,
     depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-    bundling: bundlingOptions(spec.config),
+    bundling: bundlingOptions(spec.name, spec.config),
   });
 };
 
@@ -125,14 +144,15 @@ export const inlineFunctions: FunctionFactory = (scope, id, spec) =>
     code: lambda.Code.fromInline(`exports.handler = async () => ({}); // ${spec.name}`),
   });
 
-export type TableAccess = 'read' | 'readWrite';
+/** What a function may do on a table: exact actions on the partitions its code uses (see state-tables.ts). */
+export type TableAccess = readonly KeyGrant[];
 export type QueueAccess = 'send';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
 export interface NightshiftFunctionProps {
   /** Folder under `functions/`; the entry is `functions/<name>/handler.ts` exporting `handler`. */
   readonly name: string;
-  /** The validated config, baked into the bundle. */
+  /** The validated config; the function's slice of it (infra/function-config.ts) is baked into the bundle. */
   readonly config: NightshiftConfig;
   /** What the function does, shown in the console. @default - none */
   readonly description?: string;
@@ -151,6 +171,8 @@ export interface NightshiftFunctionProps {
 }
 
 export class NightshiftFunction extends Construct implements iam.IGrantable {
+  /** Folder under `functions/`. */
+  public readonly name: string;
   public readonly fn: lambda.Function;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
@@ -158,6 +180,7 @@ export class NightshiftFunction extends Construct implements iam.IGrantable {
 
   constructor(scope: Construct, id: string, props: NightshiftFunctionProps) {
     super(scope, id);
+    this.name = props.name;
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
 
     // An explicit role instead of AWSLambdaBasicExecutionRole: it may write to this function's log group only.
@@ -206,12 +229,21 @@ export class NightshiftFunction extends Construct implements iam.IGrantable {
     this.grantPrincipal = this.fn.grantPrincipal;
   }
 
-  /** Grants `access` on one of the StateTables and sets its name in `EVENTS_TABLE` / `STATE_TABLE`. */
+  /**
+   * Grants `access` (exact actions on the listed partitions) on one of the StateTables and sets its name in
+   * `EVENTS_TABLE` / `STATE_TABLE`.
+   */
   bindTable(table: ITable, access: TableAccess): this {
     const envVar = tableEnvVar(table);
-    if (access === 'read') table.grantReadData(this.fn);
-    else table.grantReadWriteData(this.fn);
+    for (const statement of keyGrantStatements(table, access)) this.role.addToPrincipalPolicy(statement);
     this.fn.addEnvironment(envVar, table.tableName);
+    return this;
+  }
+
+  /** `bindTable` for each table `access` lists (TABLE_ACCESS of infra/table-access.ts). */
+  bindTables(tables: StateTables, access: FunctionTableAccess): this {
+    if (access.events) this.bindTable(tables.events, access.events);
+    if (access.state) this.bindTable(tables.state, access.state);
     return this;
   }
 

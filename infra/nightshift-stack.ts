@@ -4,10 +4,12 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { EventIngestion } from './event-ingestion.ts';
+import { functionConfig } from './function-config.ts';
 import { HttpIngestion } from './http-ingestion.ts';
 import { Monitoring } from './monitoring.ts';
 import { NightlyJobs } from './nightly-jobs.ts';
-import type { FunctionFactory } from './nightshift-function.ts';
+import { type FunctionFactory, NightshiftFunction } from './nightshift-function.ts';
+import { PeopleParameters } from './people-parameters.ts';
 import { PseudonymKey } from './pseudonym-key.ts';
 import { ReportDelivery } from './report-delivery.ts';
 import { RestoreTesting, restoreTestedChecks } from './restore-testing.ts';
@@ -34,6 +36,8 @@ export class NightshiftStack extends Stack {
   public readonly restoreTesting?: RestoreTesting;
   /** The key user and order ids are pseudonymized with, readable by the functions that write pseudonyms. */
   public readonly pseudonymKey: PseudonymKey;
+  /** Who is who and their addresses, readable by the functions that plan, route or send mail. */
+  public readonly people: PeopleParameters;
 
   constructor(scope: Construct, id: string, props: NightshiftStackProps) {
     super(scope, id, {
@@ -61,6 +65,12 @@ export class NightshiftStack extends Stack {
     this.pseudonymKey = new PseudonymKey(this, 'PseudonymKey', {
       readers: [this.ingestion.ingest, this.jobs.functions['check-backups']],
     });
+    // Every function reads the people its entry in infra/function-config.ts names, and no other does.
+    this.people = new PeopleParameters(this, 'People', { config });
+    for (const fn of this.node.findAll().filter((c): c is NightshiftFunction => c instanceof NightshiftFunction)) {
+      const access = functionConfig(fn.name).people;
+      if (access) this.people.grantRead(fn, access);
+    }
     // Restore tests only with their validator: an unvalidated test restore costs a restore a night and proves less.
     const checkBackups = this.jobs.functions['check-backups'];
     if (checkBackups && restoreTestedChecks(config).length > 0) {

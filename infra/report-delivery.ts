@@ -13,11 +13,11 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { REDELIVERY_AFTER_MS, SEND_TIMEOUT_MS } from '#shared/delivery/ledger.ts';
-import { FEEDBACK_KEY_PREFIX } from '#shared/mailer/feedback.ts';
 import { DeadLetteredQueue } from './dead-lettered-queue.ts';
 import { emailFeedbackAlarms } from './monitoring.ts';
 import { type FunctionFactory, handlerExists, NightshiftFunction } from './nightshift-function.ts';
-import { type StateTables, tableEnvVar } from './state-tables.ts';
+import type { StateTables } from './state-tables.ts';
+import { TABLE_ACCESS } from './table-access.ts';
 
 export interface ReportDeliveryProps {
   readonly config: NightshiftConfig;
@@ -91,23 +91,14 @@ export class ReportDelivery extends Construct {
 
     const has = props.hasHandler ?? handlerExists;
     if (has('email-feedback')) {
-      const state = props.tables.state;
       const recorder = new NightshiftFunction(this, 'EmailFeedback', {
         name: 'email-feedback',
         description: 'Records SES bounces and complaints against their recipients',
         config: props.config,
         timeout: FEEDBACK_TIMEOUT,
         functionFactory: props.functionFactory,
-        environment: { [tableEnvVar(state)]: state.tableName },
-      });
-      // It only ever puts feedback items: PutItem on their partition keys, nothing else of the state table.
-      recorder.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['dynamodb:PutItem'],
-          resources: [state.tableArn],
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${FEEDBACK_KEY_PREFIX}*`] } },
-        }),
-      );
+        // It only ever puts feedback items: PutItem on their partition keys, nothing else of the state table.
+      }).bindTables(props.tables, TABLE_ACCESS['email-feedback']);
       recorder.fn.addEventSource(
         new SqsEventSource(this.feedbackQueue, { batchSize: 10, reportBatchItemFailures: true }),
       );
@@ -122,7 +113,7 @@ export class ReportDelivery extends Construct {
       timeout: SEND_TIMEOUT,
       functionFactory: props.functionFactory,
       environment: { SES_CONFIGURATION_SET: this.configurationSet.configurationSetName },
-    }).bindTable(props.tables.state, 'readWrite');
+    }).bindTables(props.tables, TABLE_ACCESS['send-email']);
     fn.fn.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: 10,

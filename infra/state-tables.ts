@@ -2,9 +2,36 @@
 // shared/store/tables.ts. They hold the only copy of the events, so they outlive the stack.
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { TableName } from '#shared/store/store.ts';
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '#shared/store/tables.ts';
+
+/** The item-level actions the state store's DynamoDB adapter sends (shared/store/dynamodb.ts); never Scan. */
+export type ItemAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
+
+/** Actions on the items of some partitions: what a function's code does there, nothing more. */
+export interface KeyGrant {
+  readonly actions: readonly ItemAction[];
+  /** Partition key values (`pk`), `*` matching any characters: 'RUN#plan-reports', 'KPI#*'. */
+  readonly keys: readonly string[];
+}
+
+/**
+ * One statement per grant: its actions on the table only (no index, no stream), on items whose partition key matches
+ * one of its keys. DynamoDB checks `dynamodb:LeadingKeys` on every item a request touches, BatchWriteItem included;
+ * Scan has no leading key, which is why no grant may hold it (ForAllValues over no keys would match).
+ */
+export function keyGrantStatements(table: dynamodb.ITable, grants: readonly KeyGrant[]): iam.PolicyStatement[] {
+  return grants.map(
+    (grant) =>
+      new iam.PolicyStatement({
+        actions: grant.actions.map((a) => `dynamodb:${a}`),
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...grant.keys] } },
+      }),
+  );
+}
 
 const logicalNames = new WeakMap<dynamodb.ITable, TableName>();
 

@@ -3,15 +3,38 @@
 //   job run; results stored for the daily report, a failed check opens an incident routed by the response plans;
 // - EventBridge rule on AWS Backup "Restore Job State Change" (a restore test finished) -> the restored table is
 //   validated and the verdict reported back to AWS Backup. Not a scheduled run, so not recorded as one.
-// Clients are built once per cold start.
+// Clients are built once per cold start, with one layer of retries: the SDK's.
 import { BackupClient } from '@aws-sdk/client-backup';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import { deliveryQueue, nightshiftHandler, ScheduledJob, traced } from '#functions/middleware.ts';
 import { runNightlyChecks, runRestoreValidation } from '#shared/checks/incidents.ts';
+import type { RetryOptions } from '#shared/inspection/aws.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
 
-let clients: { dynamodb: DynamoDBClient; backup: BackupClient } | undefined;
+/**
+ * Attempts per AWS call. The SDK's standard retries (throttling and transient errors, jittered backoff, a retry quota
+ * shared by the client) get a nightly job's patience; the checks' own retry makes a single attempt, so the two never
+ * multiply (they did: 6 of ours around the SDK's 3, up to 18 requests for one call).
+ */
+export const SDK_MAX_ATTEMPTS = 6;
+
+export interface CheckClients {
+  dynamodb: DynamoDBClient;
+  backup: BackupClient;
+  retry: RetryOptions;
+}
+
+/** The clients the checks call AWS with, and the retry they are given. */
+export function checkClients(wrap: <T>(client: T) => T = traced): CheckClients {
+  return {
+    dynamodb: wrap(new DynamoDBClient({ maxAttempts: SDK_MAX_ATTEMPTS })),
+    backup: wrap(new BackupClient({ maxAttempts: SDK_MAX_ATTEMPTS })),
+    retry: { attempts: 1 },
+  };
+}
+
+let clients: CheckClients | undefined;
 
 /** AWS Backup's event for a restore job that changed state (the rule filters on source and detail-type). */
 const RestoreJobStateChange = z.looseObject({
@@ -29,7 +52,7 @@ export function restoreJobOf(event: unknown): string | undefined {
 export const handler = nightshiftHandler(
   z.union([RestoreJobStateChange, ScheduledJob]),
   async (event, { store, config, env, now, obs }) => {
-    clients ??= { dynamodb: traced(new DynamoDBClient({})), backup: traced(new BackupClient({})) };
+    clients ??= checkClients();
     const deps = { ...clients, store, queue: deliveryQueue(env), clock: now };
     const restoreJobId = restoreJobOf(event);
     if (restoreJobId) {

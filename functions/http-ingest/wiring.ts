@@ -32,7 +32,7 @@ let runtime: { deps: SegmentApiDeps; obs: Observability } | undefined;
 
 export function httpIngestRuntime(): { deps: SegmentApiDeps; obs: Observability } {
   if (runtime) return runtime;
-  const { config, store, now } = lambdaRuntime();
+  const { config, store, now, people } = lambdaRuntime();
   const env = readHttpIngestEnv(process.env);
   runtime = {
     deps: {
@@ -41,7 +41,7 @@ export function httpIngestRuntime(): { deps: SegmentApiDeps; obs: Observability 
       writeKeys: secretsManagerWriteKeys({ secretId: env.WRITE_KEYS_SECRET_ARN, now }),
       sink: queueSink({ queue: createSqsEventQueue({ queueUrl: env.EVENTS_QUEUE_URL }), store, config }),
     },
-    obs: observability(config),
+    obs: observability({ name: config.name, people }),
   };
   return runtime;
 }

@@ -6,6 +6,7 @@ import { type LocalSes, startSesLocal } from '#shared/local/ses-local.ts';
 import { readFeedback } from '#shared/mailer/feedback.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { exampleConfig } from '../support/config.ts';
+import { lambdaContext } from '../support/lambda.ts';
 import { clearInbox, NOW, preparedTables, recordingProxy, sesEvent, sesInbox, sqsEvent } from './support.ts';
 
 const config = exampleConfig();
@@ -60,7 +61,9 @@ describe('send-email', () => {
     const { handler } = await import('#functions/send-email/handler.ts');
     const before = proxy.requests.length;
 
-    await expect(captured(() => handler(sqsEvent([report])))).rejects.toThrow('SES_CONFIGURATION_SET is not set');
+    await expect(captured(() => handler(sqsEvent([report]), lambdaContext('send-email')))).rejects.toThrow(
+      'SES_CONFIGURATION_SET is not set',
+    );
     expect(proxy.requests.length).toBe(before);
   });
 
@@ -69,7 +72,7 @@ describe('send-email', () => {
     await clearInbox(ses.endpoint);
     const { handler } = await import('#functions/send-email/handler.ts');
 
-    const { result, lines } = await captured(() => handler(sqsEvent([report])));
+    const { result, lines } = await captured(() => handler(sqsEvent([report]), lambdaContext('send-email')));
 
     expect(result).toEqual({ batchItemFailures: [] });
     const [send] = proxy.requests.filter((r) => r.Action === 'SendRawEmail').slice(-1);
@@ -89,7 +92,9 @@ describe('email-feedback', () => {
     const { handler } = await import('#functions/email-feedback/handler.ts');
     const bounce = sesEvent('Bounce', { at: NOW + 60_000, recipientId: 'ops_director', feedbackId: 'handler-1' });
 
-    const { result, lines } = await captured(() => handler(sqsEvent([JSON.stringify(bounce), 'not json'])));
+    const { result, lines } = await captured(() =>
+      handler(sqsEvent([JSON.stringify(bounce), 'not json']), lambdaContext('email-feedback')),
+    );
 
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-2' }] });
     expect(await readFeedback(store, '2026-11-23', '2026-11-23')).toEqual([

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { functionSlice } from '#infra/function-config.ts';
 import { dailyAt, hourlyAt, reportCron } from '#infra/nightly-jobs.ts';
 import {
   bundlingOptions,
@@ -14,7 +15,7 @@ describe('bundling', () => {
   const config = exampleConfig();
 
   it('the benchmark builds with the options NodejsFunction deploys with', () => {
-    const deployed = bundlingOptions(config);
+    const deployed = bundlingOptions('ingest-events', config);
     const benched = esbuildOptions(handlerEntry('ingest-events'), '/tmp/out/index.mjs', config);
     expect(benched).toMatchObject({
       bundle: true,
@@ -38,9 +39,14 @@ describe('bundling', () => {
     expect(NODE_TARGET).toBe('node24');
   });
 
-  it('the validated config is baked in as a JSON string the runtime parses back', () => {
-    const literal = bundlingOptions(config).define?.__NIGHTSHIFT_CONFIG__ ?? '';
-    expect(JSON.parse(JSON.parse(literal))).toEqual(JSON.parse(JSON.stringify(config)));
+  it('the function’s slice of the validated config is baked in as a JSON string the runtime parses back', () => {
+    const literal = bundlingOptions('send-email', config).define?.__NIGHTSHIFT_CONFIG__ ?? '';
+    expect(JSON.parse(JSON.parse(literal))).toEqual(functionSlice('send-email', config));
+  });
+
+  it('a benchmark’s baseline entry, which is no function, gets the config’s name only', () => {
+    const literal = esbuildOptions('/tmp/empty/handler.ts', '/tmp/out/index.mjs', config).define?.__NIGHTSHIFT_CONFIG__;
+    expect(JSON.parse(JSON.parse(literal ?? ''))).toEqual({ name: config.name });
   });
 });
 

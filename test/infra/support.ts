@@ -1,8 +1,12 @@
-// Builds the stack for the infra tests without bundling (inline code), and reads IAM out of its template.
+// Builds the stack for the infra tests without bundling (inline code), reads IAM out of its template, and bundles
+// handlers as deployed when a test needs the code itself.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { inlineFunctions } from '#infra/nightshift-function.ts';
+import { build } from 'esbuild';
+import { esbuildOptions, handlerEntry, inlineFunctions } from '#infra/nightshift-function.ts';
 import { NightshiftStack } from '#infra/nightshift-stack.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { exampleConfig } from '../support/config.ts';
@@ -51,4 +55,23 @@ export function roleStatements(template: Template, roleLogicalId: string): State
 
 export function actionsOf(statement: Statement): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+/**
+ * Bundles each function's handler exactly as the stack deploys it (`esbuildOptions`, the options NodejsFunction is
+ * given) into `dir`, and returns each bundle's text with its source map's.
+ */
+export async function buildBundles(
+  names: readonly string[],
+  config: NightshiftConfig,
+  dir: string,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const outfile = join(dir, name, 'index.mjs');
+    await build(esbuildOptions(handlerEntry(name), outfile, config));
+    const map = existsSync(`${outfile}.map`) ? readFileSync(`${outfile}.map`, 'utf8') : '';
+    out[name] = readFileSync(outfile, 'utf8') + map;
+  }
+  return out;
 }
