@@ -121,10 +121,11 @@ describe('kill -9 of a command holding a --data folder', () => {
     expect(await eventually(() => !isRunning(dynamo[0]!))).toBe(true);
   });
 
-  it('leaves a stale lock that the next command takes over, and releases when done', async () => {
+  // The next command starts its own DynamoDB Local: seconds when the machine is idle, far more when it is loaded.
+  it('leaves a stale lock that the next command takes over, and releases when done', { timeout: 120_000 }, async () => {
     expect(readdirSync(join(data, 'lock')).join()).toMatch(new RegExp(`^${holder.pid}\\.`));
 
-    const next = await runCli(['--data', data, '--json', 'runs']);
+    const next = await runCli(['--data', data, '--json', 'runs'], { timeoutMs: 100_000 });
 
     expect(next.stderr).toBe('');
     expect(next.code).toBe(0);
