@@ -76,9 +76,18 @@ export function mapSegmentCall(call: unknown, options: MapOptions): MappedCall {
   if (userId !== undefined) envelope.userId = userId;
   const anonymousId = id(c.anonymousId);
   if (anonymousId !== undefined) envelope.anonymousId = anonymousId;
-  const body = json(envelope);
+  let infinite: string | undefined;
+  const body = json(envelope, (key, value) => {
+    // A number past JSON's range (1e999) was read as Infinity: written back it would become null, a silent change.
+    if (typeof value === 'number' && !Number.isFinite(value)) infinite ??= key;
+    return value;
+  });
   if (body === undefined)
     return refused('too_deep', `the properties nest too deeply to be read${idNote(c)}`, summaryOf(c));
+  if (infinite !== undefined) {
+    const detail = `"${infinite}" is a number beyond what can be stored (±1.8e308 read as infinity)${idNote(c)}`;
+    return refused('unstorable_number', detail, summaryOf(c));
+  }
   return { kind: 'event', messageId: String(envelope.messageId), body };
 }
 
@@ -146,9 +155,9 @@ function idNote(c: Record<string, unknown>): string {
 }
 
 /** JSON text, or undefined when the value nests deeper than the stack serializes. */
-function json(value: unknown): string | undefined {
+function json(value: unknown, replacer?: (key: string, value: unknown) => unknown): string | undefined {
   try {
-    return JSON.stringify(value);
+    return JSON.stringify(value, replacer);
   } catch (error) {
     if (error instanceof RangeError) return undefined;
     throw error;

@@ -229,6 +229,23 @@ describe("Segment's size limits", () => {
     expect((await quarantined(store)).map((q) => q.reason)).toEqual(['too_large']);
   });
 
+  it('a number past the range of doubles (1e999) is quarantined as unstorable_number, never stored as null', async () => {
+    const { store, send } = await setup();
+    const text = JSON.stringify({ batch: [track('fine', 60), track('huge-amount', 61)] }).replace(
+      /("messageId":"huge-amount".*?"revenue":)10/,
+      '$11e999',
+    );
+
+    const response = await send(request('/v1/batch', undefined, { raw: Buffer.from(text) }));
+
+    expect(response.status).toBe(200);
+    expect(bodyOf(response)).toMatchObject({
+      accepted: 1,
+      problems: [{ index: 1, reason: 'unstorable_number', detail: expect.stringContaining('revenue') }],
+    });
+    expect((await storedEvents(store, DAYS)).map((e) => e.messageId)).toEqual(['fine']);
+  });
+
   it('a single call (/v1/track) over 32 KB is 413', async () => {
     const { send } = await setup();
 
