@@ -2,6 +2,7 @@
 // and what it defaults to, and `nightshift config-reference` prints the README's reference from it.
 import { z } from 'zod';
 import { FormulaError, MAX_FORMULA_DEPTH, MAX_FORMULA_LENGTH, parseFormula } from '#shared/formula/formula.ts';
+import { dateRange, isoWeekday, type LocalDate, skippedLocalTime } from '#shared/time/calendar.ts';
 import { timeZoneProblem } from './time-zone.ts';
 
 const ID = /^[a-z][a-z0-9_]*$/;
@@ -378,7 +379,11 @@ const ConfigObject = z.strictObject({
         .describe(
           'Also read this many days before yesterday again every night; a day that receives late events is read again anyway.',
         ),
-      checksAt: timeOfDay.default('02:00').describe('Backup and data checks, local time.'),
+      checksAt: timeOfDay
+        .default('02:00')
+        .describe(
+          'Backup and data checks, local time; never in the hour the clocks skip in spring (Scheduler would skip the run).',
+        ),
       graceMinutes: z.int().min(1).default(60).describe('A due run later than this is "missed".'),
     })
     .prefault({}),
@@ -464,6 +469,7 @@ function crossCheck(cfg: z.infer<typeof ConfigObject>, ctx: z.RefinementCtx): vo
       ref(kpis, k, ['responsePlans', i, 'kpis', j], 'KPI');
     });
   });
+  scheduleTimes(cfg, issue);
   const kpiById = new Map(cfg.kpis.map((k) => [k.id, k]));
   cfg.alerts.rules.forEach((r, i) => {
     ref(kpis, r.kpi, ['alerts', 'rules', i, 'kpi'], 'KPI');
@@ -586,5 +592,49 @@ function checkRule(
         `${never}: { missing: true } holds only when the KPI has no value, but its ${kinds} ${need} one`,
       );
     }
+  });
+}
+
+/** Two calendar years of days: every daylight-saving rule repeats within them. Fixed, so validation never reads the clock. */
+const DST_CHECK_DAYS: readonly LocalDate[] = dateRange('2026-01-01', '2027-12-31');
+const WEEKDAY_NUMBER: Record<string, number> = {
+  monday: 1,
+  tuesday: 2,
+  wednesday: 3,
+  thursday: 4,
+  friday: 5,
+  saturday: 6,
+  sunday: 7,
+};
+
+/**
+ * A scheduled time that the clocks skip when they go forward (02:30 in Europe/Berlin on the last Sunday of March) is
+ * a run EventBridge Scheduler silently skips that night: refused, with the date it would be missed.
+ */
+function scheduleTimes(
+  cfg: z.infer<typeof ConfigObject>,
+  issue: (path: (string | number)[], message: string) => void,
+): void {
+  if (timeZoneProblem(cfg.timeZone) !== undefined) return; // reported at timeZone; no calendar to check against
+  const check = (time: string, days: readonly LocalDate[], path: (string | number)[], what: string) => {
+    const day = skippedLocalTime(time, cfg.timeZone, days);
+    if (day === undefined) return;
+    issue(
+      path,
+      `${time} does not exist in ${cfg.timeZone} on ${day} (the clocks go forward): EventBridge Scheduler would skip ${what} that night; choose a time outside the hour the clocks skip`,
+    );
+  };
+  check(cfg.jobs.rollupAt, DST_CHECK_DAYS, ['jobs', 'rollupAt'], 'the rollup');
+  check(cfg.jobs.checksAt, DST_CHECK_DAYS, ['jobs', 'checksAt'], 'the backup and data checks');
+  cfg.reports.forEach((r, i) => {
+    const { every, weekday, dayOfMonth } = r.schedule;
+    const days = DST_CHECK_DAYS.filter((d) =>
+      every === 'day'
+        ? true
+        : every === 'week'
+          ? isoWeekday(d) === WEEKDAY_NUMBER[weekday ?? 'monday']
+          : Number(d.slice(8)) === (dayOfMonth ?? 1),
+    );
+    check(r.schedule.at, days, ['reports', i, 'schedule', 'at'], `the report '${r.id}'`);
   });
 }

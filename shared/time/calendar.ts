@@ -280,3 +280,15 @@ export function periodLabel(period: PeriodId): string {
   if (g === 'week') return `week ${Number(period.slice(6))}, ${period.slice(0, 4)}`;
   return `${months[Number(period.slice(5, 7)) - 1]} ${period.slice(0, 4)}`;
 }
+
+/**
+ * The first of `days` on which the wall-clock `time` (HH:MM) does not exist in `timeZone` (the hour the clocks skip
+ * when they go forward), or undefined. EventBridge Scheduler skips a run due at such a time.
+ */
+export function skippedLocalTime(time: string, timeZone: string, days: readonly LocalDate[]): LocalDate | undefined {
+  const [hh = 0, mm = 0] = time.split(':').map(Number);
+  return days.find((day) => {
+    const p = localParts(zonedInstant(day, time, timeZone), timeZone);
+    return p.date !== day || p.hour !== hh || p.minute !== mm;
+  });
+}

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfigText } from '#shared/config/load.ts';
+import { parse } from 'yaml';
+import { ConfigError, loadConfig, parseConfigText, validateConfig } from '#shared/config/load.ts';
 import { configReference, REFERENCE_END, REFERENCE_START } from '#shared/config/reference.ts';
 
 const example = readFileSync('nightshift.config.yaml', 'utf8');
@@ -201,7 +202,7 @@ describe('holes closed: each is refused with its path and what to write instead'
   it('UTC is accepted as written; other names for it, old aliases and a wrong case say what to write', () => {
     const zone = (tz: string) => problemsOf(example.replace('timeZone: Asia/Shanghai', `timeZone: "${tz}"`));
     expect(zone('UTC')).toEqual([]);
-    expect(zone('Europe/Berlin')).toEqual([]);
+    expect(zone('Asia/Tokyo')).toEqual([]); // Berlin would be refused for its 02:00 checks: see 'scheduled times the clocks skip'
     expect(zone('Etc/UTC')).toEqual(["timeZone: 'Etc/UTC' is another name for UTC: write UTC"]);
     expect(zone('GMT')).toEqual(["timeZone: 'GMT' is another name for UTC: write UTC"]);
     expect(zone('asia/shanghai')).toEqual(['timeZone: time zone names are case-sensitive: write Asia/Shanghai']);
@@ -400,5 +401,36 @@ describe('nightshift validate', () => {
     const r = run(['validate', `${dir}/broken.yaml`]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('kpis[2].target.min: expected a number');
+  });
+});
+
+describe('scheduled times the clocks skip', () => {
+  const inZone = (timeZone: string, jobs: Record<string, string>) => {
+    const raw = parse(readFileSync('nightshift.config.yaml', 'utf8'));
+    return { ...raw, timeZone, jobs: { ...raw.jobs, ...jobs } };
+  };
+
+  it('a nightly job at a time the clocks skip once a year is refused, naming the job and the night', () => {
+    expect(() => validateConfig(inZone('Europe/Berlin', { checksAt: '02:30' }), 'test')).toThrow(
+      /jobs\.checksAt: 02:30 does not exist in Europe\/Berlin on 2026-03-29 \(the clocks go forward\)/,
+    );
+  });
+
+  it('the same time is fine in a zone without daylight saving, and an hour later is fine in Berlin', () => {
+    expect(() => validateConfig(inZone('Asia/Shanghai', { checksAt: '02:30' }), 'test')).not.toThrow();
+    expect(() => validateConfig(inZone('Europe/Berlin', { checksAt: '03:30' }), 'test')).not.toThrow();
+  });
+
+  it('a weekly report is refused only when its weekday meets the skipped hour', () => {
+    const weekly = (weekday: string) => {
+      const raw = inZone('America/New_York', { checksAt: '03:00' }) as { reports: Array<Record<string, unknown>> };
+      const reports = raw.reports.map((r) =>
+        r.id === 'weekly' ? { ...r, schedule: { every: 'week', weekday, at: '02:15' } } : r,
+      );
+      return { ...raw, reports };
+    };
+    // New York's clocks go forward on Sundays.
+    expect(() => validateConfig(weekly('sunday'), 'test')).toThrow(/reports\[\d\]\.schedule\.at: 02:15 does not exist/);
+    expect(() => validateConfig(weekly('monday'), 'test')).not.toThrow();
   });
 });

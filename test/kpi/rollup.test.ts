@@ -33,7 +33,8 @@ const value = async (store: StateStore, kpi: string, g: 'day' | 'week' | 'month'
 function configWith(kpis: unknown[], timeZone = 'Asia/Shanghai'): NightshiftConfig {
   const base = exampleConfig() as unknown as Record<string, unknown>;
   return validateConfig(
-    { ...base, timeZone, kpis, alerts: {}, responsePlans: [], reports: [], checks: {} },
+    // Checks at 03:30: 02:00 does not exist one night a year in a zone with daylight saving.
+    { ...base, timeZone, kpis, alerts: {}, responsePlans: [], reports: [], checks: {}, jobs: { checksAt: '03:30' } },
     'test config',
   );
 }
