@@ -49,6 +49,8 @@ export interface Assessment {
   detector?: DetectorName;
   /** Ensemble tail probability of the point (once ready), before the repeat discount. */
   pValue?: number;
+  /** How far the point is from `expected`, in standard errors of the prediction (signed; once ready). */
+  deviation?: number;
   /** 'below the weekly pattern by 4.2 sigma'. */
   reason?: string;
 }
@@ -448,6 +450,7 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
         pattern: chosen.f.name,
         detector: levelShift ? 'level_shift' : chosen.detector,
         pValue,
+        deviation: chosen.z,
         reason: describe(chosen, x),
       };
     }

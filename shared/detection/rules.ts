@@ -1,6 +1,8 @@
 // Alert rules judged against stored KPI values: a period is anomalous when every condition of the rule holds.
-// Deviation asks the streaming engine about the KPI's own past (causal: the period and the periods before it only).
-import { createDeviationDetector, type PatternName } from '#shared/anomaly/engine.ts';
+// Deviation asks the engine's short-history judgement (shared/anomaly/recent-baseline.ts) about the KPI's own past
+// (causal: the period and the periods before it only).
+import type { PatternName } from '#shared/anomaly/engine.ts';
+import { judgeRecent, MIN_HISTORY } from '#shared/anomaly/recent-baseline.ts';
 import type { Kpi, NightshiftConfig } from '#shared/config/schema.ts';
 import { formulaLookaheadDays, parseFormula } from '#shared/formula/formula.ts';
 import type { ProblemKind } from '#shared/incidents/incidents.ts';
@@ -24,14 +26,20 @@ export type RuleCondition = AlertRule['all'][number];
 
 type Range = { min?: number; max?: number };
 
-/** Periods of history before the judged one that the deviation engine reads (about 8 weeks of days). */
-export const DEVIATION_HISTORY: Record<Granularity, number> = { day: 56, week: 30, month: 24 };
+/**
+ * Periods of history before the judged one that the deviation judgement reads: 12 weeks of days (each weekday's
+ * effect rests on 12 values; more reads little better on the KPI benchmark and trusts a straight trend for longer).
+ */
+export const DEVIATION_HISTORY: Record<Granularity, number> = { day: 84, week: 30, month: 24 };
 
 /**
- * Engine score from which a deviation counts. The rule's sensitivity is passed to the engine, which turns it into
- * the surprise behind this score: 0.5 is about a 1-in-100 deviation, 1 about 1-in-10, 0 about 1-in-10,000.
+ * Score from which a deviation counts. The rule's sensitivity is passed to the short-history judgement, which turns it
+ * into the tail probability behind this score: 0.5 is a 1-in-10,000 deviation, 1 a 1-in-10, 0 a 1-in-10^7.
  */
 export const DEVIATION_SCORE_THRESHOLD = 0.5;
+
+/** Standard errors off on the rule's side that keep a running deviation incident going. */
+export const PERSIST_DEVIATION = 1;
 
 export interface ConditionResult {
   condition: 'breach' | 'deviation' | 'change' | 'volume' | 'missing';
@@ -292,6 +300,11 @@ function deviation(
 
 export type DeviationCondition = { direction: 'up' | 'down' | 'both'; sensitivity: number };
 
+/** Calendar knowledge the deviation judgement may use: known holidays (from config) stay out of the baseline. */
+export interface DeviationCalendar {
+  holidays?: ReadonlySet<PeriodId>;
+}
+
 export interface DeviationJudgement {
   result: ConditionResult;
   expected?: number | null;
@@ -307,9 +320,9 @@ const PATTERN_WORDS: Record<PatternName, string> = {
 };
 
 /**
- * A deviation condition for one period, from the values of the periods before it (those in `exclude`, and missing
- * ones, left out): the engine is fed the history in order, then the period's own value. Pure, so benchmarks judge
- * exactly as detection does.
+ * A deviation condition for one period, from the values of the periods before it (those in `exclude`, known holidays
+ * and missing ones left out of the baseline): the short-history judgement of the engine family (judgeRecent). Pure,
+ * so benchmarks judge exactly as detection does.
  */
 export function judgeDeviation(
   options: DeviationCondition,
@@ -318,17 +331,24 @@ export function judgeDeviation(
   value: number | null,
   exclude: ReadonlySet<PeriodId> | undefined,
   fmt: (x: number | null | undefined) => string,
+  calendar: DeviationCalendar = {},
 ): DeviationJudgement {
   const base = { condition: 'deviation' as const, magnitude: 0 };
   if (value === null) return { result: { ...base, holds: false, persists: false, detail: 'no value' } };
-  const detector = createDeviationDetector({ sensitivity: options.sensitivity });
-  let seen = 0;
+  const past: Array<{ timestamp: number; value: number }> = [];
   for (const v of history) {
     if (v.period >= period || exclude?.has(v.period) || v.value === null) continue;
-    detector.update({ timestamp: timestampOf(v.period), value: v.value });
-    seen++;
+    past.push({ timestamp: timestampOf(v.period), value: v.value });
   }
-  const a = detector.update({ timestamp: timestampOf(period), value });
+  const holidays = calendar.holidays ? new Set([...calendar.holidays].map(timestampOf)) : undefined;
+  const a = judgeRecent(
+    past,
+    { timestamp: timestampOf(period), value },
+    {
+      sensitivity: options.sensitivity,
+      ...(holidays ? { holidays } : {}),
+    },
+  );
   if (!a.ready || a.expected === null) {
     return {
       result: {
@@ -336,7 +356,7 @@ export function judgeDeviation(
         holds: false,
         persists: false,
         notReady: true,
-        detail: `not enough history yet (${seen + 1} periods with a value, the engine needs about 14)`,
+        detail: `not enough history yet (${past.length + 1} periods with a value, ${MIN_HISTORY + 1} needed)`,
       },
     };
   }
@@ -346,14 +366,19 @@ export function judgeDeviation(
   const outside =
     (a.lower !== null && value < a.lower && options.direction !== 'up') ||
     (a.upper !== null && value > a.upper && options.direction !== 'down');
-  const holds = sideOk && a.score >= DEVIATION_SCORE_THRESHOLD;
+  // A known holiday is not in the usual pattern: it never opens a deviation incident, though it may keep one going.
+  const holiday = calendar.holidays?.has(period) ?? false;
+  const holds = sideOk && !holiday && a.score >= DEVIATION_SCORE_THRESHOLD;
+  // Hysteresis: a running incident goes on while the value stays clearly off on its side, so a level shift keeps
+  // its days out of the baseline (as the incident's outliers) instead of teaching it the new level.
+  const off = Math.abs(a.deviation ?? 0) >= PERSIST_DEVIATION;
   const magnitude = relative(value - expected, expected);
   const pct = Math.round(magnitude * 100);
   const pattern = a.pattern ? `, ${PATTERN_WORDS[a.pattern]}` : '';
   const usual = a.lower !== null && a.upper !== null ? ` (usual ${fmt(a.lower)}–${fmt(a.upper)}${pattern})` : '';
-  const detail = `${pct}% ${below ? 'below' : 'above'} expected ${fmt(expected)}${usual}`;
+  const detail = `${pct}% ${below ? 'below' : 'above'} expected ${fmt(expected)}${usual}${holiday ? ', a holiday' : ''}`;
   return {
-    result: { ...base, holds, persists: sideOk && (holds || outside), magnitude, detail },
+    result: { ...base, holds, persists: sideOk && (holds || outside || off), magnitude, detail },
     expected,
     lower: a.lower,
     upper: a.upper,

@@ -1,0 +1,268 @@
+// The engine's short-history mode: judges the newest value of a KPI from the weeks or months of values read back each
+// night, where the streaming engine's learnt tail probabilities would rest on too few points to mean much.
+//
+// How a value is judged:
+//  1. A baseline is fitted to the values before it: level, linear trend and, for daily values, one effect per weekday;
+//     in logs (multiplicative) when the series is positive. The fit is robust: a least-absolute-deviations start and
+//     a t test per value leave out clear outliers (an outage nobody flagged), and least squares on the rest give the
+//     baseline, its noise scale and how uncertain the baseline itself is where it is extrapolated (leverage).
+//  2. The value's standardised prediction error follows Student's t with the fit's degrees of freedom, so a baseline
+//     resting on 20 values needs a bigger deviation than one resting on 100 to reach the same tail probability. For
+//     a multiplicative series the error is the cube root of value / baseline (about symmetric for counts).
+//  3. A level shift is a run: the mean error of the last few values (the judged one last, off on the same side),
+//     tested against a baseline fitted without them. The value alone and the runs share the false-alarm budget
+//     (weighted Bonferroni); the smallest corrected tail probability is the value's.
+//  4. Known holidays (a list from config, never fitted) stay out of the baseline.
+// Causal by construction: only values before the judged one are read.
+
+import type { Assessment, DataPoint, DetectorName, PatternName } from './engine.ts';
+import { type LeastSquares, leverage, predict, weightedLeastSquares } from './least-squares.ts';
+import { median } from './robust.ts';
+import { tQuantileTwoSided, tTwoSided } from './student-t.ts';
+
+export interface RecentBaselineOptions {
+  /**
+   * 0..1, default 0.5: the tail probability that scores 0.5 is 1-in-10 at 1, 1-in-10,000 at 0.5 and 1-in-10^7 at 0
+   * (a factor of 10^0.6 per 0.1).
+   */
+  sensitivity?: number;
+  /** Values (before the judged one) needed before it is judged, default MIN_HISTORY. */
+  minHistory?: number;
+  /** Timestamps of known holidays: left out of the baseline. */
+  holidays?: ReadonlySet<number>;
+}
+
+export class RecentBaselineError extends Error {
+  override name = 'RecentBaselineError';
+}
+
+const DAY_MS = 86_400_000;
+/** A fortnight of daily values: every weekday seen twice. */
+export const MIN_HISTORY = 14;
+/** Run lengths tested besides the value alone: about half a week (a level shift) and a week (a drift). */
+const RUNS: readonly number[] = [3, 7];
+/** Share of the false-alarm budget spent on the value alone; the runs share the rest. */
+const SINGLE_SHARE = 0.7;
+/** Chance that a history with no outlier loses a value to the outlier test (over all its values). */
+const OUTLIER_ALPHA = 1e-3;
+/** Surprise (-log10 p) that maps to score 0.5 at sensitivity 0.5: a 1-in-10,000 value. */
+const HALF_SCORE_SURPRISE = 4;
+/** Surprise the half-score point moves by per unit of sensitivity: 1 is a 1-in-10 value, 0 a 1-in-10^7 one. */
+const SURPRISE_PER_SENSITIVITY = 6;
+/** The "usual" band holds 99 of 100 values: its edges are a 1-in-100 surprise. */
+const BAND_P = 0.01;
+/** Least-absolute-deviations iterations of the robust start. */
+const LAD_ITERATIONS = 10;
+/** Rounds of leaving out and taking back values. */
+const OUTLIER_ROUNDS = 6;
+
+interface Fit {
+  ls: LeastSquares;
+  /** Noise scale of the kept values' errors, on the fit's scale. */
+  sigma: number;
+  /** The same on the scale of `noise(error)`. */
+  noise: number;
+  df: number;
+}
+
+/**
+ * The baseline of rows `x` / values `y`, robust to outliers in the history: least absolute deviations find the
+ * centre; a value whose error is beyond the Bonferroni-corrected t quantile for the history's length (OUTLIER_ALPHA
+ * over all of it) is left out, and least squares on the rest give the baseline, repeated until the values left out
+ * settle. A kept value is tested against the fit without it (its externally studentised error), so a short history
+ * cannot talk itself into a tiny noise scale by leaving out its own ordinary highs and lows.
+ */
+function robustFit(x: readonly Float64Array[], y: Float64Array, noise: (e: number) => number): Fit | null {
+  const n = x.length;
+  const p = (x[0] as Float64Array).length;
+  if (n < p + 3) return null;
+  const all = weightedLeastSquares(x, y, new Float64Array(n).fill(1));
+  if (!all) return null;
+  const errorsOf = (ls: LeastSquares) => y.map((v, i) => v - predict(ls, x[i] as Float64Array));
+  const allErrors = errorsOf(all);
+  const floor = Math.max(1e-12, 1e-6 * median(Array.from(allErrors, Math.abs)));
+  let lad = all;
+  let errors = allErrors;
+  for (let it = 0; it < LAD_ITERATIONS; it++) {
+    const next = weightedLeastSquares(
+      x,
+      y,
+      errors.map((e) => 1 / Math.max(Math.abs(e), floor)),
+    );
+    if (!next) break;
+    lad = next;
+    errors = errorsOf(lad);
+  }
+  // Start: the least-squares scale of all values (inflated by any outliers, so only gross ones go), around the LAD
+  // centre.
+  const sigmaAll = Math.sqrt(allErrors.reduce((s, e) => s + e * e, 0) / (n - p));
+  const cut = (df: number) => tQuantileTwoSided(OUTLIER_ALPHA / n, Math.max(1, df));
+  let keep = Array.from(errors, (e) => Math.abs(e) <= cut(n - p - 1) * sigmaAll);
+  let fit: Fit | null = null;
+  for (let round = 0; round < OUTLIER_ROUNDS; round++) {
+    const kept = keep.filter(Boolean).length;
+    if (kept < p + 3) return fit;
+    const ls = weightedLeastSquares(x, y, keep.map(Number));
+    if (!ls) return fit;
+    const e = errorsOf(ls);
+    let rss = 0;
+    let noiseSquares = 0;
+    for (let i = 0; i < n; i++) {
+      if (!keep[i]) continue;
+      rss += (e[i] as number) ** 2;
+      noiseSquares += noise(e[i] as number) ** 2;
+    }
+    const df = kept - p;
+    const sigma = Math.sqrt(rss / df);
+    fit = { ls, sigma, noise: Math.sqrt(noiseSquares / df), df };
+    if (!(sigma > 0)) return fit;
+    const limit = cut(df - 1);
+    const next = keep.map((k, i) => {
+      const h = leverage(ls, x[i] as Float64Array);
+      const ei = e[i] as number;
+      if (!k) return Math.abs(ei) / (sigma * Math.sqrt(1 + h)) <= limit;
+      const r2 = (ei * ei) / (sigma * sigma * Math.max(1e-12, 1 - h));
+      return r2 < df && Math.sqrt((r2 * (df - 1)) / (df - r2)) <= limit;
+    });
+    if (next.every((k, i) => k === keep[i])) return fit;
+    keep = next;
+  }
+  return fit;
+}
+
+/** Box-Cox power of value / baseline that noise is measured on: the cube root (Wilson-Hilferty). */
+const LAMBDA = 1 / 3;
+/** Box-Cox of value / baseline, from its log. */
+const ratioNoise = (logRatio: number) => (LAMBDA === 0 ? logRatio : Math.expm1(LAMBDA * logRatio) / LAMBDA);
+/** The value / baseline whose noise is u. */
+const ratioOfNoise = (u: number) => (LAMBDA === 0 ? Math.exp(u) : Math.max(0, 1 + LAMBDA * u) ** (1 / LAMBDA));
+
+interface Model {
+  multiplicative: boolean;
+  weekly: boolean;
+  row(t: number): Float64Array;
+}
+
+function modelFor(points: readonly DataPoint[], judged: DataPoint): Model {
+  const gaps = points.slice(1).map((p, i) => p.timestamp - (points[i] as DataPoint).timestamp);
+  const interval = gaps.length ? Math.max(1, median(gaps)) : DAY_MS;
+  const weekly = Math.abs(interval - DAY_MS) < DAY_MS / 4;
+  const multiplicative = judged.value > 0 && points.every((p) => p.value > 0);
+  // Trend per 28 intervals keeps the columns on similar scales.
+  const row = (t: number) => {
+    const r = new Float64Array(weekly ? 8 : 2);
+    r[0] = 1;
+    r[1] = (t - judged.timestamp) / (28 * interval);
+    if (weekly) {
+      const weekday = new Date(t).getUTCDay();
+      if (weekday > 0) r[1 + weekday] = 1;
+    }
+    return r;
+  };
+  return { multiplicative, weekly, row };
+}
+
+interface RunTest {
+  k: number;
+  z: number;
+  p: number;
+}
+
+/**
+ * Judges `point` from `history` (values before it, any order; later ones are ignored): what the baseline expects, the
+ * usual band (99 of 100 values fall in it), and a score in [0, 1]: surprise / (surprise + half), surprise being
+ * -log10 of the tail probability and half set by the sensitivity (4, a 1-in-10,000 value, at 0.5).
+ */
+export function judgeRecent(
+  history: readonly DataPoint[],
+  point: DataPoint,
+  options: RecentBaselineOptions = {},
+): Assessment {
+  const sensitivity = options.sensitivity ?? 0.5;
+  if (!(sensitivity >= 0 && sensitivity <= 1))
+    throw new RecentBaselineError(`sensitivity must be in [0, 1]: ${sensitivity}`);
+  const minHistory = options.minHistory ?? MIN_HISTORY;
+  if (!Number.isInteger(minHistory) || minHistory < 4)
+    throw new RecentBaselineError(`minHistory must be an integer >= 4, got ${minHistory}`);
+  if (!Number.isFinite(point.timestamp) || !Number.isFinite(point.value))
+    throw new RecentBaselineError(`point is not finite: ${point.timestamp}, ${point.value}`);
+
+  const past = history
+    .filter((p) => p.timestamp < point.timestamp && Number.isFinite(p.value) && Number.isFinite(p.timestamp))
+    .filter((p) => !options.holidays?.has(p.timestamp))
+    .sort((a, b) => a.timestamp - b.timestamp || a.value - b.value);
+  const notReady = (): Assessment => ({
+    score: 0,
+    expected: past.length ? median(past.map((p) => p.value)) : null,
+    lower: null,
+    upper: null,
+    ready: false,
+    reason: `not enough history (${past.length} points seen, ${minHistory} needed)`,
+  });
+  if (past.length < minHistory) return notReady();
+
+  const model = modelFor(past, point);
+  const transform = model.multiplicative ? Math.log : (v: number) => v;
+  const back = model.multiplicative ? Math.exp : (v: number) => v;
+  // Noise of a multiplicative series is measured on the cube root of value / baseline (Wilson-Hilferty): about
+  // symmetric for counts, whose day-to-day noise is skewed up a little (variance growing as the square of the mean).
+  const noise = model.multiplicative ? ratioNoise : (e: number) => e;
+  const judged = [...past, point];
+  const rows = judged.map((p) => model.row(p.timestamp));
+  const ys = Float64Array.from(judged, (p) => transform(p.value));
+
+  let today: { fit: Fit; fitted: number; leverage: number; z: number } | null = null;
+  const tests: RunTest[] = [];
+  for (const k of [1, ...RUNS]) {
+    const size = judged.length - k;
+    if (size < minHistory) continue;
+    const fit = robustFit(rows.slice(0, size), ys.subarray(0, size), noise);
+    if (!fit || !(fit.noise > 0)) continue;
+    let sum = 0;
+    const average = new Float64Array((rows[0] as Float64Array).length);
+    for (let i = size; i < judged.length; i++) {
+      const row = rows[i] as Float64Array;
+      sum += noise((ys[i] as number) - predict(fit.ls, row));
+      for (let c = 0; c < average.length; c++) average[c] = (average[c] as number) + (row[c] as number) / k;
+    }
+    const mean = sum / k;
+    const z = mean / (fit.noise * Math.sqrt(1 / k + leverage(fit.ls, average)));
+    const last = rows[judged.length - 1] as Float64Array;
+    const fitted = predict(fit.ls, last);
+    if (k === 1) today = { fit, fitted, leverage: leverage(fit.ls, last), z };
+    // A run counts only while the judged value is itself off on the run's side: yesterday's blip is not today's shift.
+    else if (Math.sign((ys[judged.length - 1] as number) - fitted) !== Math.sign(mean)) continue;
+    tests.push({ k, z, p: tTwoSided(z, fit.df) });
+  }
+  if (!today) return notReady();
+
+  // Weighted Bonferroni: the value alone has SINGLE_SHARE of the false-alarm budget, the runs tested share the rest.
+  const runCount = tests.length - 1;
+  const share = (k: number) => (runCount === 0 ? 1 : k === 1 ? SINGLE_SHARE : (1 - SINGLE_SHARE) / runCount);
+  const best = tests.reduce((a, b) => (b.p / share(b.k) < a.p / share(a.k) ? b : a));
+  const pValue = Math.min(1, best.p / share(best.k));
+  const surprise = Math.max(0, -Math.log10(Math.max(pValue, Number.MIN_VALUE)));
+  const half = HALF_SCORE_SURPRISE - SURPRISE_PER_SENSITIVITY * (sensitivity - 0.5);
+  const expected = back(today.fitted);
+  const width = tQuantileTwoSided(BAND_P, today.fit.df) * today.fit.noise * Math.sqrt(1 + today.leverage);
+  const [lower, upper] = model.multiplicative
+    ? [expected * ratioOfNoise(-width), expected * ratioOfNoise(width)]
+    : [expected - width, expected + width];
+  const pattern: PatternName = model.weekly ? 'weekly' : 'recent';
+  const detector: DetectorName = best.k > 1 ? 'level_shift' : 'spike';
+  const side = point.value >= expected ? 'above' : 'below';
+  const words = model.weekly ? 'weekly pattern' : 'recent trend';
+  const runWords = best.k > 1 ? `, the last ${best.k} values ${Math.abs(best.z).toFixed(1)} sigma off together` : '';
+  return {
+    score: surprise / (surprise + half),
+    expected,
+    lower,
+    upper,
+    ready: true,
+    pattern,
+    detector,
+    pValue,
+    deviation: today.z,
+    reason: `${side} the ${words} by ${Math.abs(today.z).toFixed(1)} sigma${runWords}`,
+  };
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { DEVIATION_HISTORY, judgeDeviation } from '#shared/detection/rules.ts';
+import { addDays, type LocalDate } from '#shared/time/calendar.ts';
+
+// The deviation condition of alert rules as detection runs it each night: the days read back, then the night's day.
+
+const FIRST: LocalDate = '2026-01-05'; // a Monday
+
+function seeded(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647;
+  };
+}
+
+const normal = (rand: () => number) => Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
+const NOISE = 0.05;
+const expectedOf = (d: number) => 1200 * (1 + 0.002 * d) * (d % 7 >= 5 ? 0.7 : 1);
+
+/** Daily active users: weekday pattern, growth, 5% noise a day; day `drop` (if any) `sigmas` sd off, noise-free. */
+function dau(days: number, seed: number, plant?: { day: number; sigmas: number }) {
+  const rand = seeded(seed);
+  return Array.from({ length: days }, (_, d) => {
+    const noise = normal(rand);
+    const value = plant?.day === d ? expectedOf(d) * (1 + plant.sigmas * NOISE) : expectedOf(d) * (1 + NOISE * noise);
+    return { period: addDays(FIRST, d), value: Math.round(value) };
+  });
+}
+
+const fmt = (x: number | null | undefined) => String(x);
+
+/** The night that judges day d: the days detection reads back, then day d. */
+function night(series: ReturnType<typeof dau>, d: number, sensitivity = 0.5, holidays?: ReadonlySet<LocalDate>) {
+  const past = series.slice(Math.max(0, d - DEVIATION_HISTORY.day), d);
+  const { period, value } = series[d] as { period: LocalDate; value: number };
+  return judgeDeviation(
+    { direction: 'both', sensitivity },
+    past,
+    period,
+    value,
+    undefined,
+    fmt,
+    holidays ? { holidays } : {},
+  );
+}
+
+describe('deviation judgement of a daily KPI, night by night', () => {
+  it('a normal holiday-free series of 120 days raises nothing, from its first day on', () => {
+    for (const seed of [11, 23, 37, 41, 59]) {
+      const series = dau(120, seed);
+      const raised = series.map((_, d) => night(series, d)).filter((j) => j.result.holds);
+      expect(raised).toEqual([]);
+    }
+  });
+
+  it('says "not enough history yet" for its first two weeks', () => {
+    const series = dau(20, 11);
+    expect(night(series, 13).result).toMatchObject({ holds: false, notReady: true });
+    expect(night(series, 14).result.notReady).toBeUndefined();
+  });
+
+  it('a planted 3-sd drop on a weekday-seasonal series is caught on its day by a sensitive rule (1-in-10)', () => {
+    const series = dau(100, 11, { day: 80, sigmas: -3 });
+
+    const before = night(series, 79, 1);
+    const drop = night(series, 80, 1);
+
+    expect(before.result.holds).toBe(false);
+    expect(drop.result.holds).toBe(true);
+    expect(drop.result.detail).toMatch(/below expected .* weekly pattern/);
+  });
+
+  it('a planted 6-sd drop is caught on its day at the default sensitivity', () => {
+    const series = dau(100, 23, { day: 75, sigmas: -6 });
+    expect(night(series, 75).result.holds).toBe(true);
+  });
+
+  it('a known holiday never opens an incident, though it keeps a running one going', () => {
+    const series = dau(100, 11, { day: 80, sigmas: -8 });
+    const holiday = new Set([series[80]?.period as LocalDate]);
+
+    const j = night(series, 80, 0.5, holiday);
+
+    expect(j.result).toMatchObject({ holds: false, persists: true });
+    expect(j.result.detail).toMatch(/a holiday$/);
+  });
+
+  it('is causal: values after the judged day in what was read change nothing', () => {
+    const series = dau(100, 37, { day: 90, sigmas: -6 });
+    const past = series.slice(90 - DEVIATION_HISTORY.day, 90);
+    const withLater = series.slice(90 - DEVIATION_HISTORY.day, 100);
+    const judge = (history: typeof series) =>
+      judgeDeviation(
+        { direction: 'down', sensitivity: 0.5 },
+        history,
+        series[90]!.period,
+        series[90]!.value,
+        undefined,
+        fmt,
+      );
+
+    expect(judge(withLater)).toEqual(judge(past));
+  });
+});

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import type { DataPoint } from '#shared/anomaly/engine.ts';
+import { judgeRecent, MIN_HISTORY, RecentBaselineError } from '#shared/anomaly/recent-baseline.ts';
+
+const DAY = 86_400_000;
+/** Monday 2026-01-05, 00:00 UTC. */
+const START = Date.UTC(2026, 0, 5);
+
+/** Park-Miller generator: the same numbers on every run. */
+function seeded(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647;
+  };
+}
+
+function normal(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+interface Shape {
+  seed?: number;
+  /** Relative noise of a day (one standard deviation). */
+  noise?: number;
+  /** Weekend days as a share of weekdays. */
+  weekend?: number;
+  /** Relative growth a day. */
+  growth?: number;
+}
+
+/** Expected value of day i of a daily KPI: weekdays around 1000, weekends lower, growing. */
+function expectedOf(i: number, { weekend = 0.6, growth = 0.001 }: Shape = {}): number {
+  const weekday = i % 7; // 0 = Monday
+  return 1000 * (1 + growth * i) * (weekday >= 5 ? weekend : 1);
+}
+
+function dailyKpi(days: number, shape: Shape = {}): DataPoint[] {
+  const rand = seeded(shape.seed ?? 7);
+  const noise = shape.noise ?? 0.04;
+  return Array.from({ length: days }, (_, i) => ({
+    timestamp: START + i * DAY,
+    value: expectedOf(i, shape) * (1 + noise * normal(rand)),
+  }));
+}
+
+/** Day i exactly `sigmas` noise standard deviations off its expected value. */
+function planted(i: number, sigmas: number, shape: Shape = {}): DataPoint {
+  return { timestamp: START + i * DAY, value: expectedOf(i, shape) * (1 + sigmas * (shape.noise ?? 0.04)) };
+}
+
+describe('short-history baseline of daily KPIs', () => {
+  it('judges nothing before a fortnight of values', () => {
+    const series = dailyKpi(MIN_HISTORY + 1);
+    const early = judgeRecent(series.slice(0, MIN_HISTORY - 1), planted(MIN_HISTORY - 1, -20));
+    const first = judgeRecent(series.slice(0, MIN_HISTORY), series[MIN_HISTORY] as DataPoint);
+
+    expect(early).toMatchObject({ ready: false, score: 0 });
+    expect(first.ready).toBe(true);
+  });
+
+  it('a planted 3-sd drop is caught on its day by a sensitive rule, and a 5-sd drop by the default one', () => {
+    const history = dailyKpi(84);
+
+    const three = judgeRecent(history, planted(84, -3), { sensitivity: 1 });
+    const threeAtDefault = judgeRecent(history, planted(84, -3));
+    const five = judgeRecent(history, planted(84, -5));
+
+    expect(three.score).toBeGreaterThanOrEqual(0.5);
+    expect(three.reason).toMatch(/^below the weekly pattern/);
+    expect(threeAtDefault.score).toBeLessThan(0.5);
+    expect(five.score).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('judges a value against its own weekday: a usual Saturday is normal, the same value on a Friday is not', () => {
+    const history = dailyKpi(82); // the next day, 82, is a Saturday
+    const saturday = expectedOf(82);
+
+    const onSaturday = judgeRecent(history, { timestamp: START + 82 * DAY, value: saturday });
+    const onFriday = judgeRecent(history.slice(0, 81), { timestamp: START + 81 * DAY, value: saturday });
+
+    expect(onSaturday.score).toBeLessThan(0.5);
+    expect(onFriday.score).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('follows a trend: the next value of a steadily growing KPI is expected where the growth puts it', () => {
+    const shape = { growth: 0.004, noise: 0.02 };
+    const a = judgeRecent(dailyKpi(84, shape), planted(84, 0, shape));
+
+    expect(a.score).toBeLessThan(0.5);
+    expect(Math.abs((a.expected as number) / expectedOf(84, shape) - 1)).toBeLessThan(0.02);
+  });
+
+  it('a level shift too small for any single day is caught within a week as a run', () => {
+    const series = dailyKpi(84);
+    const shifted = [0, 1, 2, 3, 4, 5, 6].map((d) => planted(84 + d, -2.5));
+    const judged = shifted.map((p, d) => judgeRecent([...series, ...shifted.slice(0, d)], p));
+
+    const caught = judged.findIndex((a) => a.score >= 0.5);
+    expect(caught).toBeGreaterThan(0);
+    expect(caught).toBeLessThanOrEqual(6);
+    expect(judged[caught]?.detector).toBe('level_shift');
+  });
+
+  it('an outage in the history does not move the baseline or widen its band', () => {
+    const clean = dailyKpi(84);
+    const withOutage = clean.map((p, i) => (i === 60 ? { ...p, value: p.value * 0.1 } : p));
+    const next = planted(84, 0);
+
+    const judged = judgeRecent(withOutage, next);
+
+    expect(judged).toEqual(judgeRecent(clean.toSpliced(60, 1), next));
+  });
+
+  it('known holidays stay out of the baseline', () => {
+    const series = dailyKpi(84);
+    const holiday = series[70] as DataPoint;
+    const dipped = series.map((p) => (p === holiday ? { ...p, value: p.value * 0.5 } : p));
+    const next = planted(84, 0);
+
+    const told = judgeRecent(dipped, next, { holidays: new Set([holiday.timestamp]) });
+    const without = judgeRecent(
+      series.filter((p) => p !== holiday),
+      next,
+    );
+
+    expect(told).toEqual(without);
+  });
+
+  it('a baseline on few values gives a wider band than one on many', () => {
+    const series = dailyKpi(85);
+    const next = planted(85, 0);
+
+    const few = judgeRecent(series.slice(-21), next);
+    const many = judgeRecent(series, next);
+
+    expect((few.upper as number) - (few.lower as number)).toBeGreaterThan(
+      (many.upper as number) - (many.lower as number),
+    );
+  });
+
+  it('is calibrated: on noise, about 1 value in 100 falls outside the 1-in-100 band', () => {
+    let outside = 0;
+    let judged = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const series = dailyKpi(120, { seed: seed * 7919 });
+      for (let d = 28; d < 120; d++) {
+        const a = judgeRecent(series.slice(Math.max(0, d - 84), d), series[d] as DataPoint);
+        const v = (series[d] as DataPoint).value;
+        judged++;
+        if (v < (a.lower as number) || v > (a.upper as number)) outside++;
+      }
+    }
+
+    // 3680 values: 37 expected, a 99.9% range of about 20 to 58.
+    expect(outside / judged).toBeGreaterThan(0.005);
+    expect(outside / judged).toBeLessThan(0.016);
+  });
+
+  it('judges a series with zeros and negative values additively', () => {
+    const rand = seeded(3);
+    const series = Array.from({ length: 40 }, (_, i) => ({ timestamp: START + i * DAY, value: 5 * normal(rand) }));
+
+    const usual = judgeRecent(series, { timestamp: START + 40 * DAY, value: 0 });
+    const far = judgeRecent(series, { timestamp: START + 40 * DAY, value: -60 });
+
+    expect(usual.ready).toBe(true);
+    expect(usual.score).toBeLessThan(0.5);
+    expect(far.score).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('weekly values are judged against their level and trend', () => {
+    const rand = seeded(5);
+    const weeks = Array.from({ length: 30 }, (_, i) => ({
+      timestamp: START + i * 7 * DAY,
+      value: 7000 * (1 + 0.01 * i) * (1 + 0.03 * normal(rand)),
+    }));
+
+    const a = judgeRecent(weeks, { timestamp: START + 30 * 7 * DAY, value: 7000 * 1.3 * 0.7 });
+
+    expect(a.score).toBeGreaterThanOrEqual(0.5);
+    expect(a.pattern).toBe('recent');
+    expect(a.reason).toMatch(/^below the recent trend/);
+  });
+
+  it('refuses bad options and non-finite points with a named error', () => {
+    const series = dailyKpi(20);
+    expect(() => judgeRecent(series, planted(20, 0), { sensitivity: 2 })).toThrow(RecentBaselineError);
+    expect(() => judgeRecent(series, planted(20, 0), { minHistory: 2 })).toThrow(RecentBaselineError);
+    expect(() => judgeRecent(series, { timestamp: START, value: Number.NaN })).toThrow(RecentBaselineError);
+  });
+});
