@@ -615,8 +615,10 @@ function scheduleTimes(
   cfg: z.infer<typeof ConfigObject>,
   issue: (path: (string | number)[], message: string) => void,
 ): void {
-  if (timeZoneProblem(cfg.timeZone) !== undefined) return; // reported at timeZone; no calendar to check against
+  if (typeof cfg.timeZone !== 'string' || timeZoneProblem(cfg.timeZone) !== undefined) return; // reported at timeZone
   const check = (time: string, days: readonly LocalDate[], path: (string | number)[], what: string) => {
+    // Cross-checks run even when a field failed its own rule: a time that is not HH:MM is reported there already.
+    if (typeof time !== 'string' || !/^([01]\d|2[0-3]):[0-5]\d$/.test(time)) return;
     const day = skippedLocalTime(time, cfg.timeZone, days);
     if (day === undefined) return;
     issue(
@@ -624,9 +626,10 @@ function scheduleTimes(
       `${time} does not exist in ${cfg.timeZone} on ${day} (the clocks go forward): EventBridge Scheduler would skip ${what} that night; choose a time outside the hour the clocks skip`,
     );
   };
-  check(cfg.jobs.rollupAt, DST_CHECK_DAYS, ['jobs', 'rollupAt'], 'the rollup');
-  check(cfg.jobs.checksAt, DST_CHECK_DAYS, ['jobs', 'checksAt'], 'the backup and data checks');
-  cfg.reports.forEach((r, i) => {
+  check(cfg.jobs?.rollupAt, DST_CHECK_DAYS, ['jobs', 'rollupAt'], 'the rollup');
+  check(cfg.jobs?.checksAt, DST_CHECK_DAYS, ['jobs', 'checksAt'], 'the backup and data checks');
+  (Array.isArray(cfg.reports) ? cfg.reports : []).forEach((r, i) => {
+    if (typeof r?.schedule !== 'object' || r.schedule === null) return;
     const { every, weekday, dayOfMonth } = r.schedule;
     const days = DST_CHECK_DAYS.filter((d) =>
       every === 'day'
