@@ -171,26 +171,12 @@ export async function loadReportModel(
         return { kpi: k, assessment: { ...row, status: row.status === 'pending' ? 'no_value' : row.status } };
       }),
     );
-    model.scorecard = {
-      score: card.score,
-      met: card.met,
-      missed: card.missed,
-      outstanding: card.outstanding,
-      noValue: card.noValue - pending,
-      pending,
-    };
+    model.scorecard = scorecardSummary(card, pending);
   } else {
     const [card] = await readScorecards(store, granularity, period, period);
     if (card) {
       const pending = card.pending ?? 0;
-      model.scorecard = {
-        score: card.score,
-        met: card.met,
-        missed: card.missed,
-        outstanding: card.outstanding,
-        noValue: card.noValue - pending,
-        pending,
-      };
+      model.scorecard = scorecardSummary(card, pending);
     }
   }
   return model;
@@ -293,4 +279,13 @@ async function jobHealth(store: StateStore, config: NightshiftConfig, now: numbe
     if (!last) return { job, status: 'missing' };
     return { ...base, status: last.status === 'failed' ? 'failed' : 'ok' };
   });
+}
+
+/** The scorecard's counts as a report shows them: values still pending are counted apart from those without data. */
+function scorecardSummary(
+  card: { score: number | null; met: number; missed: number; outstanding: number; noValue: number },
+  pending: number,
+) {
+  const { score, met, missed, outstanding, noValue } = card;
+  return { score, met, missed, outstanding, noValue: noValue - pending, pending };
 }
