@@ -24,9 +24,10 @@ export const FUNCTION_CONFIG = {
   'http-ingest': { sections: ['name', 'timeZone', 'ingest', 'jobs'] },
   // Reads the day's events and computes every KPI.
   'rollup-kpis': { sections: ['name', 'timeZone', 'ingest', 'jobs', 'kpis'] },
-  // Judges the KPIs by the alert rules and the expected events (read from the day's shards), routes incidents.
+  // Judges the KPIs by the alert rules (known holidays out of the deviation baseline) and the expected events (read
+  // from the day's shards), routes incidents.
   'detect-anomalies': {
-    sections: ['name', 'timeZone', 'ingest', 'jobs', 'kpis', 'alerts', 'responsePlans'],
+    sections: ['name', 'timeZone', 'ingest', 'jobs', 'kpis', 'alerts', 'holidays', 'responsePlans'],
     people: 'directory',
   },
   // Runs the configured checks and routes their incidents.

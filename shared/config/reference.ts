@@ -70,6 +70,7 @@ function typeOf(s: JsonSchema): string {
   if (s.format === 'email') return 'email';
   if (s.pattern === '^[a-z][a-z0-9_]*$') return 'id';
   if (s.type === 'string' && s.pattern?.includes(':[0-5]')) return '"HH:MM"';
+  if (s.type === 'string' && s.pattern === '^\\d{4}-\\d{2}-\\d{2}$') return '"YYYY-MM-DD"';
   if (s.type === 'integer') return 'integer';
   if (s.type === 'number') return 'number or %';
   return String(s.type ?? 'value');

@@ -2,7 +2,7 @@
 // and what it defaults to, and `nightshift config-reference` prints the README's reference from it.
 import { z } from 'zod';
 import { FormulaError, MAX_FORMULA_DEPTH, MAX_FORMULA_LENGTH, parseFormula } from '#shared/formula/formula.ts';
-import { dateRange, isoWeekday, type LocalDate, skippedLocalTime } from '#shared/time/calendar.ts';
+import { dateRange, isLocalDate, isoWeekday, type LocalDate, skippedLocalTime } from '#shared/time/calendar.ts';
 import { timeZoneProblem } from './time-zone.ts';
 
 const ID = /^[a-z][a-z0-9_]*$/;
@@ -72,6 +72,31 @@ const tableName = z
 const timeOfDay = z
   .string({ error: 'expected a time as "HH:MM"' })
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time as "HH:MM" (24-hour, local time)');
+
+/** A local date as written in the config: YYYY-MM-DD, a day of the calendar. */
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const shown = (text: string) => (text.length > 40 ? `${text.slice(0, 40)}…` : text);
+const localDate = z
+  .string({ error: 'expected a date as "YYYY-MM-DD"' })
+  .regex(DATE, { error: (issue) => `expected a date as "YYYY-MM-DD", found '${shown(String(issue.input))}'` })
+  // A well-formed date that is not on the calendar (2026-02-30); a malformed one is reported by the regex alone.
+  .superRefine(problem((d) => (DATE.test(d) && !isLocalDate(d) ? `'${d}' is not a date of the calendar` : undefined)));
+
+/**
+ * Known holidays: days whose KPIs do not follow the usual weekly pattern. Listed once each: a date given twice is
+ * most likely a typo for another day, so it is refused rather than merged.
+ */
+const Holidays = z
+  .array(localDate, { error: 'expected a list of dates such as [2026-10-01, 2026-12-25]' })
+  .superRefine((dates, ctx) => {
+    const first = new Map<string, number>();
+    dates.forEach((d, i) => {
+      if (typeof d !== 'string') return;
+      const earlier = first.get(d);
+      if (earlier === undefined) first.set(d, i);
+      else ctx.addIssue({ code: 'custom', path: [i], message: `duplicate holiday ${d} (also holidays[${earlier}])` });
+    });
+  });
 
 export const GRANULARITIES = ['day', 'week', 'month'] as const;
 export const ROLES = ['specialist', 'analyst', 'administrator'] as const;
@@ -401,6 +426,9 @@ const ConfigObject = z.strictObject({
     })
     .prefault({}),
   reports: z.array(Report).default([]),
+  holidays: Holidays.default([]).describe(
+    'Public holidays and other known special days, as "YYYY-MM-DD" in the time zone, e.g. [2026-10-01, 2026-12-25]. A daily deviation rule leaves them out of the baseline and never opens an incident on one (it may keep a running one open); target, alarm, change and missing-data conditions still apply. A date listed twice is refused.',
+  ),
   monitoring: z
     .strictObject({
       alarmEmail: z.email().optional().describe('Receives CloudWatch alarms about Nightshift itself.'),

@@ -23,6 +23,7 @@ export const CONFIG_KEYS = [
   'responsePlans',
   'checks',
   'reports',
+  'holidays',
   'monitoring',
 ] as const satisfies readonly (keyof NightshiftConfig)[];
 

@@ -182,6 +182,8 @@ export async function evaluateRule(
   const fmt = (x: number | null | undefined) => formatKpiValue(x, kpi);
   const label = kpiLabel(kpi, rule.scope);
   const days = current?.days || periodDays(period).length;
+  // The config's holidays are local dates: they match the periods of daily rules only.
+  const calendar: DeviationCalendar = { holidays: new Set(deps.config.holidays) };
 
   const result: RuleEvaluation = {
     rule: rule.id,
@@ -214,7 +216,7 @@ export async function evaluateRule(
     if ('breach' in condition) {
       r = breach(condition.breach, condition.breach === 'target' ? target : alarm, value, fmt);
     } else if ('deviation' in condition) {
-      const d = deviation(condition.deviation, history, period, rule.scope, value, options.exclude, fmt);
+      const d = deviation(condition.deviation, history, period, rule.scope, value, options.exclude, fmt, calendar);
       r = d.result;
       if (d.expected !== undefined) {
         result.expected = d.expected;
@@ -293,14 +295,15 @@ function deviation(
   value: number | null,
   exclude: ReadonlySet<PeriodId> | undefined,
   fmt: (x: number | null | undefined) => string,
+  calendar: DeviationCalendar,
 ): DeviationJudgement {
   const past = history.map((v) => ({ period: v.period, value: scoped(v, scope) }));
-  return judgeDeviation(options, past, period, value, exclude, fmt);
+  return judgeDeviation(options, past, period, value, exclude, fmt, calendar);
 }
 
 export type DeviationCondition = { direction: 'up' | 'down' | 'both'; sensitivity: number };
 
-/** Calendar knowledge the deviation judgement may use: known holidays (from config) stay out of the baseline. */
+/** Calendar knowledge the deviation judgement may use: known holidays (the config's `holidays`) stay out of the baseline. */
 export interface DeviationCalendar {
   holidays?: ReadonlySet<PeriodId>;
 }

@@ -11,8 +11,8 @@ const LAST = '2026-11-22';
 const now = () => Date.parse('2026-11-23T01:00:00+08:00');
 const recipients = (q: ReturnType<typeof memoryQueue>) => q.messages.map((m) => m.recipientId);
 
-async function setup(rules: unknown[], expectedEvents: unknown[] = []) {
-  const config = configWith(rules, expectedEvents);
+async function setup(rules: unknown[], expectedEvents: unknown[] = [], fields: Record<string, unknown> = {}) {
+  const config = configWith(rules, expectedEvents, fields);
   const { store } = await freshStore('detect');
   const queue = memoryQueue();
   return { config, store, queue, deps: { store, config, now, queue } };
@@ -199,6 +199,29 @@ describe('the demo-shaped case', () => {
 
     expect(run.opened).toEqual([]);
     expect(queue.messages).toEqual([]);
+  });
+
+  it("a day listed in the config's holidays opens no deviation incident, though its drop would on a usual day", async () => {
+    // Daily active users at about 45% on a public holiday three days ago, and usual days around it.
+    const holiday = addDays(LAST, -3);
+    const series = realisticSeries(LAST, 63, { weekday: 1300, weekend: 1050, seed: 11 });
+    const values = series.map((p) => ({
+      period: p.period,
+      value: p.period === holiday ? Math.round(p.value * 0.45) : p.value,
+    }));
+    const told = await setup([dauRule], [], { holidays: [holiday] });
+    const untold = await setup([dauRule]);
+    await seedDaily(told.store, told.config, 'dau', values);
+    await seedDaily(untold.store, untold.config, 'dau', values);
+
+    const withHolidays = await detectAnomaliesBetween(addDays(LAST, -20), LAST, told.deps);
+    const without = await detectAnomaliesBetween(addDays(LAST, -20), LAST, untold.deps);
+
+    expect(without.opened).toEqual([{ incident: 'rule:dau_drop:*:deviation', period: holiday }]);
+    expect(withHolidays.opened).toEqual([]);
+    expect(told.queue.messages).toEqual([]);
+    const onHoliday = withHolidays.days.find((d) => d.date === holiday)?.results[0];
+    expect(onHoliday?.summary).toMatch(/below expected .*, a holiday$/);
   });
 
   it('an expected stream is judged only from its first event on: never arrived, or began mid-day, raises nothing', async () => {

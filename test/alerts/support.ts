@@ -22,10 +22,14 @@ export function memoryQueue(): DeliveryQueue & { messages: DeliveryMessage[] } {
   };
 }
 
-/** The example config with the given alert rules and expected events (none unless given). */
-export function configWith(rules: unknown[], expectedEvents: unknown[] = []): NightshiftConfig {
+/** The example config with the given alert rules and expected events (none unless given), and other fields set. */
+export function configWith(
+  rules: unknown[],
+  expectedEvents: unknown[] = [],
+  fields: Record<string, unknown> = {},
+): NightshiftConfig {
   const base = exampleConfig() as unknown as Record<string, unknown>;
-  return validateConfig({ ...base, alerts: { rules, expectedEvents } }, 'test config');
+  return validateConfig({ ...base, ...fields, alerts: { rules, expectedEvents } }, 'test config');
 }
 
 export interface SeedValue {

@@ -217,3 +217,68 @@ describe('time zone names', () => {
     },
   );
 });
+
+describe('holiday lists', () => {
+  /** A calendar date as the config writes it, from 1900 to 2999. */
+  const date = fc
+    .date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2999-12-31T00:00:00Z'), noInvalidDate: true })
+    .map((d) => d.toISOString().slice(0, 10));
+  const dates = fc.uniqueArray(date, { maxLength: 40 });
+  const withHolidays = (holidays: unknown[], format: 'yaml' | 'json') => {
+    const doc = { ...structuredClone(example), holidays };
+    return format === 'yaml' ? stringify(doc) : JSON.stringify(doc);
+  };
+
+  test.prop([dates, fc.constantFrom('yaml', 'json')])(
+    'any list of distinct calendar dates is accepted and read back as written',
+    (holidays, format) => {
+      expect(parseConfigText(withHolidays(holidays, format), 'holidays.yaml').holidays).toEqual(holidays);
+    },
+  );
+
+  /** Entries that are not a calendar date as YYYY-MM-DD: other text, other types, days past the month's end. */
+  const malformed = fc.oneof(
+    fc.string({ maxLength: 20 }).filter((s) => !/^\d{4}-\d{2}-\d{2}$/.test(s)),
+    fc
+      .tuple(fc.integer({ min: 1900, max: 2999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }))
+      .map(([y, m, d]) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`)
+      .filter(
+        (s) =>
+          Number.isNaN(Date.parse(`${s}T00:00:00Z`)) || new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) !== s,
+      ),
+    date.map((d) => `${d}T00:00:00+08:00`),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant({}),
+  );
+
+  test.prop([dates, fc.nat(), malformed, fc.constantFrom('yaml', 'json')])(
+    'one malformed entry anywhere in the list is refused, and the one problem names its place',
+    (holidays, at, entry, format) => {
+      const i = at % (holidays.length + 1);
+      const list: unknown[] = [...holidays.slice(0, i), entry, ...holidays.slice(i)];
+
+      const result = load(withHolidays(list, format));
+
+      expect(result).toBeInstanceOf(ConfigError);
+      expect((result as ConfigError).problems.map((p) => p.path)).toEqual([`holidays[${i}]`]);
+    },
+  );
+
+  test.prop([dates.filter((d) => d.length > 0), fc.nat(), fc.nat()])(
+    'a date listed twice is refused at its second place, naming the first',
+    (holidays, which, at) => {
+      const repeated = holidays[which % holidays.length]!;
+      const first = holidays.indexOf(repeated);
+      const i = first + 1 + (at % (holidays.length - first));
+      const list = [...holidays.slice(0, i), repeated, ...holidays.slice(i)];
+
+      const result = load(withHolidays(list, 'yaml'));
+
+      expect((result as ConfigError).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+        `holidays[${i}]: duplicate holiday ${repeated} (also holidays[${first}])`,
+      ]);
+    },
+  );
+});

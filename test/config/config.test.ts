@@ -306,6 +306,28 @@ describe('holes closed: each is refused with its path and what to write instead'
     ]);
   });
 
+  it('holidays are a list of local dates, none by default', () => {
+    const withHolidays = `${example}\nholidays: [2026-10-01, "2026-12-25"]\n`;
+
+    expect(parseConfigText(withHolidays).holidays).toEqual(['2026-10-01', '2026-12-25']);
+    expect(loadConfig('nightshift.config.yaml').holidays).toEqual([]);
+  });
+
+  it('a holiday that is not a calendar date, or is listed twice, is refused at its place in the list', () => {
+    const holidays = (list: string) => problemsOf(`${example}\nholidays: ${list}\n`);
+
+    expect(holidays('[2026-02-30, 2026-1-5, 2026-10-01T08:00, 20261001]')).toEqual([
+      "holidays[0]: '2026-02-30' is not a date of the calendar",
+      'holidays[1]: expected a date as "YYYY-MM-DD", found \'2026-1-5\'',
+      'holidays[2]: expected a date as "YYYY-MM-DD", found \'2026-10-01T08:00\'',
+      'holidays[3]: expected a date as "YYYY-MM-DD"',
+    ]);
+    expect(holidays('[2026-10-01, 2026-10-02, 2026-10-01]')).toEqual([
+      'holidays[2]: duplicate holiday 2026-10-01 (also holidays[0])',
+    ]);
+    expect(holidays('2026-10-01')).toEqual(['holidays: expected a list of dates such as [2026-10-01, 2026-12-25]']);
+  });
+
   it('a sender SES could not send from is refused', () => {
     const sender = (from: string) =>
       problemsOf(example.replace('from: Nightshift <nightshift@example.com>', `from: "${from}"`));

@@ -9,7 +9,7 @@ import { FUNCTION_CONFIG, functionSlice } from '#infra/function-config.ts';
 import type { NightshiftFunction } from '#infra/nightshift-function.ts';
 import { PEOPLE_CONTACTS_ENV, PEOPLE_DIRECTORY_ENV, PEOPLE_VERSION_ENV } from '#infra/people-parameters.ts';
 import { ConfigError } from '#shared/config/load.ts';
-import { peopleContacts, peopleDirectory } from '#shared/config/slice.ts';
+import { deployedConfig, peopleContacts, peopleDirectory } from '#shared/config/slice.ts';
 import { exampleConfig } from '../support/config.ts';
 import { actionsOf, buildBundles, logicalId, roleStatements, synthesize } from './support.ts';
 
@@ -46,7 +46,7 @@ describe('what each function is given of the config', () => {
     'ingest-events': ['name', 'timeZone', 'ingest', 'jobs'],
     'http-ingest': ['name', 'timeZone', 'ingest', 'jobs'],
     'rollup-kpis': ['name', 'timeZone', 'ingest', 'jobs', 'kpis'],
-    'detect-anomalies': ['name', 'timeZone', 'ingest', 'jobs', 'kpis', 'alerts', 'responsePlans'],
+    'detect-anomalies': ['name', 'timeZone', 'ingest', 'jobs', 'kpis', 'alerts', 'holidays', 'responsePlans'],
     'check-backups': ['name', 'timeZone', 'checks', 'responsePlans'],
     'plan-reports': ['name', 'timeZone', 'reports'],
     watchdog: ['name', 'timeZone', 'jobs', 'reports', 'monitoring', 'responsePlans'],
@@ -64,6 +64,15 @@ describe('what each function is given of the config', () => {
   it('ingest is given its time zone, ingest settings and recompute window, and nothing about people or KPIs', () => {
     const slice = functionSlice('ingest-events', config);
     expect(slice).toEqual({ name: config.name, timeZone: config.timeZone, ingest: config.ingest, jobs: config.jobs });
+  });
+
+  it('detection is given the holidays its deviation rules leave out, and the deployed config reads them', () => {
+    const withHolidays = { ...exampleConfig(), holidays: ['2026-10-01', '2026-12-25'] };
+
+    const slice = functionSlice('detect-anomalies', withHolidays);
+
+    expect(slice.holidays).toEqual(['2026-10-01', '2026-12-25']);
+    expect(deployedConfig(slice).holidays).toEqual(['2026-10-01', '2026-12-25']);
   });
 
   it('no slice names a person: no people, report recipients, responders or alarm address', () => {
