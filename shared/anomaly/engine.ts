@@ -14,7 +14,13 @@
 //  3. Each statistic becomes a tail probability learned from that forecaster's own history (calibration.ts), so a
 //     naturally spiky series needs a bigger deviation to score as high as a smooth one; the ensemble's probability is
 //     the smallest one, Bonferroni-corrected for the number of detectors.
-//  4. An incident alerts once: the surprise, -log10(p), counts only by how far it exceeds a share of the recent
+//  4. Coarser scales: the same judgement runs on the means of consecutive blocks of `scales` points (16 and 64 by
+//     default: 80 minutes and 5 hours of 5-minute data), each block judged when it closes by its own engine with its
+//     own learnt tails. A slow slide or a rise in a noisy series that no single point gives away shows up in the
+//     block means. A scale speaks once SCALE_WARM_BLOCKS of its blocks have closed (before that its tails are mostly
+//     prior); the row's probability is the smallest over the scales. No correction for the extra scales: a scale of
+//     k points tests one row in k, so together they add 1/16 + 1/64 of a test per row.
+//  5. An incident alerts once: the surprise, -log10(p), counts only by how far it exceeds a share of the recent
 //     (decaying) peak surprise, or all of it while an incident is open (peak beyond 1-in-10^4). The score is
 //     surprise / (surprise + h), with h set by `sensitivity`: a monotone map, so rankings never saturate.
 
@@ -49,6 +55,8 @@ export interface Assessment {
   detector?: DetectorName;
   /** Ensemble tail probability of the point (once ready), before the repeat discount. */
   pValue?: number;
+  /** Points averaged by the scale that spoke: 1 for the point itself, else the block of `scales` it closed. */
+  scale?: number;
   /** How far the point is from `expected`, in standard errors of the prediction (signed; once ready). */
   deviation?: number;
   /** 'below the weekly pattern by 4.2 sigma'. */
@@ -68,6 +76,8 @@ export interface EngineTuning {
   repeatDiscount: number;
   /** Half-life of that peak, in days (and at least 3 points). */
   peakHalfLifeDays: number;
+  /** Block lengths (points) of the coarser scales judged besides the points themselves; empty for none. */
+  scales: readonly number[];
 }
 
 export const DEFAULT_TUNING: Readonly<EngineTuning> = {
@@ -75,6 +85,7 @@ export const DEFAULT_TUNING: Readonly<EngineTuning> = {
   volSpan: 24,
   repeatDiscount: 0.5,
   peakHalfLifeDays: 1,
+  scales: [16, 64],
 };
 
 export interface DeviationOptions {
@@ -128,8 +139,18 @@ interface Season {
   forecaster: Forecaster;
 }
 
+/** A coarser scale: the running block, and the engine that judges block means. */
+export interface ScaleState {
+  points: number;
+  sum: number;
+  count: number;
+  /** Blocks closed so far. */
+  closed: number;
+  state: DeviationState;
+}
+
 export interface DeviationState {
-  version: 2;
+  version: 3;
   config: { minHistory: number; cycles: number; recentWindow: number };
   tuning: EngineTuning;
   /** Sampling interval in ms, once learnt. */
@@ -155,6 +176,7 @@ export interface DeviationState {
   /** Decaying peak surprise, and its per-point decay factor. */
   peak: number;
   peakDecay: number;
+  scales: ScaleState[];
 }
 
 const DAY_MS = 86_400_000;
@@ -177,11 +199,15 @@ const HALF_SCORE_SURPRISE = 2;
 const PEAK_FROM = HALF_SCORE_SURPRISE;
 /** Length of the level-shift reference window, in level-shift spans. */
 const REFERENCE_SPANS = 8;
+/** Values of the level-shift statistic learnt before its tail probability is used. */
+const REFERENCE_WARMUP = 50;
 /** Errors a forecaster needs before it tests points. */
 const MIN_RESIDUALS = 2;
 /** Seasons with fewer phase buckets than this carry no pattern; more would cost too much memory. */
 const MIN_BUCKETS = 4;
 const MAX_BUCKETS = 5000;
+/** Blocks a coarser scale must have closed before it speaks: its tails are learnt, not the prior's. */
+const SCALE_WARM_BLOCKS = 50;
 
 function newForecaster(name: PatternName, burnIn: number): Forecaster {
   return {
@@ -259,6 +285,10 @@ function checkTuning(t: EngineTuning): EngineTuning {
     throw new DeviationError(`tuning.repeatDiscount must be in [0, 1], got ${t.repeatDiscount}`);
   if (!(t.peakHalfLifeDays > 0 && t.peakHalfLifeDays <= 365))
     throw new DeviationError(`tuning.peakHalfLifeDays must be in (0, 365], got ${t.peakHalfLifeDays}`);
+  for (const k of t.scales) {
+    if (!Number.isInteger(k) || k < 2 || k > 10_000)
+      throw new DeviationError(`tuning.scales must hold integers in 2..10000, got ${k}`);
+  }
   return t;
 }
 
@@ -273,10 +303,19 @@ function initialState(options: DeviationOptions): DeviationState {
   ] as const) {
     if (!Number.isInteger(v) || v < 2) throw new DeviationError(`${name} must be an integer >= 2, got ${v}`);
   }
+  const tuning = checkTuning({ ...DEFAULT_TUNING, ...options.tuning });
+  // A block-mean engine has the same settings and no coarser scales of its own.
+  const scales = tuning.scales.map((points) => ({
+    points,
+    sum: 0,
+    count: 0,
+    closed: 0,
+    state: initialState({ minHistory, seasonCycles: cycles, recentWindow, tuning: { ...tuning, scales: [] } }),
+  }));
   return {
-    version: 2,
+    version: 3,
     config: { minHistory, cycles, recentWindow },
-    tuning: checkTuning({ ...DEFAULT_TUNING, ...options.tuning }),
+    tuning,
     interval: null,
     diffs: [],
     pending: [],
@@ -287,11 +326,12 @@ function initialState(options: DeviationOptions): DeviationState {
     seasons: [],
     mean: 0,
     spread: 0,
-    shortValues: createSortedWindow(options.tuning?.shiftSpan ?? DEFAULT_TUNING.shiftSpan),
-    referenceValues: createSortedWindow(REFERENCE_SPANS * (options.tuning?.shiftSpan ?? DEFAULT_TUNING.shiftSpan)),
+    shortValues: createSortedWindow(tuning.shiftSpan),
+    referenceValues: createSortedWindow(REFERENCE_SPANS * tuning.shiftSpan),
     referenceShift: createTailCalibrator(),
     peak: 0,
     peakDecay: 1,
+    scales,
   };
 }
 
@@ -371,7 +411,13 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
   // 0.5 -> x1, 1 -> x2, 0 -> x0.5: a gain on surprise and an inverse gain on the band.
   const gain = 2 ** ((sensitivity - 0.5) * 2);
   const st: DeviationState = options.state ? structuredClone(options.state) : initialState(options);
-  if (st.version !== 2) throw new DeviationError(`unknown state version ${String(st.version)}`);
+  if (st.version !== 3) throw new DeviationError(`unknown state version ${String(st.version)}`);
+  return detectorOn(st, gain);
+}
+
+/** A detector working on `st` in place (the block-mean engines of the coarser scales live inside their parent's). */
+function detectorOn(st: DeviationState, gain: number): DeviationDetector {
+  const coarseScales = st.scales.map((scale) => ({ scale, detector: detectorOn(scale.state, 1) }));
   const { minHistory, cycles } = st.config;
 
   /** Learns the sampling interval from the first gaps; then builds seasons and replays the buffered points. */
@@ -415,8 +461,24 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
     if (chosen && st.referenceValues.fifo.length >= st.referenceValues.capacity / 2) {
       const short = [...st.shortValues.fifo.slice(st.shortValues.fifo.length - (st.tuning.shiftSpan - 1)), x];
       const stat = Math.abs(median(short) - windowMedian(st.referenceValues)) / chosen.sigma;
-      shiftP = survival(st.referenceShift, stat);
+      // Its statistic is in the forecaster's sigma, which a seasonal series makes small against its swings: until the
+      // tail has been learnt from REFERENCE_WARMUP values the prior would call ordinary swings impossible.
+      if (st.referenceShift.n >= REFERENCE_WARMUP) shiftP = survival(st.referenceShift, stat);
       if (st.n >= minHistory) observe(st.referenceShift, stat);
+    }
+
+    // Coarser scales: a block's mean is judged when the block closes.
+    let coarse: { points: number; a: Assessment & { pValue: number } } | undefined;
+    for (const { scale, detector } of coarseScales) {
+      scale.sum += x;
+      scale.count++;
+      if (scale.count < scale.points) continue;
+      const a = detector.update({ timestamp: t, value: scale.sum / scale.count });
+      scale.sum = 0;
+      scale.count = 0;
+      scale.closed++;
+      if (scale.closed >= SCALE_WARM_BLOCKS && a.pValue !== undefined && a.pValue < (coarse?.a.pValue ?? 1))
+        coarse = { points: scale.points, a: { ...a, pValue: a.pValue } };
     }
 
     let assessment: Assessment;
@@ -433,7 +495,9 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
       };
     } else {
       const levelShift = Math.min(1, 2 * shiftP) < chosen.pValue;
-      const pValue = Math.min(1, 2 * Math.min(chosen.pValue, shiftP));
+      const pointP = Math.min(1, 2 * Math.min(chosen.pValue, shiftP));
+      const block = coarse && coarse.a.pValue < pointP ? coarse : undefined;
+      const pValue = block ? block.a.pValue : pointP;
       const raw = -Math.log10(pValue);
       // While an incident is open (its peak still high) only escalation counts; otherwise repeats are discounted.
       const discount = st.peak >= INCIDENT_SURPRISE ? 1 : st.tuning.repeatDiscount;
@@ -447,11 +511,12 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
         lower: chosen.expected - band,
         upper: chosen.expected + band,
         ready: true,
-        pattern: chosen.f.name,
-        detector: levelShift ? 'level_shift' : chosen.detector,
+        pattern: block?.a.pattern ?? chosen.f.name,
+        detector: block?.a.detector ?? (levelShift ? 'level_shift' : chosen.detector),
         pValue,
-        deviation: chosen.z,
-        reason: describe(chosen, x),
+        scale: block?.points ?? 1,
+        deviation: block?.a.deviation ?? chosen.z,
+        reason: block ? `the mean of the last ${block.points} points is ${block.a.reason}` : describe(chosen, x),
       };
     }
 

@@ -168,6 +168,53 @@ describe('deviation engine', () => {
     expect(series.slice(40).map((p) => resumed.update(p))).toEqual(straight.slice(40));
   });
 
+  it('catches a lasting shift of 1.5 sd in noisy 5-minute data within hours through its block means', () => {
+    // Noise of sd 5 around 50 for 12 days, then 7.5 lower for good. The recent level follows such a shift within a
+    // few points, so the points alone often never look surprising; the means of 16 and 64 points do.
+    const firstAlert = (seed: number, scales?: number[]) => {
+      const rand = seeded(seed);
+      const series = Array.from({ length: 14 * 288 }, (_, i) => ({
+        timestamp: START + i * 300_000,
+        value: 50 + 5 * gaussian(rand) - (i >= 12 * 288 ? 7.5 : 0),
+      }));
+      const out = assessSeries(series, scales ? { tuning: { scales } } : {});
+      const falseAlerts = out.slice(3 * 288, 12 * 288).filter((a) => a.score >= 0.5).length;
+      return { at: out.slice(12 * 288).findIndex((a) => a.score >= 0.5), falseAlerts };
+    };
+    const seeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const withScales = seeds.map((seed) => firstAlert(seed));
+    const pointsOnly = seeds.map((seed) => firstAlert(seed, []));
+    // Every shift caught within 4 hours (48 points), against at most half of them by the points alone.
+    expect(withScales.every((r) => r.at >= 0 && r.at < 48)).toBe(true);
+    expect(pointsOnly.filter((r) => r.at >= 0 && r.at < 48).length).toBeLessThanOrEqual(5);
+    // And no more false alerts on the nine days of plain noise before it.
+    expect(withScales.map((r) => r.falseAlerts)).toEqual(pointsOnly.map((r) => r.falseAlerts));
+  });
+
+  it('says when the mean of a block spoke for a point', () => {
+    const rand = seeded(2); // a seed whose shift the points alone miss
+    const series = Array.from({ length: 14 * 288 }, (_, i) => ({
+      timestamp: START + i * 300_000,
+      value: 50 + 5 * gaussian(rand) - (i >= 12 * 288 ? 7.5 : 0),
+    }));
+    const flagged = assessSeries(series)
+      .slice(12 * 288)
+      .find((a) => a.score >= 0.5);
+    expect(flagged?.scale).toBeGreaterThan(1);
+    expect(flagged?.reason).toMatch(/^the mean of the last (16|64) points is below the recent level/);
+  });
+
+  it('resumes from a snapshot taken inside a block of a coarser scale', () => {
+    const series = dailyMetric(12).map((p, i) => (i >= 11 * 288 ? { ...p, value: p.value - 4 } : p));
+    const straight = assessSeries(series);
+    const cut = 11 * 288 - 7; // neither a 16- nor a 64-point boundary
+    const first = createDeviationDetector();
+    for (const p of series.slice(0, cut)) first.update(p);
+    const resumed = createDeviationDetector({ state: JSON.parse(JSON.stringify(first.snapshot())) });
+    expect(series.slice(cut).map((p) => resumed.update(p))).toEqual(straight.slice(cut));
+    expect(straight.slice(cut).some((a) => (a.scale ?? 1) > 1 && a.score > 0)).toBe(true);
+  });
+
   it('scores the same deviation higher at higher sensitivity', () => {
     const series = withValue(weeklyKpi(70), 60, 880);
     const low = assessSeries(series, { sensitivity: 0.1 })[60] as Assessment;
@@ -181,6 +228,7 @@ describe('deviation engine', () => {
     expect(() => createDeviationDetector({ minHistory: 1 })).toThrow(DeviationError);
     expect(() => createDeviationDetector({ tuning: { shiftSpan: 0 } })).toThrow(DeviationError);
     expect(() => createDeviationDetector({ tuning: { repeatDiscount: 2 } })).toThrow(DeviationError);
+    expect(() => createDeviationDetector({ tuning: { scales: [1] } })).toThrow(DeviationError);
     expect(() => createDeviationDetector().update({ timestamp: 0, value: Number.NaN })).toThrow(DeviationError);
   });
 });
