@@ -11,7 +11,8 @@
 //     a multiplicative series the error is the cube root of value / baseline (about symmetric for counts).
 //  3. A level shift is a run: the mean error of the last few values (the judged one last, off on the same side),
 //     tested against a baseline fitted without them. The value alone and the runs share the false-alarm budget
-//     (weighted Bonferroni); the smallest corrected tail probability is the value's.
+//     (weighted Bonferroni); the smallest corrected tail probability is the value's. The run furthest off on the
+//     value's side is reported too (runDeviation), so a caller can keep an incident open while the run still is.
 //  4. Known holidays (a list from config, never fitted) stay out of the baseline.
 // Causal by construction: only values before the judged one are read.
 
@@ -30,6 +31,18 @@ export interface RecentBaselineOptions {
   minHistory?: number;
   /** Timestamps of known holidays: left out of the baseline. */
   holidays?: ReadonlySet<number>;
+}
+
+/** The short-history judgement: the engine's assessment, and how far off the recent values are together. */
+export interface RecentAssessment extends Assessment {
+  /**
+   * The run (the last 3 or 7 values, against a baseline fitted without them) furthest from the baseline on the judged
+   * value's side: its mean error in noise standard deviations of one value (signed; 0 when no run is off on that
+   * side). Lets a caller keep a running incident open through one ordinary-looking day of a shift or drift whose
+   * days are still a sigma off on average. In standard errors of the mean instead, three ordinary days would be "off"
+   * together one time in three, and incidents would linger after a recovery.
+   */
+  runDeviation?: number;
 }
 
 export class RecentBaselineError extends Error {
@@ -166,6 +179,8 @@ interface RunTest {
   k: number;
   z: number;
   p: number;
+  /** The mean error of the k values in noise standard deviations of one value. */
+  sigmas: number;
 }
 
 /**
@@ -177,7 +192,7 @@ export function judgeRecent(
   history: readonly DataPoint[],
   point: DataPoint,
   options: RecentBaselineOptions = {},
-): Assessment {
+): RecentAssessment {
   const sensitivity = options.sensitivity ?? 0.5;
   if (!(sensitivity >= 0 && sensitivity <= 1))
     throw new RecentBaselineError(`sensitivity must be in [0, 1]: ${sensitivity}`);
@@ -191,7 +206,7 @@ export function judgeRecent(
     .filter((p) => p.timestamp < point.timestamp && Number.isFinite(p.value) && Number.isFinite(p.timestamp))
     .filter((p) => !options.holidays?.has(p.timestamp))
     .sort((a, b) => a.timestamp - b.timestamp || a.value - b.value);
-  const notReady = (): Assessment => ({
+  const notReady = (): RecentAssessment => ({
     score: 0,
     expected: past.length ? median(past.map((p) => p.value)) : null,
     lower: null,
@@ -232,7 +247,7 @@ export function judgeRecent(
     if (k === 1) today = { fit, fitted, leverage: leverage(fit.ls, last), z };
     // A run counts only while the judged value is itself off on the run's side: yesterday's blip is not today's shift.
     else if (Math.sign((ys[judged.length - 1] as number) - fitted) !== Math.sign(mean)) continue;
-    tests.push({ k, z, p: tTwoSided(z, fit.df) });
+    tests.push({ k, z, p: tTwoSided(z, fit.df), sigmas: mean / fit.noise });
   }
   if (!today) return notReady();
 
@@ -252,6 +267,9 @@ export function judgeRecent(
   const detector: DetectorName = best.k > 1 ? 'level_shift' : 'spike';
   const side = point.value >= expected ? 'above' : 'below';
   const words = model.weekly ? 'weekly pattern' : 'recent trend';
+  const runDeviation = tests
+    .filter((t) => t.k > 1)
+    .reduce((far, t) => (Math.abs(t.sigmas) > Math.abs(far) ? t.sigmas : far), 0);
   const runWords = best.k > 1 ? `, the last ${best.k} values ${Math.abs(best.z).toFixed(1)} sigma off together` : '';
   return {
     score: surprise / (surprise + half),
@@ -263,6 +281,7 @@ export function judgeRecent(
     detector,
     pValue,
     deviation: today.z,
+    runDeviation,
     reason: `${side} the ${words} by ${Math.abs(today.z).toFixed(1)} sigma${runWords}`,
   };
 }

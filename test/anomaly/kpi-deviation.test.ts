@@ -54,6 +54,33 @@ describe('deviation judgement of a daily KPI, night by night', () => {
     }
   });
 
+  it('a normal series of 150 days raises nothing at the sensitivity the KPI benchmark chose on its tuning seeds', () => {
+    for (const seed of [11, 23, 37, 41, 59]) {
+      const series = dau(150, seed);
+      const raised = series.map((_, d) => night(series, d, 0.55)).filter((j) => j.result.holds);
+      expect(raised).toEqual([]);
+    }
+  });
+
+  it('a running incident is kept through a day that looks usual alone while the days it ends are still off together', () => {
+    // Two days 3 sd up (a drift's ramp the baseline has partly taken in), then a day barely above on its own.
+    const at = (d: number, sigmas: number) => ({
+      period: addDays(FIRST, d),
+      value: expectedOf(d) * (1 + sigmas * NOISE),
+    });
+    const series = dau(90, 41).map((p, d) => (d === 85 || d === 86 ? at(d, 3) : p));
+    const judged = (sigmas: number) => {
+      const day = [...series.slice(0, 87), at(87, sigmas)];
+      return night(day, 87).result;
+    };
+
+    const stillUp = judged(0.3);
+    const backDown = judged(-0.3);
+
+    expect(stillUp).toMatchObject({ holds: false, persists: true });
+    expect(backDown).toMatchObject({ holds: false, persists: false });
+  });
+
   it('says "not enough history yet" for its first two weeks', () => {
     const series = dau(20, 11);
     expect(night(series, 13).result).toMatchObject({ holds: false, notReady: true });

@@ -102,6 +102,17 @@ describe('short-history baseline of daily KPIs', () => {
     expect(judged[caught]?.detector).toBe('level_shift');
   });
 
+  it("reports how far the last values are off together, on the judged value's side only", () => {
+    const history = dailyKpi(84).map((p, i) => (i >= 82 ? planted(i, 3) : p));
+
+    const stillUp = judgeRecent(history, planted(84, 0.3));
+    const backDown = judgeRecent(history, planted(84, -0.3));
+
+    expect(Math.abs(stillUp.deviation ?? 0)).toBeLessThan(1);
+    expect(stillUp.runDeviation).toBeGreaterThan(1.5);
+    expect(backDown.runDeviation).toBe(0);
+  });
+
   it('an outage in the history does not move the baseline or widen its band', () => {
     const clean = dailyKpi(84);
     const withOutage = clean.map((p, i) => (i === 60 ? { ...p, value: p.value * 0.1 } : p));
