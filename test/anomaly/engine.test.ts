@@ -204,7 +204,7 @@ describe('deviation engine', () => {
     expect(flagged?.reason).toMatch(/^the mean of the last (16|64) points is below the recent level/);
   });
 
-  it('resumes from a snapshot taken inside a block of a coarser scale', () => {
+  it('resumes from a snapshot taken inside a block of a coarser scale, and never looks ahead', () => {
     const series = dailyMetric(12).map((p, i) => (i >= 11 * 288 ? { ...p, value: p.value - 4 } : p));
     const straight = assessSeries(series);
     const cut = 11 * 288 - 7; // neither a 16- nor a 64-point boundary
@@ -213,6 +213,8 @@ describe('deviation engine', () => {
     const resumed = createDeviationDetector({ state: JSON.parse(JSON.stringify(first.snapshot())) });
     expect(series.slice(cut).map((p) => resumed.update(p))).toEqual(straight.slice(cut));
     expect(straight.slice(cut).some((a) => (a.scale ?? 1) > 1 && a.score > 0)).toBe(true);
+    // Causal with the scales speaking too: the points before the cut are judged the same without the rest.
+    expect(assessSeries(series.slice(0, cut))).toEqual(straight.slice(0, cut));
   });
 
   it('scores the same deviation higher at higher sensitivity', () => {
