@@ -53,7 +53,7 @@ export interface Assessment {
   pattern?: PatternName;
   /** The detector with the smallest tail probability (once ready). */
   detector?: DetectorName;
-  /** Ensemble tail probability of the point (once ready), before the repeat discount. */
+  /** Tail probability (once ready) before the repeat discount: the point's ensemble, or a closing block's if smaller. */
   pValue?: number;
   /** Points averaged by the scale that spoke: 1 for the point itself, else the block of `scales` it closed. */
   scale?: number;
@@ -415,10 +415,37 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
   return detectorOn(st, gain);
 }
 
+/** What the mean of a closed block of `points` points was judged. */
+interface BlockJudgement {
+  points: number;
+  pValue: number;
+  a: Assessment;
+}
+
 /** A detector working on `st` in place (the block-mean engines of the coarser scales live inside their parent's). */
 function detectorOn(st: DeviationState, gain: number): DeviationDetector {
   const coarseScales = st.scales.map((scale) => ({ scale, detector: detectorOn(scale.state, 1) }));
   const { minHistory, cycles } = st.config;
+
+  /**
+   * Adds the point to every coarser scale's block; a block that closes has its mean judged. Returns the most
+   * surprising judgement of the scales that have learnt their tails, if any block closed.
+   */
+  function judgeBlocks(t: number, x: number): BlockJudgement | undefined {
+    let best: BlockJudgement | undefined;
+    for (const { scale, detector } of coarseScales) {
+      scale.sum += x;
+      scale.count++;
+      if (scale.count < scale.points) continue;
+      const a = detector.update({ timestamp: t, value: scale.sum / scale.count });
+      scale.sum = 0;
+      scale.count = 0;
+      scale.closed++;
+      if (scale.closed >= SCALE_WARM_BLOCKS && a.pValue !== undefined && a.pValue < (best?.pValue ?? 1))
+        best = { points: scale.points, pValue: a.pValue, a };
+    }
+    return best;
+  }
 
   /** Learns the sampling interval from the first gaps; then builds seasons and replays the buffered points. */
   function learnInterval(t: number, x: number): void {
@@ -467,20 +494,7 @@ function detectorOn(st: DeviationState, gain: number): DeviationDetector {
       if (st.n >= minHistory) observe(st.referenceShift, stat);
     }
 
-    // Coarser scales: a block's mean is judged when the block closes.
-    let coarse: { points: number; a: Assessment & { pValue: number } } | undefined;
-    for (const { scale, detector } of coarseScales) {
-      scale.sum += x;
-      scale.count++;
-      if (scale.count < scale.points) continue;
-      const a = detector.update({ timestamp: t, value: scale.sum / scale.count });
-      scale.sum = 0;
-      scale.count = 0;
-      scale.closed++;
-      if (scale.closed >= SCALE_WARM_BLOCKS && a.pValue !== undefined && a.pValue < (coarse?.a.pValue ?? 1))
-        coarse = { points: scale.points, a: { ...a, pValue: a.pValue } };
-    }
-
+    const coarse = judgeBlocks(t, x);
     let assessment: Assessment;
     // Ready from the minHistory-th point on.
     if (!chosen || st.n + 1 < minHistory) {
@@ -496,8 +510,8 @@ function detectorOn(st: DeviationState, gain: number): DeviationDetector {
     } else {
       const levelShift = Math.min(1, 2 * shiftP) < chosen.pValue;
       const pointP = Math.min(1, 2 * Math.min(chosen.pValue, shiftP));
-      const block = coarse && coarse.a.pValue < pointP ? coarse : undefined;
-      const pValue = block ? block.a.pValue : pointP;
+      const block = coarse && coarse.pValue < pointP ? coarse : undefined;
+      const pValue = block ? block.pValue : pointP;
       const raw = -Math.log10(pValue);
       // While an incident is open (its peak still high) only escalation counts; otherwise repeats are discounted.
       const discount = st.peak >= INCIDENT_SURPRISE ? 1 : st.tuning.repeatDiscount;
