@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, DEFAULT_CONFIG_FILE, formatProblem, loadConfig } from '#shared/config/load.ts';
 import { configReference, REFERENCE_END, REFERENCE_START } from '#shared/config/reference.ts';
+import type { DetectSummary } from '#shared/detection/detect.ts';
 import { countLines, readEventFile } from '#shared/events/files.ts';
 import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { JOBS, parseJobNames, recentRuns } from '#shared/jobs/runs.ts';
@@ -204,11 +205,30 @@ function detectCommand(): Command {
         ]) {
           console.log(`${t[1].period}  ${t[0].padEnd(9)} ${t[1].incident}`);
         }
+        for (const line of notJudgedLines(summary.days)) console.log(line);
         console.log(
           `${summary.open.length} incidents open; ${summary.alertsSent} alert mails sent (copies in ${summary.outbox})`,
         );
       }
     });
+}
+
+/**
+ * Why a rule said nothing: periods not judged (no rollup yet, a value still pending) and conditions not ready (too
+ * little history). One line per incident and reason, the latest period's.
+ */
+function notJudgedLines(days: readonly DetectSummary[]): string[] {
+  const lines = new Map<string, string>();
+  for (const day of days) {
+    for (const r of day.results) {
+      const period = r.period ?? day.date;
+      if (r.outcome === 'not_rolled_up' || r.outcome === 'pending')
+        lines.set(`${r.incident}|${r.outcome}`, `${period}  not judged ${r.incident}: ${r.summary}`);
+      for (const note of r.notes ?? [])
+        lines.set(`${r.incident}|${note.split(':')[0]}`, `${period}  not ready  ${r.incident}: ${note}`);
+    }
+  }
+  return [...lines.values()];
 }
 
 function checkBackupsCommand(): Command {

@@ -31,6 +31,25 @@ import {
 } from './rules.ts';
 import { foldDay, readProfile, writeProfile } from './stream-profile.ts';
 
+/** A request detection cannot honour, e.g. judging a day that has not ended. */
+export class DetectError extends Error {
+  override name = 'DetectError';
+}
+
+/**
+ * Detection judges whole days: a day that has not ended at `now` in the config's zone (today, or later) would be
+ * judged on part of its data and then count as judged, so its real judgement could never happen. Refused.
+ */
+function assertEnded(date: LocalDate, deps: DetectDeps): void {
+  const { timeZone } = deps.config;
+  const now = deps.now();
+  if (date < localDate(now, timeZone)) return;
+  throw new DetectError(
+    `${date} has not ended yet in ${timeZone} (now ${new Date(now).toISOString()}): detection judges whole days, ` +
+      `the latest being ${yesterday(now, timeZone)}; the hourly run watches today's event streams as they arrive`,
+  );
+}
+
 export interface DetectDeps {
   store: StateStore;
   config: NightshiftConfig;
@@ -235,6 +254,7 @@ export async function detectAnomalies(
   deps: DetectDeps,
   options: DetectOptions = {},
 ): Promise<DetectSummary> {
+  assertEnded(date, deps);
   const { store, config } = deps;
   const at = new Date(deps.now()).toISOString();
   const run = new Run();
@@ -327,8 +347,8 @@ async function judgeEventDay(date: LocalDate, deps: DetectDeps, run: Run, at: st
   for (const e of due) {
     const dayTimes = times.get(e.event) ?? [];
     const profile = await readProfile(store, e.event);
-    const s = judgeDay(e, date, dayTimes, config.timeZone, profile);
-    const learned = foldDay(profile, date, dayTimes, config.timeZone);
+    const s = judgeDay(e, date, dayTimes, config.timeZone, profile, config.holidays);
+    const learned = foldDay(profile, date, dayTimes, config.timeZone, config.holidays);
     if (learned !== profile) await writeProfile(store, learned);
     const subject = eventSubject(e, 'day');
     run.add(
@@ -398,6 +418,7 @@ export async function detectAnomaliesBetween(
   deps: DetectDeps,
   options: DetectOptions = {},
 ): Promise<RangeSummary> {
+  assertEnded(to, deps); // before any day is judged: a range is refused whole
   const days: DetectSummary[] = [];
   for (const day of dateRange(from, to)) days.push(await detectAnomalies(day, deps, options));
   const pick = (t: TransitionName) =>

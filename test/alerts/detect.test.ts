@@ -1,9 +1,17 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { detectAnomalies, detectAnomaliesBetween, detectEventSilence, eventSubject } from '#shared/detection/detect.ts';
+import {
+  DetectError,
+  detectAnomalies,
+  detectAnomaliesBetween,
+  detectEventSilence,
+  eventSubject,
+  ruleSubject,
+} from '#shared/detection/detect.ts';
 import { evaluateRule } from '#shared/detection/rules.ts';
 import { ingestMessages } from '#shared/events/ingest.ts';
 import { incidentId, readIncident } from '#shared/incidents/incidents.ts';
-import { addDays } from '#shared/time/calendar.ts';
+import { addDays, localDate } from '#shared/time/calendar.ts';
 import { freshStore } from '../support/dynamo.ts';
 import { configWith, days, memoryQueue, realisticSeries, seedDaily } from './support.ts';
 
@@ -252,5 +260,42 @@ describe('the demo-shaped case', () => {
     expect(queue.messages).toEqual([]);
     const orders = live.results.find((r) => r.incident.startsWith('event:Order_Completed'));
     expect(orders).toMatchObject({ outcome: 'arriving' });
+  });
+});
+
+describe('days that have not ended', () => {
+  const rule = { id: 'conv', kpi: 'conversion_rate', all: [{ breach: 'alarm' }] };
+  let empty: Awaited<ReturnType<typeof setup>> | undefined;
+
+  it('refuses today and later days, judging nothing of a range that reaches one, so they can be judged once ended', async () => {
+    const { config, store, deps } = await setup([rule], [{ event: 'Page Viewed', maxSilenceHours: 3 }]);
+    await seedDaily(store, config, 'conversion_rate', days('2026-11-23', [0.035, null, null]));
+
+    await expect(detectAnomalies('2026-11-23', deps)).rejects.toThrow(
+      /^2026-11-23 has not ended yet in Asia\/Shanghai \(now 2026-11-22T17:00:00\.000Z\): detection judges whole days, the latest being 2026-11-22/,
+    );
+    await expect(detectAnomalies('2026-12-03', deps)).rejects.toThrow(DetectError);
+    await expect(detectAnomaliesBetween('2026-11-21', '2026-11-23', deps)).rejects.toThrow(DetectError);
+    expect(await readIncident(store, incidentId(ruleSubject(config.alerts.rules[0]!, config)))).toBeUndefined();
+    expect(
+      await readIncident(store, incidentId(eventSubject(config.alerts.expectedEvents[0]!, 'day'))),
+    ).toBeUndefined();
+
+    // The next night, the day is judged for real.
+    const nextNight = { ...deps, now: () => Date.parse('2026-11-24T01:00:00+08:00') };
+    const summary = await detectAnomalies('2026-11-23', nextNight);
+    expect(summary.results.map((r) => r.outcome)).not.toContain('already_judged');
+    expect(summary.judged).toBeGreaterThan(0);
+  });
+
+  test.prop([fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2035, 0, 1) }), fc.integer({ min: -5, max: 40 })], {
+    numRuns: 40,
+  })('a day is judged exactly when it has ended at "now" in the team\'s zone', async (instant, offset) => {
+    empty ??= await setup([]);
+    const { config, deps } = empty;
+    const day = addDays(localDate(instant, config.timeZone), offset);
+    const run = detectAnomalies(day, { ...deps, now: () => instant });
+    if (offset < 0) await expect(run).resolves.toMatchObject({ date: day });
+    else await expect(run).rejects.toThrow(DetectError);
   });
 });
