@@ -58,7 +58,12 @@ export function watchdogLines(run: WatchdogRun): string[] {
   ] as const) {
     for (const id of ids) out.push(`${run.period}  ${what.padEnd(9)} ${id}`);
   }
-  if (run.findings.length === 0) {
+  if (run.judged === 0) {
+    // Every subject of this hour was judged by an earlier check: saying "nothing wrong" would claim a fresh look.
+    out.push(
+      `${run.period} was checked already: nothing judged again this hour (problems still open are listed above)`,
+    );
+  } else if (run.findings.length === 0) {
     out.push(
       `nothing wrong with ${run.jobs.join(', ')} or the events queue (events last stored: ${run.queue.lastStored})`,
     );

@@ -99,6 +99,13 @@ describe('nightshift watchdog', () => {
       'nothing wrong with rollup-kpis or the events queue (events last stored: never)',
       '0 watchdog incidents open; 0 alert mails sent (copies in /tmp/outbox)',
     ]);
+    // A second check in the same hour judges nothing again, and says so instead of "nothing wrong".
+    const again = await runWatchdog(ctx, { jobs: ['rollup-kpis'] });
+    expect(again.judged).toBe(0);
+    expect(watchdogLines(again)).toEqual([
+      '2026-11-23T01 was checked already: nothing judged again this hour (problems still open are listed above)',
+      '0 watchdog incidents open; 0 alert mails sent (copies in /tmp/outbox)',
+    ]);
   });
 
   it('refuses unknown jobs and instants without an offset, naming what it accepts', async () => {
