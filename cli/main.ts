@@ -7,7 +7,7 @@ import { configReference, REFERENCE_END, REFERENCE_START } from '#shared/config/
 import type { DetectSummary } from '#shared/detection/detect.ts';
 import { countLines, readEventFile } from '#shared/events/files.ts';
 import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
-import { JOBS, parseJobNames, recentRuns } from '#shared/jobs/runs.ts';
+import { JOBS, parseJobNames, recentRuns, recordRun } from '#shared/jobs/runs.ts';
 import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { dateRange, type Granularity, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
 import { backfillCommand } from './backfill.ts';
@@ -136,17 +136,19 @@ function rollupCommand(): Command {
         const { from, to } = dateRangeOption(o, ctx);
         const days = dateRange(from, to);
         const bar = progress('rollup', days.length);
-        const result = await rollupPeriods(
-          periodsForDays(days, ctx.config),
-          minDate(to, yesterday(ctx.now(), ctx.config.timeZone)),
-          {
+        const last = yesterday(ctx.now(), ctx.config.timeZone);
+        const archive = await ctx.openArchive();
+        const work = () =>
+          rollupPeriods(periodsForDays(days, ctx.config), minDate(to, last), {
             store: ctx.store,
             config: ctx.config,
             now: ctx.now,
-            archive: await ctx.openArchive(),
+            archive,
             onDayRead: () => bar.tick(),
-          },
-        );
+          });
+        // A range reaching the last closed day does what the nightly job does: it counts as its run (the watchdog and
+        // the report's pipeline section see it); an older range is a backfill, not last night's rollup.
+        const result = to >= last ? await recordRun(ctx.store, 'rollup-kpis', ctx.now, work) : await work();
         bar.done();
         return result;
       });

@@ -57,7 +57,12 @@ describe('nightshift backfill', () => {
       },
     );
     expect(JSON.parse(kpis.stdout.trim().split('\n').at(-1)!)).toMatchObject([{ period: '2026-W47', value: 2 }]);
-  }, 180_000);
+
+    // The rollup reached the last closed day (22 Nov at this --now), so it counts as the nightly job's run; the
+    // backfill over old days does not.
+    const runs = await runCli([...NOW, '--json', 'runs', '--job', 'rollup-kpis'], { timeoutMs: 60_000 });
+    expect(JSON.parse(runs.stdout.trim().split('\n').at(-1)!)).toMatchObject([{ job: 'rollup-kpis', status: 'ok' }]);
+  }, 240_000);
 
   it('names an unknown KPI and exits 1', async () => {
     const r = await runCli([...NOW, 'backfill', '--kpi', 'nope', '--from', '2026-11-20'], { timeoutMs: 60_000 });
