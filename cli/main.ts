@@ -175,6 +175,14 @@ function kpisCommand(): Command {
         const known = new Set(ctx.config.kpis.map((k) => k.id));
         const unknown = wanted.filter((k) => !known.has(k));
         if (unknown.length) throw new Error(`unknown KPI ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+        // Named KPIs not rolled up at this granularity would print nothing: say so instead.
+        const notRolled = o.kpi
+          ? ctx.config.kpis.filter((k) => wanted.includes(k.id) && !k.granularities.includes(o.granularity))
+          : [];
+        if (notRolled.length) {
+          const list = notRolled.map((k) => `${k.id} (${k.granularities.join(', ')})`).join(', ');
+          throw new Error(`not rolled up by ${o.granularity}: ${list}`);
+        }
         return kpiRows(ctx, wanted, o.granularity, from, to);
       });
       if (opts.json) console.log(JSON.stringify(rows));

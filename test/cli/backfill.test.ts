@@ -69,4 +69,10 @@ describe('nightshift backfill', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('unknown KPI nope (known: new_users');
   }, 60_000);
+
+  it('says when a KPI named to kpis is not rolled up at the granularity asked, instead of printing nothing', async () => {
+    const r = await runCli([...NOW, 'kpis', '--granularity', 'month', '--kpi', 'dau'], { timeoutMs: 60_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('not rolled up by month: dau (day)');
+  }, 60_000);
 });
