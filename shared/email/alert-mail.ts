@@ -119,7 +119,8 @@ function facts(incident: Incident, transition: Transition, kpi: Kpi | undefined,
     const n = incident.periods;
     out.push({
       label: transition.transition === 'resolved' ? 'Lasted' : 'Since',
-      value: `${shortPeriod(incident.openedPeriod)} · ${n} ${periodNoun[incident.granularity]}${n === 1 ? '' : 's'}`,
+      // From the incident's first anomalous period (before the one that opened it when openAfter > 1).
+      value: `${shortPeriod(incident.firstPeriod ?? incident.openedPeriod)} · ${n} ${periodNoun[incident.granularity]}${n === 1 ? '' : 's'}`,
     });
   }
   out.push({ label: 'At', value: `${formatInstant(transition.at, timeZone)} (${timeZone})` });

@@ -103,6 +103,10 @@ export interface Incident extends IncidentSubject {
   normalStreak: number;
   /** Anomalous periods of the current (or last) incident. */
   periods: number;
+  /** First period of the running streak of anomalous periods. */
+  streakFrom?: string;
+  /** First anomalous period of the current (or last) incident: with `openAfter` > 1, before the one that opened it. */
+  firstPeriod?: string;
   openedPeriod?: string;
   openedAt?: string;
   escalated: boolean;
@@ -188,6 +192,7 @@ export function advance(prev: Incident | undefined, subject: IncidentSubject, ob
     inc.outliers = [...inc.outliers.filter((p) => p !== obs.period), obs.period].slice(-MAX_OUTLIERS);
   }
   if (bad) {
+    if (inc.streak === 0) inc.streakFrom = obs.period;
     inc.streak++;
     inc.normalStreak = 0;
   } else {
@@ -291,6 +296,7 @@ function advanceClosed(
   }
   inc.status = 'open';
   inc.periods = inc.streak;
+  inc.firstPeriod = inc.streakFrom ?? obs.period;
   inc.openedPeriod = obs.period;
   inc.openedAt = at;
   inc.escalated = false;

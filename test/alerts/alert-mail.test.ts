@@ -36,6 +36,22 @@ async function collapsed(config = configWith([conversionFloor])) {
 }
 
 describe('alert mail', () => {
+  it('dates "Since" from the first bad day, not the day openAfter was reached', async () => {
+    const config = configWith([{ ...conversionFloor, openAfter: 2 }]);
+    const { store } = await freshStore('mail');
+    const values = [...Array.from({ length: 12 }, (_, i) => 0.031 + (i % 3) * 0.002), 0.0121, 0.0118];
+    await seedDaily(store, config, 'conversion_rate', days(LAST, values));
+    const queue = memoryQueue();
+    await detectAnomaliesBetween('2026-11-20', LAST, { store, config, now, queue });
+
+    const mail = await loadAlertMail(
+      store,
+      config,
+      queue.messages[0]! as Extract<(typeof queue.messages)[0], { kind: 'alert' }>,
+    );
+    expect(mail?.text).toMatch(/Since\W+21 Nov · 2 days/);
+  });
+
   it('says what happened in the subject, with the value, bounds, history and the plan steps in both parts', async () => {
     const { store, config, queue } = await collapsed();
 

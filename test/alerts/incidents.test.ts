@@ -65,7 +65,13 @@ describe('incidents', () => {
     expect(lonely).toMatchObject({ outcome: 'anomalous', status: 'pending', held: 'open_after' });
     expect(run.days[2]!.results.find((r) => r.incident === CONV)?.status).toBe('normal');
     expect(run.opened).toEqual([{ incident: CONV, period: '2026-11-22' }]);
-    expect(await readIncident(store, CONV)).toMatchObject({ status: 'open', periods: 2, openedPeriod: '2026-11-22' });
+    // Opened on the second bad day, but the problem began on the first: that is what "since" tells people.
+    expect(await readIncident(store, CONV)).toMatchObject({
+      status: 'open',
+      periods: 2,
+      firstPeriod: '2026-11-21',
+      openedPeriod: '2026-11-22',
+    });
     expect(transitions(queue.messages)).toEqual(SATISFACTION.map((p) => `1:opened:${p}`));
   });
 
