@@ -1,5 +1,6 @@
 // Every scheduled job records its runs (start, end, status, duration, what it processed, the error if it failed),
 // so reports can show pipeline health and a watchdog can tell a job that did not run from one that found nothing.
+import { randomUUID } from 'node:crypto';
 import type { Item, StateStore } from '#shared/store/store.ts';
 
 export const JOBS = ['rollup-kpis', 'detect-anomalies', 'check-backups', 'plan-reports'] as const;
@@ -56,7 +57,8 @@ export async function recordRun<T extends Record<string, unknown>>(
   const start = now();
   const base: Item = {
     pk: partition(job),
-    sk: new Date(start).toISOString(),
+    // Two runs starting in the same millisecond (a CLI replaying one --now twice) must not overwrite each other.
+    sk: `${new Date(start).toISOString()}#${randomUUID().slice(0, 8)}`,
     job,
     ...(options.key === undefined ? {} : { key: options.key }),
     startedAt: new Date(start).toISOString(),
