@@ -1,10 +1,12 @@
 // Expected event streams: an event type that stops arriving is a missing-data problem, not silence. Judged for a
-// whole local day (no events, or a gap longer than `maxSilenceHours`) or live (hours since the last one).
+// whole local day (no events, or a gap that is a stop) or live (the silence since the last one). A silence of
+// `maxSilenceHours` is a stop; once the stream's hour-of-day rhythm is learnt, so is a shorter one that rhythm makes
+// improbable. Before that, and on the config's holidays (which do not follow the rhythm), the limit alone decides.
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { forEachEventOfDay } from '#shared/events/events-store.ts';
 import type { Severity } from '#shared/incidents/incidents.ts';
 import type { StateStore } from '#shared/store/store.ts';
-import { addDays, dayRange, type LocalDate, localHour, localParts } from '#shared/time/calendar.ts';
+import { addDays, dayRange, type LocalDate, localDate, localHour, localParts } from '#shared/time/calendar.ts';
 import {
   daysToFold,
   emptyProfile,
@@ -33,7 +35,7 @@ export interface SilenceEvaluation {
   limitHours: number;
   /** Critical when there was none at all in the window. */
   severity: Severity;
-  /** Events the stream's usual rate expected in the silence judged. */
+  /** Events the stream's rhythm expected in the silence judged (0 while the limit alone decides). */
   expected: number;
   /** How far past its limit the silence is (1 = exactly at it). */
   magnitude: number;
@@ -68,49 +70,69 @@ const MIN_STOP_MS = HOUR_MS;
 /** Live checks of a day: each looks at the silence then (one a hour). */
 const LIVE_CHECKS_PER_DAY = 24;
 
-/** The events a stream is expected to send between two instants. */
+/** The events a stream's rhythm expects between two instants. */
 type Expectation = (from: number, to: number) => number;
 
 /**
- * The stream's expected rate: its hour-of-day rhythm once it has one, before that the average rate of the events
- * seen since the stream began (`count` events from `since` to `until`).
+ * The stream's hour-of-day rhythm, when it may judge a silence: once it is learnt (`RHYTHM_MIN_DAYS` whole days) and
+ * not on a holiday. Otherwise none: a first week's average rate would call every quiet night a stop, and a holiday
+ * keeps its own hours, so `maxSilenceHours` alone decides.
  */
-function expectation(
-  profile: StreamProfile,
-  timeZone: string,
-  count: number,
-  since: number,
-  until: number,
-): Expectation {
-  if (hasRhythm(profile)) return (from, to) => expectedEvents(profile, from, to, timeZone);
-  const rate = until > since ? count / (until - since) : 0;
-  return (from, to) => rate * (to - from);
+function rhythmOf(profile: StreamProfile, timeZone: string, holiday: boolean): Expectation | undefined {
+  if (holiday || !hasRhythm(profile)) return undefined;
+  return (from, to) => expectedEvents(profile, from, to, timeZone);
 }
 
 interface GapJudgement {
   anomalous: boolean;
+  /** A stop by the rhythm alone: shorter than `maxSilenceHours`. */
+  early: boolean;
   magnitude: number;
-  /** Events the stream's rate expected in the gap. */
+  /** Events the rhythm expected in the gap (0 without one). */
   expected: number;
 }
 
 /**
- * One silence from `from` to `to`, one of `looks` judged in the window. It is a stop when seeing no event in it is
- * improbable at the stream's own rate: a quiet night expects few events, so a long night gap is normal; a busy
- * afternoon expects many, so a stop is caught within the hour. A silence of `maxSilenceHours` needs less evidence.
+ * One silence from `from` to `to`, one of `looks` judged in the window. A silence of `maxSilenceHours` is a stop. With
+ * a rhythm, so is a shorter one in which seeing no event is improbable at the stream's own rate (Poisson): a busy
+ * afternoon expects many, so a stop is caught within the hour; and a long one then needs some evidence too, so a
+ * quiet night the rhythm expects to be empty is not a stop.
  */
-function judgeGap(rule: ExpectedEvent, expect: Expectation, from: number, to: number, looks: number): GapJudgement {
+function judgeGap(
+  rule: ExpectedEvent,
+  rhythm: Expectation | undefined,
+  from: number,
+  to: number,
+  looks: number,
+): GapJudgement {
   const gap = Math.max(0, to - from);
-  const expected = expect(from, to);
+  const long = gap >= rule.maxSilenceHours * HOUR_MS;
+  // Without a rhythm: 1 at the limit, more the longer past it.
+  if (!rhythm) return { anomalous: long, early: false, magnitude: gap / (rule.maxSilenceHours * HOUR_MS), expected: 0 };
+  const expected = rhythm(from, to);
   const p = Math.exp(-expected) * looks;
-  const anomalous =
-    (gap >= MIN_STOP_MS && p < STOP_PROBABILITY) ||
-    (gap >= rule.maxSilenceHours * HOUR_MS && p < LONG_SILENCE_PROBABILITY);
+  const early = !long && gap >= MIN_STOP_MS && p < STOP_PROBABILITY;
+  const anomalous = early || (long && p < LONG_SILENCE_PROBABILITY);
   // 1 at the evidence a stop needs, more the more certain it is.
-  return { anomalous, magnitude: expected / Math.log(looks / STOP_PROBABILITY), expected };
+  return { anomalous, early, magnitude: expected / Math.log(looks / STOP_PROBABILITY), expected };
 }
 
 const about = (expected: number) => (expected >= 1 ? `, about ${Math.round(expected)} expected at its usual rate` : '');
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** '13:00–15:06' in the zone; the end of `day` reads 24:00, and a start on an earlier day carries its date. */
+function span(from: number, to: number, timeZone: string, end?: number): string {
+  const a = localParts(from, timeZone);
+  const b = localParts(to, timeZone);
+  const start = `${a.date === b.date || to === end ? '' : `${a.date} `}${pad(a.hour)}:${pad(a.minute)}`;
+  return `${start}–${to === end ? '24:00' : `${pad(b.hour)}:${pad(b.minute)}`}`;
+}
+
+/** Why a silence shorter than the limit is a stop: its hours and what the rhythm expected in them. */
+function earlyStop(name: string, when: string, expected: number, limit: number): string {
+  return `No ${name} events ${when}, where about ${Math.round(expected)} usually arrive; limit for any silence ${limit} h`;
+}
 
 function notJudged(expected: ExpectedEvent, period: string): SilenceEvaluation {
   return {
@@ -129,7 +151,8 @@ function notJudged(expected: ExpectedEvent, period: string): SilenceEvaluation {
 
 /**
  * Judges a whole local day: every silence from midnight (or the stream's first event, when it began that day) to the
- * first event, between events, and from the last to midnight. Nothing before the stream's first event is judged.
+ * first event, between events, and from the last to midnight. Nothing before the stream's first event is judged. On
+ * a day in `holidays` the rhythm is off: `maxSilenceHours` alone decides.
  */
 export function judgeDay(
   expected: ExpectedEvent,
@@ -137,29 +160,40 @@ export function judgeDay(
   times: readonly number[],
   timeZone: string,
   profile: StreamProfile = emptyProfile(expected.event),
+  holidays: readonly LocalDate[] = [],
 ): SilenceEvaluation {
   const known = withFirstSeen(profile, times);
   const { start, end } = dayRange(day, timeZone);
   if (known.firstSeen === undefined || known.firstSeen >= end) return notJudged(expected, day);
   const from = Math.max(start, known.firstSeen);
   const inDay = times.filter((t) => t >= from && t < end);
-  const expect = expectation(known, timeZone, inDay.length, from, end);
-  let worst: GapJudgement & { ms: number } = { anomalous: false, magnitude: -1, expected: 0, ms: 0 };
+  const rhythm = rhythmOf(known, timeZone, holidays.includes(day));
+  let worst: GapJudgement & { from: number; to: number } = {
+    anomalous: false,
+    early: false,
+    magnitude: -1,
+    expected: 0,
+    from,
+    to: from,
+  };
   let previous = from;
   for (const t of [...inDay, end]) {
-    const g = judgeGap(expected, expect, previous, t, inDay.length + 1);
+    const g = judgeGap(expected, rhythm, previous, t, inDay.length + 1);
     if (g.anomalous > worst.anomalous || (g.anomalous === worst.anomalous && g.magnitude > worst.magnitude)) {
-      worst = { ...g, ms: t - previous };
+      worst = { ...g, from: previous, to: t };
     }
     previous = t;
   }
   const limit = expected.maxSilenceHours;
   const anomalous = times.length === 0 || worst.anomalous;
-  const silence = hours(worst.ms);
+  const silence = hours(worst.to - worst.from);
   const name = `"${expected.event}"`;
   let summary: string;
   if (times.length === 0) summary = `No ${name} events on ${day}${about(worst.expected)}`;
-  else if (anomalous)
+  else if (anomalous && worst.early) {
+    const when = `${span(worst.from, worst.to, timeZone, end)} on ${day} (${silence} h)`;
+    summary = earlyStop(name, when, worst.expected, limit);
+  } else if (anomalous)
     summary = `No ${name} events for ${silence} h on ${day}${about(worst.expected)} (limit ${limit} h)`;
   else summary = `${times.length} ${name} events on ${day}, longest silence ${silence} h (limit ${limit} h)`;
   return {
@@ -178,7 +212,8 @@ export function judgeDay(
 
 /**
  * Judges the silence up to `now`: since the last event, where `since` is the start of the window read (no event in
- * it at all, from a stream that has arrived before, is critical). A stream that never arrived is not judged.
+ * it at all, from a stream that has arrived before, is critical). A stream that never arrived is not judged. When
+ * `now` falls on a day in `holidays` the rhythm is off: `maxSilenceHours` alone decides.
  */
 export function judgeLive(
   expected: ExpectedEvent,
@@ -188,12 +223,13 @@ export function judgeLive(
   since: number,
   count: number,
   profile: StreamProfile = emptyProfile(expected.event),
+  holidays: readonly LocalDate[] = [],
 ): SilenceEvaluation {
   if (lastSeen === undefined && profile.firstSeen === undefined) return notJudged(expected, localHour(now, timeZone));
   const windowStart = Math.max(since, profile.firstSeen ?? since);
   const from = lastSeen ?? windowStart;
-  const expect = expectation(profile, timeZone, count, windowStart, now);
-  const g = judgeGap(expected, expect, from, now, LIVE_CHECKS_PER_DAY);
+  const rhythm = rhythmOf(profile, timeZone, holidays.includes(localDate(now, timeZone)));
+  const g = judgeGap(expected, rhythm, from, now, LIVE_CHECKS_PER_DAY);
   const silentFor = now - from;
   const limit = expected.maxSilenceHours;
   // A stream that has arrived before and sent nothing since `since`: its rate so far is unknown, the limit decides.
@@ -201,7 +237,9 @@ export function judgeLive(
   const name = `"${expected.event}"`;
   let summary: string;
   if (lastSeen === undefined) summary = `No ${name} events for at least ${hours(silentFor)} h (limit ${limit} h)`;
-  else if (anomalous) summary = `No ${name} events for ${hours(silentFor)} h${about(g.expected)} (limit ${limit} h)`;
+  else if (anomalous && g.early) {
+    summary = earlyStop(name, `${span(from, now, timeZone)} (${hours(silentFor)} h)`, g.expected, limit);
+  } else if (anomalous) summary = `No ${name} events for ${hours(silentFor)} h${about(g.expected)} (limit ${limit} h)`;
   else summary = `${name} arriving: last one ${hours(silentFor)} h ago (limit ${limit} h)`;
   return {
     event: expected.event,
@@ -257,7 +295,7 @@ export async function liveSilence(
 
   for (const n of names) {
     let p = profiles.get(n)!;
-    for (const d of toFold.get(n)!) p = foldDay(p, d, earlier.get(d)?.get(n) ?? [], tz);
+    for (const d of toFold.get(n)!) p = foldDay(p, d, earlier.get(d)?.get(n) ?? [], tz, config.holidays);
     p = withFirstSeen(p, seen(todays.get(n)));
     if (p !== profiles.get(n)) {
       profiles.set(n, p);
@@ -271,6 +309,7 @@ export async function liveSilence(
     const before = earlier.get(yesterday)?.get(e.event);
     const since = dayRange(before ? yesterday : today, tz).start;
     const last = recent.at(-1) ?? before?.at(-1);
-    return judgeLive(e, now, tz, last, since, recent.length + (before?.length ?? 0), profiles.get(e.event));
+    const count = recent.length + (before?.length ?? 0);
+    return judgeLive(e, now, tz, last, since, count, profiles.get(e.event), config.holidays);
   });
 }

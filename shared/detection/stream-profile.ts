@@ -5,7 +5,7 @@ import { addDays, dayRange, type LocalDate, localParts } from '#shared/time/cale
 
 const PROFILE_PK = 'STREAM';
 const HOUR_MS = 3_600_000;
-/** Whole days of history before the rhythm replaces the fixed `maxSilenceHours` rule. */
+/** Whole days of history (holidays not counted) before the rhythm joins the fixed `maxSilenceHours` rule. */
 export const RHYTHM_MIN_DAYS = 7;
 /** The rhythm follows the last few weeks: each new day weighs at least 1/28 of the average. */
 const RHYTHM_WINDOW_DAYS = 28;
@@ -46,17 +46,19 @@ export function withFirstSeen(profile: StreamProfile, times: readonly number[]):
 
 /**
  * Folds a whole local day's events (sorted times) into the profile. A day is folded once, and only when the stream
- * had already arrived before it began: the partial first day would teach the rhythm a silence that never was.
+ * had already arrived before it began: the partial first day would teach the rhythm a silence that never was. A day
+ * in `holidays` keeps its own hours and is not learned either.
  */
 export function foldDay(
   profile: StreamProfile,
   day: LocalDate,
   times: readonly number[],
   timeZone: string,
+  holidays: readonly LocalDate[] = [],
 ): StreamProfile {
   const seen = withFirstSeen(profile, times);
   if (seen.foldedThrough !== undefined && day <= seen.foldedThrough) return seen;
-  if (seen.firstSeen === undefined || seen.firstSeen >= dayRange(day, timeZone).start) {
+  if (seen.firstSeen === undefined || seen.firstSeen >= dayRange(day, timeZone).start || holidays.includes(day)) {
     return { ...seen, foldedThrough: day };
   }
   const counts = new Array<number>(24).fill(0);
