@@ -11,19 +11,43 @@ const id = (what: string) =>
     .string({ error: `expected ${what} as a string` })
     .regex(ID, `expected ${what}: lower-case letters, digits and _ , starting with a letter`);
 
+/** '3%', '-2.5 %': a number followed by a percent sign. */
+const PERCENT = /^-?\d+(\.\d+)?\s*%$/;
+/**
+ * How a number field reads '25%', for the reference (`nightshift config-reference`): `fraction` fields hold a share
+ * (25% is 0.25), `points` fields are in percent already (25% is 25); a field without it takes numbers only.
+ */
+export type PercentReading = 'fraction' | 'points';
+const reads = (percent: PercentReading) => ({ percent });
+
 /** A number, or a percentage written as '3%' (becomes 0.03). */
-const percentage = (v: unknown) =>
-  typeof v === 'string' && /^-?\d+(\.\d+)?\s*%$/.test(v.trim()) ? Number.parseFloat(v) / 100 : v;
+const percentage = (v: unknown) => (typeof v === 'string' && PERCENT.test(v.trim()) ? Number.parseFloat(v) / 100 : v);
 const NUMBER = 'expected a number (or a percentage such as 3%)';
-const num = z.preprocess(percentage, z.number({ error: NUMBER }));
+const num = z.preprocess(percentage, z.number({ error: NUMBER }).meta(reads('fraction')));
 const asPercent = (v: unknown) => (typeof v === 'number' ? `${+(v * 100).toFixed(4)}%` : String(v));
 /** A scorecard weight, 0% to 100%: a negative weight makes the score nonsense even when the weights add up. */
 const weight = z.preprocess(
   percentage,
-  z.number({ error: NUMBER }).refine((v) => v >= 0 && v <= 1, {
-    error: (issue) => `expected a weight from 0% to 100%, found ${asPercent(issue.input)}`,
-  }),
+  z
+    .number({ error: NUMBER })
+    .refine((v) => v >= 0 && v <= 1, {
+      error: (issue) => `expected a weight from 0% to 100%, found ${asPercent(issue.input)}`,
+    })
+    .meta(reads('fraction')),
 );
+
+/**
+ * A field that is in percent already (`pct`, `maxShrinkPct`): 25 and '25%' both mean 25 percent. Reading '25%' as
+ * 0.25, as a share field does, would make a 25% threshold a quarter of one percent.
+ */
+const percentPoints = (schema: z.ZodNumber, fallback?: number) => {
+  const points = schema.meta(reads('points'));
+  return z.preprocess(
+    (v) => (typeof v === 'string' && PERCENT.test(v.trim()) ? Number.parseFloat(v) : v),
+    fallback === undefined ? points : points.default(fallback),
+  );
+};
+const PERCENT_POINTS = 'expected a number of percent (25 or 25%)';
 
 /** CloudFormation's rule for stack names; the stack is named after the config. */
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
@@ -68,6 +92,14 @@ const problem =
 const tableName = z
   .string({ error: 'expected a DynamoDB table name' })
   .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name: 3 to 255 letters, digits, _ . or -');
+
+/**
+ * The nightly jobs' default times: the rollup, then the checks (after the night's backups), both before a 05:00
+ * report. No time zone's clocks skip a time in 04:00-21:59 (every spring-forward gap of 2026-2035 in Node's time zone
+ * data lies between 22:00 and 04:00 local time: midnight in Cairo, 03:00 in Helsinki), so a default is never refused
+ * as a skipped time, as a written one may be (test/config/job-times.property.test.ts checks every zone).
+ */
+export const JOB_TIMES = { rollupAt: '04:00', checksAt: '04:30' } as const;
 
 const timeOfDay = z
   .string({ error: 'expected a time as "HH:MM"' })
@@ -186,34 +218,68 @@ export const ResponsePlan = z.strictObject({
 });
 export type ResponsePlan = z.infer<typeof ResponsePlan>;
 
-const Condition = z.union(
-  [
-    z.strictObject({
-      breach: z
-        .enum(['target', 'alarm'])
-        .describe('Value outside its target or alarm bounds (the KPI must have them).'),
-    }),
-    z.strictObject({
-      deviation: z.strictObject({
-        direction: z.enum(['up', 'down', 'both']).default('both'),
-        sensitivity: z.number().min(0).max(1).default(0.5).describe('0 = only extreme deviations, 1 = sensitive.'),
-      }),
-    }),
-    z.strictObject({
-      change: z.strictObject({
-        pct: z.number().positive().describe('Change against the previous period, in percent.'),
-        direction: z.enum(['up', 'down', 'both']).default('both'),
-      }),
-    }),
-    z.strictObject({
-      volume: z.strictObject({ kpi: id('a KPI id'), min: z.number() }).describe('Only when another KPI is >= min.'),
-    }),
-    z.strictObject({
-      missing: z.literal(true).describe('The KPI has no value for the period (combines with volume only).'),
-    }),
-  ],
-  { error: 'expected one of: breach, deviation, change, volume, missing' },
-);
+/** The kinds of alert condition; each condition is a mapping with exactly one of them as its key. */
+const CONDITIONS = {
+  breach: z.enum(['target', 'alarm']).describe('Value outside its target or alarm bounds (the KPI must have them).'),
+  deviation: z.strictObject({
+    direction: z.enum(['up', 'down', 'both']).default('both'),
+    sensitivity: z.number().min(0).max(1).default(0.5).describe('0 = only extreme deviations, 1 = sensitive.'),
+  }),
+  change: z.strictObject({
+    pct: percentPoints(z.number({ error: PERCENT_POINTS }).positive()).describe(
+      'Change against the previous period, in percent: 25 and 25% both mean 25 percent.',
+    ),
+    direction: z.enum(['up', 'down', 'both']).default('both'),
+  }),
+  volume: z.strictObject({ kpi: id('a KPI id'), min: z.number() }).describe('Only when another KPI is >= min.'),
+  missing: z.literal(true).describe('The KPI has no value for the period (combines with volume only).'),
+} as const;
+
+/**
+ * A union whose branch is chosen by the one key the mapping has, so an error is that branch's, at its own path
+ * (`all[0].change.pct: ...`), not "expected one of" for a condition that names its kind. The routing runs first and
+ * stops at the first problem; the union after it gives the value and the reference its documentation.
+ */
+function keyedUnion<const T extends Record<string, z.ZodType>>(branches: T) {
+  const kinds = Object.keys(branches);
+  const expected = `expected one of: ${kinds.join(', ')}`;
+  const options = kinds.map((k) => z.strictObject({ [k]: branches[k] as z.ZodType }));
+  const route = (value: unknown, ctx: z.RefinementCtx) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', message: `${expected} (a mapping such as { ${kinds[0]}: ... })`, input: value });
+      return z.NEVER;
+    }
+    const keys = Object.keys(value);
+    const known = keys.filter((k) => Object.hasOwn(branches, k));
+    if (known.length !== 1) {
+      const quoted = (list: string[]) => list.map((k) => `'${k}'`).join(', ');
+      const message =
+        known.length > 1
+          ? `${expected}, one per item; found ${quoted(known)}`
+          : `${expected}; found ${keys.length === 0 ? 'an empty mapping' : quoted(keys)}`;
+      ctx.addIssue({ code: 'custom', message, input: value });
+      return z.NEVER;
+    }
+    const kind = known[0] as string;
+    const parsed = options[kinds.indexOf(kind)]!.safeParse(value, { reportInput: true });
+    if (parsed.success) return value;
+    for (const issue of parsed.error.issues) {
+      // An unknown key is re-raised as a custom issue per key: alone it would not stop the pipe, and the union after
+      // it would add the very "expected one of" this routing is for.
+      if (issue.code !== 'unrecognized_keys') ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+      else
+        for (const key of issue.keys)
+          ctx.addIssue({ code: 'custom', path: [...issue.path, key], message: 'unknown field' });
+    }
+    return z.NEVER;
+  };
+  const union = z.union(options as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
+  return z.preprocess(route, union as unknown as z.ZodType<Keyed<T>>);
+}
+/** `{ breach: ... } | { deviation: ... } | ...`: one key of T, with its schema's output. */
+type Keyed<T extends Record<string, z.ZodType>> = { [K in keyof T]: { [P in K]: z.output<T[K]> } }[keyof T];
+
+const Condition = keyedUnion(CONDITIONS);
 
 export const AlertRule = z.strictObject({
   id: id('a rule id'),
@@ -290,7 +356,7 @@ export const BackupCheck = z.discriminatedUnion(
       ...BackupCheckBase,
       kind: z.literal('dynamodb_backup'),
       rpoHours: z.number().positive().default(26),
-      maxShrinkPct: z.number().min(0).max(100).default(50),
+      maxShrinkPct: percentPoints(z.number({ error: PERCENT_POINTS }).min(0).max(100), 50),
     }),
     z.strictObject({
       ...BackupCheckBase,
@@ -301,15 +367,12 @@ export const BackupCheck = z.discriminatedUnion(
         .default('Default'),
       rpoHours: z.number().positive().default(26),
       minRetentionDays: z.number().min(0).default(7),
-      maxShrinkPct: z.number().min(0).max(100).default(50),
+      maxShrinkPct: percentPoints(z.number({ error: PERCENT_POINTS }).min(0).max(100), 50),
       minDurationSeconds: z.number().min(0).default(0).describe('A job faster than this is suspicious.'),
       restoreTest: z.boolean().default(false).describe('Create an AWS Backup restore testing plan for it.'),
-      restoreCountTolerancePct: z
-        .number()
-        .min(0)
-        .max(100)
-        .default(5)
-        .describe('Restore test: restored item count may differ from the live table by this share.'),
+      restoreCountTolerancePct: percentPoints(z.number({ error: PERCENT_POINTS }).min(0).max(100), 5).describe(
+        'Restore test: restored item count may differ from the live table by this many percent.',
+      ),
       restoreSampleSize: z
         .int()
         .min(0)
@@ -395,7 +458,11 @@ const ConfigObject = z.strictObject({
     .prefault({}),
   jobs: z
     .strictObject({
-      rollupAt: timeOfDay.default('00:30').describe('Nightly rollup (then detection), local time.'),
+      rollupAt: timeOfDay
+        .default(JOB_TIMES.rollupAt)
+        .describe(
+          'Nightly rollup of yesterday, local time (hourly detection runs at its minute + 30, the watchdog at + 15). Refused in the hour the clocks skip in spring (Scheduler would skip the run).',
+        ),
       recomputeDays: z
         .int()
         .min(0)
@@ -405,9 +472,9 @@ const ConfigObject = z.strictObject({
           'Also read this many days before yesterday again every night; a day that receives late events is read again anyway.',
         ),
       checksAt: timeOfDay
-        .default('02:00')
+        .default(JOB_TIMES.checksAt)
         .describe(
-          'Backup and data checks, local time; never in the hour the clocks skip in spring (Scheduler would skip the run).',
+          "Backup and data checks, local time: after the night's backups, before the morning's reports (an aws_backup restore test starts an hour later). Refused in the hour the clocks skip in spring (Scheduler would skip the run).",
         ),
       graceMinutes: z.int().min(1).default(60).describe('A due run later than this is "missed".'),
     })

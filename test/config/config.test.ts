@@ -456,3 +456,97 @@ describe('scheduled times the clocks skip', () => {
     expect(() => validateConfig(weekly('monday'), 'test')).not.toThrow();
   });
 });
+
+describe('defaults a config does not write', () => {
+  const raw = parse(example) as Record<string, unknown>;
+  /** Only the required sections: every job time is the default. */
+  const minimal = (timeZone: string) => ({
+    timeZone,
+    email: raw.email,
+    departments: raw.departments,
+    people: raw.people,
+    kpis: raw.kpis,
+  });
+
+  it.each(['Europe/Berlin', 'America/Chicago', 'Africa/Cairo', 'Europe/Helsinki'])(
+    'a minimal config in %s is valid: no job defaults to a time its clocks skip',
+    (timeZone) => {
+      const config = validateConfig(minimal(timeZone), 'minimal');
+
+      expect(config.jobs).toMatchObject({ rollupAt: '04:00', checksAt: '04:30' });
+    },
+  );
+
+  it('the checks run after the rollup, and both before a 05:00 daily report', () => {
+    const { jobs } = validateConfig(minimal('UTC'), 'minimal');
+
+    expect(jobs.rollupAt < jobs.checksAt).toBe(true);
+    expect(jobs.checksAt < '05:00').toBe(true);
+  });
+});
+
+describe('alert conditions: an error is the condition kind’s, at its own path', () => {
+  const withCondition = (condition: string) =>
+    example.replace('all: [{ breach: target }, { deviation: { direction: down } }]', `all: [${condition}]`);
+
+  it('change: { pct: 25% } is 25 percent, the same as pct: 25', () => {
+    const written = parseConfigText(withCondition('{ change: { pct: 25% } }'), 'test.yaml');
+    const number = parseConfigText(withCondition('{ change: { pct: 25 } }'), 'test.yaml');
+
+    expect(written.alerts.rules[1]!.all).toEqual([{ change: { pct: 25, direction: 'both' } }]);
+    expect(written.alerts.rules[1]!.all).toEqual(number.alerts.rules[1]!.all);
+  });
+
+  it.each([
+    ['{ change: { pct: lots } }', 'alerts.rules[1].all[0].change.pct: expected a number of percent (25 or 25%)'],
+    ['{ change: { pct: 25, directon: up } }', 'alerts.rules[1].all[0].change.directon: unknown field'],
+    ['{ deviation: { sensitivity: 50% } }', 'alerts.rules[1].all[0].deviation.sensitivity: expected number'],
+    ['{ breach: floor }', 'alerts.rules[1].all[0].breach: expected one of "target", "alarm"'],
+    ['{ volume: { kpi: dau, min: many } }', 'alerts.rules[1].all[0].volume.min: expected number'],
+    ['{ missing: false }', 'alerts.rules[1].all[0].missing: expected one of true'],
+  ])('%s is refused at the field: %s', (condition, problem) => {
+    const problems = problemsOf(withCondition(condition));
+
+    expect(problems).toEqual([problem]);
+  });
+
+  it.each([
+    ['{ chnage: { pct: 25 } }', "expected one of: breach, deviation, change, volume, missing; found 'chnage'"],
+    ['{}', 'expected one of: breach, deviation, change, volume, missing; found an empty mapping'],
+    [
+      '{ breach: target, change: { pct: 25 } }',
+      "expected one of: breach, deviation, change, volume, missing, one per item; found 'breach', 'change'",
+    ],
+  ])('%s names no kind once: the condition is refused as a whole', (condition, message) => {
+    expect(problemsOf(withCondition(condition))).toEqual([`alerts.rules[1].all[0]: ${message}`]);
+  });
+});
+
+describe('the reference says how each number field reads a percent sign', () => {
+  const typeOf = (field: string) =>
+    configReference()
+      .split('\n')
+      .find((line) => line.startsWith(`| \`${field}\` |`))
+      ?.split(' | ')[1];
+
+  it.each([
+    ['kpis[].target.min', 'number or % (3% = 0.03)'],
+    ['kpis[].weight', 'number or % (3% = 0.03)'],
+    ['alerts.rules[].all[].change.pct', 'number or % (25% = 25)'],
+    ['checks.backups[] (kind: aws_backup).maxShrinkPct', 'number or % (25% = 25)'],
+    ['alerts.expectedEvents[].maxSilenceHours', 'number'],
+    ['checks.backups[] (kind: dynamodb_pitr).maxLagMinutes', 'number'],
+    ['checks.backups[] (kind: aws_backup).rpoHours', 'number'],
+    ['alerts.rules[].all[].deviation.sensitivity', 'number'],
+  ])('%s: %s', (field, type) => {
+    expect(typeOf(field)).toBe(type);
+  });
+
+  it('a field the reference says takes a number only refuses 50%, one that takes % accepts it', () => {
+    const silence = example.replace('maxSilenceHours: 2,', 'maxSilenceHours: 50%,');
+    const shrink = example.replace('minDurationSeconds: 5,', 'minDurationSeconds: 5, maxShrinkPct: 50%,');
+
+    expect(problemsOf(silence)).toEqual(['alerts.expectedEvents[0].maxSilenceHours: expected number']);
+    expect(parseConfigText(shrink, 'test.yaml').checks.backups[1]).toMatchObject({ maxShrinkPct: 50 });
+  });
+});
