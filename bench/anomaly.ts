@@ -3,6 +3,8 @@
 // the engine tuning (from a small grid) and threshold that score best on the other categories, scored on it.
 // Usage: node bench/anomaly.ts [--nab DIR] [--out OUTDIR] [--json] [--detail] [--no-loco]
 //                              [--detector engine|gaussian|null]
+// The NAB data is not in the repository (github.com/numenta/NAB, MIT): --nab DIR names it, default the team's
+// ../shared/benchmarks/nab beside the checkout; without it the benchmark says so and exits 1.
 // Detection time is measured for the default tuning alone, on one core; the grid runs on worker threads.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,7 +25,8 @@ import {
   sweepCorpus,
 } from '#shared/anomaly/loco.ts';
 import { NAB_PROFILE_NAMES, type NabFile, type NabProfileName } from '#shared/anomaly/nab.ts';
-import { type Corpus, readCorpus, scoreCorpusWith } from './lib/nab-corpus.ts';
+import { type Corpus, CorpusError, readCorpus, scoreCorpusWith } from './lib/nab-corpus.ts';
+import { DEFAULT_NAB_DIR, nabDataProblem } from './lib/nab-data.ts';
 
 class BenchError extends Error {
   override name = 'BenchError';
@@ -113,7 +116,7 @@ function writeScores(outDir: string, corpus: Corpus, scores: number[][]): void {
 async function main(): Promise<void> {
   const { values: args } = parseArgs({
     options: {
-      nab: { type: 'string', default: '../shared/benchmarks/nab' },
+      nab: { type: 'string', default: DEFAULT_NAB_DIR },
       out: { type: 'string', default: 'bench-output/anomaly' },
       json: { type: 'boolean', default: false },
       detail: { type: 'boolean', default: false },
@@ -122,6 +125,8 @@ async function main(): Promise<void> {
     },
   });
   const nabDir = resolve(args.nab);
+  const missing = nabDataProblem(nabDir);
+  if (missing !== undefined) throw new BenchError(missing);
   const started = performance.now();
   const corpus = readCorpus(nabDir);
   const engine = args.detector === 'engine';
@@ -242,4 +247,11 @@ async function main(): Promise<void> {
   if (args.json) console.log(JSON.stringify(summary));
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  // A missing or malformed corpus is the user's to fix: said plainly, without a stack trace.
+  if (!(error instanceof BenchError || error instanceof CorpusError)) throw error;
+  console.error(`bench:anomaly: ${error.message}`);
+  process.exitCode = 1;
+}
