@@ -107,7 +107,8 @@ function ingestCommand(): Command {
         const seen = new Set<string>();
         for (const file of files) {
           const bar = progress(`ingest ${file}`, await countLines(file));
-          for await (const chunk of readEventFile(file)) {
+          // With --now the lines count as sent then (a replay as of that instant), else when the file was written.
+          for await (const chunk of readEventFile(file, 500, opts.now)) {
             const r = await ingestMessages(chunk, { store: ctx.store, config: ctx.config, now: ctx.now, seen });
             total.accepted += r.accepted;
             total.duplicates += r.duplicates;

@@ -11,12 +11,17 @@ const TOP_LEVEL = new Set(['messageId', 'event', 'userId', 'anonymousId', 'times
 const NUMBER = /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /**
- * Yields chunks of messages; ids are 'file:line' so a rejection points at its line. The lines count as sent when the
- * file was last written: ingesting it again (after a crash, or days later) judges and files every line alike.
+ * Yields chunks of messages; ids are 'file:line' so a rejection points at its line. The lines count as sent at
+ * `sentAt` if given (a replay "as of" an instant), else when the file was last written: ingesting it again (after a
+ * crash, or days later) judges and files every line alike.
  */
-export async function* readEventFile(path: string, chunkSize = 500): AsyncGenerator<IncomingMessage[]> {
+export async function* readEventFile(
+  path: string,
+  chunkSize = 500,
+  sentAt?: number,
+): AsyncGenerator<IncomingMessage[]> {
   const csv = path.toLowerCase().endsWith('.csv');
-  const sentAt = Math.floor((await stat(path)).mtimeMs);
+  const sent = sentAt ?? Math.floor((await stat(path)).mtimeMs);
   const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
   const name = basename(path);
   let header: string[] | undefined;
@@ -29,7 +34,7 @@ export async function* readEventFile(path: string, chunkSize = 500): AsyncGenera
       header = parseCsvLine(line);
       continue;
     }
-    chunk.push({ id: `${name}:${lineNo}`, body: csv ? csvRowToJson(header!, parseCsvLine(line)) : line, sentAt });
+    chunk.push({ id: `${name}:${lineNo}`, body: csv ? csvRowToJson(header!, parseCsvLine(line)) : line, sentAt: sent });
     if (chunk.length >= chunkSize) {
       yield chunk;
       chunk = [];

@@ -1,6 +1,6 @@
 // `nightshift backfill` as a user runs it: a real CLI process with its local DynamoDB and local S3 (s3rver) under a
 // --data folder, on a clock set by --now.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,19 @@ describe('nightshift backfill', () => {
     const runs = await runCli([...NOW, '--json', 'runs', '--job', 'rollup-kpis'], { timeoutMs: 60_000 });
     expect(JSON.parse(runs.stdout.trim().split('\n').at(-1)!)).toMatchObject([{ job: 'rollup-kpis', status: 'ok' }]);
   }, 240_000);
+
+  it('ingests a file as of --now, not as of when the file was written (a replay of older or newer data)', async () => {
+    const file = join(root, 'replay.jsonl');
+    writeFileSync(
+      file,
+      JSON.stringify({ messageId: 'r1', event: 'Signed Up', userId: 'u9', timestamp: '2026-11-22T09:00:00+08:00' }),
+    );
+    // Written "in January": by the file's time the event would lie ten months in the future.
+    utimesSync(file, new Date('2026-01-05T00:00:00Z'), new Date('2026-01-05T00:00:00Z'));
+    const r = await runCli([...NOW, '--json', 'ingest', file], { timeoutMs: 60_000 });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toMatchObject({ accepted: 1, rejected: 0 });
+  }, 60_000);
 
   it('names an unknown KPI and exits 1', async () => {
     const r = await runCli([...NOW, 'backfill', '--kpi', 'nope', '--from', '2026-11-20'], { timeoutMs: 60_000 });
