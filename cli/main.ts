@@ -225,10 +225,11 @@ function detectCommand(): Command {
 }
 
 /**
- * Why a rule said nothing: periods not judged (no rollup yet, a value still pending) and conditions not ready (too
- * little history). One line per incident and reason, the latest period's.
+ * Why a rule said nothing: periods not judged (no rollup yet, a value still pending), conditions not ready (too
+ * little history), and judgements skipped because an earlier run made them. One line per incident and reason, the
+ * latest period's.
  */
-function notJudgedLines(days: readonly DetectSummary[]): string[] {
+export function notJudgedLines(days: readonly DetectSummary[]): string[] {
   const lines = new Map<string, string>();
   for (const day of days) {
     for (const r of day.results) {
@@ -238,6 +239,13 @@ function notJudgedLines(days: readonly DetectSummary[]): string[] {
       for (const note of r.notes ?? [])
         lines.set(`${r.incident}|${note.split(':')[0]}`, `${period}  not ready  ${r.incident}: ${note}`);
     }
+  }
+  const repeated = days.flatMap((d) => d.results).filter((r) => r.outcome === 'already_judged').length;
+  if (repeated > 0) {
+    lines.set(
+      'already_judged',
+      `${repeated} judgement${repeated === 1 ? '' : 's'} skipped: already judged by an earlier run (incidents only move forward)`,
+    );
   }
   return [...lines.values()];
 }

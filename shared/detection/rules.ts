@@ -363,7 +363,7 @@ export function judgeDeviation(
         holds: false,
         persists: false,
         notReady: true,
-        detail: `not enough history yet (${past.length + 1} periods with a value, ${MIN_HISTORY + 1} needed)`,
+        detail: `not enough history yet (${past.length} earlier periods with a value, ${MIN_HISTORY} needed)`,
       },
     };
   }

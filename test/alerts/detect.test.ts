@@ -272,7 +272,7 @@ describe('days that have not ended', () => {
     await seedDaily(store, config, 'conversion_rate', days('2026-11-23', [0.035, null, null]));
 
     await expect(detectAnomalies('2026-11-23', deps)).rejects.toThrow(
-      /^2026-11-23 has not ended yet in Asia\/Shanghai \(now 2026-11-22T17:00:00\.000Z\): detection judges whole days, the latest being 2026-11-22/,
+      /^2026-11-23 has not ended yet in Asia\/Shanghai \(it is 2026-11-23 01:00 there\): detection judges whole days, the latest being 2026-11-22/,
     );
     await expect(detectAnomalies('2026-12-03', deps)).rejects.toThrow(DetectError);
     await expect(detectAnomaliesBetween('2026-11-21', '2026-11-23', deps)).rejects.toThrow(DetectError);
