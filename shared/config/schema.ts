@@ -549,6 +549,9 @@ function crossCheck(cfg: z.infer<typeof ConfigObject>, ctx: z.RefinementCtx): vo
   });
   cfg.kpis.forEach((k, i) => {
     if (k.department) ref(departments, k.department, ['kpis', i, 'department'], 'department');
+    // The scorecard scores a KPI against its target: a weight without one would silently drop out of the score.
+    if (k.weight !== undefined && !k.target)
+      issue(['kpis', i, 'weight'], 'a weight needs a target: the scorecard scores a KPI against its target');
   });
   const weighted = cfg.kpis.filter((k) => k.weight !== undefined);
   const total = weighted.reduce((s, k) => s + (k.weight ?? 0), 0);
@@ -571,6 +574,11 @@ function crossCheck(cfg: z.infer<typeof ConfigObject>, ctx: z.RefinementCtx): vo
     if (r.plan) ref(plans, r.plan, ['alerts', 'rules', i, 'plan'], 'response plan');
     r.all.forEach((cond, j) => {
       if ('volume' in cond) ref(kpis, cond.volume.kpi, ['alerts', 'rules', i, 'all', j, 'volume', 'kpi'], 'KPI');
+      if ('change' in cond && cond.change.direction === 'down' && cond.change.pct >= 100)
+        issue(
+          ['alerts', 'rules', i, 'all', j, 'change', 'pct'],
+          `a drop of ${cond.change.pct}% can never happen (a value falls by 100% at most), so the rule could never fire`,
+        );
     });
     const kpi = kpiById.get(r.kpi);
     if (kpi) {

@@ -141,6 +141,25 @@ describe('the config file', () => {
     });
   });
 
+  it('a weight on a KPI without a target is an error: it would silently drop out of the score', () => {
+    const cfg = parse(example);
+    const i = cfg.kpis.findIndex((k: { weight?: unknown; target?: unknown }) => k.weight !== undefined && k.target);
+    delete cfg.kpis[i].target;
+    expect(problemsOf(JSON.stringify(cfg))).toContain(
+      `kpis[${i}].weight: a weight needs a target: the scorecard scores a KPI against its target`,
+    );
+  });
+
+  it('a change rule for a drop of 100% or more is an error: it could never fire', () => {
+    const cfg = parse(example);
+    cfg.alerts.rules[0].all = [{ change: { pct: '120%', direction: 'down' } }];
+    expect(problemsOf(JSON.stringify(cfg))).toEqual([
+      'alerts.rules[0].all[0].change.pct: a drop of 120% can never happen (a value falls by 100% at most), so the rule could never fire',
+    ]);
+    cfg.alerts.rules[0].all = [{ change: { pct: '120%', direction: 'up' } }];
+    expect(problemsOf(JSON.stringify(cfg))).toEqual([]);
+  });
+
   it('weights that do not add up to 100% are an error', () => {
     expect(problemsOf(example.replace('weight: 20%', 'weight: 15%'))).toContain(
       'kpis: weights add up to 95%, expected 100%',
