@@ -17,7 +17,14 @@ import type { StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import type { DeliveryQueue } from '#shared/queue/messages.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { dateRange, type LocalDate, localDate, localHour, localParts, yesterday } from '#shared/time/calendar.ts';
-import { type ExpectedEvent, judgeDay, liveSilence, readEventTimes, type SilenceEvaluation } from './event-silence.ts';
+import {
+  type ExpectedEvent,
+  judgeDay,
+  lastEventsBefore,
+  liveSilence,
+  readEventTimes,
+  type SilenceEvaluation,
+} from './event-silence.ts';
 import {
   type AlertRule,
   evaluateRule,
@@ -347,10 +354,17 @@ async function judgeEventDay(date: LocalDate, deps: DetectDeps, run: Run, at: st
     date,
     due.map((e) => e.event),
   );
+  const profiles = new Map(
+    await Promise.all(due.map(async (e) => [e.event, await readProfile(store, e.event)] as const)),
+  );
+  const firstSeen = new Map(due.map((e) => [e.event, profiles.get(e.event)?.firstSeen] as const));
+  // A silence that began on an earlier day is judged whole on the day it ends.
+  const lastBefore = await lastEventsBefore(store, config, date, firstSeen);
   for (const e of due) {
     const dayTimes = times.get(e.event) ?? [];
-    const profile = await readProfile(store, e.event);
-    const s = judgeDay(e, date, dayTimes, config.timeZone, profile, config.holidays);
+    const profile = profiles.get(e.event)!;
+    const before = lastBefore.get(e.event);
+    const s = judgeDay(e, date, dayTimes, config.timeZone, profile, config.holidays, before);
     const learned = foldDay(profile, date, dayTimes, config.timeZone, config.holidays);
     if (learned !== profile) await writeProfile(store, learned);
     const subject = eventSubject(e, 'day');

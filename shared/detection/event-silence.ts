@@ -30,7 +30,7 @@ export interface SilenceEvaluation {
   anomalous: boolean;
   /** Events seen in the window. */
   count: number;
-  /** Longest stretch without the event in the window, in hours. */
+  /** The silence that decided, in hours, when anomalous; else the longest stretch without the event in the window. */
   silenceHours: number;
   limitHours: number;
   /** Critical when there was none at all in the window. */
@@ -56,6 +56,38 @@ export async function readEventTimes(
   return out;
 }
 
+/** Days a day's judgement looks back for a stream's last event before it (a longer silence starts no earlier). */
+const LOOK_BACK_DAYS = 7;
+
+/**
+ * Each stream's last event before local `day` began, for the silence that crosses into it: reads the previous days,
+ * newest first, while a stream has none in them and had arrived before them (by its `firstSeen`; one not seen yet is
+ * looked for on the previous day only). A stream silent for all `LOOK_BACK_DAYS` gets the start of the oldest day
+ * read (its silence is at least that long); one with no earlier event gets none.
+ */
+export async function lastEventsBefore(
+  store: StateStore,
+  config: NightshiftConfig,
+  day: LocalDate,
+  firstSeen: ReadonlyMap<string, number | undefined>,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  let looking = [...firstSeen.keys()];
+  for (let back = 1; back <= LOOK_BACK_DAYS && looking.length > 0; back++) {
+    const d = addDays(day, -back);
+    const { start } = dayRange(d, config.timeZone);
+    const times = await readEventTimes(store, config, d, looking);
+    looking = looking.filter((n) => {
+      const last = times.get(n)?.at(-1);
+      if (last !== undefined) out.set(n, last);
+      const seen = firstSeen.get(n);
+      if (last === undefined && back === LOOK_BACK_DAYS && seen !== undefined && seen < start) out.set(n, start);
+      return last === undefined && seen !== undefined && seen < start;
+    });
+  }
+  return out;
+}
+
 const hours = (ms: number) => Math.round((ms / HOUR_MS) * 10) / 10;
 
 /**
@@ -74,13 +106,28 @@ const LIVE_CHECKS_PER_DAY = 24;
 type Expectation = (from: number, to: number) => number;
 
 /**
- * The stream's hour-of-day rhythm, when it may judge a silence: once it is learnt (`RHYTHM_MIN_DAYS` whole days) and
- * not on a holiday. Otherwise none: a first week's average rate would call every quiet night a stop, and a holiday
- * keeps its own hours, so `maxSilenceHours` alone decides.
+ * The stream's hour-of-day rhythm, when it may judge a silence ending on `day`: once it is learnt (`RHYTHM_MIN_DAYS`
+ * whole days) and not on a holiday. Otherwise none: a first week's average rate would call every quiet night a stop,
+ * and a holiday keeps its own hours, so `maxSilenceHours` alone decides. A silence that began on a holiday expects
+ * nothing of its hours there either.
  */
-function rhythmOf(profile: StreamProfile, timeZone: string, holiday: boolean): Expectation | undefined {
-  if (holiday || !hasRhythm(profile)) return undefined;
-  return (from, to) => expectedEvents(profile, from, to, timeZone);
+function rhythmOf(
+  profile: StreamProfile,
+  timeZone: string,
+  holidays: readonly LocalDate[],
+  day: LocalDate,
+): Expectation | undefined {
+  if (holidays.includes(day) || !hasRhythm(profile)) return undefined;
+  return (from, to) => {
+    let total = 0;
+    for (let t = from; t < to; ) {
+      const d = localDate(t, timeZone);
+      const end = Math.min(to, dayRange(d, timeZone).end);
+      if (!holidays.includes(d)) total += expectedEvents(profile, t, end, timeZone);
+      t = end;
+    }
+    return total;
+  };
 }
 
 interface GapJudgement {
@@ -121,12 +168,18 @@ const about = (expected: number) => (expected >= 1 ? `, about ${Math.round(expec
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** '13:00–15:06' in the zone; the end of `day` reads 24:00, and a start on an earlier day carries its date. */
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * '13:00–15:06' in the zone; the end of `day` (`end`) reads 24:00, and a start on an earlier day than the end's carries
+ * its date: '19:00 (7 Oct)–06:30'.
+ */
 function span(from: number, to: number, timeZone: string, end?: number): string {
   const a = localParts(from, timeZone);
   const b = localParts(to, timeZone);
-  const start = `${a.date === b.date || to === end ? '' : `${a.date} `}${pad(a.hour)}:${pad(a.minute)}`;
-  return `${start}–${to === end ? '24:00' : `${pad(b.hour)}:${pad(b.minute)}`}`;
+  const endDay = to === end ? localDate(to - 1, timeZone) : b.date;
+  const on = a.date === endDay ? '' : ` (${Number(a.date.slice(8))} ${MONTHS[Number(a.date.slice(5, 7)) - 1]})`;
+  return `${pad(a.hour)}:${pad(a.minute)}${on}–${to === end ? '24:00' : `${pad(b.hour)}:${pad(b.minute)}`}`;
 }
 
 /** Why a silence shorter than the limit is a stop: its hours and what the rhythm expected in them. */
@@ -150,9 +203,11 @@ function notJudged(expected: ExpectedEvent, period: string): SilenceEvaluation {
 }
 
 /**
- * Judges a whole local day: every silence from midnight (or the stream's first event, when it began that day) to the
- * first event, between events, and from the last to midnight. Nothing before the stream's first event is judged. On
- * a day in `holidays` the rhythm is off: `maxSilenceHours` alone decides.
+ * Judges a whole local day: every silence that ends in it, from the stream's last event before the day (`lastBefore`;
+ * else midnight, or the stream's first event when it began that day) to the first event, between events, and from
+ * the last to midnight. A silence across midnight is so judged whole on the day it ends (its part up to midnight, on
+ * the day before, too). Nothing before the stream's first event is judged. On a day in `holidays` the rhythm is off:
+ * `maxSilenceHours` alone decides.
  */
 export function judgeDay(
   expected: ExpectedEvent,
@@ -161,50 +216,46 @@ export function judgeDay(
   timeZone: string,
   profile: StreamProfile = emptyProfile(expected.event),
   holidays: readonly LocalDate[] = [],
+  lastBefore?: number,
 ): SilenceEvaluation {
-  const known = withFirstSeen(profile, times);
   const { start, end } = dayRange(day, timeZone);
+  const earlier = lastBefore !== undefined && lastBefore < start ? lastBefore : undefined;
+  const known = withFirstSeen(profile, earlier === undefined ? times : [earlier, ...times]);
   if (known.firstSeen === undefined || known.firstSeen >= end) return notJudged(expected, day);
-  const from = Math.max(start, known.firstSeen);
-  const inDay = times.filter((t) => t >= from && t < end);
-  const rhythm = rhythmOf(known, timeZone, holidays.includes(day));
-  let worst: GapJudgement & { from: number; to: number } = {
-    anomalous: false,
-    early: false,
-    magnitude: -1,
-    expected: 0,
-    from,
-    to: from,
-  };
+  const from = earlier ?? Math.max(start, known.firstSeen);
+  const inDay = times.filter((t) => t >= from && t >= start && t < end);
+  const rhythm = rhythmOf(known, timeZone, holidays, day);
+  type Gap = GapJudgement & { from: number; to: number };
+  let worst: Gap = { anomalous: false, early: false, magnitude: -1, expected: 0, from, to: from };
+  let longest = 0;
   let previous = from;
   for (const t of [...inDay, end]) {
     const g = judgeGap(expected, rhythm, previous, t, inDay.length + 1);
     if (g.anomalous > worst.anomalous || (g.anomalous === worst.anomalous && g.magnitude > worst.magnitude)) {
       worst = { ...g, from: previous, to: t };
     }
+    longest = Math.max(longest, t - previous);
     previous = t;
   }
   const limit = expected.maxSilenceHours;
-  const anomalous = times.length === 0 || worst.anomalous;
+  const anomalous = inDay.length === 0 || worst.anomalous;
   const silence = hours(worst.to - worst.from);
   const name = `"${expected.event}"`;
+  const when = `${span(worst.from, worst.to, timeZone, end)} on ${day} (${silence} h)`;
   let summary: string;
-  if (times.length === 0) summary = `No ${name} events on ${day}${about(worst.expected)}`;
-  else if (anomalous && worst.early) {
-    const when = `${span(worst.from, worst.to, timeZone, end)} on ${day} (${silence} h)`;
-    summary = earlyStop(name, when, worst.expected, limit);
-  } else if (anomalous)
-    summary = `No ${name} events for ${silence} h on ${day}${about(worst.expected)} (limit ${limit} h)`;
-  else summary = `${times.length} ${name} events on ${day}, longest silence ${silence} h (limit ${limit} h)`;
+  if (inDay.length === 0) summary = `No ${name} events on ${day}${about(worst.expected)}`;
+  else if (anomalous && worst.early) summary = earlyStop(name, when, worst.expected, limit);
+  else if (anomalous) summary = `No ${name} events ${when}${about(worst.expected)}; limit ${limit} h`;
+  else summary = `${inDay.length} ${name} events on ${day}, longest silence ${hours(longest)} h (limit ${limit} h)`;
   return {
     event: expected.event,
     period: day,
     anomalous,
-    count: times.length,
-    silenceHours: silence,
+    count: inDay.length,
+    silenceHours: anomalous ? silence : hours(longest),
     limitHours: limit,
     expected: worst.expected,
-    severity: times.length === 0 ? 'critical' : 'warning',
+    severity: inDay.length === 0 ? 'critical' : 'warning',
     magnitude: Math.max(worst.magnitude, 0),
     summary,
   };
@@ -228,7 +279,7 @@ export function judgeLive(
   if (lastSeen === undefined && profile.firstSeen === undefined) return notJudged(expected, localHour(now, timeZone));
   const windowStart = Math.max(since, profile.firstSeen ?? since);
   const from = lastSeen ?? windowStart;
-  const rhythm = rhythmOf(profile, timeZone, holidays.includes(localDate(now, timeZone)));
+  const rhythm = rhythmOf(profile, timeZone, holidays, localDate(now, timeZone));
   const g = judgeGap(expected, rhythm, from, now, LIVE_CHECKS_PER_DAY);
   const silentFor = now - from;
   const limit = expected.maxSilenceHours;

@@ -99,7 +99,38 @@ describe('before the rhythm is learnt, maxSilenceHours alone decides', () => {
 
     expect(run.opened).toEqual([{ incident: ordersDay, period: stopped }]);
     expect((await readIncident(store, ordersDay))?.last.summary).toMatch(
-      /^No "Order Placed" events for 13\.\d h on 2026-10-03 \(limit 10 h\)$/,
+      /^No "Order Placed" events 1[01]:\d\d–24:00 on 2026-10-03 \(13\.\d h\); limit 10 h$/,
+    );
+  });
+});
+
+describe('a silence is judged whole, across midnight too', () => {
+  it('an outage from one evening into the next morning opens on the day it ends, with its hours', async () => {
+    const [evening, morning] = [addDays(FIRST, 1), addDays(FIRST, 2)];
+    const stop = (t: number) => t >= zonedInstant(evening, '17:00', TZ) && t < zonedInstant(morning, '09:30', TZ);
+    const { store, deps } = await shop(morning, { [evening]: { stop }, [morning]: { stop } });
+
+    const run = await detectAnomaliesBetween(FIRST, morning, deps);
+
+    // 7 h to midnight and 9.5 h after it: each half is under the 10 h limit, the whole is not. (Deliveries, 1.5-3 h
+    // behind, stop for longer than their 14 h.)
+    expect(run.opened).toContainEqual({ incident: ordersDay, period: morning });
+    expect(run.opened).not.toContainEqual({ incident: ordersDay, period: evening });
+    expect((await readIncident(store, ordersDay))?.last.summary).toMatch(
+      /^No "Order Placed" events 1[67]:\d\d \(2 Oct\)–09:\d\d on 2026-10-03 \(1[67]\.\d h\); limit 10 h$/,
+    );
+  });
+
+  it('a quiet night shorter than the limit is reported as the day’s longest silence, after the rhythm too', async () => {
+    const day = '2026-10-14';
+    const { store, deps, days } = await shop(day);
+
+    const run = await detectAnomaliesBetween(days[0]!, day, deps);
+
+    // 22:00 to 07:00 is 9 h, less the minutes to the last and first orders.
+    expect(run.opened).toEqual([]);
+    expect((await readIncident(store, ordersDay))?.last.summary).toMatch(
+      /^\d+ "Order Placed" events on 2026-10-14, longest silence (8\.[5-9]|9) h \(limit 10 h\)$/,
     );
   });
 });
@@ -108,7 +139,7 @@ describe('on a holiday the rhythm is off, and the holiday does not teach it', ()
   it('Thanksgiving’s short, thin day opens nothing and leaves the learnt rhythm as it was', async () => {
     const before = addDays(THANKSGIVING, -1);
     const { store, deps, days } = await shop(THANKSGIVING, {
-      [THANKSGIVING]: { orders: 120, open: 8, close: 20 },
+      [THANKSGIVING]: { orders: 120, open: 7.5, close: 20 },
     });
     await detectAnomaliesBetween(days[0]!, before, deps);
     const learnt = await readProfile(store, ORDERS.event);
@@ -123,7 +154,7 @@ describe('on a holiday the rhythm is off, and the holiday does not teach it', ()
   });
 
   it('the live check on the holiday evening lets the early close pass', async () => {
-    const { deps, days } = await shop(THANKSGIVING, { [THANKSGIVING]: { orders: 120, open: 8, close: 20 } });
+    const { deps, days } = await shop(THANKSGIVING, { [THANKSGIVING]: { orders: 120, open: 7.5, close: 20 } });
     await detectAnomaliesBetween(days[0]!, addDays(THANKSGIVING, -1), deps);
 
     const evening = await detectEventSilence({ ...deps, now: () => zonedInstant(THANKSGIVING, '23:30', TZ) });
@@ -161,6 +192,6 @@ describe('a stop the rhythm catches says which hours were silent and what usuall
 
     const judged = judgeDay(ORDERS, day, times, TZ, { event: ORDERS.event, firstSeen: 0, days: 0, hourly: [] });
 
-    expect(judged.summary).toBe('No "Order Placed" events for 15 h on 2026-10-14 (limit 10 h)');
+    expect(judged.summary).toBe('No "Order Placed" events 09:00–24:00 on 2026-10-14 (15 h); limit 10 h');
   });
 });
