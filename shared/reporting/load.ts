@@ -83,6 +83,12 @@ function sectionsFor(report: Report, person: Person, config: NightshiftConfig): 
   );
 }
 
+/** '22 Nov', or '1 Oct (holiday)' for a daily report on one of the config's holidays: its figures are unusual. */
+function labelOf(period: PeriodId, granularity: Granularity, config: NightshiftConfig): string {
+  const holiday = granularity === 'day' && (config.holidays as readonly string[]).includes(period);
+  return holiday ? `${periodLabel(period)} (holiday)` : periodLabel(period);
+}
+
 /** The pipeline of a report without that section: nothing read, nothing to show. */
 const NO_PIPELINE: ReportModel['pipeline'] = { stored: null, rejected: null, rejectReasons: {}, jobs: [] };
 
@@ -105,7 +111,13 @@ export async function loadReportModel(
   const incidents = deps.incidents ? await deps.incidents(period) : [];
   const checks = deps.checks && sections.includes('checks') ? await deps.checks(period) : [];
   const model: ReportModel = {
-    report: { id: report.id, title: report.title, period, periodLabel: periodLabel(period), granularity },
+    report: {
+      id: report.id,
+      title: report.title,
+      period,
+      periodLabel: labelOf(period, granularity, config),
+      granularity,
+    },
     recipient: {
       name: person.name,
       email: person.email,

@@ -129,3 +129,17 @@ describe('report incidents: the night after the period', () => {
     expect(await incidents('2026-11-23')).toEqual([expect.objectContaining({ state: 'resolved' })]);
   });
 });
+
+describe('the report period', () => {
+  it("marks a daily report on one of the config's holidays, so its unusual figures have their reason", async () => {
+    const { store } = await freshStore('holiday-report');
+    const config = { ...exampleConfig(), holidays: ['2026-11-22'] };
+    const report = config.reports.find((r) => r.id === 'daily')!;
+    const person = config.people.find((p) => p.id === 'ops_director')!;
+    const now = () => at('2026-11-23', '08:00:00');
+    const onHoliday = await loadReportModel(report, '2026-11-22', person, { store, config, now });
+    const dayBefore = await loadReportModel(report, '2026-11-21', person, { store, config, now });
+    expect(onHoliday.report.periodLabel).toMatch(/\(holiday\)$/);
+    expect(dayBefore.report.periodLabel).not.toContain('holiday');
+  });
+});
