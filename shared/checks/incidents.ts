@@ -9,7 +9,7 @@ import { recordObservation } from '#shared/incidents/incidents.ts';
 import { deliverTransitions } from '#shared/incidents/routing.ts';
 import type { DeliveryQueue } from '#shared/queue/messages.ts';
 import type { StateStore } from '#shared/store/store.ts';
-import { localParts } from '#shared/time/calendar.ts';
+import { clockTime, localParts } from '#shared/time/calendar.ts';
 import { type StoredCheckResult, saveCheckResults } from './history.ts';
 import { type RestoreJobDeps, validateRestoreJob } from './restore.ts';
 import { guarded, type MismatchExample } from './result.ts';
@@ -78,7 +78,7 @@ const severityOf = (result: StoredCheckResult): Severity =>
 /** The period a check run is judged as: its local minute ('2026-11-22T02:00'), so a re-run after a fix counts. */
 export function checkPeriod(at: number, timeZone: string): string {
   const p = localParts(at, timeZone);
-  return `${p.date}T${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
+  return `${p.date}T${clockTime(p)}`;
 }
 
 /** How bad: for a reconciliation the share of keys that disagree, for a backup check 1. */

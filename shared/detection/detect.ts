@@ -16,7 +16,15 @@ import { deliverTransitions } from '#shared/incidents/routing.ts';
 import type { StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import type { DeliveryQueue } from '#shared/queue/messages.ts';
 import type { StateStore } from '#shared/store/store.ts';
-import { dateRange, type LocalDate, localDate, localHour, localParts, yesterday } from '#shared/time/calendar.ts';
+import {
+  clockTime,
+  dateRange,
+  type LocalDate,
+  localDate,
+  localHour,
+  localParts,
+  yesterday,
+} from '#shared/time/calendar.ts';
 import {
   type ExpectedEvent,
   judgeDay,
@@ -52,9 +60,8 @@ function assertEnded(date: LocalDate, deps: DetectDeps): void {
   const now = deps.now();
   if (date < localDate(now, timeZone)) return;
   const p = localParts(now, timeZone);
-  const clock = `${p.date} ${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
   throw new DetectError(
-    `${date} has not ended yet in ${timeZone} (it is ${clock} there): detection judges whole days, the latest ` +
+    `${date} has not ended yet in ${timeZone} (it is ${p.date} ${clockTime(p)} there): detection judges whole days, the latest ` +
       `being ${yesterday(now, timeZone)}; judge it once it is over (deployed, the hourly detection watches today's ` +
       'event streams as they arrive)',
   );

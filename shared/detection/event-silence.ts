@@ -6,7 +6,16 @@ import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { forEachEventOfDay } from '#shared/events/events-store.ts';
 import type { Severity } from '#shared/incidents/incidents.ts';
 import type { StateStore } from '#shared/store/store.ts';
-import { addDays, dayRange, type LocalDate, localDate, localHour, localParts } from '#shared/time/calendar.ts';
+import {
+  addDays,
+  clockTime,
+  dayRange,
+  type LocalDate,
+  localDate,
+  localHour,
+  localParts,
+  periodLabel,
+} from '#shared/time/calendar.ts';
 import {
   daysToFold,
   emptyProfile,
@@ -166,10 +175,6 @@ function judgeGap(
 
 const about = (expected: number) => (expected >= 1 ? `, about ${Math.round(expected)} expected at its usual rate` : '');
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
 /**
  * '13:00–15:06' in the zone; the end of `day` (`end`) reads 24:00, and a start on an earlier day than the end's carries
  * its date: '19:00 (7 Oct)–06:30'.
@@ -178,8 +183,8 @@ function span(from: number, to: number, timeZone: string, end?: number): string 
   const a = localParts(from, timeZone);
   const b = localParts(to, timeZone);
   const endDay = to === end ? localDate(to - 1, timeZone) : b.date;
-  const on = a.date === endDay ? '' : ` (${Number(a.date.slice(8))} ${MONTHS[Number(a.date.slice(5, 7)) - 1]})`;
-  return `${pad(a.hour)}:${pad(a.minute)}${on}–${to === end ? '24:00' : `${pad(b.hour)}:${pad(b.minute)}`}`;
+  const on = a.date === endDay ? '' : ` (${periodLabel(a.date)})`;
+  return `${clockTime(a)}${on}–${to === end ? '24:00' : clockTime(b)}`;
 }
 
 /** Why a silence shorter than the limit is a stop: its hours and what the rhythm expected in them. */

@@ -65,6 +65,11 @@ export function localParts(instant: number | Date, timeZone: string): LocalParts
   };
 }
 
+/** '07:05': the wall-clock hour and minute of local parts. */
+export function clockTime(p: Pick<LocalParts, 'hour' | 'minute'>): string {
+  return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
+}
+
 /** The local hour an instant falls in, '2026-11-22T14' (the period of an hourly check). */
 export function localHour(now: number, timeZone: string): string {
   const p = localParts(now, timeZone);

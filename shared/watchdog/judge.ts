@@ -3,7 +3,7 @@
 
 import type { Severity } from '#shared/incidents/incidents.ts';
 import type { JobRun } from '#shared/jobs/runs.ts';
-import { localParts, periodLabel } from '#shared/time/calendar.ts';
+import { clockTime, localParts, periodLabel } from '#shared/time/calendar.ts';
 import { dueTimes, periodMs, type RunStream } from './schedule.ts';
 
 export interface Thresholds {
@@ -77,7 +77,7 @@ const startOf = (r: JobRun) => Date.parse(r.startedAt);
 /** '00:30 on 22 Nov' in the config's time zone. */
 export function localWhen(instant: number, timeZone: string): string {
   const p = localParts(instant, timeZone);
-  return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')} on ${periodLabel(p.date)}`;
+  return `${clockTime(p)} on ${periodLabel(p.date)}`;
 }
 
 /** '45 s', '9.8 min', '2.1 h' */

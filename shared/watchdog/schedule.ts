@@ -3,7 +3,15 @@
 // night has no run, and a time that occurs twice on a fall-back night has one run (its first occurrence).
 import type { NightshiftConfig, Schedule } from '#shared/config/schema.ts';
 import type { JobName } from '#shared/jobs/runs.ts';
-import { addDays, isoWeekday, type LocalDate, localDate, localParts, zonedInstant } from '#shared/time/calendar.ts';
+import {
+  addDays,
+  clockTime,
+  isoWeekday,
+  type LocalDate,
+  localDate,
+  localParts,
+  zonedInstant,
+} from '#shared/time/calendar.ts';
 
 /** How often a stream of runs is due, in local time. */
 export type Cadence =
@@ -72,17 +80,13 @@ export function runStreams(config: NightshiftConfig, jobs?: readonly JobName[]):
 function occurrence(date: LocalDate, time: string, timeZone: string): number | undefined {
   const instant = zonedInstant(date, time, timeZone);
   const p = localParts(instant, timeZone);
-  const hhmm = `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
-  return p.date === date && hhmm === time ? instant : undefined;
+  return p.date === date && clockTime(p) === time ? instant : undefined;
 }
 
 function timesOn(date: LocalDate, cadence: Cadence): string[] {
   switch (cadence.every) {
     case 'hour':
-      return Array.from(
-        { length: 24 },
-        (_, h) => `${String(h).padStart(2, '0')}:${String(cadence.minute).padStart(2, '0')}`,
-      );
+      return Array.from({ length: 24 }, (_, hour) => clockTime({ hour, minute: cadence.minute }));
     case 'day':
       return [cadence.at];
     case 'week':

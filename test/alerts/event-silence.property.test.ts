@@ -35,17 +35,22 @@ function dayEvents(day: LocalDate, zone: string, orders: number, open: number, c
   });
 }
 
+/** A shop's stream: zone, first day, daily orders, opening hour, night length and the limit's margin over it. */
+const SHOP = {
+  zone: fc.constantFrom(...ZONES),
+  first: fc
+    .date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2035-12-31T00:00:00Z'), noInvalidDate: true })
+    .map((d) => d.toISOString().slice(0, 10)),
+  orders: fc.integer({ min: 20, max: 1000 }),
+  open: fc.integer({ min: 4, max: 10 }), // local hour the first events may come
+  night: fc.integer({ min: 6, max: 12 }), // hours from closing to opening
+  margin: fc.double({ min: 0.1, max: 6, noNaN: true }), // maxSilenceHours above the longest night
+};
+
 describe('quiet nights shorter than maxSilenceHours are never a stop', () => {
   test.prop(
     {
-      zone: fc.constantFrom(...ZONES),
-      first: fc
-        .date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2035-12-31T00:00:00Z'), noInvalidDate: true })
-        .map((d) => d.toISOString().slice(0, 10)),
-      orders: fc.integer({ min: 20, max: 1000 }),
-      open: fc.integer({ min: 4, max: 10 }), // local hour the first events may come
-      night: fc.integer({ min: 6, max: 12 }), // hours from closing to opening
-      margin: fc.double({ min: 0.1, max: 6, noNaN: true }), // maxSilenceHours above the longest night
+      ...SHOP,
       firstHour: fc.double({ min: 0, max: 0.9, noNaN: true }), // when, on the first day, the stream began
       holiday: fc.integer({ min: 1, max: 13 }),
       seed: fc.integer({ min: 1, max: 1_000_000 }),
@@ -79,14 +84,7 @@ describe('quiet nights shorter than maxSilenceHours are never a stop', () => {
 
   test.prop(
     {
-      zone: fc.constantFrom(...ZONES),
-      first: fc
-        .date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2035-12-31T00:00:00Z'), noInvalidDate: true })
-        .map((d) => d.toISOString().slice(0, 10)),
-      orders: fc.integer({ min: 20, max: 1000 }),
-      open: fc.integer({ min: 4, max: 10 }),
-      night: fc.integer({ min: 6, max: 12 }),
-      margin: fc.double({ min: 0.1, max: 6, noNaN: true }), // maxSilenceHours above the longest night
+      ...SHOP,
       at: fc.double({ min: 0, max: 1, noNaN: true }), // where in the first week the outage starts
       over: fc.double({ min: 0.05, max: 8, noNaN: true }), // hours the outage lasts past maxSilenceHours
       seed: fc.integer({ min: 1, max: 1_000_000 }),
