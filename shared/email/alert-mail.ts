@@ -117,10 +117,13 @@ function facts(incident: Incident, transition: Transition, kpi: Kpi | undefined,
   for (const d of obs.details ?? []) out.push({ label: d.label, value: d.value });
   if (incident.openedPeriod) {
     const n = incident.periods;
+    // From the incident's first anomalous period (before the one that opened it when openAfter > 1); a resolved one
+    // runs to the period that resolved it. The count is of unusual periods: ordinary ones in between kept it open.
+    const first = shortPeriod(incident.firstPeriod ?? incident.openedPeriod);
+    const resolved = transition.transition === 'resolved';
     out.push({
-      label: transition.transition === 'resolved' ? 'Lasted' : 'Since',
-      // From the incident's first anomalous period (before the one that opened it when openAfter > 1).
-      value: `${shortPeriod(incident.firstPeriod ?? incident.openedPeriod)} · ${n} ${periodNoun[incident.granularity]}${n === 1 ? '' : 's'}`,
+      label: resolved ? 'Lasted' : 'Since',
+      value: `${resolved ? `${first} – ${when}` : first} · ${n} unusual ${periodNoun[incident.granularity]}${n === 1 ? '' : 's'}`,
     });
   }
   out.push({ label: 'At', value: `${formatInstant(transition.at, timeZone)} (${timeZone})` });

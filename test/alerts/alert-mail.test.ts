@@ -49,7 +49,7 @@ describe('alert mail', () => {
       config,
       queue.messages[0]! as Extract<(typeof queue.messages)[0], { kind: 'alert' }>,
     );
-    expect(mail?.text).toMatch(/Since\W+21 Nov · 2 days/);
+    expect(mail?.text).toMatch(/Since\W+21 Nov · 2 unusual days/);
   });
 
   it('says what happened in the subject, with the value, bounds, history and the plan steps in both parts', async () => {
@@ -104,6 +104,8 @@ describe('alert mail', () => {
     const mail = await loadAlertMail(store, config, resolved as Extract<typeof resolved, { kind: 'alert' }>);
 
     expect(mail?.subject).toBe('[Nightshift] RESOLVED critical: Conversion rate back to 3.10% after 2 days');
+    // From the first unusual day to the day that resolved it.
+    expect(mail?.text).toMatch(/Lasted\W+\d{1,2} Nov – \d{1,2} Nov · 2 unusual days/);
   });
 
   it('reports list the open incident with its first responder', async () => {
