@@ -23,7 +23,8 @@ import { watchdogCheck } from '#shared/watchdog/watchdog.ts';
 import { memoryQueue } from '../alerts/support.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
-import { clearInbox, NOW, preparedStore, recordingProxy, sesEvent, sesInbox, sqsEvent } from './support.ts';
+import { recordingProxy } from '../support/proxy.ts';
+import { clearInbox, NOW, preparedStore, sesEvent, sesInbox, sqsEvent } from './support.ts';
 
 const MIN = 60_000;
 const BOUNCED = incidentId(MAIL_SUBJECTS.bounce);

@@ -7,12 +7,13 @@ import { readFeedback } from '#shared/mailer/feedback.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { exampleConfig } from '../support/config.ts';
 import { lambdaContext } from '../support/lambda.ts';
-import { clearInbox, NOW, preparedTables, recordingProxy, sesEvent, sesInbox, sqsEvent } from './support.ts';
+import { type RecordingProxy, recordingProxy } from '../support/proxy.ts';
+import { clearInbox, NOW, preparedTables, sesEvent, sesInbox, sqsEvent } from './support.ts';
 
 const config = exampleConfig();
 const report = JSON.stringify({ kind: 'report', reportId: 'daily', period: '2026-11-22', recipientId: 'ops_director' });
 let ses: LocalSes;
-let proxy: Awaited<ReturnType<typeof recordingProxy>>;
+let proxy: RecordingProxy<Record<string, string>>;
 let store: StateStore;
 
 beforeAll(async () => {

@@ -1,7 +1,6 @@
 // Helpers for the delivery tests: a small rolled-up day in a fresh DynamoDB Local table pair, the local SES inbox,
 // and an SQS delivery queue played on a virtual clock (visibility timeout, receive count, dead-letter queue) that
 // feeds send-email's consumer as Lambda would.
-import { createServer, request } from 'node:http';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { MAX_RECEIVE_COUNT } from '#infra/dead-lettered-queue.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
@@ -194,40 +193,6 @@ function record(m: Queued): SQSRecord {
     eventSource: 'aws:sqs',
     eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:delivery',
     awsRegion: 'us-east-1',
-  };
-}
-
-/** Sits in front of the local SES: forwards every request and keeps its form fields (the SES query API's body). */
-export async function recordingProxy(target: string): Promise<{
-  url: string;
-  requests: Array<Record<string, string>>;
-  close(): Promise<void>;
-}> {
-  const requests: Array<Record<string, string>> = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      requests.push(Object.fromEntries(new URLSearchParams(body.toString('utf8'))));
-      const upstream = new URL(target);
-      const forward = request(
-        { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 500, up.headers);
-          up.pipe(res);
-        },
-      );
-      forward.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
 

@@ -3,23 +3,29 @@
 // that keeps each request, and every request on the two tables must be allowed by that function's role in the
 // template (action, table, and each item's partition key against the dynamodb:LeadingKeys condition). A store call on a
 // new partition or with a new action fails here, naming the function and the request, instead of in AWS.
-// SQS, SES, SSM, Secrets Manager, AWS Backup and the archive's S3 (in memory) are mocked (aws-sdk-client-mock): what
-// is checked here is DynamoDB, and that is the real DynamoDB Local.
-import { createServer, request as httpRequest } from 'node:http';
+// The night's clock is fixed (each run at its own instant); the mail goes to the local SES and the archive to a fresh
+// bucket on the run's s3rver. What has no local stand-in is mocked (aws-sdk-client-mock), none of it DynamoDB: SQS
+// (the night's delivery messages are kept here and fed to send-email as Lambda would), SSM (the people parameters),
+// Secrets Manager (the write key and the pseudonym key) and AWS Backup (it answers every call with nothing, so the
+// backup checks fail and open incidents).
 import { BackupClient } from '@aws-sdk/client-backup';
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { functionSlice } from '#infra/function-config.ts';
 import type { NightshiftFunction } from '#infra/nightshift-function.ts';
+import type { ObjectArchive } from '#shared/archive/archive.ts';
+import { createS3Archive } from '#shared/archive/s3.ts';
 import { peopleContacts, peopleDirectory } from '#shared/config/slice.ts';
-import { LOCAL_AWS } from '#shared/local/dynamodb-local.ts';
+import { LOCAL_S3 } from '#shared/local/s3-local.ts';
+import { type LocalSes, startSesLocal } from '#shared/local/ses-local.ts';
+import { sesInbox } from '../delivery/support.ts';
+import { freshBucket } from '../support/archive.ts';
 import { freshStore } from '../support/dynamo.ts';
 import { lambdaContext, sqsEvent } from '../support/lambda.ts';
+import { type ProxiedRequest, type RecordingProxy, recordingProxy } from '../support/proxy.ts';
 import { actionsOf, logicalId, roleStatements, type Statement, synthesize } from './support.ts';
 
 const { config, stack, template } = synthesize();
@@ -37,22 +43,20 @@ const tableIds = { events: logicalId(stack.tables.events), state: logicalId(stac
 
 interface DynamoRequest {
   operation: string;
-  table: string;
+  table: 'events' | 'state';
   keys: string[];
 }
 
-const recorded: DynamoRequest[] = [];
 const sqs = mockClient(SQSClient);
-const ses = mockClient(SESClient);
 const ssm = mockClient(SSMClient);
 const secrets = mockClient(SecretsManagerClient);
 const backup = mockClient(BackupClient);
-const s3 = mockClient(S3Client);
-const objects = new Map<string, Uint8Array>();
 const queued: string[] = [];
 let tables: { events: string; state: string };
-let proxy: { url: string; close(): Promise<void> };
+let proxy: RecordingProxy<DynamoRequest>;
+let ses: LocalSes;
 let bucket: string;
+let archive: ObjectArchive;
 
 interface Key {
   pk: { S: string };
@@ -86,37 +90,16 @@ function keysOf(operation: string, body: DynamoBody): string[] {
   }
 }
 
-async function startProxy(target: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-      const parsed = JSON.parse(body.toString('utf8') || '{}') as DynamoBody;
-      const table = parsed.TableName ?? Object.keys(parsed.RequestItems ?? {})[0] ?? '';
-      if (table === tables.events || table === tables.state) {
-        recorded.push({
-          operation,
-          table: table === tables.events ? 'events' : 'state',
-          keys: keysOf(operation, parsed),
-        });
-      }
-      const upstream = new URL(target);
-      const forward = httpRequest(
-        { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 500, up.headers);
-          up.pipe(res);
-        },
-      );
-      forward.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+/**
+ * What the proxy keeps of a DynamoDB JSON request on one of the two tables: its operation, which table, and the
+ * partition keys it touches. Requests on other tables (check-backups describes the ones it checks) are not kept.
+ */
+function dynamoRequest({ headers, body }: ProxiedRequest): DynamoRequest | undefined {
+  const operation = String(headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+  const parsed = JSON.parse(body || '{}') as DynamoBody;
+  const name = parsed.TableName ?? Object.keys(parsed.RequestItems ?? {})[0] ?? '';
+  if (name !== tables.events && name !== tables.state) return undefined;
+  return { operation, table: name === tables.events ? 'events' : 'state', keys: keysOf(operation, parsed) };
 }
 
 const likePattern = (pattern: string) =>
@@ -131,7 +114,7 @@ const likePattern = (pattern: string) =>
 function allowed(statements: Statement[], r: DynamoRequest): boolean {
   return statements.some((s) => {
     if (s.Effect !== 'Allow' || !actionsOf(s).includes(`dynamodb:${r.operation}`)) return false;
-    if (!JSON.stringify(s.Resource).includes(tableIds[r.table as 'events' | 'state'])) return false;
+    if (!JSON.stringify(s.Resource).includes(tableIds[r.table])) return false;
     const condition = s.Condition as { 'ForAllValues:StringLike'?: { 'dynamodb:LeadingKeys'?: string[] } } | undefined;
     const like = condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
     if (!like) return false;
@@ -169,7 +152,7 @@ async function runAs(name: string, at: string, event: unknown): Promise<DynamoRe
   const saved = { ...process.env };
   Object.assign(process.env, env);
   Object.assign(globalThis, { __NIGHTSHIFT_CONFIG__: JSON.stringify(functionSlice(name, config)) });
-  const from = recorded.length;
+  const from = proxy.requests.length;
   try {
     const { handler } = (await import(`../../functions/${name}/handler.ts`)) as {
       handler: (e: unknown, c: unknown) => Promise<unknown>;
@@ -178,7 +161,7 @@ async function runAs(name: string, at: string, event: unknown): Promise<DynamoRe
   } finally {
     for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
   }
-  return recorded.slice(from);
+  return proxy.requests.slice(from);
 }
 
 function expectAllowed(name: string, requests: DynamoRequest[]): void {
@@ -193,12 +176,19 @@ const event = (messageId: string, name: string, timestamp: string, properties: R
 beforeAll(async () => {
   vi.useFakeTimers({ toFake: ['Date'] });
   ({ tables } = await freshStore('grants'));
-  proxy = await startProxy(inject('dynamoEndpoint'));
-  bucket = 'grants-archive';
+  proxy = await recordingProxy(inject('dynamoEndpoint'), dynamoRequest);
+  ses = await startSesLocal();
+  const s3 = await freshBucket('grants');
+  bucket = s3.bucket;
+  archive = createS3Archive(s3);
   vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', proxy.url);
-  vi.stubEnv('AWS_REGION', LOCAL_AWS.region);
-  vi.stubEnv('AWS_ACCESS_KEY_ID', LOCAL_AWS.credentials.accessKeyId);
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', LOCAL_AWS.credentials.secretAccessKey);
+  vi.stubEnv('AWS_ENDPOINT_URL_SES', ses.endpoint);
+  vi.stubEnv('AWS_ENDPOINT_URL_S3', inject('s3Endpoint'));
+  // One set of credentials for the three: s3rver checks signatures with its own, DynamoDB Local (one shared
+  // database) and the local SES accept any.
+  vi.stubEnv('AWS_REGION', LOCAL_S3.region);
+  vi.stubEnv('AWS_ACCESS_KEY_ID', LOCAL_S3.credentials.accessKeyId);
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', LOCAL_S3.credentials.secretAccessKey);
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   sqs
@@ -207,7 +197,6 @@ beforeAll(async () => {
       if (input.QueueUrl.endsWith('/delivery')) queued.push(...input.Entries.map((e) => e.MessageBody));
       return { Successful: input.Entries.map((e) => ({ Id: e.Id })), Failed: [] };
     });
-  ses.on(SendRawEmailCommand).resolves({ MessageId: 'ses-1' });
   ssm.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
     Parameters: input.Names.map((Name) => ({
       Name,
@@ -221,26 +210,15 @@ beforeAll(async () => {
       : 'grants-pseudonym-key-0123456789abcdef0123456789abcdef',
   }));
   backup.onAnyCommand().resolves({});
-  s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: Uint8Array }) => {
-    objects.set(input.Key, input.Body);
-    return {};
-  });
-  s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
-    const body = objects.get(input.Key);
-    if (!body) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} });
-    return { Body: { transformToByteArray: async () => body } };
-  });
-  s3.on(ListObjectsV2Command).callsFake((input: { Prefix?: string }) => ({
-    Contents: [...objects.keys()].filter((k) => k.startsWith(input.Prefix ?? '')).map((Key) => ({ Key })),
-  }));
 });
 
 afterAll(async () => {
   vi.useRealTimers();
   vi.restoreAllMocks();
   vi.unstubAllEnvs();
-  for (const m of [sqs, ses, ssm, secrets, backup, s3]) m.restore();
+  for (const m of [sqs, ssm, secrets, backup]) m.restore();
   await proxy.close();
+  await ses.stop();
 });
 
 describe('every request a handler sends is one its role allows', () => {
@@ -266,7 +244,8 @@ describe('every request a handler sends is one its role allows', () => {
     const body = {
       batch: [{ type: 'track', event: 'Page Viewed', messageId: 'h1', userId: 'u_h1', timestamp: 'soon' }],
     };
-    const requests = await runAs('http-ingest', '2026-11-22T20:05:00+08:00', {
+    const at = '2026-11-22T20:05:00+08:00';
+    const requests = await runAs('http-ingest', at, {
       version: '2.0',
       routeKey: 'POST /v1/batch',
       rawPath: '/v1/batch',
@@ -277,7 +256,7 @@ describe('every request a handler sends is one its role allows', () => {
       },
       body: Buffer.from(JSON.stringify(body)).toString('base64'),
       isBase64Encoded: true,
-      requestContext: { requestId: 'req-1', http: { method: 'POST' }, timeEpoch: Date.now() },
+      requestContext: { requestId: 'req-1', http: { method: 'POST' }, timeEpoch: Date.parse(at) },
     });
     expect(requests.length).toBeGreaterThan(0);
     expectAllowed('http-ingest', requests);
@@ -289,6 +268,7 @@ describe('every request a handler sends is one its role allows', () => {
       scheduledTime: '2026-11-22T16:30:00Z',
     });
     expect(requests.map((r) => r.operation)).toContain('DeleteItem');
+    expect(await archive.list('')).not.toEqual([]);
     expectAllowed('rollup-kpis', requests);
   });
 
@@ -331,12 +311,13 @@ describe('every request a handler sends is one its role allows', () => {
   it('send-email: every alert and report the night queued, sent', async () => {
     const kinds = new Set(queued.map((m) => JSON.parse(m).kind));
     expect(kinds).toEqual(new Set(['alert', 'report']));
+    const sent = (await sesInbox(ses.endpoint)).length;
     const requests = await runAs(
       'send-email',
       '2026-11-23T05:01:00+08:00',
       sqsEvent(queued, { sentAt: Date.parse('2026-11-23T05:00:00+08:00'), queue: 'delivery' }),
     );
-    expect(ses.commandCalls(SendRawEmailCommand).length).toBeGreaterThan(0);
+    expect((await sesInbox(ses.endpoint)).length).toBeGreaterThan(sent);
     expectAllowed('send-email', requests);
   });
 
@@ -349,7 +330,7 @@ describe('every request a handler sends is one its role allows', () => {
         eventType: 'Bounce',
         mail: {
           timestamp: '2026-11-22T21:02:00.000Z',
-          messageId: 'ses-1',
+          messageId: '010001-grants-message-1',
           destination: ['sun.mei@example.com'],
           tags: {
             'ses:configuration-set': ['nightshift-mail'],
