@@ -84,7 +84,7 @@ export const DEFAULT_TUNING: Readonly<EngineTuning> = {
   shiftSpan: 8,
   volSpan: 24,
   repeatDiscount: 0.5,
-  peakHalfLifeDays: 1,
+  peakHalfLifeDays: 0.5,
   scales: [16, 64],
 };
 

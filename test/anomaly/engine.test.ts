@@ -168,6 +168,26 @@ describe('deviation engine', () => {
     expect(series.slice(40).map((p) => resumed.update(p))).toEqual(straight.slice(40));
   });
 
+  it('a second incident within a day of the first still alerts: a repeat discount fades in hours, not days', () => {
+    // Noise of sd 5 around 50 in 5-minute data; a burst of 40 points at day 8 12:00, and a second, as big, 18 hours
+    // later. The first one's peak surprise discounts what follows it for a while, but not a new incident the next
+    // morning (with a one-day half-life it did: NAB's occupancy_t4013 and speed_t4013 lost their second windows).
+    const burst = (i: number) => (i >= 8 * 288 + 144 && i < 8 * 288 + 148) || (i >= 9 * 288 + 72 && i < 9 * 288 + 76);
+    const missed = [1, 2, 3, 4, 5].filter((seed) => {
+      const rand = seeded(seed);
+      const series = Array.from({ length: 10 * 288 }, (_, i) => ({
+        timestamp: START + i * 300_000,
+        value: 50 + 5 * gaussian(rand) + (burst(i) ? 40 : 0),
+      }));
+      const out = assessSeries(series);
+      const first = out.slice(8 * 288 + 144, 8 * 288 + 148);
+      const second = out.slice(9 * 288 + 72, 9 * 288 + 76);
+      expect(Math.max(...first.map((a) => a.score))).toBeGreaterThanOrEqual(0.5);
+      return Math.max(...second.map((a) => a.score)) < 0.5;
+    });
+    expect(missed).toEqual([]);
+  });
+
   it('catches a lasting shift of 1.5 sd in noisy 5-minute data within hours through its block means', () => {
     // Noise of sd 5 around 50 for 12 days, then 7.5 lower for good. The recent level follows such a shift within a
     // few points, so the points alone often never look surprising; the means of 16 and 64 points do.
@@ -188,7 +208,7 @@ describe('deviation engine', () => {
     expect(withScales.every((r) => r.at >= 0 && r.at < 48)).toBe(true);
     expect(pointsOnly.filter((r) => r.at >= 0 && r.at < 48).length).toBeLessThanOrEqual(5);
     // And no more false alerts on the nine days of plain noise before it.
-    expect(withScales.map((r) => r.falseAlerts)).toEqual(pointsOnly.map((r) => r.falseAlerts));
+    withScales.forEach((r, i) => expect(r.falseAlerts).toBeLessThanOrEqual(pointsOnly[i]!.falseAlerts));
   });
 
   it('says when the mean of a block spoke for a point', () => {
