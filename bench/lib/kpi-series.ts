@@ -62,10 +62,23 @@ const MATCH_SLACK = 3;
 
 const sizeBand = (p: Problem) => {
   const size = Math.abs(p.sigmas);
-  return size < 4 ? '3-4 sd' : size < 5 ? '4-5 sd' : '5-8 sd';
+  return size < 3 ? 'under 3 sd' : size < 4 ? '3-4 sd' : size < 5 ? '4-5 sd' : '5-8 sd';
 };
 
-export function generate(seed: number, days: number): KpiSeries {
+/** Which problems a set of series gets: by default a quarter clean, the rest one of the four kinds of 3 to 8 sd. */
+export interface ProblemMix {
+  kinds: readonly Kind[];
+  /** Smallest and largest size, in sd of the day's noise. */
+  sizes: readonly [number, number];
+  cleanShare: number;
+}
+
+export const DEFAULT_MIX: Readonly<ProblemMix> = { kinds: KINDS, sizes: [3, 8], cleanShare: CLEAN_SHARE };
+
+/** Lasting shifts too small to see on any one day (1.5 to 2.5 sd a day for three weeks): a 25% drop in a noisy KPI. */
+export const SMALL_SHIFTS: Readonly<ProblemMix> = { kinds: ['shift'], sizes: [1.5, 2.5], cleanShare: 0 };
+
+export function generate(seed: number, days: number, mix: Readonly<ProblemMix> = DEFAULT_MIX): KpiSeries {
   const rand = seeded(seed);
   const level = 100 * 10 ** (rand() * 2); // 100 .. 10,000
   const noise = 0.03 + rand() * 0.05; // 3% .. 8% a day
@@ -76,13 +89,13 @@ export function generate(seed: number, days: number): KpiSeries {
   const first = addDays('2025-01-06', Math.floor(rand() * 365));
   const start = 60 + Math.floor(rand() * (days - 60 - PROBLEM_DAYS - 5));
   let problem: Problem | null = null;
-  if (rand() >= CLEAN_SHARE) {
-    const kind = KINDS[Math.floor(rand() * KINDS.length)] as Kind;
-    const size = 3 + rand() * 5;
+  if (rand() >= mix.cleanShare) {
+    const kind = mix.kinds[Math.floor(rand() * mix.kinds.length)] as Kind;
+    const size = mix.sizes[0] + rand() * (mix.sizes[1] - mix.sizes[0]);
     const down = kind === 'drop' ? true : kind === 'spike' ? false : rand() < 0.6;
     const oneDay = kind === 'drop' || kind === 'spike';
     // A drift of size s is d/DRIFT_RAMP * s on its d-th day: 3 sd from day ceil(3 / s * DRIFT_RAMP).
-    const threeSd = kind === 'drift' ? start + Math.ceil((3 / size) * DRIFT_RAMP) - 1 : start;
+    const threeSd = kind === 'drift' && size > 3 ? start + Math.ceil((3 / size) * DRIFT_RAMP) - 1 : start;
     problem = { kind, start, end: oneDay ? start : start + PROBLEM_DAYS - 1, sigmas: down ? -size : size, threeSd };
   }
   const values: Array<number | null> = [];

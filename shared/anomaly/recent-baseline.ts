@@ -9,7 +9,7 @@
 //  2. The value's standardised prediction error follows Student's t with the fit's degrees of freedom, so a baseline
 //     resting on 20 values needs a bigger deviation than one resting on 100 to reach the same tail probability. For
 //     a multiplicative series the error is the cube root of value / baseline (about symmetric for counts).
-//  3. A level shift is a run: the mean error of the last few values (the judged one last, off on the same side),
+//  3. A level shift is a run: the mean error of the last 3, 7 or 14 values (the judged one last, off on the same side),
 //     tested against a baseline fitted without them. The value alone and the runs share the false-alarm budget
 //     (weighted Bonferroni); the smallest corrected tail probability is the value's. The run furthest off on the
 //     value's side is reported too (runDeviation), so a caller can keep an incident open while the run still is.
@@ -40,9 +40,18 @@ export interface RecentAssessment extends Assessment {
    * value's side: its mean error in noise standard deviations of one value (signed; 0 when no run is off on that
    * side). Lets a caller keep a running incident open through one ordinary-looking day of a shift or drift whose
    * days are still a sigma off on average. In standard errors of the mean instead, three ordinary days would be "off"
-   * together one time in three, and incidents would linger after a recovery.
+   * together one time in three, and incidents would linger after a recovery; the fortnight's run is left out for the
+   * same reason (up to 13 days of a recovered shift would keep it a sigma off).
    */
   runDeviation?: number;
+  /**
+   * The run that decided the score, when a run and not the value alone did: its length and its mean value against the
+   * baseline's mean over the same periods, so a message can say "the last 7 days 21% below expected together".
+   */
+  run?: { length: number; actual: number; expected: number };
+  /** The values beyond which the value alone would score 0.5 at this sensitivity (what alerts by itself). */
+  alertLower?: number;
+  alertUpper?: number;
 }
 
 export class RecentBaselineError extends Error {
@@ -52,8 +61,13 @@ export class RecentBaselineError extends Error {
 const DAY_MS = 86_400_000;
 /** A fortnight of daily values: every weekday seen twice. */
 export const MIN_HISTORY = 14;
-/** Run lengths tested besides the value alone: about half a week (a level shift) and a week (a drift). */
-const RUNS: readonly number[] = [3, 7];
+/**
+ * Run lengths tested besides the value alone: about half a week (a level shift), a week (a drift) and a fortnight (a
+ * lasting shift too small to see in a week: 1.5 to 2.5 sd a day, a 25% drop in a noisy KPI).
+ */
+const RUNS: readonly number[] = [3, 7, 14];
+/** The longest run whose deviation keeps an incident open (runDeviation). */
+const PERSIST_RUN = 7;
 /** Share of the false-alarm budget spent on the value alone; the runs share the rest. */
 const SINGLE_SHARE = 0.7;
 /** Chance that a history with no outlier loses a value to the outlier test (over all its values). */
@@ -181,6 +195,9 @@ interface RunTest {
   p: number;
   /** The mean error of the k values in noise standard deviations of one value. */
   sigmas: number;
+  /** Mean of the k values, and of the baseline over them. */
+  actual: number;
+  expected: number;
 }
 
 /**
@@ -234,10 +251,14 @@ export function judgeRecent(
     const fit = robustFit(rows.slice(0, size), ys.subarray(0, size), noise);
     if (!fit || !(fit.noise > 0)) continue;
     let sum = 0;
+    let actual = 0;
+    let baseline = 0;
     const average = new Float64Array((rows[0] as Float64Array).length);
     for (let i = size; i < judged.length; i++) {
       const row = rows[i] as Float64Array;
       sum += noise((ys[i] as number) - predict(fit.ls, row));
+      actual += (judged[i] as DataPoint).value / k;
+      baseline += back(predict(fit.ls, row)) / k;
       for (let c = 0; c < average.length; c++) average[c] = (average[c] as number) + (row[c] as number) / k;
     }
     const mean = sum / k;
@@ -247,7 +268,7 @@ export function judgeRecent(
     if (k === 1) today = { fit, fitted, leverage: leverage(fit.ls, last), z };
     // A run counts only while the judged value is itself off on the run's side: yesterday's blip is not today's shift.
     else if (Math.sign((ys[judged.length - 1] as number) - fitted) !== Math.sign(mean)) continue;
-    tests.push({ k, z, p: tTwoSided(z, fit.df), sigmas: mean / fit.noise });
+    tests.push({ k, z, p: tTwoSided(z, fit.df), sigmas: mean / fit.noise, actual, expected: baseline });
   }
   if (!today) return notReady();
 
@@ -259,16 +280,21 @@ export function judgeRecent(
   const surprise = Math.max(0, -Math.log10(Math.max(pValue, Number.MIN_VALUE)));
   const half = HALF_SCORE_SURPRISE - SURPRISE_PER_SENSITIVITY * (sensitivity - 0.5);
   const expected = back(today.fitted);
-  const width = tQuantileTwoSided(BAND_P, today.fit.df) * today.fit.noise * Math.sqrt(1 + today.leverage);
-  const [lower, upper] = model.multiplicative
-    ? [expected * ratioOfNoise(-width), expected * ratioOfNoise(width)]
-    : [expected - width, expected + width];
+  const bandAt = (p: number): [number, number] => {
+    const width = tQuantileTwoSided(p, today.fit.df) * today.fit.noise * Math.sqrt(1 + today.leverage);
+    return model.multiplicative
+      ? [expected * ratioOfNoise(-width), expected * ratioOfNoise(width)]
+      : [expected - width, expected + width];
+  };
+  const [lower, upper] = bandAt(BAND_P);
+  // The value alone scores 0.5 where its corrected tail probability is 10^-half.
+  const [alertLower, alertUpper] = bandAt(Math.min(1, 10 ** -half * share(1)));
   const pattern: PatternName = model.weekly ? 'weekly' : 'recent';
   const detector: DetectorName = best.k > 1 ? 'level_shift' : 'spike';
   const side = point.value >= expected ? 'above' : 'below';
   const words = model.weekly ? 'weekly pattern' : 'recent trend';
   const runDeviation = tests
-    .filter((t) => t.k > 1)
+    .filter((t) => t.k > 1 && t.k <= PERSIST_RUN)
     .reduce((far, t) => (Math.abs(t.sigmas) > Math.abs(far) ? t.sigmas : far), 0);
   const runWords = best.k > 1 ? `, the last ${best.k} values ${Math.abs(best.z).toFixed(1)} sigma off together` : '';
   return {
@@ -282,6 +308,9 @@ export function judgeRecent(
     pValue,
     deviation: today.z,
     runDeviation,
+    ...(best.k > 1 ? { run: { length: best.k, actual: best.actual, expected: best.expected } } : {}),
+    alertLower,
+    alertUpper,
     reason: `${side} the ${words} by ${Math.abs(today.z).toFixed(1)} sigma${runWords}`,
   };
 }

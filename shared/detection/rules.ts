@@ -2,7 +2,7 @@
 // Deviation asks the engine's short-history judgement (shared/anomaly/recent-baseline.ts) about the KPI's own past
 // (causal: the period and the periods before it only).
 import type { PatternName } from '#shared/anomaly/engine.ts';
-import { judgeRecent, MIN_HISTORY } from '#shared/anomaly/recent-baseline.ts';
+import { judgeRecent, MIN_HISTORY, type RecentAssessment } from '#shared/anomaly/recent-baseline.ts';
 import type { Kpi, NightshiftConfig } from '#shared/config/schema.ts';
 import { formulaLookaheadDays, parseFormula } from '#shared/formula/formula.ts';
 import type { ProblemKind } from '#shared/incidents/incidents.ts';
@@ -387,8 +387,12 @@ export function judgeDeviation(
   const magnitude = relative(value - expected, expected);
   const pct = Math.round(magnitude * 100);
   const pattern = a.pattern ? `, ${PATTERN_WORDS[a.pattern]}` : '';
-  const usual = a.lower !== null && a.upper !== null ? ` (usual ${fmt(a.lower)}–${fmt(a.upper)}${pattern})` : '';
-  const detail = `${pct}% ${below ? 'below' : 'above'} expected ${fmt(expected)}${usual}${holiday ? ', a holiday' : ''}`;
+  const day = `${pct}% ${below ? 'below' : 'above'} expected ${fmt(expected)}`;
+  // A run decided it: say so, with the run's own figures (the day alone may look ordinary).
+  const run = holds && a.run ? runText(a.run, period, fmt) : undefined;
+  const detail = run
+    ? `${day}; ${run}${pattern}`
+    : `${day}${alertRange(a, options.direction, fmt, pattern)}${holiday ? ', a holiday' : ''}`;
   return {
     result: { ...base, holds, persists: sideOk && (holds || outside || off), magnitude, detail },
     expected,
@@ -396,6 +400,42 @@ export function judgeDeviation(
     upper: a.upper,
     score: a.score,
   };
+}
+
+/** ' (alerts below 96, weekly pattern)': where the value alone would alert, on the rule's side(s). */
+function alertRange(
+  a: RecentAssessment,
+  direction: 'up' | 'down' | 'both',
+  fmt: (x: number | null | undefined) => string,
+  pattern: string,
+): string {
+  const { alertLower: lo, alertUpper: hi } = a;
+  if (lo === undefined || hi === undefined) return '';
+  const where =
+    direction === 'down'
+      ? `below ${fmt(lo)}`
+      : direction === 'up'
+        ? `above ${fmt(hi)}`
+        : `outside ${fmt(lo)}–${fmt(hi)}`;
+  return ` (alerts ${where}${pattern})`;
+}
+
+const PERIOD_NOUNS: Array<[RegExp, string]> = [
+  [/^\d{4}-\d{2}-\d{2}$/, 'days'],
+  [/^\d{4}-W\d{2}$/, 'weeks'],
+  [/^\d{4}-\d{2}$/, 'months'],
+];
+
+/** 'the last 7 days 21% below expected together (6,980 against 8,840 on average)'. */
+function runText(
+  run: NonNullable<RecentAssessment['run']>,
+  period: PeriodId,
+  fmt: (x: number | null | undefined) => string,
+): string {
+  const noun = PERIOD_NOUNS.find(([re]) => re.test(period))?.[1] ?? 'periods';
+  const pct = Math.round(relative(run.actual - run.expected, run.expected) * 100);
+  const side = run.actual < run.expected ? 'below' : 'above';
+  return `the last ${run.length} ${noun} ${pct}% ${side} expected together (${fmt(run.actual)} against ${fmt(run.expected)} on average)`;
 }
 
 function change(

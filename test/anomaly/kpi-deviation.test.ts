@@ -54,6 +54,33 @@ describe('deviation judgement of a daily KPI, night by night', () => {
     }
   });
 
+  it("a normal day's detail names where the rule would alert, and a day just beyond that does alert", () => {
+    const series = dau(100, 11);
+    const quiet = night(series, 90);
+    const range = /alerts outside (\d+(?:\.\d+)?)–(\d+(?:\.\d+)?)/.exec(quiet.result.detail);
+    expect(quiet.result.holds).toBe(false);
+    expect(range).not.toBeNull();
+    const [lo, hi] = [Number(range![1]), Number(range![2])];
+    const at = (value: number) => {
+      const copy = series.map((p, d) => (d === 90 ? { ...p, value } : p));
+      return night(copy, 90).result.holds;
+    };
+    expect([at(lo * 0.98), at(lo * 1.02), at(hi * 0.98), at(hi * 1.02)]).toEqual([true, false, false, true]);
+  });
+
+  it('an alert decided by the last days together says so, with their own figures', () => {
+    // 12% noise, 25% lower for the last 14 days: no day alone is beyond the bar.
+    const rand = seeded(5);
+    const series = Array.from({ length: 98 }, (_, d) => ({
+      period: addDays(FIRST, d),
+      value: Math.round(expectedOf(d) * (d >= 84 ? 0.75 : 1) * (1 + 0.12 * normal(rand))),
+    }));
+    const first = series.map((_, d) => night(series, d)).find((j) => j.result.holds);
+    expect(first?.result.detail).toMatch(
+      /^\d+% (below|above) expected \d+(\.\d+)?; the last (3|7|14) days \d+% below expected together \(\d+(\.\d+)? against \d+(\.\d+)? on average\), weekly pattern$/,
+    );
+  });
+
   it('a normal series of 150 days raises nothing at the sensitivity the KPI benchmark chose on its tuning seeds', () => {
     for (const seed of [11, 23, 37, 41, 59]) {
       const series = dau(150, seed);
