@@ -56,7 +56,7 @@ export interface ConditionResult {
   persists: boolean;
   /** How far off, relative: 0.4 = 40% beyond the bound, or away from the expected value. 0 for gates. */
   magnitude: number;
-  /** For people: 'below alarm floor 2.00%', '81% below expected 589 (usual 396–781)'. */
+  /** For people: 'below alarm floor 2.00%', '81% below expected 589 (alerts outside 351–905, weekly pattern)'. */
   detail: string;
   /** Deviation only: the engine has not seen enough history yet (so the condition does not hold). */
   notReady?: boolean;
