@@ -196,6 +196,8 @@ export function sampleReportModel(options: SampleOptions = {}): ReportModel {
         state: 'escalated',
         severity: 'critical',
         openedAt: `${date}T16:40:00Z`,
+        firstPeriod: date,
+        openedPeriod: date,
         firstResponder: 'Li Na',
         summary:
           'Conversion was 1.71% on 22 Nov against a floor of 2.00% (target 3.00%). Orders fell 41% while page views held steady; checkout errors are the first suspect.',
@@ -206,6 +208,9 @@ export function sampleReportModel(options: SampleOptions = {}): ReportModel {
         state: 'resolved',
         severity: 'warning',
         openedAt: `${date}T06:10:00Z`,
+        firstPeriod: `${date}T14`,
+        openedPeriod: `${date}T14`,
+        resolvedPeriod: `${date}T16`,
         firstResponder: 'Chen Jie',
         summary:
           'No Page Viewed events from 14:10 to 16:50. The web tracker’s queue credentials had expired; they were rotated and the gap backfilled with nightshift ingest.',

@@ -1,7 +1,7 @@
 // How figures and dates read in reports: one place, so the HTML, the text part and the subject agree.
 
 import type { KpiUnit, ReportKpi, ReportModel } from '#shared/reporting/model.ts';
-import { isoWeekday, periodBounds, shiftPeriod } from '#shared/time/calendar.ts';
+import { addDays, isoWeekday, localDate, periodBounds, shiftPeriod } from '#shared/time/calendar.ts';
 import { clip, oneLine } from './escape.ts';
 
 const DEFAULT_DECIMALS: Record<KpiUnit, number> = { count: 0, percent: 1, ratio: 2, currency: 2, score: 0 };
@@ -116,6 +116,30 @@ export function shortPeriod(period: string, thisYear?: string): string {
   const at = /^(\d{4}-\d{2}-\d{2})T(\d{2})(?::(\d{2}))?$/.exec(period);
   if (at) return `${dayMonth(at[1]!)}${suffix} ${at[2]}:${at[3] ?? '00'}`;
   return clip(oneLine(period), 40);
+}
+
+/** The periods an incident concerns: '25 Nov', '22 Nov 14:00 – 16:00', '20 Nov – 22 Nov'. */
+export function periodSpan(first: string, last: string | undefined, thisYear?: string): string {
+  const from = shortPeriod(first, thisYear);
+  if (last === undefined || last === first) return from;
+  const sameDay = /T\d{2}/.test(first) && /T\d{2}/.test(last) && first.slice(0, 10) === last.slice(0, 10);
+  return `${from} – ${sameDay ? shortPeriod(last, thisYear).split(' ').at(-1) : shortPeriod(last, thisYear)}`;
+}
+
+/**
+ * Whether an incident was opened later than the night after the period that opened it (a catch-up run days later):
+ * only then does the instant it was opened tell the reader something the period does not.
+ */
+export function openedLate(openedAt: string, openedPeriod: string, timeZone: string): boolean {
+  const ms = Date.parse(openedAt);
+  if (Number.isNaN(ms)) return false;
+  try {
+    const hour = /^(\d{4}-\d{2}-\d{2})T\d{2}(:\d{2})?$/.exec(openedPeriod);
+    const end = hour ? hour[1]! : periodBounds(openedPeriod).last;
+    return localDate(ms, timeZone) > addDays(end, 1);
+  } catch {
+    return false;
+  }
 }
 
 /** The long heading of a report period: 'Sunday 22 November 2026', 'Week 47 · 16–22 Nov 2026', 'November 2026'. */

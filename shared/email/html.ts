@@ -125,7 +125,6 @@ function trendSection(v: ReportView, charts: Map<string, ChartRef>): string {
 }
 
 function incidentSection(v: ReportView): string {
-  const tz = v.model.timeZone;
   if (v.incidents.length === 0) {
     return card(
       `${heading('Incidents')}<div style="${F}font-size:14px;line-height:21px;color:${COLOUR.body}">✓ ${esc(v.noIncidents)}</div>`,
@@ -134,8 +133,10 @@ function incidentSection(v: ReportView): string {
   const open = v.model.incidents.filter((i) => i.state !== 'resolved').length;
   const rows = v.incidents
     .map((inc, i) => {
-      const meta = [`First responder: ${inc.firstResponder}`, inc.kpi && `KPI: ${inc.kpi}`].filter(Boolean).join(' · ');
-      return `<tr><td style="${rule(i === 0)}padding:12px 0"><table ${TABLE}><tr><td>${badge(inc.severity)} ${badge(inc.state)}</td><td align="right" style="${SMALL}white-space:nowrap">Opened ${esc(formatInstant(inc.openedAt, tz))}</td></tr></table><div style="${F}font-size:15px;line-height:21px;font-weight:600;color:${COLOUR.ink};padding-top:6px">${esc(inc.title)}</div><div style="${F}font-size:14px;line-height:21px;color:${COLOUR.body};padding-top:2px">${esc(inc.summary)}</div><div style="${SMALL}padding-top:4px"><strong style="color:${COLOUR.body}">${esc(meta)}</strong></div></td></tr>`;
+      const meta = [`First responder: ${inc.firstResponder}`, inc.kpi && `KPI: ${inc.kpi}`, inc.detected]
+        .filter(Boolean)
+        .join(' · ');
+      return `<tr><td style="${rule(i === 0)}padding:12px 0"><table ${TABLE}><tr><td>${badge(inc.severity)} ${badge(inc.state)}</td><td align="right" style="${SMALL}white-space:nowrap">${esc(inc.when)}</td></tr></table><div style="${F}font-size:15px;line-height:21px;font-weight:600;color:${COLOUR.ink};padding-top:6px">${esc(inc.title)}</div><div style="${F}font-size:14px;line-height:21px;color:${COLOUR.body};padding-top:2px">${esc(inc.summary)}</div><div style="${SMALL}padding-top:4px"><strong style="color:${COLOUR.body}">${esc(meta)}</strong></div></td></tr>`;
     })
     .join('');
   const more = v.hiddenIncidents

@@ -74,11 +74,7 @@ export function renderText(v: ReportView): string {
       for (const i of v.incidents) {
         out.push(`* [${BADGE[i.severity].label} · ${BADGE[i.state].label}] ${i.title}`);
         out.push(`  ${i.summary}`);
-        const meta = [
-          `First responder: ${i.firstResponder}`,
-          i.kpi && `KPI: ${i.kpi}`,
-          `opened ${formatInstant(i.openedAt, m.timeZone)}`,
-        ];
+        const meta = [`First responder: ${i.firstResponder}`, i.kpi && `KPI: ${i.kpi}`, i.when, i.detected];
         out.push(`  ${meta.filter(Boolean).join(' · ')}`);
       }
       if (v.hiddenIncidents) out.push(`  (and ${plural(v.hiddenIncidents, 'more incident')})`);

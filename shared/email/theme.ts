@@ -39,6 +39,7 @@ export const BADGE = {
   ok: { fg: '#166534', bg: '#dcfce7', label: '✓ Ran' },
   failed: { fg: '#991b1b', bg: '#fee2e2', label: '✗ Failed' },
   missing: { fg: '#92400e', bg: '#fef3c7', label: '! Never ran' },
+  not_needed: { fg: '#4b5563', bg: '#f3f4f6', label: 'Not needed' },
 } as const;
 export type BadgeKind = keyof typeof BADGE;
 
@@ -49,6 +50,7 @@ export const JOB_BADGE: Record<JobStatus, { kind: BadgeKind; label: string }> = 
   missed: { kind: 'failed', label: '✗ Did not run' },
   failed: { kind: 'failed', label: BADGE.failed.label },
   missing: { kind: 'missing', label: BADGE.missing.label },
+  not_needed: { kind: 'not_needed', label: BADGE.not_needed.label },
 };
 
 /** Chart colour of the latest point, by KPI status. */

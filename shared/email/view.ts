@@ -7,11 +7,14 @@ import {
   change,
   comparisonLabels,
   formatAttainment,
+  formatInstant,
   formatKpiValue,
   formatTarget,
   formatWeight,
   goodDirection,
   longPeriod,
+  openedLate,
+  periodSpan,
   plural,
   shortPeriod,
 } from './format.ts';
@@ -49,6 +52,14 @@ export interface KpiView {
   vsEarlier?: Change;
 }
 
+/** An incident as the report shows it: dated by the periods it concerns, not by when detection ran. */
+export interface IncidentView extends ReportIncident {
+  /** 'Since 25 Nov' (open), 'Lasted 22 Nov 14:00 – 16:00' (resolved); 'Opened 29 Nov 09:00' when no period is known. */
+  when: string;
+  /** 'Detected 29 Nov 09:00', only when it was opened later than the night after its period (a catch-up run). */
+  detected?: string;
+}
+
 export interface ReportView {
   model: ReportModel;
   title: string;
@@ -66,7 +77,7 @@ export interface ReportView {
   hiddenKpis: number;
   /** KPIs that get a trend chart, in order. */
   chartKpis: ReportKpi[];
-  incidents: ReportIncident[];
+  incidents: IncidentView[];
   hiddenIncidents: number;
   /** What the incidents section says when it lists none. */
   noIncidents: string;
@@ -155,13 +166,16 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
         SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
         b.openedAt.localeCompare(a.openedAt),
     )
-    .map((i) => ({
-      ...i,
-      title: text(i.title),
-      summary: text(i.summary),
-      kpi: i.kpi && text(i.kpi),
-      firstResponder: text(i.firstResponder),
-    }));
+    .map(
+      (i): IncidentView => ({
+        ...i,
+        title: text(i.title),
+        summary: text(i.summary),
+        kpi: i.kpi && text(i.kpi),
+        firstResponder: text(i.firstResponder),
+        ...incidentDates(i, model),
+      }),
+    );
   const checks = [...model.checks]
     .map((c, i) => ({ c, i }))
     .sort((a, b) => CHECK_ORDER[a.c.status] - CHECK_ORDER[b.c.status] || a.i - b.i)
@@ -204,6 +218,22 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
     recipientLine: `${clip(oneLine(recipient.name), 80)}${scope ? ` (${oneLine(scope)})` : ''}`,
     limits,
   };
+}
+
+/**
+ * When an incident is about: from its first unusual period ('Since 25 Nov'), so a detection run days later does not
+ * date it by the run; the instant it was opened only when that was later than the night after its period.
+ */
+function incidentDates(i: ReportIncident, model: ReportModel): Pick<IncidentView, 'when' | 'detected'> {
+  const opened = formatInstant(i.openedAt, model.timeZone);
+  if (!i.firstPeriod) return { when: `Opened ${opened}` };
+  const year = model.report.period.slice(0, 4);
+  const when =
+    i.state === 'resolved'
+      ? `Lasted ${periodSpan(i.firstPeriod, i.resolvedPeriod, year)}`
+      : `Since ${shortPeriod(i.firstPeriod, year)}`;
+  const late = openedLate(i.openedAt, i.openedPeriod ?? i.firstPeriod, model.timeZone);
+  return late ? { when, detected: `Detected ${opened}` } : { when };
 }
 
 function mailLine(mail: NonNullable<ReportModel['pipeline']['mail']>): string {

@@ -6,7 +6,7 @@
 import type { Kpi, NightshiftConfig, Person, Report } from '#shared/config/schema.ts';
 import { quarantinedTotal, readDayFigures } from '#shared/events/day-figures.ts';
 import { readIncidents } from '#shared/incidents/incidents.ts';
-import { JOBS, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
+import { JOBS, type JobName, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
 import { readKpiValues, readScorecards, type ScopeValue, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import { scorecard } from '#shared/kpi/scorecard.ts';
 import { feedbackFigures, readFeedback } from '#shared/mailer/feedback.ts';
@@ -239,9 +239,31 @@ async function pipelineHealth(
 const WORST_FIRST = ['failed', 'missed', 'late'] as const;
 
 /**
+ * Why a job has nothing to do under the config ('No checks configured'), or undefined when it has work: the report
+ * shows such a job as not needed, never as one that did not run.
+ */
+export function idleReason(config: NightshiftConfig, job: JobName): string | undefined {
+  switch (job) {
+    case 'check-backups':
+      return config.checks.backups.length + config.checks.reconciliations.length === 0
+        ? 'No checks configured'
+        : undefined;
+    case 'detect-anomalies':
+      return config.alerts.rules.length + config.alerts.expectedEvents.length === 0
+        ? 'No alert rules or expected events configured'
+        : undefined;
+    case 'plan-reports':
+      return config.reports.length === 0 ? 'No reports configured' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
  * Each nightly job at `now`, as the watchdog sees it: the latest due run of each of its schedules judged as the
  * watchdog judges it (missed, late, failed). A job none of whose due runs can be judged (it never ran, or nothing was
  * due since runs were first recorded) is what an open watchdog incident about it says, or else what its last run says.
+ * A job with nothing to do under the config (`idleReason`) is 'not_needed', whatever its runs.
  */
 async function jobHealth(store: StateStore, config: NightshiftConfig, now: number): Promise<ReportJob[]> {
   const runsOf = await Promise.all(JOBS.map((job) => recentRuns(store, job, RUNS_READ)));
@@ -251,6 +273,9 @@ async function jobHealth(store: StateStore, config: NightshiftConfig, now: numbe
   const since = starts.length > 0 ? Math.min(...starts) : now;
 
   return JOBS.map((job, i): ReportJob => {
+    // Nothing to do under the config (no checks, no alert rules): not judged against its schedule at all.
+    const idle = idleReason(config, job);
+    if (idle) return { job, status: 'not_needed', note: idle };
     const runs = runsOf[i]!;
     const last = runs[0];
     const base = { job, ...(last ? { at: last.startedAt } : {}) };

@@ -43,8 +43,20 @@ export interface ReportIncident {
   kpi?: string;
   state: 'open' | 'escalated' | 'resolved';
   severity: 'warning' | 'critical';
-  /** ISO 8601 instant. */
+  /**
+   * ISO 8601 instant the incident was opened: when detection ran, which may be days after the period it is about
+   * (a catch-up run). The report dates an incident by `firstPeriod`.
+   */
   openedAt: string;
+  /**
+   * The first unusual period the incident is about ('2026-11-25', '2026-W47', '2026-11', or an hour '2026-11-25T14'),
+   * which may precede the one that opened it.
+   */
+  firstPeriod?: string;
+  /** The period whose judgement opened it (after `firstPeriod` when a rule needs several unusual periods). */
+  openedPeriod?: string;
+  /** The period that resolved it, when resolved. */
+  resolvedPeriod?: string;
   /** Name of the person who acts first. */
   firstResponder: string;
   summary: string;
@@ -60,16 +72,20 @@ export interface ReportCheck {
 /**
  * How a nightly job stands, as the watchdog judges it: its latest due run started on time and its last attempt
  * succeeded ('ok'), started after the grace time ('late'), did not start at all ('missed'), or failed ('failed');
- * 'missing' when no run of the job is recorded at all.
+ * 'missing' when no run of the job is recorded at all; 'not_needed' when the config gives it nothing to do (no checks
+ * configured): never counted as a job that did not run.
  */
-export type JobStatus = 'ok' | 'late' | 'missed' | 'failed' | 'missing';
+export type JobStatus = 'ok' | 'late' | 'missed' | 'failed' | 'missing' | 'not_needed';
 
 export interface ReportJob {
   job: string;
   status: JobStatus;
   /** ISO 8601 instant the job last ran. */
   at?: string;
-  /** What is wrong, when something is: 'Backup and data checks did not run: due 02:00 on 23 Nov, ...'. */
+  /**
+   * What is wrong, when something is: 'Backup and data checks did not run: due 02:00 on 23 Nov, ...'; for a job not
+   * needed, why: 'No checks configured'.
+   */
   note?: string;
 }
 

@@ -27,6 +27,10 @@ export function toReportIncident(incident: Incident, config: NightshiftConfig): 
     summary: (incident.status === 'open' ? incident.last : (incident.worst ?? incident.last)).summary,
     audience: incidentAudience(incident, config),
   };
+  const first = incident.firstPeriod ?? incident.openedPeriod;
+  if (first) out.firstPeriod = first;
+  if (incident.openedPeriod) out.openedPeriod = incident.openedPeriod;
+  if (out.state === 'resolved' && incident.resolvedPeriod) out.resolvedPeriod = incident.resolvedPeriod;
   if (kpi) out.kpi = kpi.name;
   return out;
 }

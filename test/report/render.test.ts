@@ -55,7 +55,8 @@ describe('report HTML', () => {
   });
 
   it('lists incidents with their first responder, open ones first', () => {
-    expect(text).toMatch(/Critical Escalated Opened 23 Nov 00:40 Conversion rate below its 2% alarm floor/);
+    expect(text).toMatch(/Critical Escalated Since 22 Nov Conversion rate below its 2% alarm floor/);
+    expect(text).toMatch(/Warning Resolved Lasted 22 Nov 14:00 – 16:00 Page Viewed events stopped arriving/);
     expect(text).toContain('First responder: Li Na');
     expect(text).toContain('First responder: Chen Jie');
     expect(text.indexOf('Escalated')).toBeLessThan(text.indexOf('Resolved'));
