@@ -1,6 +1,7 @@
 // Every scheduled job records its runs (start, end, status, duration, what it processed, the error if it failed),
 // so reports can show pipeline health and a watchdog can tell a job that did not run from one that found nothing.
 import { randomUUID } from 'node:crypto';
+import type { NightshiftConfig } from '#shared/config/schema.ts';
 import type { Item, StateStore } from '#shared/store/store.ts';
 
 export const JOBS = ['rollup-kpis', 'detect-anomalies', 'check-backups', 'plan-reports'] as const;
@@ -17,6 +18,27 @@ export interface JobRun {
   /** What the run processed, e.g. { periods: 9, events: 52110 }. */
   summary?: Record<string, unknown>;
   error?: string;
+}
+
+/**
+ * Why a job has nothing to do under the config ('No checks configured'), or undefined when it has work: the report
+ * shows such a job as not needed, never as one that did not run, and the watchdog expects no runs of it.
+ */
+export function idleReason(config: NightshiftConfig, job: JobName): string | undefined {
+  switch (job) {
+    case 'check-backups':
+      return config.checks.backups.length + config.checks.reconciliations.length === 0
+        ? 'No checks configured'
+        : undefined;
+    case 'detect-anomalies':
+      return config.alerts.rules.length + config.alerts.expectedEvents.length === 0
+        ? 'No alert rules or expected events configured'
+        : undefined;
+    case 'plan-reports':
+      return config.reports.length === 0 ? 'No reports configured' : undefined;
+    default:
+      return undefined;
+  }
 }
 
 const RUN_RETENTION_DAYS = 90;

@@ -6,7 +6,7 @@
 import type { Kpi, NightshiftConfig, Person, Report } from '#shared/config/schema.ts';
 import { quarantinedTotal, readDayFigures } from '#shared/events/day-figures.ts';
 import { readIncidents } from '#shared/incidents/incidents.ts';
-import { JOBS, type JobName, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
+import { idleReason, JOBS, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
 import { readKpiValues, readScorecards, type ScopeValue, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import { scorecard } from '#shared/kpi/scorecard.ts';
 import { feedbackFigures, readFeedback } from '#shared/mailer/feedback.ts';
@@ -237,27 +237,6 @@ async function pipelineHealth(
 }
 
 const WORST_FIRST = ['failed', 'missed', 'late'] as const;
-
-/**
- * Why a job has nothing to do under the config ('No checks configured'), or undefined when it has work: the report
- * shows such a job as not needed, never as one that did not run.
- */
-export function idleReason(config: NightshiftConfig, job: JobName): string | undefined {
-  switch (job) {
-    case 'check-backups':
-      return config.checks.backups.length + config.checks.reconciliations.length === 0
-        ? 'No checks configured'
-        : undefined;
-    case 'detect-anomalies':
-      return config.alerts.rules.length + config.alerts.expectedEvents.length === 0
-        ? 'No alert rules or expected events configured'
-        : undefined;
-    case 'plan-reports':
-      return config.reports.length === 0 ? 'No reports configured' : undefined;
-    default:
-      return undefined;
-  }
-}
 
 /**
  * Each nightly job at `now`, as the watchdog sees it: the latest due run of each of its schedules judged as the

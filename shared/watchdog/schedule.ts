@@ -2,7 +2,7 @@
 // Scheduler, read in the config's time zone. Like Scheduler, a local time that does not exist on a spring-forward
 // night has no run, and a time that occurs twice on a fall-back night has one run (its first occurrence).
 import type { NightshiftConfig, Schedule } from '#shared/config/schema.ts';
-import type { JobName } from '#shared/jobs/runs.ts';
+import { idleReason, type JobName } from '#shared/jobs/runs.ts';
 import {
   addDays,
   clockTime,
@@ -44,11 +44,12 @@ function reportCadence(s: Schedule): Cadence {
 }
 
 /**
- * Every stream of runs the config schedules, for the given jobs (default all). Keep in step with JOBS in
- * infra/nightly-jobs.ts: detection runs hourly at the rollup's minute + 30.
+ * Every stream of runs the config schedules, for the given jobs (default all) that have work under the config (see
+ * idleReason). Keep in step with JOBS in infra/nightly-jobs.ts: detection runs hourly at the rollup's minute + 30.
  */
 export function runStreams(config: NightshiftConfig, jobs?: readonly JobName[]): RunStream[] {
-  const wanted = (job: JobName) => !jobs || jobs.includes(job);
+  // A job with nothing to do under the config (no checks, no rules) is not expected to run: a missed run is no news.
+  const wanted = (job: JobName) => (!jobs || jobs.includes(job)) && idleReason(config, job) === undefined;
   const out: RunStream[] = [];
   if (wanted('rollup-kpis'))
     out.push({ job: 'rollup-kpis', cadence: { every: 'day', at: config.jobs.rollupAt }, label: 'Nightly rollup' });

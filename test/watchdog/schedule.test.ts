@@ -19,6 +19,19 @@ describe('due runs from the config', () => {
     ]);
   });
 
+  it('expects no runs of a job the config gives nothing to do: no checks, no rules or expected events, no reports', () => {
+    const config = exampleConfig();
+    const idle = {
+      ...config,
+      checks: { ...config.checks, backups: [], reconciliations: [] },
+      alerts: { ...config.alerts, rules: [], expectedEvents: [] },
+      reports: [],
+    };
+
+    expect(runStreams(idle).map((s) => s.job)).toEqual(['rollup-kpis']);
+    expect(runStreams({ ...config, checks: idle.checks }).map((s) => s.job)).not.toContain('check-backups');
+  });
+
   it('a nightly 02:30 in New York has no run on the night the clocks skip it, as Scheduler skips it', () => {
     const tz = 'America/New_York';
     const due = dueTimes(
