@@ -49,7 +49,8 @@ export const archiveBucket = (config: NightshiftConfig) => `${config.name.toLowe
 
 export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandContext) => Promise<T>): Promise<T> {
   const configFile = resolve(options.config);
-  const config = loadConfig(configFile);
+  // Named as given: 'cannot read nope.yaml: no such file'.
+  const config = loadConfig(options.config);
   const dataDir = resolve(options.data);
   mkdirSync(dataDir, { recursive: true });
   // Only a DynamoDB Local on the folder's database file conflicts with another command: --endpoint leaves concurrency

@@ -1,7 +1,8 @@
 // The `nightshift` command line: the same domain code the Lambda functions run, against a local stack by default.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { assertReadable, readInputFile } from '#shared/config/input-file.ts';
 import { ConfigError, DEFAULT_CONFIG_FILE, formatProblem, loadConfig } from '#shared/config/load.ts';
 import { configReference, REFERENCE_END, REFERENCE_START } from '#shared/config/reference.ts';
 import type { DetectSummary } from '#shared/detection/detect.ts';
@@ -101,6 +102,8 @@ function ingestCommand(): Command {
     .argument('<files...>', '.jsonl / .json (one event per line) or .csv (header row) files')
     .action(async (files: string[], _opts, cmd: Command) => {
       const opts = globals(cmd);
+      // Every file before any is read: a typo in the last one stores nothing.
+      for (const file of files) assertReadable(file);
       const result = await withContext(opts, async (ctx) => {
         const total: IngestResult = { accepted: 0, duplicates: 0, rejected: [], failed: [], lateDays: [] };
         // A duplicate in a later chunk is one too: the totals are unique events, as a clean re-run would count them.
@@ -352,7 +355,7 @@ function configReferenceCommand(): Command {
         console.log(configReference());
         return;
       }
-      const text = readFileSync(o.write, 'utf8');
+      const text = readInputFile(o.write);
       const start = text.indexOf(REFERENCE_START);
       const end = text.indexOf(REFERENCE_END);
       if (start < 0 || end < start)
@@ -385,27 +388,49 @@ function dateRangeOption(o: { from?: string; to?: string }, ctx: CommandContext)
 const minDate = (a: string, b: string) => (a < b ? a : b);
 
 function printIngest(r: IngestResult, json: boolean): void {
-  const byReason: Record<string, number> = {};
-  for (const x of r.rejected) byReason[x.reason] = (byReason[x.reason] ?? 0) + 1;
   if (json) {
     console.log(
       JSON.stringify({
         accepted: r.accepted,
         duplicates: r.duplicates,
         rejected: r.rejected.length,
-        rejectedByReason: byReason,
+        rejectedByReason: rejectedByReason(r),
         failed: r.failed.length,
         lateDays: r.lateDays,
       }),
     );
     return;
   }
-  console.log(`stored ${r.accepted} unique events (${r.duplicates} duplicates in the input stored once)`);
-  console.log(`rejected ${r.rejected.length}${r.rejected.length ? ' (kept in quarantine):' : ''}`);
-  for (const [reason, n] of Object.entries(byReason)) console.log(`  ${reason}: ${n}`);
-  for (const x of r.rejected.slice(0, 5)) console.log(`  e.g. ${x.id}: ${x.detail}`);
-  if (r.lateDays.length) console.log(`late events for ${r.lateDays.join(', ')}: marked for recomputation`);
-  if (r.failed.length) console.log(`FAILED to store ${r.failed.length} messages; run again to retry them`);
+  for (const line of ingestLines(r)) console.log(line);
+}
+
+function rejectedByReason(r: IngestResult): Record<string, number> {
+  const byReason: Record<string, number> = {};
+  for (const x of r.rejected) byReason[x.reason] = (byReason[x.reason] ?? 0) + 1;
+  return byReason;
+}
+
+/** The lines `nightshift ingest` prints: stored, rejected (by reason, a few examples), late days, failures. */
+export function ingestLines(r: IngestResult): string[] {
+  const out = [`stored ${r.accepted} unique events (${r.duplicates} duplicates in the input stored once)`];
+  out.push(`rejected ${r.rejected.length}${r.rejected.length ? ' (kept in quarantine):' : ''}`);
+  for (const [reason, n] of Object.entries(rejectedByReason(r))) out.push(`  ${reason}: ${n}`);
+  for (const x of r.rejected.slice(0, 5)) out.push(`  e.g. ${x.id}: ${x.detail}`);
+  if (r.lateDays.length) out.push(`late events for ${dateList(r.lateDays)}: marked for recomputation`);
+  if (r.failed.length) out.push(`FAILED to store ${r.failed.length} messages; run again to retry them`);
+  return out;
+}
+
+/** At most this many dates are listed one by one; more are summed up (`dateList`). */
+export const LISTED_DATES = 5;
+
+/**
+ * Sorted dates for a line of output: a few are listed ('2026-11-20, 2026-11-21'); more are counted, with the first and
+ * the last ('81 days, 2026-09-09 … 2026-11-28'), so a long history's ingest does not print a screenful of them.
+ */
+export function dateList(dates: readonly string[]): string {
+  if (dates.length <= LISTED_DATES) return dates.join(', ');
+  return `${dates.length} days, ${dates[0]} … ${dates.at(-1)}`;
 }
 
 /** Runs the CLI; config problems print as path-named lines and exit 1. */

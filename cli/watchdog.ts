@@ -30,7 +30,11 @@ export function parseJobList(value: string): JobName[] {
 /** `--at 2026-11-23T03:45+08:00`: an instant with its offset (a local time alone is ambiguous). */
 export function parseInstant(value: string, option = '--at'): number {
   const parsed = parseOffsetTimestamp(value);
-  if (!parsed.ok) throw new Error(`${option} ${value}: ${parsed.reason}, e.g. 2026-11-23T03:45+08:00`);
+  if (!parsed.ok) {
+    // An example helps with the format; a well-formed instant that does not exist (11-31, 24:30) is told why alone.
+    const example = parsed.impossible ? '' : ', e.g. 2026-11-23T03:45+08:00';
+    throw new Error(`${option} ${value}: ${parsed.reason}${example}`);
+  }
   return parsed.ms;
 }
 

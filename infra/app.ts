@@ -2,6 +2,7 @@
 // same path-named problems `nightshift validate` prints, then builds the stack under cdk-nag's AWS Solutions checks.
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { InputFileError } from '#shared/config/input-file.ts';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '#shared/config/load.ts';
 import { NightshiftStack, type NightshiftStackProps } from './nightshift-stack.ts';
 
@@ -10,7 +11,10 @@ export interface NightshiftAppProps extends AppProps {
   readonly stack?: Pick<NightshiftStackProps, 'functionFactory' | 'hasHandler'>;
 }
 
-/** The app with its stack; the config file comes from context `config` (`cdk synth -c config=FILE`). Throws ConfigError. */
+/**
+ * The app with its stack; the config file comes from context `config` (`cdk synth -c config=FILE`). Throws ConfigError
+ * (InputFileError if the file cannot be read).
+ */
 export function createApp(props: NightshiftAppProps = {}): { app: App; stack: NightshiftStack } {
   const { stack: stackProps, ...appProps } = props;
   const app = new App(appProps);
@@ -29,7 +33,7 @@ if (import.meta.main) {
   try {
     createApp();
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof ConfigError || error instanceof InputFileError)) throw error;
     console.error(error.message);
     process.exit(1);
   }

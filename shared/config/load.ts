@@ -1,7 +1,7 @@
 // Reads and validates the config file; every problem is reported with its path, never just the first.
-import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { readInputFile } from './input-file.ts';
 import { NightshiftConfig } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = 'nightshift.config.yaml';
@@ -102,12 +102,7 @@ function yamlMessage(message: string): string {
     : first;
 }
 
+/** Reads and validates a config file: an InputFileError if it cannot be read, a ConfigError if it is not valid. */
 export function loadConfig(file = DEFAULT_CONFIG_FILE): NightshiftConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(file, [{ path: '', message: `cannot read the file (${(error as Error).message})` }]);
-  }
-  return parseConfigText(text, file);
+  return parseConfigText(readInputFile(file), file);
 }

@@ -2,7 +2,7 @@
 // and what it defaults to, and `nightshift config-reference` prints the README's reference from it.
 import { z } from 'zod';
 import { FormulaError, MAX_FORMULA_DEPTH, MAX_FORMULA_LENGTH, parseFormula } from '#shared/formula/formula.ts';
-import { dateRange, isLocalDate, isoWeekday, type LocalDate, skippedLocalTime } from '#shared/time/calendar.ts';
+import { dateRange, isoWeekday, type LocalDate, localDateProblem, skippedLocalTime } from '#shared/time/calendar.ts';
 import { timeZoneProblem } from './time-zone.ts';
 
 const ID = /^[a-z][a-z0-9_]*$/;
@@ -88,6 +88,25 @@ const problem =
     if (message !== undefined) ctx.addIssue({ code: 'custom', message });
   };
 
+/**
+ * A config, or a part of one, as far as it parsed: zod's output where a field passed, what the file gave where it did not (a problem
+ * already reported at its path), and anything at all when the file is not a mapping. Read only through `at`, `list`
+ * and the type checks beside them, so a cross-check skips what it cannot read instead of guessing.
+ */
+type Parsed = unknown;
+
+const isMapping = (value: Parsed): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+/** The value at `keys` inside `value`, or undefined where a step is not a mapping. */
+const at = (value: Parsed, ...keys: string[]): Parsed =>
+  keys.reduce<Parsed>((v, k) => (isMapping(v) && Object.hasOwn(v, k) ? v[k] : undefined), value);
+/** The list at `keys`, or no items where there is none. */
+const list = (value: Parsed, ...keys: string[]): readonly Parsed[] => {
+  const v = at(value, ...keys);
+  return Array.isArray(v) ? v : [];
+};
+const text = (value: Parsed): string | undefined => (typeof value === 'string' ? value : undefined);
+
 /** DynamoDB's rule for table names, checked here so a typo fails `validate`, not the deploy or the night's check. */
 const tableName = z
   .string({ error: 'expected a DynamoDB table name' })
@@ -112,23 +131,25 @@ const localDate = z
   .string({ error: 'expected a date as "YYYY-MM-DD"' })
   .regex(DATE, { error: (issue) => `expected a date as "YYYY-MM-DD", found '${shown(String(issue.input))}'` })
   // A well-formed date that is not on the calendar (2026-02-30); a malformed one is reported by the regex alone.
-  .superRefine(problem((d) => (DATE.test(d) && !isLocalDate(d) ? `'${d}' is not a date of the calendar` : undefined)));
+  .superRefine(problem((d) => (DATE.test(d) ? localDateProblem(d) : undefined)));
 
 /**
  * Known holidays: days whose KPIs do not follow the usual weekly pattern. Listed once each: a date given twice is
  * most likely a typo for another day, so it is refused rather than merged.
  */
-const Holidays = z
-  .array(localDate, { error: 'expected a list of dates such as [2026-10-01, 2026-12-25]' })
-  .superRefine((dates, ctx) => {
+const Holidays = z.array(localDate, { error: 'expected a list of dates such as [2026-10-01, 2026-12-25]' }).superRefine(
+  (dates, ctx) => {
     const first = new Map<string, number>();
-    dates.forEach((d, i) => {
+    // Also when an entry is malformed (reported at its place): the list as far as it parsed.
+    list(dates).forEach((d, i) => {
       if (typeof d !== 'string') return;
       const earlier = first.get(d);
       if (earlier === undefined) first.set(d, i);
       else ctx.addIssue({ code: 'custom', path: [i], message: `duplicate holiday ${d} (also holidays[${earlier}])` });
     });
-  });
+  },
+  { when: () => true },
+);
 
 export const GRANULARITIES = ['day', 'week', 'month'] as const;
 export const ROLES = ['specialist', 'analyst', 'administrator'] as const;
@@ -310,15 +331,21 @@ const Schedule = z
     weekday: z.enum(WEEKDAY_NAMES).optional().describe('For every: week (default monday).'),
     dayOfMonth: z.int().min(1).max(28).optional().describe('For every: month (default 1).'),
   })
-  .superRefine((s, ctx) => {
-    // Otherwise ignored: a report meant for Fridays would arrive every day.
-    if (s.weekday !== undefined && s.every !== 'week') {
-      ctx.addIssue({ code: 'custom', path: ['weekday'], message: `applies to every: week, not every: ${s.every}` });
-    }
-    if (s.dayOfMonth !== undefined && s.every !== 'month') {
-      ctx.addIssue({ code: 'custom', path: ['dayOfMonth'], message: `applies to every: month, not every: ${s.every}` });
-    }
-  });
+  .superRefine(
+    (s: Parsed, ctx) => {
+      // Otherwise ignored: a report meant for Fridays would arrive every day. Also when another field is refused (an
+      // `at` of 5am); not when `every` is, which is reported at its path.
+      const every = at(s, 'every');
+      if (every !== 'day' && every !== 'week' && every !== 'month') return;
+      if (at(s, 'weekday') !== undefined && every !== 'week') {
+        ctx.addIssue({ code: 'custom', path: ['weekday'], message: `applies to every: week, not every: ${every}` });
+      }
+      if (at(s, 'dayOfMonth') !== undefined && every !== 'month') {
+        ctx.addIssue({ code: 'custom', path: ['dayOfMonth'], message: `applies to every: month, not every: ${every}` });
+      }
+    },
+    { when: () => true },
+  );
 export type Schedule = z.infer<typeof Schedule>;
 
 export const REPORT_SECTIONS = ['scorecard', 'kpis', 'trends', 'incidents', 'checks', 'pipeline'] as const;
@@ -512,98 +539,139 @@ function senderProblem(from: string): string | undefined {
   return 'expected a sender such as nightshift@example.com or "Nightshift <nightshift@example.com>"';
 }
 
-export const NightshiftConfig = ConfigObject.superRefine(crossCheck);
+/**
+ * The cross-checks run even when fields failed their own rules, so one `validate` names every problem: a typo in one
+ * rule does not hide an unknown KPI in another. They read the config as far as it parsed (see `Parsed`).
+ */
+export const NightshiftConfig = ConfigObject.superRefine((cfg, ctx) => crossCheck(cfg, ctx), { when: () => true });
 export type NightshiftConfig = z.infer<typeof NightshiftConfig>;
 
-/** References between sections: ids must exist and be unique, weights add up, specialists have a department. */
-function crossCheck(cfg: z.infer<typeof ConfigObject>, ctx: z.RefinementCtx): void {
-  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+type Path = (string | number)[];
+type Issue = (path: Path, message: string) => void;
 
-  const unique = (list: { id: string }[], section: string) => {
-    const seen = new Set<string>();
-    list.forEach((x, i) => {
-      if (seen.has(x.id)) issue([...section.split('.'), i, 'id'], `duplicate id '${x.id}'`);
-      seen.add(x.id);
+const isGranularity = (value: Parsed): value is (typeof GRANULARITIES)[number] =>
+  (GRANULARITIES as readonly Parsed[]).includes(value);
+/** A KPI's granularities if they all parsed (one that did not is reported at its path): a rule is judged by them. */
+const granularitiesOf = (kpi: Parsed): (typeof GRANULARITIES)[number][] | undefined => {
+  const gs = at(kpi, 'granularities');
+  return Array.isArray(gs) && gs.length > 0 && gs.every(isGranularity) ? gs : undefined;
+};
+
+/**
+ * The ids of a section's items. `complete` is false when an item has no id to read (reported at its own path) or the
+ * section is not a list: a reference that is not among them may then be to that item, so it is not called unknown.
+ */
+interface Ids {
+  ids: Set<string>;
+  complete: boolean;
+}
+
+/** References between sections: ids must exist and be unique, weights add up, specialists have a department. */
+function crossCheck(cfg: Parsed, ctx: z.RefinementCtx): void {
+  // Where a field's own rule has spoken, a cross-check adds nothing: 'Dau' is not an id, and that is the problem.
+  const reported = new Set(ctx.issues.map((i) => JSON.stringify(i.path ?? [])));
+  const wasReported = (path: Path) => reported.has(JSON.stringify(path));
+  const issue: Issue = (path, message) => ctx.addIssue({ code: 'custom', path, message });
+
+  const unique = (section: string[]): Ids => {
+    const items = at(cfg, ...section);
+    const seen: Ids = { ids: new Set(), complete: Array.isArray(items) };
+    list(cfg, ...section).forEach((x, i) => {
+      const id = text(at(x, 'id'));
+      if (id === undefined) seen.complete = false;
+      else if (seen.ids.has(id)) issue([...section, i, 'id'], `duplicate id '${id}'`);
+      else seen.ids.add(id);
     });
     return seen;
   };
-  const people = unique(cfg.people, 'people');
-  const kpis = unique(cfg.kpis, 'kpis');
-  const plans = unique(cfg.responsePlans, 'responsePlans');
-  unique(cfg.reports, 'reports');
-  unique(cfg.alerts.rules, 'alerts.rules');
-  uniqueCheckIds(cfg.checks, issue);
-  const departments = new Set<string>();
-  cfg.departments.forEach((d, i) => {
-    if (departments.has(d)) issue(['departments', i], `duplicate department '${d}'`);
-    departments.add(d);
+  const people = unique(['people']);
+  const kpis = unique(['kpis']);
+  const plans = unique(['responsePlans']);
+  unique(['reports']);
+  unique(['alerts', 'rules']);
+  uniqueCheckIds(cfg, issue);
+  const departments: Ids = { ids: new Set(), complete: Array.isArray(at(cfg, 'departments')) };
+  list(cfg, 'departments').forEach((d, i) => {
+    if (typeof d !== 'string') departments.complete = false;
+    else if (departments.ids.has(d)) issue(['departments', i], `duplicate department '${d}'`);
+    else departments.ids.add(d);
   });
 
-  const ref = (set: Set<string>, value: string, path: (string | number)[], what: string) => {
-    if (!set.has(value)) issue(path, `unknown ${what} '${value}' (known: ${[...set].join(', ') || 'none'})`);
+  const ref = (known: Ids, value: Parsed, path: Path, what: string) => {
+    if (typeof value !== 'string' || known.ids.has(value) || !known.complete) return;
+    if (wasReported(path)) return;
+    issue(path, `unknown ${what} '${value}' (known: ${[...known.ids].join(', ') || 'none'})`);
   };
 
-  cfg.people.forEach((p, i) => {
-    if (p.role === 'specialist' && !p.department) issue(['people', i, 'department'], 'a specialist needs a department');
-    if (p.department) ref(departments, p.department, ['people', i, 'department'], 'department');
+  list(cfg, 'people').forEach((p, i) => {
+    const department = at(p, 'department');
+    if (at(p, 'role') === 'specialist' && department === undefined)
+      issue(['people', i, 'department'], 'a specialist needs a department');
+    ref(departments, department, ['people', i, 'department'], 'department');
   });
-  cfg.kpis.forEach((k, i) => {
-    if (k.department) ref(departments, k.department, ['kpis', i, 'department'], 'department');
+  const kpiList = list(cfg, 'kpis');
+  kpiList.forEach((k, i) => {
+    ref(departments, at(k, 'department'), ['kpis', i, 'department'], 'department');
     // The scorecard scores a KPI against its target: a weight without one would silently drop out of the score.
-    if (k.weight !== undefined && !k.target)
+    if (at(k, 'weight') !== undefined && at(k, 'target') === undefined)
       issue(['kpis', i, 'weight'], 'a weight needs a target: the scorecard scores a KPI against its target');
   });
-  const weighted = cfg.kpis.filter((k) => k.weight !== undefined);
-  const total = weighted.reduce((s, k) => s + (k.weight ?? 0), 0);
-  if (weighted.length > 0 && Math.abs(total - 1) > 1e-6) {
-    issue(['kpis'], `weights add up to ${+(total * 100).toFixed(2)}%, expected 100%`);
+  // The total when every weight given is a number (one out of range is refused at its path, and still counts).
+  const weights = kpiList.map((k) => at(k, 'weight')).filter((w) => w !== undefined);
+  if (weights.length > 0 && weights.every((w) => typeof w === 'number')) {
+    const total = weights.reduce((s, w) => s + w, 0);
+    if (Math.abs(total - 1) > 1e-6) issue(['kpis'], `weights add up to ${+(total * 100).toFixed(2)}%, expected 100%`);
   }
-  cfg.responsePlans.forEach((p, i) => {
-    ref(people, p.firstResponder, ['responsePlans', i, 'firstResponder'], 'person');
-    p.alsoTell.forEach((t, j) => {
+  list(cfg, 'responsePlans').forEach((p, i) => {
+    ref(people, at(p, 'firstResponder'), ['responsePlans', i, 'firstResponder'], 'person');
+    list(p, 'alsoTell').forEach((t, j) => {
       ref(people, t, ['responsePlans', i, 'alsoTell', j], 'person');
     });
-    p.kpis.forEach((k, j) => {
+    list(p, 'kpis').forEach((k, j) => {
       ref(kpis, k, ['responsePlans', i, 'kpis', j], 'KPI');
     });
   });
   scheduleTimes(cfg, issue);
-  const kpiById = new Map(cfg.kpis.map((k) => [k.id, k]));
-  cfg.alerts.rules.forEach((r, i) => {
-    ref(kpis, r.kpi, ['alerts', 'rules', i, 'kpi'], 'KPI');
-    if (r.plan) ref(plans, r.plan, ['alerts', 'rules', i, 'plan'], 'response plan');
-    r.all.forEach((cond, j) => {
-      if ('volume' in cond) ref(kpis, cond.volume.kpi, ['alerts', 'rules', i, 'all', j, 'volume', 'kpi'], 'KPI');
-      if ('change' in cond && cond.change.direction === 'down' && cond.change.pct >= 100)
+  const kpiById = new Map<string, Parsed>();
+  for (const k of kpiList) {
+    const id = text(at(k, 'id'));
+    if (id !== undefined) kpiById.set(id, k);
+  }
+  list(cfg, 'alerts', 'rules').forEach((r, i) => {
+    ref(kpis, at(r, 'kpi'), ['alerts', 'rules', i, 'kpi'], 'KPI');
+    ref(plans, at(r, 'plan'), ['alerts', 'rules', i, 'plan'], 'response plan');
+    list(r, 'all').forEach((cond, j) => {
+      ref(kpis, at(cond, 'volume', 'kpi'), ['alerts', 'rules', i, 'all', j, 'volume', 'kpi'], 'KPI');
+      const pct = at(cond, 'change', 'pct');
+      if (at(cond, 'change', 'direction') === 'down' && typeof pct === 'number' && pct >= 100)
         issue(
           ['alerts', 'rules', i, 'all', j, 'change', 'pct'],
-          `a drop of ${cond.change.pct}% can never happen (a value falls by 100% at most), so the rule could never fire`,
+          `a drop of ${pct}% can never happen (a value falls by 100% at most), so the rule could never fire`,
         );
     });
-    const kpi = kpiById.get(r.kpi);
-    if (kpi) {
+    const kpiId = text(at(r, 'kpi'));
+    const kpi = kpiId === undefined ? undefined : kpiById.get(kpiId);
+    if (kpi !== undefined) {
       checkRule(r, kpi, kpiById, (path, message) => {
         issue(['alerts', 'rules', i, ...path], message);
       });
     }
   });
-  cfg.alerts.expectedEvents.forEach((e, i) => {
-    if (e.plan) ref(plans, e.plan, ['alerts', 'expectedEvents', i, 'plan'], 'response plan');
+  list(cfg, 'alerts', 'expectedEvents').forEach((e, i) => {
+    ref(plans, at(e, 'plan'), ['alerts', 'expectedEvents', i, 'plan'], 'response plan');
   });
   for (const section of ['backups', 'reconciliations'] as const) {
-    cfg.checks[section].forEach((chk, i) => {
-      if (chk.plan) ref(plans, chk.plan, ['checks', section, i, 'plan'], 'response plan');
+    list(cfg, 'checks', section).forEach((chk, i) => {
+      ref(plans, at(chk, 'plan'), ['checks', section, i, 'plan'], 'response plan');
     });
   }
-  cfg.reports.forEach((r, i) => {
-    r.recipients.forEach((p, j) => {
+  list(cfg, 'reports').forEach((r, i) => {
+    list(r, 'recipients').forEach((p, j) => {
       ref(people, p, ['reports', i, 'recipients', j], 'person');
     });
-    if (r.kpis !== 'all') {
-      r.kpis.forEach((k, j) => {
-        ref(kpis, k, ['reports', i, 'kpis', j], 'KPI');
-      });
-    }
+    list(r, 'kpis').forEach((k, j) => {
+      ref(kpis, k, ['reports', i, 'kpis', j], 'KPI');
+    });
   });
 }
 
@@ -611,21 +679,20 @@ function crossCheck(cfg: z.infer<typeof ConfigObject>, ctx: z.RefinementCtx): vo
  * Check results are stored and alerted by check id alone, so backups and reconciliations share one set of ids, and a
  * restore test's results are stored as `<id>_restore`.
  */
-function uniqueCheckIds(
-  checks: z.infer<typeof ConfigObject>['checks'],
-  issue: (path: (string | number)[], message: string) => void,
-): void {
+function uniqueCheckIds(cfg: Parsed, issue: Issue): void {
   const owners = new Map<string, string>();
-  const take = (checkId: string, owner: string, path: (string | number)[], problem: (first: string) => string) => {
+  const take = (checkId: string, owner: string, path: Path, problem: (first: string) => string) => {
     const first = owners.get(checkId);
     if (first === undefined) owners.set(checkId, owner);
     else issue(path, problem(first));
   };
-  checks.backups.forEach((b, i) => {
+  list(cfg, 'checks', 'backups').forEach((b, i) => {
+    const id = text(at(b, 'id'));
+    if (id === undefined) return;
     const path = ['checks', 'backups', i, 'id'];
-    take(b.id, `checks.backups[${i}].id`, path, (first) => `duplicate check id '${b.id}' (also ${first})`);
-    if (b.kind === 'aws_backup' && b.restoreTest) {
-      const restore = `${b.id}_restore`;
+    take(id, `checks.backups[${i}].id`, path, (first) => `duplicate check id '${id}' (also ${first})`);
+    if (at(b, 'kind') === 'aws_backup' && at(b, 'restoreTest') === true) {
+      const restore = `${id}_restore`;
       take(
         restore,
         `the id checks.backups[${i}]'s restore test stores its results under`,
@@ -634,61 +701,75 @@ function uniqueCheckIds(
       );
     }
   });
-  checks.reconciliations.forEach((r, i) => {
+  list(cfg, 'checks', 'reconciliations').forEach((r, i) => {
+    const id = text(at(r, 'id'));
+    if (id === undefined) return;
     const path = ['checks', 'reconciliations', i, 'id'];
-    take(r.id, `checks.reconciliations[${i}].id`, path, (first) => `duplicate check id '${r.id}' (also ${first})`);
+    take(id, `checks.reconciliations[${i}].id`, path, (first) => `duplicate check id '${id}' (also ${first})`);
   });
+}
+
+/** The kind of an alert condition that parsed ({ breach: ... } is 'breach'), or undefined. */
+function conditionKind(cond: Parsed): keyof typeof CONDITIONS | undefined {
+  if (!isMapping(cond)) return undefined;
+  const keys = Object.keys(cond);
+  return keys.length === 1 && Object.hasOwn(CONDITIONS, keys[0]!) ? (keys[0] as keyof typeof CONDITIONS) : undefined;
 }
 
 /**
  * A rule that its KPI makes impossible (shared/alerts/rules.ts): a breach of a bound the KPI does not have, a
  * granularity the KPI (or its volume KPI) is not rolled up for, a scope of a KPI without scopeBy (no per-scope values:
- * missing data every period), `missing` beside a condition that needs a value.
+ * missing data every period), `missing` beside a condition that needs a value. What did not parse is not judged.
  */
-function checkRule(
-  rule: z.infer<typeof AlertRule>,
-  kpi: Kpi,
-  kpiById: ReadonlyMap<string, Kpi>,
-  issue: (path: (string | number)[], message: string) => void,
-): void {
-  const never = `rule '${rule.id}' on KPI '${kpi.id}' can never fire`;
-  const g = rule.granularity;
-  if (!kpi.granularities.includes(g)) {
-    const defaulted = g === 'day' ? '; a rule judges days unless it sets granularity' : '';
+function checkRule(rule: Parsed, kpi: Parsed, kpiById: ReadonlyMap<string, Parsed>, issue: Issue): void {
+  const ruleId = text(at(rule, 'id'));
+  const never = `${ruleId === undefined ? 'the rule' : `rule '${ruleId}'`} on KPI '${text(at(kpi, 'id'))}' can never fire`;
+  const g = at(rule, 'granularity');
+  const granularity = isGranularity(g) ? g : undefined;
+  const granularities = granularitiesOf(kpi);
+  if (granularity !== undefined && granularities !== undefined && !granularities.includes(granularity)) {
+    const defaulted = granularity === 'day' ? '; a rule judges days unless it sets granularity' : '';
     issue(
       ['granularity'],
-      `${never}: the KPI is not rolled up for ${g} (its granularities: ${kpi.granularities.join(', ')})${defaulted}`,
+      `${never}: the KPI is not rolled up for ${granularity} (its granularities: ${granularities.join(', ')})${defaulted}`,
     );
   }
-  if (rule.scope !== undefined && kpi.scopeBy === undefined) {
+  const scope = text(at(rule, 'scope'));
+  if (scope !== undefined && at(kpi, 'scopeBy') === undefined) {
     issue(
       ['scope'],
-      `${never}: scope '${rule.scope}' needs the KPI to have scopeBy (without it there are no per-scope values, and the rule would report missing data every ${g})`,
+      `${never}: scope '${scope}' needs the KPI to have scopeBy (without it there are no per-scope values, and the rule would report missing data every ${granularity ?? 'period'})`,
     );
   }
-  const needsValue = rule.all.filter((c) => 'breach' in c || 'deviation' in c || 'change' in c);
-  rule.all.forEach((cond, j) => {
-    if ('breach' in cond) {
-      const which = cond.breach;
-      if ((which === 'target' ? kpi.target : kpi.alarm) !== undefined) return;
+  const conditions = list(rule, 'all');
+  const needsValue = conditions.map(conditionKind).filter((k) => k === 'breach' || k === 'deviation' || k === 'change');
+  conditions.forEach((cond, j) => {
+    const kind = conditionKind(cond);
+    if (kind === 'breach') {
+      const which = at(cond, 'breach');
+      if (which !== 'target' && which !== 'alarm') return;
+      if (at(kpi, which) !== undefined) return;
       const bound = which === 'target' ? 'a target' : 'alarm bounds';
-      const instead = (which === 'target' ? kpi.alarm : kpi.target)
-        ? `, or use { breach: ${which === 'target' ? 'alarm' : 'target'} }`
-        : '';
+      const instead =
+        at(kpi, which === 'target' ? 'alarm' : 'target') !== undefined
+          ? `, or use { breach: ${which === 'target' ? 'alarm' : 'target'} }`
+          : '';
       issue(
         ['all', j],
         `${never}: { breach: ${which} } but the KPI has no ${which === 'target' ? 'target' : 'alarm bounds'} (give it ${bound}${instead})`,
       );
-    } else if ('volume' in cond) {
-      const other = kpiById.get(cond.volume.kpi);
-      if (other && !other.granularities.includes(g)) {
+    } else if (kind === 'volume') {
+      const otherId = text(at(cond, 'volume', 'kpi'));
+      const other = otherId === undefined ? undefined : kpiById.get(otherId);
+      const theirs = granularitiesOf(other);
+      if (granularity !== undefined && theirs !== undefined && !theirs.includes(granularity)) {
         issue(
           ['all', j, 'volume', 'kpi'],
-          `${never}: its volume KPI '${other.id}' is not rolled up for ${g} (its granularities: ${other.granularities.join(', ')})`,
+          `${never}: its volume KPI '${otherId}' is not rolled up for ${granularity} (its granularities: ${theirs.join(', ')})`,
         );
       }
-    } else if ('missing' in cond && needsValue.length > 0) {
-      const kinds = [...new Set(needsValue.map((c) => Object.keys(c)[0]))].join(' and ');
+    } else if (kind === 'missing' && at(cond, 'missing') === true && needsValue.length > 0) {
+      const kinds = [...new Set(needsValue)].join(' and ');
       const need = needsValue.length > 1 ? 'conditions need' : 'condition needs';
       issue(
         ['all', j],
@@ -714,33 +795,33 @@ const WEEKDAY_NUMBER: Record<string, number> = {
  * A scheduled time that the clocks skip when they go forward (02:30 in Europe/Berlin on the last Sunday of March) is
  * a run EventBridge Scheduler silently skips that night: refused, with the date it would be missed.
  */
-function scheduleTimes(
-  cfg: z.infer<typeof ConfigObject>,
-  issue: (path: (string | number)[], message: string) => void,
-): void {
-  if (typeof cfg.timeZone !== 'string' || timeZoneProblem(cfg.timeZone) !== undefined) return; // reported at timeZone
-  const check = (time: string, days: readonly LocalDate[], path: (string | number)[], what: string) => {
-    // Cross-checks run even when a field failed its own rule: a time that is not HH:MM is reported there already.
+function scheduleTimes(cfg: Parsed, issue: Issue): void {
+  const timeZone = text(at(cfg, 'timeZone'));
+  if (timeZone === undefined || timeZoneProblem(timeZone) !== undefined) return; // reported at timeZone
+  const check = (time: Parsed, days: readonly LocalDate[], path: Path, what: string) => {
+    // A time that is not HH:MM is reported at its own path already.
     if (typeof time !== 'string' || !/^([01]\d|2[0-3]):[0-5]\d$/.test(time)) return;
-    const day = skippedLocalTime(time, cfg.timeZone, days);
+    const day = skippedLocalTime(time, timeZone, days);
     if (day === undefined) return;
     issue(
       path,
-      `${time} does not exist in ${cfg.timeZone} on ${day} (the clocks go forward): EventBridge Scheduler would skip ${what} that night; choose a time outside the hour the clocks skip`,
+      `${time} does not exist in ${timeZone} on ${day} (the clocks go forward): EventBridge Scheduler would skip ${what} that night; choose a time outside the hour the clocks skip`,
     );
   };
-  check(cfg.jobs?.rollupAt, DST_CHECK_DAYS, ['jobs', 'rollupAt'], 'the rollup');
-  check(cfg.jobs?.checksAt, DST_CHECK_DAYS, ['jobs', 'checksAt'], 'the backup and data checks');
-  (Array.isArray(cfg.reports) ? cfg.reports : []).forEach((r, i) => {
-    if (typeof r?.schedule !== 'object' || r.schedule === null) return;
-    const { every, weekday, dayOfMonth } = r.schedule;
+  check(at(cfg, 'jobs', 'rollupAt'), DST_CHECK_DAYS, ['jobs', 'rollupAt'], 'the rollup');
+  check(at(cfg, 'jobs', 'checksAt'), DST_CHECK_DAYS, ['jobs', 'checksAt'], 'the backup and data checks');
+  list(cfg, 'reports').forEach((r, i) => {
+    const every = at(r, 'schedule', 'every');
+    if (every !== 'day' && every !== 'week' && every !== 'month') return; // reported at schedule.every
+    const weekday = at(r, 'schedule', 'weekday') ?? 'monday';
+    const dayOfMonth = at(r, 'schedule', 'dayOfMonth') ?? 1;
     const days = DST_CHECK_DAYS.filter((d) =>
       every === 'day'
         ? true
         : every === 'week'
-          ? isoWeekday(d) === WEEKDAY_NUMBER[weekday ?? 'monday']
-          : Number(d.slice(8)) === (dayOfMonth ?? 1),
+          ? isoWeekday(d) === WEEKDAY_NUMBER[String(weekday)]
+          : Number(d.slice(8)) === dayOfMonth,
     );
-    check(r.schedule.at, days, ['reports', i, 'schedule', 'at'], `the report '${r.id}'`);
+    check(at(r, 'schedule', 'at'), days, ['reports', i, 'schedule', 'at'], `the report '${String(at(r, 'id'))}'`);
   });
 }

@@ -149,8 +149,46 @@ export function isLocalDate(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(value) && fromUtcDays(toUtcDays(value)) === value;
 }
 
+const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;
+
+/**
+ * Why `value` is not a local date, or undefined when it is one. Text not written as YYYY-MM-DD is told the format; a
+ * date written so that is not on the calendar is told why ('2026-11-31 is not a date (November has 30 days)'), since
+ * the format message would only repeat what it already is.
+ */
+export function localDateProblem(value: string): string | undefined {
+  if (isLocalDate(value)) return undefined;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return `expected a date as YYYY-MM-DD, got '${value}'`;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const notADate = `${value} is not a date`;
+  if (month < 1 || month > 12) return `${notADate} (months run from 01 to 12)`;
+  if (day < 1) return `${notADate} (days of a month start at 01)`;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  const name = MONTH_NAMES[month - 1]!;
+  if (day > days) return `${notADate} (${month === 2 ? `${name} ${year}` : name} has ${days} days)`;
+  // A date of the years 0000-0099, which the calendar arithmetic (Date.UTC) cannot hold.
+  return `${notADate} Nightshift can use (years before 0100)`;
+}
+
+/** `value` as a local date; a TimeError saying why (localDateProblem) if it is not one. */
 export function parseLocalDate(value: string): LocalDate {
-  if (!isLocalDate(value)) throw new TimeError(`expected a date as YYYY-MM-DD, got '${value}'`);
+  const problem = localDateProblem(value);
+  if (problem !== undefined) throw new TimeError(problem);
   return value;
 }
 
@@ -259,7 +297,7 @@ const OFFSET_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:
  */
 export function parseOffsetTimestamp(
   value: string,
-): { ok: true; ms: number } | { ok: false; noOffset: boolean; reason: string } {
+): { ok: true; ms: number } | { ok: false; noOffset: boolean; reason: string; impossible?: true } {
   const m = OFFSET_TIMESTAMP.exec(value);
   if (!m) {
     if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) {
@@ -267,10 +305,13 @@ export function parseOffsetTimestamp(
     }
     return { ok: false, noOffset: false, reason: 'timestamp is not an ISO 8601 date-time with offset' };
   }
-  const [, y, mo, d, h, mi] = m;
-  const date = `${y}-${mo}-${d}`;
-  if (!isLocalDate(date) || Number(h) > 23 || Number(mi) > 59 || Number(m[6] ?? 0) > 59) {
-    return { ok: false, noOffset: false, reason: 'timestamp is not a real date or time' };
+  const [, y, mo, d, h, mi, s] = m;
+  // Well-formed but not on the calendar or the clock: said as such ('2026-11-31 is not a date (November has 30 days)').
+  const date = localDateProblem(`${y}-${mo}-${d}`);
+  if (date !== undefined) return { ok: false, noOffset: false, reason: date, impossible: true };
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59) {
+    const time = `${h}:${mi}${s === undefined ? '' : `:${s}`}`;
+    return { ok: false, noOffset: false, reason: `${time} is not a time of day (00:00 to 23:59)`, impossible: true };
   }
   const ms = Date.parse(m[8]!.length === 5 && m[8] !== 'Z' ? value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2') : value);
   if (Number.isNaN(ms)) return { ok: false, noOffset: false, reason: 'timestamp is not a real date or time' };

@@ -57,6 +57,50 @@ describe('the config file', () => {
     expect(problems.some((p) => p.startsWith("alerts.rules[0].kpi: unknown KPI 'daus'"))).toBe(true);
   });
 
+  it('a schema problem does not hide a reference problem: an unknown field and an unknown KPI come out together', () => {
+    // A new user's config: a typo in one rule's deviation, and another rule on a KPI that does not exist.
+    const broken = example
+      .replace('direction: down, sensitivity: 0.5', 'direction: down, sensitivty: 0.5')
+      .replace('kpi: new_users\n', 'kpi: new_userz\n');
+    expect(problemsOf(broken)).toEqual([
+      'alerts.rules[0].all[0].deviation.sensitivty: unknown field',
+      expect.stringMatching(/^alerts\.rules\[1\]\.kpi: unknown KPI 'new_userz' \(known: new_users, dau, /),
+    ]);
+  });
+
+  it('the reference checks read a rule that did not parse: its own unknown KPI and plan are named', () => {
+    const broken = example.replace(
+      'kpi: dau\n      all: [{ deviation: { direction: down, sensitivity: 0.5 } }]\n      plan: outage',
+      'kpi: daus\n      all: [{ deviation: { direction: sideways, sensitivity: 0.5 } }]\n      plan: outrage\n      severty: critical',
+    );
+    expect(problemsOf(broken)).toEqual([
+      'alerts.rules[0].all[0].deviation.direction: expected one of "up", "down", "both"',
+      'alerts.rules[0].severty: unknown field',
+      expect.stringMatching(/^alerts\.rules\[0\]\.kpi: unknown KPI 'daus'/),
+      expect.stringMatching(/^alerts\.rules\[0\]\.plan: unknown response plan 'outrage'/),
+    ]);
+  });
+
+  it('a reference already refused by its own rule is not called unknown as well', () => {
+    expect(problemsOf(example.replace('kpi: dau\n', 'kpi: Dau\n'))).toEqual([
+      'alerts.rules[0].kpi: expected a KPI id: lower-case letters, digits and _ , starting with a letter',
+    ]);
+  });
+
+  it('a KPI whose id cannot be read leaves references unjudged: they may name that KPI', () => {
+    // kpis[1] (dau) lost its id to a typo; rule dau_drop and the outage plan name dau.
+    const problems = problemsOf(example.replace('  - id: dau\n', '  - idd: dau\n'));
+    expect(problems).toEqual(['kpis[1].id: missing (expected a KPI id as a string)', 'kpis[1].idd: unknown field']);
+  });
+
+  it('a file that is not a mapping, or sections of the wrong kind, are reported without reference checks', () => {
+    expect(problemsOf('just text')).toEqual([
+      ': the file must be a YAML mapping of config fields (timeZone: ..., kpis: ...), not a string',
+    ]);
+    const problems = problemsOf(example.replace('departments: [market, user, content, tech]', 'departments: 4'));
+    expect(problems).toEqual(['departments: expected array']);
+  });
+
   describe('alert rules that can never fire are errors naming the rule, the KPI and the path', () => {
     // The example's rules: [0] dau_drop (dau: day only, no bounds), [1] signups_drop (new_users: target only),
     // [2] conversion_floor (conversion_rate: target, alarm, scopeBy), [3] retention_floor.
@@ -302,6 +346,18 @@ describe('holes closed: each is refused with its path and what to write instead'
         ),
       ),
     ).toEqual(['reports[1].schedule.dayOfMonth: applies to every: month, not every: week']);
+    // Also beside a time that is refused.
+    expect(
+      problemsOf(
+        example.replace(
+          'schedule: { every: day, at: "05:00" }',
+          'schedule: { every: day, at: "5am", weekday: friday }',
+        ),
+      ),
+    ).toEqual([
+      'reports[0].schedule.at: expected a time as "HH:MM" (24-hour, local time)',
+      'reports[0].schedule.weekday: applies to every: week, not every: day',
+    ]);
   });
 
   it('check ids are unique across backups and reconciliations, restore tests included', () => {
@@ -336,12 +392,16 @@ describe('holes closed: each is refused with its path and what to write instead'
     const holidays = (list: string) => problemsOf(`${example}\nholidays: ${list}\n`);
 
     expect(holidays('[2026-02-30, 2026-1-5, 2026-10-01T08:00, 20261001]')).toEqual([
-      "holidays[0]: '2026-02-30' is not a date of the calendar",
+      'holidays[0]: 2026-02-30 is not a date (February 2026 has 28 days)',
       'holidays[1]: expected a date as "YYYY-MM-DD", found \'2026-1-5\'',
       'holidays[2]: expected a date as "YYYY-MM-DD", found \'2026-10-01T08:00\'',
       'holidays[3]: expected a date as "YYYY-MM-DD"',
     ]);
     expect(holidays('[2026-10-01, 2026-10-02, 2026-10-01]')).toEqual([
+      'holidays[2]: duplicate holiday 2026-10-01 (also holidays[0])',
+    ]);
+    expect(holidays('[2026-10-01, 2026-1-5, 2026-10-01]')).toEqual([
+      'holidays[1]: expected a date as "YYYY-MM-DD", found \'2026-1-5\'',
       'holidays[2]: duplicate holiday 2026-10-01 (also holidays[0])',
     ]);
     expect(holidays('2026-10-01')).toEqual(['holidays: expected a list of dates such as [2026-10-01, 2026-12-25]']);
@@ -442,6 +502,21 @@ describe('nightshift validate', () => {
     const r = run(['validate', `${dir}/broken.yaml`]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('kpis[2].target.min: expected a number');
+  });
+
+  it('prints an unknown field and an unknown KPI together, each with its path', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync('/tmp/nightshift-validate-');
+    writeFileSync(
+      `${dir}/two.yaml`,
+      example
+        .replace('direction: down, sensitivity: 0.5', 'direction: down, sensitivty: 0.5')
+        .replace('kpi: new_users\n', 'kpi: new_userz\n'),
+    );
+    const r = run(['validate', `${dir}/two.yaml`]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('  alerts.rules[0].all[0].deviation.sensitivty: unknown field\n');
+    expect(r.out).toContain("  alerts.rules[1].kpi: unknown KPI 'new_userz'");
   });
 });
 

@@ -50,6 +50,16 @@ describe('the app and its config', () => {
     expect(run.stderr.trim()).toBe(expected);
   });
 
+  it('`cdk synth` on a config file that is not there names it and exits 1, without a stack trace', () => {
+    const missing = join(dir, 'nope.yaml');
+    const run = spawnSync(process.execPath, ['infra/app.ts'], {
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: missing }) },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(`cannot read ${missing}: no such file`);
+  });
+
   it('`cdk synth` on a formula nested 5,000 deep prints the formula problem with its path, not a stack overflow', () => {
     const run = spawnSync(process.execPath, ['infra/app.ts'], {
       env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: deep }) },

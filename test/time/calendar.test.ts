@@ -3,7 +3,9 @@ import {
   dayRange,
   isoWeek,
   localDate,
+  localDateProblem,
   localParts,
+  parseLocalDate,
   parseOffsetTimestamp,
   periodBounds,
   periodDays,
@@ -131,5 +133,46 @@ describe('event timestamps', () => {
     expect(parseOffsetTimestamp('2026-02-30T10:00:00Z').ok).toBe(false);
     expect(parseOffsetTimestamp('2026-11-22T24:30:00Z').ok).toBe(false);
     expect(parseOffsetTimestamp('yesterday').ok).toBe(false);
+  });
+
+  it('says why a well-formed timestamp does not exist, rather than that it is not one', () => {
+    expect(parseOffsetTimestamp('2026-11-31T03:00Z')).toEqual({
+      ok: false,
+      noOffset: false,
+      impossible: true,
+      reason: '2026-11-31 is not a date (November has 30 days)',
+    });
+    expect(parseOffsetTimestamp('2026-11-22T24:30:00Z')).toMatchObject({
+      reason: '24:30:00 is not a time of day (00:00 to 23:59)',
+      impossible: true,
+    });
+    expect(parseOffsetTimestamp('22/11/2026 10:00')).toEqual({
+      ok: false,
+      noOffset: false,
+      reason: 'timestamp is not an ISO 8601 date-time with offset',
+    });
+  });
+});
+
+describe('local dates as written on the command line', () => {
+  it('a well-formed date that is not on the calendar says why', () => {
+    expect(localDateProblem('2026-11-31')).toBe('2026-11-31 is not a date (November has 30 days)');
+    expect(localDateProblem('2026-02-29')).toBe('2026-02-29 is not a date (February 2026 has 28 days)');
+    expect(localDateProblem('2028-02-30')).toBe('2028-02-30 is not a date (February 2028 has 29 days)');
+    expect(localDateProblem('2026-13-01')).toBe('2026-13-01 is not a date (months run from 01 to 12)');
+    expect(localDateProblem('2026-00-10')).toBe('2026-00-10 is not a date (months run from 01 to 12)');
+    expect(localDateProblem('2026-11-00')).toBe('2026-11-00 is not a date (days of a month start at 01)');
+    expect(() => parseLocalDate('2026-11-31')).toThrow('2026-11-31 is not a date (November has 30 days)');
+  });
+
+  it('text not written as YYYY-MM-DD is told the format', () => {
+    expect(localDateProblem('28/11/2026')).toBe("expected a date as YYYY-MM-DD, got '28/11/2026'");
+    expect(localDateProblem('yesterday')).toBe("expected a date as YYYY-MM-DD, got 'yesterday'");
+    expect(() => parseLocalDate('2026-1-5')).toThrow("expected a date as YYYY-MM-DD, got '2026-1-5'");
+  });
+
+  it('a date of the calendar has no problem', () => {
+    expect(localDateProblem('2028-02-29')).toBeUndefined();
+    expect(parseLocalDate('2026-11-30')).toBe('2026-11-30');
   });
 });
