@@ -34,8 +34,12 @@ export const FUNCTION_CONFIG = {
   'check-backups': { sections: ['name', 'timeZone', 'checks', 'responsePlans'], people: 'directory' },
   // One delivery message per recipient of the report that is due.
   'plan-reports': { sections: ['name', 'timeZone', 'reports'], people: 'directory' },
-  // Judges the job runs against their schedules (reports included) and the queue's silence; routes its incidents.
-  watchdog: { sections: ['name', 'timeZone', 'jobs', 'reports', 'monitoring', 'responsePlans'], people: 'directory' },
+  // Judges the job runs against their schedules (reports included; a job with nothing to do under the alerts or
+  // checks is not expected) and the queue's silence; routes its incidents.
+  watchdog: {
+    sections: ['name', 'timeZone', 'jobs', 'reports', 'alerts', 'checks', 'monitoring', 'responsePlans'],
+    people: 'directory',
+  },
   // Renders reports and alerts for a recipient (their role's scope) and sends them from the sender.
   'send-email': {
     sections: ['name', 'timeZone', 'email', 'kpis', 'alerts', 'checks', 'reports', 'jobs', 'responsePlans'],

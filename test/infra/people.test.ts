@@ -49,7 +49,7 @@ describe('what each function is given of the config', () => {
     'detect-anomalies': ['name', 'timeZone', 'ingest', 'jobs', 'kpis', 'alerts', 'holidays', 'responsePlans'],
     'check-backups': ['name', 'timeZone', 'checks', 'responsePlans'],
     'plan-reports': ['name', 'timeZone', 'reports'],
-    watchdog: ['name', 'timeZone', 'jobs', 'reports', 'monitoring', 'responsePlans'],
+    watchdog: ['name', 'timeZone', 'jobs', 'reports', 'alerts', 'checks', 'monitoring', 'responsePlans'],
     'send-email': ['name', 'timeZone', 'email', 'kpis', 'alerts', 'checks', 'reports', 'jobs', 'responsePlans'],
     'email-feedback': ['name', 'timeZone'],
   };
