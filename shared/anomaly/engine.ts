@@ -19,7 +19,10 @@
 //     own learnt tails. A slow slide or a rise in a noisy series that no single point gives away shows up in the
 //     block means. A scale speaks once SCALE_WARM_BLOCKS of its blocks have closed (before that its tails are mostly
 //     prior); the row's probability is the smallest over the scales. No correction for the extra scales: a scale of
-//     k points tests one row in k, so together they add 1/16 + 1/64 of a test per row.
+//     k points tests one row in k, so together they add 1/16 + 1/64 of a test per row. A block-mean engine has one
+//     more forecaster, the previous block's mean: averaging takes most of the noise out of a block, so a slowly
+//     wandering level (a temperature, a load) is best predicted by where it just was, while the recent median of 8
+//     blocks lags behind it.
 //  5. An incident alerts once: the surprise, -log10(p), counts only by how far it exceeds a share of the recent
 //     (decaying) peak surprise, or all of it while an incident is open (peak beyond 1-in-10^4). The score is
 //     surprise / (surprise + h), with h set by `sensitivity`: a monotone map, so rankings never saturate.
@@ -33,8 +36,11 @@ export interface DataPoint {
   value: number;
 }
 
-/** Which forecaster explained a point: the recent level, or the daily or weekly pattern. */
-export type PatternName = 'recent' | 'daily' | 'weekly';
+/**
+ * Which forecaster explained a point: the recent level, the daily or weekly pattern, or (for the block means of a
+ * coarser scale) the previous block's mean.
+ */
+export type PatternName = 'recent' | 'daily' | 'weekly' | 'previous';
 
 /** Which detector of the ensemble was most surprised. */
 export type DetectorName = 'spike' | 'level_shift' | 'variance';
@@ -150,7 +156,7 @@ export interface ScaleState {
 }
 
 export interface DeviationState {
-  version: 3;
+  version: 4;
   config: { minHistory: number; cycles: number; recentWindow: number };
   tuning: EngineTuning;
   /** Sampling interval in ms, once learnt. */
@@ -162,6 +168,9 @@ export interface DeviationState {
   n: number;
   recent: SortedWindow;
   recentForecaster: Forecaster;
+  /** Block-mean engines only: the previous value (block mean) as a forecast, and that value. */
+  previousForecaster: Forecaster | null;
+  previous: number | null;
   seasons: Season[];
   /** Slow running mean and mean absolute deviation of the values: a floor for forecaster scales. */
   mean: number;
@@ -292,7 +301,8 @@ function checkTuning(t: EngineTuning): EngineTuning {
   return t;
 }
 
-function initialState(options: DeviationOptions): DeviationState {
+/** `blocks`: the state of a coarser scale's engine, which judges block means. */
+function initialState(options: DeviationOptions, blocks = false): DeviationState {
   const minHistory = options.minHistory ?? 14;
   const cycles = options.seasonCycles ?? 5;
   const recentWindow = options.recentWindow ?? 8;
@@ -310,10 +320,10 @@ function initialState(options: DeviationOptions): DeviationState {
     sum: 0,
     count: 0,
     closed: 0,
-    state: initialState({ minHistory, seasonCycles: cycles, recentWindow, tuning: { ...tuning, scales: [] } }),
+    state: initialState({ minHistory, seasonCycles: cycles, recentWindow, tuning: { ...tuning, scales: [] } }, true),
   }));
   return {
-    version: 3,
+    version: 4,
     config: { minHistory, cycles, recentWindow },
     tuning,
     interval: null,
@@ -323,6 +333,8 @@ function initialState(options: DeviationOptions): DeviationState {
     n: 0,
     recent: createSortedWindow(recentWindow),
     recentForecaster: newForecaster('recent', 0),
+    previousForecaster: blocks ? newForecaster('previous', minHistory) : null,
+    previous: null,
     seasons: [],
     mean: 0,
     spread: 0,
@@ -398,7 +410,8 @@ const DETECTOR_WORDS: Record<DetectorName, string> = {
 };
 
 function describe(t: Test, x: number): string {
-  const model = t.f.name === 'recent' ? 'recent level' : `${t.f.name} pattern`;
+  const model =
+    t.f.name === 'recent' ? 'recent level' : t.f.name === 'previous' ? 'previous block' : `${t.f.name} pattern`;
   const side = x >= t.expected ? 'above' : 'below';
   return `${side} the ${model} by ${Math.abs(t.z).toFixed(1)} sigma${DETECTOR_WORDS[t.detector]}`;
 }
@@ -411,7 +424,7 @@ export function createDeviationDetector(options: DeviationOptions = {}): Deviati
   // 0.5 -> x1, 1 -> x2, 0 -> x0.5: a gain on surprise and an inverse gain on the band.
   const gain = 2 ** ((sensitivity - 0.5) * 2);
   const st: DeviationState = options.state ? structuredClone(options.state) : initialState(options);
-  if (st.version !== 3) throw new DeviationError(`unknown state version ${String(st.version)}`);
+  if (st.version !== 4) throw new DeviationError(`unknown state version ${String(st.version)}`);
   return detectorOn(st, gain);
 }
 
@@ -470,6 +483,8 @@ function detectorOn(st: DeviationState, gain: number): DeviationDetector {
     // 1. Forecasts and tests from the past only.
     const forecasts: Array<{ f: Forecaster; expected: number }> = [];
     if (st.recent.fifo.length > 0) forecasts.push({ f: st.recentForecaster, expected: windowMedian(st.recent) });
+    if (st.previousForecaster && st.previous !== null)
+      forecasts.push({ f: st.previousForecaster, expected: st.previous });
     if (interval !== null) {
       for (const s of st.seasons) {
         const expected = seasonalForecast(s, t, interval);
@@ -539,6 +554,7 @@ function detectorOn(st: DeviationState, gain: number): DeviationDetector {
     if (interval !== null) for (const s of st.seasons) learnSeason(s, t, x, interval, cycles);
     else learnInterval(t, x);
     pushWindow(st.recent, x);
+    st.previous = x;
     if (st.shortValues.fifo.length >= st.shortValues.capacity)
       pushWindow(st.referenceValues, st.shortValues.fifo[0] as number);
     pushWindow(st.shortValues, x);

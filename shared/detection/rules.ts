@@ -324,6 +324,7 @@ const PATTERN_WORDS: Record<PatternName, string> = {
   recent: 'recent level',
   daily: 'daily pattern',
   weekly: 'weekly pattern',
+  previous: 'previous block',
 };
 
 /**

@@ -188,6 +188,25 @@ describe('deviation engine', () => {
     expect(missed).toEqual([]);
   });
 
+  it('a drop in a slowly wandering level (a temperature) is caught within a block, by the previous block mean', () => {
+    // A level that wanders (a random walk of 0.08 a point) under noise of sd 1, in 5-minute data; on day 12 it drops
+    // by 2.5 for good. The recent median of 8 blocks lags the wander; the previous block's mean does not. Without
+    // that forecaster 5 of these 8 drops were caught within 16 points.
+    const caughtWithinABlock = [1, 2, 3, 4, 5, 6, 7, 8].filter((seed) => {
+      const rand = seeded(seed);
+      let level = 60;
+      const series = Array.from({ length: 14 * 288 }, (_, i) => {
+        level += 0.08 * gaussian(rand);
+        return { timestamp: START + i * 300_000, value: level + gaussian(rand) - (i >= 12 * 288 ? 2.5 : 0) };
+      });
+      const at = assessSeries(series)
+        .slice(12 * 288)
+        .findIndex((a) => a.score >= 0.5);
+      return at >= 0 && at < 16;
+    });
+    expect(caughtWithinABlock.length).toBeGreaterThanOrEqual(7);
+  });
+
   it('catches a lasting shift of 1.5 sd in noisy 5-minute data within hours through its block means', () => {
     // Noise of sd 5 around 50 for 12 days, then 7.5 lower for good. The recent level follows such a shift within a
     // few points, so the points alone often never look surprising; the means of 16 and 64 points do.
