@@ -231,13 +231,17 @@ function newForecaster(name: PatternName, burnIn: number): Forecaster {
   };
 }
 
-/** Updates a forecaster's scale with a clipped error. */
-function learnScale(f: Forecaster, error: number): void {
+/**
+ * Updates a forecaster's scale with a clipped error. The clip is at least CLIP x `floor` (the scale whose sigma is the
+ * series' floor): clipped at CLIP x a scale of 0, a forecaster whose first error was exactly 0 (two equal values)
+ * kept a scale of 0 for good, and spoke for every point with the floor as its sigma.
+ */
+function learnScale(f: Forecaster, error: number, floor: number): void {
   const a = Math.abs(error);
   if (f.residuals === 0) f.scale = a;
   else {
     const alpha = 1 / Math.min(f.residuals + 1, SCALE_MEMORY);
-    f.scale += alpha * (Math.min(a, CLIP * f.scale) - f.scale);
+    f.scale += alpha * (Math.min(a, CLIP * Math.max(f.scale, floor)) - f.scale);
   }
   f.residuals++;
 }
@@ -550,7 +554,8 @@ function detectorOn(st: DeviationState, gain: number): DeviationDetector {
     }
 
     // 2. Learn from the point.
-    for (const fc of forecasts) learnScale(fc.f, x - fc.expected);
+    const floorScale = (FLOOR * st.spread) / MAD_TO_SIGMA;
+    for (const fc of forecasts) learnScale(fc.f, x - fc.expected, floorScale);
     if (interval !== null) for (const s of st.seasons) learnSeason(s, t, x, interval, cycles);
     else learnInterval(t, x);
     pushWindow(st.recent, x);

@@ -188,6 +188,20 @@ describe('deviation engine', () => {
     expect(missed).toEqual([]);
   });
 
+  it('a series whose first two values are equal learns its daily pattern like any other', () => {
+    // The recent level's first error is then exactly 0; its error scale must still follow its errors, or it would
+    // speak for every point with the floor as its sigma, whatever the daily pattern explains.
+    const rand = seeded(3);
+    const series = Array.from({ length: 10 * 288 }, (_, i) => ({
+      timestamp: START + i * 300_000,
+      value: 50 + 20 * Math.sin((2 * Math.PI * i) / 288) + gaussian(rand),
+    }));
+    series[1] = { ...series[1]!, value: series[0]!.value };
+    const lastDays = assessSeries(series).slice(8 * 288);
+    const daily = lastDays.filter((a) => a.pattern === 'daily').length;
+    expect(daily / lastDays.length).toBeGreaterThan(0.5);
+  });
+
   it('a drop in a slowly wandering level (a temperature) is caught within a block, by the previous block mean', () => {
     // A level that wanders (a random walk of 0.08 a point) under noise of sd 1, in 5-minute data; on day 12 it drops
     // by 2.5 for good. The recent median of 8 blocks lags the wander; the previous block's mean does not. Without
