@@ -20,7 +20,7 @@ import { serveInbox } from './inbox.ts';
 import { kpiRows } from './kpis.ts';
 import { progress } from './progress.ts';
 import { pseudonymCommand, useLocalPseudonymKey } from './pseudonym.ts';
-import { type ReportOptions, runReport } from './report.ts';
+import { type ReportOptions, reportCommandRun } from './report.ts';
 import { serveCommand } from './serve.ts';
 import { parseInstant, parseJobList, runWatchdog, watchdogLines } from './watchdog.ts';
 
@@ -288,7 +288,7 @@ function reportCommand(): Command {
     .option('--send', 'send to the recipients through the local SES; copies go to <data>/outbox/')
     .action(async (name: string, o: ReportOptions, cmd: Command) => {
       const opts = globals(cmd);
-      const result = await withContext(opts, (ctx) => runReport(ctx, name, o));
+      const result = await withContext(opts, (ctx) => reportCommandRun(ctx, name, o));
       if (opts.json) console.log(JSON.stringify(result));
     });
 }

@@ -4,6 +4,7 @@ import type { Report } from '#shared/config/schema.ts';
 import { type SendOutcome, sendDelivery } from '#shared/delivery/send.ts';
 import { mailSources } from '#shared/delivery/sources.ts';
 import { previewHtml, renderReport } from '#shared/email/render.ts';
+import { recordRun } from '#shared/jobs/runs.ts';
 import { createInlineQueue } from '#shared/queue/sqs-queue.ts';
 import { loadReportModel, reportGranularity } from '#shared/reporting/load.ts';
 import { reportMessages, reportPeriodFor } from '#shared/reporting/plan.ts';
@@ -21,6 +22,19 @@ export function findReport(ctx: CommandContext, name: string): Report {
   const report = ctx.config.reports.find((r) => r.id === name);
   if (!report) throw new Error(`unknown report '${name}' (known: ${ctx.config.reports.map((r) => r.id).join(', ')})`);
   return report;
+}
+
+/**
+ * `report --send` for the period that just ended is what the scheduled planning job does: it is recorded as that
+ * job's run for the report, so the report and the watchdog do not say the planning never ran. A preview, or a send
+ * for an earlier period, is not.
+ */
+export async function reportCommandRun(ctx: CommandContext, name: string, o: ReportOptions) {
+  const report = findReport(ctx, name);
+  const latest = reportPeriodFor(report, ctx.now(), ctx.config.timeZone);
+  const period = o.date ? periodOf(parseLocalDate(o.date), reportGranularity(report)) : latest;
+  if (!o.send || period !== latest) return runReport(ctx, name, o);
+  return recordRun(ctx.store, 'plan-reports', ctx.now, () => runReport(ctx, name, o), { key: report.id });
 }
 
 export async function runReport(ctx: CommandContext, name: string, o: ReportOptions) {
