@@ -118,7 +118,8 @@ const conditionTitle = (c: RuleCondition): string | undefined => {
       : c.deviation.direction === 'up'
         ? 'unusual rise'
         : 'unusual value';
-  if ('change' in c) return `${c.change.direction === 'both' ? 'change' : c.change.direction} of ${c.change.pct}%+`;
+  if ('change' in c)
+    return `${{ both: 'change', up: 'rise', down: 'drop' }[c.change.direction]} of ${c.change.pct}% or more`;
   if ('missing' in c) return 'no data';
   return undefined;
 };

@@ -166,6 +166,7 @@ describe('rules', () => {
 
     expect(judged.outcome).toBe('anomalous');
     expect(judged.summary).toBe('Daily new users 420 down 30% on the previous day');
+    expect(ruleSubject(config.alerts.rules[0]!, config).title).toBe('Daily new users: drop of 20% or more');
     expect(quiet.outcome).toBe('normal');
     expect(quiet.conditions.map((c) => c.holds)).toEqual([true, false]);
   });
