@@ -94,12 +94,16 @@ export function parseConfigText(text: string, source = 'config'): NightshiftConf
   return validateConfig(raw, source);
 }
 
-/** The first line of a YAML error; the parser's own stack overflow on absurd nesting is said as what it is. */
+/**
+ * A YAML error with the parser's excerpt of the lines around it, caret included, indented under it; the parser's own
+ * stack overflow on absurd nesting is said as what it is.
+ */
 function yamlMessage(message: string): string {
-  const first = message.split('\n')[0] ?? '';
-  return first.startsWith('Maximum call stack size exceeded')
-    ? `nested too deeply for a config file${first.slice('Maximum call stack size exceeded'.length)}`
-    : first;
+  const [first = '', ...rest] = message.split('\n');
+  if (first.startsWith('Maximum call stack size exceeded'))
+    return `nested too deeply for a config file${first.slice('Maximum call stack size exceeded'.length)}`;
+  const excerpt = rest.filter((line) => line.trim() !== '').map((line) => `    ${line}`);
+  return excerpt.length > 0 ? [first.replace(/:$/, ''), ...excerpt].join('\n') : first;
 }
 
 /** Reads and validates a config file: an InputFileError if it cannot be read, a ConfigError if it is not valid. */

@@ -469,6 +469,12 @@ describe('holes closed: each is refused with its path and what to write instead'
     ]);
   });
 
+  it('a YAML syntax error shows the lines around it with a caret under the spot', () => {
+    expect(problemsOf('name: x\nkpis:\n  - id: a\n   - id: b\n')).toEqual([
+      'line 4: All sequence items must start at the same column at line 4, column 4\n      - id: a\n       - id: b\n       ^',
+    ]);
+  });
+
   it('YAML nested too deeply for the YAML parser is a problem with its line', () => {
     expect(problemsOf(`kpis: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`)[0]).toMatch(
       /^line 1: nested too deeply for a config file/,
