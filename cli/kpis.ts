@@ -61,3 +61,33 @@ export async function kpiRows(
     return row;
   });
 }
+
+/** An input of a KPI's formula that was 0 (or absent) on every day of a range. */
+export interface SilentInput {
+  kpi: string;
+  input: string;
+  days: number;
+}
+
+/**
+ * Inputs of KPI formulas that were 0 on every one of at least `minDays` days while other inputs counted something:
+ * most often a misspelt event or property name, which the formula reads as no events (a typo in a cancellations KPI
+ * would otherwise read as "outstanding").
+ */
+export function silentInputs(values: readonly StoredKpiValue[], minDays = 7): SilentInput[] {
+  const seen = new Map<string, { kpi: string; input: string; days: number; nonZero: boolean }>();
+  for (const v of values) {
+    if (v.granularity !== 'day') continue;
+    for (const [input, x] of Object.entries(v.inputs)) {
+      const key = `${v.kpi}\u0000${input}`;
+      const entry = seen.get(key) ?? { kpi: v.kpi, input, days: 0, nonZero: false };
+      entry.days++;
+      if (x !== null && x !== 0) entry.nonZero = true;
+      seen.set(key, entry);
+    }
+  }
+  const entries = [...seen.values()];
+  // Days with no events at all say nothing about any one name.
+  if (!entries.some((e) => e.nonZero)) return [];
+  return entries.filter((e) => !e.nonZero && e.days >= minDays).map(({ kpi, input, days }) => ({ kpi, input, days }));
+}

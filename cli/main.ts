@@ -9,6 +9,7 @@ import type { DetectSummary } from '#shared/detection/detect.ts';
 import { countLines, readEventFile } from '#shared/events/files.ts';
 import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { JOBS, parseJobNames, recentRuns, recordRun } from '#shared/jobs/runs.ts';
+import { readKpiValues } from '#shared/kpi/kpi-store.ts';
 import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { dateRange, type Granularity, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
 import { backfillCommand } from './backfill.ts';
@@ -17,7 +18,7 @@ import { type CommandContext, type GlobalOptions, withContext } from './context.
 import { runDemo } from './demo.ts';
 import { runDetect } from './detect.ts';
 import { serveInbox } from './inbox.ts';
-import { kpiRows } from './kpis.ts';
+import { kpiRows, silentInputs } from './kpis.ts';
 import { progress } from './progress.ts';
 import { pseudonymCommand, useLocalPseudonymKey } from './pseudonym.ts';
 import { type ReportOptions, reportCommandRun } from './report.ts';
@@ -154,12 +155,20 @@ function rollupCommand(): Command {
         // the report's pipeline section see it); an older range is a backfill, not last night's rollup.
         const result = to >= last ? await recordRun(ctx.store, 'rollup-kpis', ctx.now, work) : await work();
         bar.done();
-        return result;
+        // A formula input that counted nothing on any day is most often a misspelt event or property name.
+        const end = minDate(to, last);
+        const daily = ctx.config.kpis.filter((k) => k.granularities.includes('day'));
+        const values = (await Promise.all(daily.map((k) => readKpiValues(ctx.store, k.id, 'day', from, end)))).flat();
+        return { ...result, silentInputs: silentInputs(values) };
       });
       if (opts.json) console.log(JSON.stringify(summary));
       else
         console.log(
           `rolled up ${summary.values} KPI values for ${summary.periods.length} periods (${summary.periods[0]}..${summary.periods.at(-1)}) from ${summary.eventsRead} events, as of ${summary.asOf}`,
+        );
+      for (const s of summary.silentInputs)
+        console.error(
+          `note: KPI ${s.kpi}: ${s.input} was 0 on all ${s.days} days rolled up; check the event and property names (matched exactly, case included)`,
         );
     });
 }
