@@ -18,6 +18,7 @@ import {
   generate,
   judgeSeries,
   type KpiSeries,
+  median,
   SMALL_SHIFTS,
 } from './lib/kpi-series.ts';
 
@@ -51,13 +52,10 @@ function smallShifts(series: readonly KpiSeries[], sensitivity: number): SmallSh
     falseBefore += o.falseAlerts.filter((d) => d < p.start).length;
     afterEnd += o.falseAlerts.filter((d) => d > p.end).length;
   }
-  delays.sort((a, b) => a - b);
-  const m = delays.length >> 1;
-  const medianDays = delays.length === 0 ? null : delays.length % 2 ? delays[m]! : (delays[m - 1]! + delays[m]!) / 2;
   return {
     series: series.length,
     recall: Math.round((caught / series.length) * 1000) / 1000,
-    medianDaysToCatch: medianDays,
+    medianDaysToCatch: median(delays),
     falseBefore,
     afterEnd,
   };

@@ -216,7 +216,8 @@ export interface Figures {
   falseInFirst28Days: number;
 }
 
-const median = (xs: number[]) => {
+/** Median of a list, null when empty. */
+export const median = (xs: number[]): number | null => {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

@@ -13,6 +13,7 @@ import type { StateStore } from '#shared/store/store.ts';
 import {
   addDays,
   type Granularity,
+  granularityOf,
   type LocalDate,
   type PeriodId,
   periodBounds,
@@ -421,19 +422,13 @@ function alertRange(
   return ` (alerts ${where}${pattern})`;
 }
 
-const PERIOD_NOUNS: Array<[RegExp, string]> = [
-  [/^\d{4}-\d{2}-\d{2}$/, 'days'],
-  [/^\d{4}-W\d{2}$/, 'weeks'],
-  [/^\d{4}-\d{2}$/, 'months'],
-];
-
 /** 'the last 7 days 21% below expected together (6,980 against 8,840 on average)'. */
 function runText(
   run: NonNullable<RecentAssessment['run']>,
   period: PeriodId,
   fmt: (x: number | null | undefined) => string,
 ): string {
-  const noun = PERIOD_NOUNS.find(([re]) => re.test(period))?.[1] ?? 'periods';
+  const noun = `${granularityOf(period)}s`;
   const pct = Math.round(relative(run.actual - run.expected, run.expected) * 100);
   const side = run.actual < run.expected ? 'below' : 'above';
   return `the last ${run.length} ${noun} ${pct}% ${side} expected together (${fmt(run.actual)} against ${fmt(run.expected)} on average)`;

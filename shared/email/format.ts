@@ -1,7 +1,15 @@
 // How figures and dates read in reports: one place, so the HTML, the text part and the subject agree.
 
 import type { KpiUnit, ReportKpi, ReportModel } from '#shared/reporting/model.ts';
-import { addDays, isoWeekday, localDate, periodBounds, shiftPeriod } from '#shared/time/calendar.ts';
+import {
+  addDays,
+  isoWeekday,
+  localDate,
+  MONTH_ABBREVIATIONS,
+  MONTH_NAMES,
+  periodBounds,
+  shiftPeriod,
+} from '#shared/time/calendar.ts';
 import { clip, oneLine } from './escape.ts';
 
 const DEFAULT_DECIMALS: Record<KpiUnit, number> = { count: 0, percent: 1, ratio: 2, currency: 2, score: 0 };
@@ -84,25 +92,10 @@ export function change(
   return { text: `${up ? '▲ +' : '▼ −'}${pct}%`, ratio, tone };
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const MONTHS_LONG = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
 function dayMonth(date: string): string {
-  return `${Number(date.slice(8, 10))} ${MONTHS[Number(date.slice(5, 7)) - 1]}`;
+  return `${Number(date.slice(8, 10))} ${MONTH_ABBREVIATIONS[Number(date.slice(5, 7)) - 1]}`;
 }
 
 /** A short label of any period: '22 Nov', 'W47', 'Nov', '22 Nov 14:00', with the year when it differs from `thisYear`. */
@@ -111,7 +104,7 @@ export function shortPeriod(period: string, thisYear?: string): string {
   const suffix = thisYear && year !== thisYear ? ` ${year}` : '';
   if (/^\d{4}-\d{2}-\d{2}$/.test(period)) return `${dayMonth(period)}${suffix}`;
   if (/^\d{4}-W\d{2}$/.test(period)) return `W${Number(period.slice(6))}${suffix}`;
-  if (/^\d{4}-\d{2}$/.test(period)) return `${MONTHS[Number(period.slice(5, 7)) - 1]}${suffix}`;
+  if (/^\d{4}-\d{2}$/.test(period)) return `${MONTH_ABBREVIATIONS[Number(period.slice(5, 7)) - 1]}${suffix}`;
   // A live check's hour or a check run's minute: '22 Nov 14:00'.
   const at = /^(\d{4}-\d{2}-\d{2})T(\d{2})(?::(\d{2}))?$/.exec(period);
   if (at) return `${dayMonth(at[1]!)}${suffix} ${at[2]}:${at[3] ?? '00'}`;
@@ -148,7 +141,7 @@ export function longPeriod(model: ReportModel): string {
   try {
     const { first, last } = periodBounds(period);
     if (model.report.granularity === 'day') {
-      return `${WEEKDAYS[isoWeekday(first) - 1]} ${Number(first.slice(8, 10))} ${MONTHS_LONG[Number(first.slice(5, 7)) - 1]} ${first.slice(0, 4)}`;
+      return `${WEEKDAYS[isoWeekday(first) - 1]} ${Number(first.slice(8, 10))} ${MONTH_NAMES[Number(first.slice(5, 7)) - 1]} ${first.slice(0, 4)}`;
     }
     if (model.report.granularity === 'week') {
       const range =
@@ -157,7 +150,7 @@ export function longPeriod(model: ReportModel): string {
           : `${dayMonth(first)} – ${dayMonth(last)}`;
       return `Week ${Number(period.slice(6))} · ${range} ${last.slice(0, 4)}`;
     }
-    return `${MONTHS_LONG[Number(period.slice(5, 7)) - 1]} ${period.slice(0, 4)}`;
+    return `${MONTH_NAMES[Number(period.slice(5, 7)) - 1]} ${period.slice(0, 4)}`;
   } catch {
     return model.report.periodLabel;
   }

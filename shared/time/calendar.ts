@@ -149,7 +149,8 @@ export function isLocalDate(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(value) && fromUtcDays(toUtcDays(value)) === value;
 }
 
-const MONTH_NAMES = [
+/** English month names, January first; and their three-letter abbreviations. */
+export const MONTH_NAMES = [
   'January',
   'February',
   'March',
@@ -163,6 +164,7 @@ const MONTH_NAMES = [
   'November',
   'December',
 ] as const;
+export const MONTH_ABBREVIATIONS = MONTH_NAMES.map((m) => m.slice(0, 3));
 
 /**
  * Why `value` is not a local date, or undefined when it is one. Text not written as YYYY-MM-DD is told the format; a
@@ -321,10 +323,9 @@ export function parseOffsetTimestamp(
 /** Short human label: '22 Nov' for a day, 'week 47' for a week, 'Nov 2026' for a month. */
 export function periodLabel(period: PeriodId): string {
   const g = granularityOf(period);
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  if (g === 'day') return `${Number(period.slice(8, 10))} ${months[Number(period.slice(5, 7)) - 1]}`;
+  if (g === 'day') return `${Number(period.slice(8, 10))} ${MONTH_ABBREVIATIONS[Number(period.slice(5, 7)) - 1]}`;
   if (g === 'week') return `week ${Number(period.slice(6))}, ${period.slice(0, 4)}`;
-  return `${months[Number(period.slice(5, 7)) - 1]} ${period.slice(0, 4)}`;
+  return `${MONTH_ABBREVIATIONS[Number(period.slice(5, 7)) - 1]} ${period.slice(0, 4)}`;
 }
 
 /**

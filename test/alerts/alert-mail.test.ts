@@ -12,18 +12,11 @@ import { type LocalSes, startSesLocal } from '#shared/local/ses-local.ts';
 import { createSesMailer, withOutbox } from '#shared/mailer/mailer.ts';
 import { reportIncidents } from '#shared/reporting/report-incidents.ts';
 import { freshStore } from '../support/dynamo.ts';
-import { configWith, days, memoryQueue, seedDaily } from './support.ts';
+import { configWith, conversionFloor, days, memoryQueue, seedDaily } from './support.ts';
 
 const LAST = '2026-11-22';
 const now = () => Date.parse('2026-11-23T01:00:00+08:00');
 const ID = 'rule:conversion_floor:*:target_breach';
-const conversionFloor = {
-  id: 'conversion_floor',
-  kpi: 'conversion_rate',
-  all: [{ breach: 'alarm' }],
-  plan: 'satisfaction',
-  severity: 'critical',
-};
 
 /** Two weeks of conversion, collapsing to 1.18% on the last day, detected day by day. */
 async function collapsed(config = configWith([conversionFloor])) {

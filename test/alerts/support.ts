@@ -23,6 +23,15 @@ export function memoryQueue(): DeliveryQueue & { messages: DeliveryMessage[] } {
 }
 
 /** The example config with the given alert rules and expected events (none unless given), and other fields set. */
+/** A rule on the example config: conversion below its alarm floor (2%), critical, to the satisfaction plan. */
+export const conversionFloor = {
+  id: 'conversion_floor',
+  kpi: 'conversion_rate',
+  all: [{ breach: 'alarm' }],
+  plan: 'satisfaction',
+  severity: 'critical',
+};
+
 export function configWith(
   rules: unknown[],
   expectedEvents: unknown[] = [],

@@ -5,24 +5,13 @@ import { describe, expect, inject, it, vi } from 'vitest';
 import type { CommandContext } from '#cli/context.ts';
 import { buildProgram } from '#cli/main.ts';
 import { parseInstant, parseJobList, runWatchdog, watchdogLines } from '#cli/watchdog.ts';
-import { type JobName, recordRun } from '#shared/jobs/runs.ts';
-import type { StateStore } from '#shared/store/store.ts';
 import { freshArchive } from '../support/archive.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
+import { recordMinuteRun as run } from '../support/runs.ts';
 
 /** Shanghai wall time (UTC+8) as epoch ms. */
 const at = (date: string, time: string) => Date.parse(`${date}T${time}+08:00`);
-
-async function run(store: StateStore, job: JobName, start: number): Promise<void> {
-  const ticks = [start, start + 60_000];
-  await recordRun(
-    store,
-    job,
-    () => ticks.shift() ?? start + 60_000,
-    async () => ({}),
-  );
-}
 
 /** A command context on the test's DynamoDB Local whose mail goes to a list. */
 async function context(now: number) {

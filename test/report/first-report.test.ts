@@ -4,31 +4,20 @@ import { describe, expect, it } from 'vitest';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { detectAnomaliesBetween } from '#shared/detection/detect.ts';
 import { renderReport } from '#shared/email/render.ts';
-import { type JobName, recordRun } from '#shared/jobs/runs.ts';
 import { loadReportModel, visibleKpis } from '#shared/reporting/load.ts';
 import { reportIncidents } from '#shared/reporting/report-incidents.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { addDays } from '#shared/time/calendar.ts';
-import { configWith, days, memoryQueue, seedDaily } from '../alerts/support.ts';
+import { configWith, conversionFloor, days, memoryQueue, seedDaily } from '../alerts/support.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
+import { recordMinuteRun as run } from '../support/runs.ts';
 import { visibleText } from './fixtures.ts';
 
 /** Shanghai wall time (UTC+8) as epoch ms. */
 const at = (date: string, time: string) => Date.parse(`${date}T${time}+08:00`);
 const DAY = '2026-11-22';
 const NO_CHECKS = { checks: { backups: [], reconciliations: [] } };
-
-/** One recorded run of `job` that starts at `start` and lasts a minute. */
-async function run(store: StateStore, job: JobName, start: number) {
-  const ticks = [start, start + 60_000];
-  await recordRun(
-    store,
-    job,
-    () => ticks.shift() ?? start + 60_000,
-    async () => ({}),
-  );
-}
 
 /**
  * The daily report of 22 Nov at 05:30 the next morning, its KPIs rolled up: the rollup and detection ran on time,
@@ -83,13 +72,6 @@ describe('report pipeline: a job with nothing to do under the config', () => {
 });
 
 describe('report incidents: dated by the period they are about', () => {
-  const conversionFloor = {
-    id: 'conversion_floor',
-    kpi: 'conversion_rate',
-    all: [{ breach: 'alarm' }],
-    plan: 'satisfaction',
-    severity: 'critical',
-  };
   /** Conversion below its 2% alarm floor 20-22 Nov, back to normal on 23 and 24 Nov (two normal days resolve it). */
   const values = [
     ...Array.from({ length: 12 }, (_, i) => 0.031 + (i % 3) * 0.002),

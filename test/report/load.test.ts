@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type JobName, recordRun } from '#shared/jobs/runs.ts';
+import type { JobName } from '#shared/jobs/runs.ts';
 import { loadReportModel } from '#shared/reporting/load.ts';
 import { reportIncidents } from '#shared/reporting/report-incidents.ts';
 import type { StateStore } from '#shared/store/store.ts';
@@ -7,25 +7,23 @@ import { watchdogCheck } from '#shared/watchdog/watchdog.ts';
 import { memoryQueue } from '../alerts/support.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
+import { recordMinuteRun } from '../support/runs.ts';
 
 /** Shanghai wall time (UTC+8) as epoch ms. */
 const at = (date: string, time: string) => Date.parse(`${date}T${time}+08:00`);
 
-/** One recorded run of `job` that starts at `start` and lasts a minute. */
-async function run(store: StateStore, job: JobName, start: number, outcome: 'ok' | 'failed' = 'ok', key?: string) {
-  const ticks = [start, start + 60_000];
-  const clock = () => ticks.shift() ?? start + 60_000;
-  await recordRun(
+/** One recorded run of `job` that starts at `start` and lasts a minute, or fails. */
+const run = (store: StateStore, job: JobName, start: number, outcome: 'ok' | 'failed' = 'ok', key?: string) =>
+  recordMinuteRun(
     store,
     job,
-    clock,
+    start,
     async () => {
       if (outcome === 'failed') throw new Error('DynamoDB throttled the write for li.na@example.com');
       return {};
     },
-    key === undefined ? {} : { key },
-  ).catch(() => undefined);
-}
+    key,
+  );
 
 async function pipelineAt(store: StateStore, now: number) {
   const config = exampleConfig();
