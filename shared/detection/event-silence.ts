@@ -246,12 +246,14 @@ export function judgeDay(
   const anomalous = inDay.length === 0 || worst.anomalous;
   const silence = hours(worst.to - worst.from);
   const name = `"${expected.event}"`;
-  const when = `${span(worst.from, worst.to, timeZone, end)} on ${day} (${silence} h)`;
+  // Read by people (alert mails, incident summaries, reports): '14 Oct' as every other alert writes a day.
+  const on = periodLabel(day);
+  const when = `${span(worst.from, worst.to, timeZone, end)} on ${on} (${silence} h)`;
   let summary: string;
-  if (inDay.length === 0) summary = `No ${name} events on ${day}${about(worst.expected)}`;
+  if (inDay.length === 0) summary = `No ${name} events on ${on}${about(worst.expected)}`;
   else if (anomalous && worst.early) summary = earlyStop(name, when, worst.expected, limit);
   else if (anomalous) summary = `No ${name} events ${when}${about(worst.expected)}; limit ${limit} h`;
-  else summary = `${inDay.length} ${name} events on ${day}, longest silence ${hours(longest)} h (limit ${limit} h)`;
+  else summary = `${inDay.length} ${name} events on ${on}, longest silence ${hours(longest)} h (limit ${limit} h)`;
   return {
     event: expected.event,
     period: day,

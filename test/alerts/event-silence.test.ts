@@ -75,7 +75,7 @@ describe('before the rhythm is learnt, maxSilenceHours alone decides', () => {
 
     expect(run.opened).toEqual([]);
     expect((await readIncident(store, ordersDay))?.last.summary).toMatch(
-      /^\d+ "Order Placed" events on 2026-10-03, longest silence \d\.\d h \(limit 10 h\)$/,
+      /^\d+ "Order Placed" events on 3 Oct, longest silence \d\.\d h \(limit 10 h\)$/,
     );
   });
 
@@ -99,7 +99,7 @@ describe('before the rhythm is learnt, maxSilenceHours alone decides', () => {
 
     expect(run.opened).toEqual([{ incident: ordersDay, period: stopped }]);
     expect((await readIncident(store, ordersDay))?.last.summary).toMatch(
-      /^No "Order Placed" events 1[01]:\d\d–24:00 on 2026-10-03 \(13\.\d h\); limit 10 h$/,
+      /^No "Order Placed" events 1[01]:\d\d–24:00 on 3 Oct \(13\.\d h\); limit 10 h$/,
     );
   });
 });
@@ -117,7 +117,7 @@ describe('a silence is judged whole, across midnight too', () => {
     expect(run.opened).toContainEqual({ incident: ordersDay, period: morning });
     expect(run.opened).not.toContainEqual({ incident: ordersDay, period: evening });
     expect((await readIncident(store, ordersDay))?.last.summary).toMatch(
-      /^No "Order Placed" events 1[67]:\d\d \(2 Oct\)–09:\d\d on 2026-10-03 \(1[67]\.\d h\); limit 10 h$/,
+      /^No "Order Placed" events 1[67]:\d\d \(2 Oct\)–09:\d\d on 3 Oct \(1[67]\.\d h\); limit 10 h$/,
     );
   });
 
@@ -130,7 +130,7 @@ describe('a silence is judged whole, across midnight too', () => {
     // 22:00 to 07:00 is 9 h, less the minutes to the last and first orders.
     expect(run.opened).toEqual([]);
     expect((await readIncident(store, ordersDay))?.last.summary).toMatch(
-      /^\d+ "Order Placed" events on 2026-10-14, longest silence (8\.[5-9]|9) h \(limit 10 h\)$/,
+      /^\d+ "Order Placed" events on 14 Oct, longest silence (8\.[5-9]|9) h \(limit 10 h\)$/,
     );
   });
 });
@@ -180,10 +180,28 @@ describe('a stop the rhythm catches says which hours were silent and what usuall
     // Deliveries stop too, 1.5-3 h later: the orders they would deliver were never placed.
     expect(run.opened).toContainEqual({ incident: ordersDay, period: day });
     const why =
-      /^No "Order Placed" events 1[23]:\d\d–15:\d\d on 2026-10-14 \(2\.\d h\), where about \d+ usually arrive; limit for any silence 10 h$/;
+      /^No "Order Placed" events 1[23]:\d\d–15:\d\d on 14 Oct \(2\.\d h\), where about \d+ usually arrive; limit for any silence 10 h$/;
     expect(incident?.last.summary).toMatch(why);
     expect(mail?.subject).toContain(incident?.last.summary);
     expect(mail?.text).not.toMatch(/\(limit 10 h\)/);
+  });
+
+  it('the alert mail writes the silent day as "14 Oct", as every other alert does, not as an ISO date', async () => {
+    const day = '2026-10-14';
+    const stop = (t: number) => t >= zonedInstant(day, '13:00', TZ) && t < zonedInstant(day, '15:06', TZ);
+    const { store, queue, config, deps, days } = await shop(day, { [day]: { stop } });
+
+    await detectAnomaliesBetween(days[0]!, day, deps);
+    const mail = await loadAlertMail(
+      store,
+      config,
+      queue.messages.find((m) => m.kind === 'alert' && m.incidentId === ordersDay) as AlertDelivery,
+    );
+
+    expect(mail?.subject).toContain(' on 14 Oct (');
+    expect(mail?.subject).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    expect(mail?.text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    expect((await readIncident(store, ordersDay))?.lastPeriod).toBe(day); // stored periods stay ISO
   });
 
   it('a silence past maxSilenceHours keeps the limit’s words', () => {
@@ -192,6 +210,6 @@ describe('a stop the rhythm catches says which hours were silent and what usuall
 
     const judged = judgeDay(ORDERS, day, times, TZ, { event: ORDERS.event, firstSeen: 0, days: 0, hourly: [] });
 
-    expect(judged.summary).toBe('No "Order Placed" events 09:00–24:00 on 2026-10-14 (15 h); limit 10 h');
+    expect(judged.summary).toBe('No "Order Placed" events 09:00–24:00 on 14 Oct (15 h); limit 10 h');
   });
 });

@@ -46,7 +46,7 @@ describe('expected-event silence follows the stream’s own rhythm', () => {
     expect(judged.anomalous).toBe(true);
     expect(judged.silenceHours).toBeLessThan(ORDERS.maxSilenceHours);
     expect(judged.summary).toBe(
-      'No "Order Completed" events 13:54–15:30 on 2027-03-29 (1.6 h), where about 16 usually arrive; limit for any silence 6 h',
+      'No "Order Completed" events 13:54–15:30 on 29 Mar (1.6 h), where about 16 usually arrive; limit for any silence 6 h',
     );
   });
 
