@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ObjectArchive } from '#shared/archive/archive.ts';
 import { createS3Archive, createS3Client, ensureBucket } from '#shared/archive/s3.ts';
-import { loadConfig } from '#shared/config/load.ts';
+import { formatWarning, loadConfig } from '#shared/config/load.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { type DataDirLock, lockDataDir } from '#shared/local/data-lock.ts';
 import { LOCAL_AWS, type LocalDynamo, startDynamoLocal } from '#shared/local/dynamodb-local.ts';
@@ -49,8 +49,8 @@ export const archiveBucket = (config: NightshiftConfig) => `${config.name.toLowe
 
 export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandContext) => Promise<T>): Promise<T> {
   const configFile = resolve(options.config);
-  // Named as given: 'cannot read nope.yaml: no such file'.
-  const config = loadConfig(options.config);
+  // Named as given: 'cannot read nope.yaml: no such file'. Warnings go to stderr, so --json output stays parseable.
+  const config = loadConfig(options.config, { onWarning: (w) => console.error(formatWarning(options.config, w)) });
   const dataDir = resolve(options.data);
   mkdirSync(dataDir, { recursive: true });
   // Only a DynamoDB Local on the folder's database file conflicts with another command: --endpoint leaves concurrency

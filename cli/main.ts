@@ -3,7 +3,14 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { assertReadable, readInputFile } from '#shared/config/input-file.ts';
-import { ConfigError, DEFAULT_CONFIG_FILE, formatProblem, loadConfig } from '#shared/config/load.ts';
+import {
+  ConfigError,
+  type ConfigProblem,
+  DEFAULT_CONFIG_FILE,
+  formatProblem,
+  formatWarning,
+  loadConfig,
+} from '#shared/config/load.ts';
 import { configReference, REFERENCE_END, REFERENCE_START } from '#shared/config/reference.ts';
 import type { DetectSummary } from '#shared/detection/detect.ts';
 import { countLines, readEventFile } from '#shared/events/files.ts';
@@ -74,11 +81,12 @@ const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
 
 function validateCommand(): Command {
   return new Command('validate')
-    .description('check a config file; prints every problem with its path')
+    .description('check a config file; prints every problem with its path, and warnings about likely slips')
     .argument('[file]', 'config file (default: --config)')
     .action((file: string | undefined, _opts, cmd: Command) => {
       const path = file ?? globals(cmd).config;
-      const config = loadConfig(path);
+      const warnings: ConfigProblem[] = [];
+      const config = loadConfig(path, { onWarning: (w) => warnings.push(w) });
       const summary = {
         valid: true,
         file: path,
@@ -87,12 +95,15 @@ function validateCommand(): Command {
         people: config.people.length,
         reports: config.reports.length,
         checks: config.checks.backups.length + config.checks.reconciliations.length,
+        warnings,
       };
       if (globals(cmd).json) console.log(JSON.stringify(summary));
       else {
+        const warned = warnings.length === 0 ? '' : `; ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
         console.log(
-          `${path} is valid: ${summary.kpis} KPIs, ${summary.people} people, ${summary.reports} reports, ${summary.checks} checks, time zone ${summary.timeZone}`,
+          `${path} is valid: ${summary.kpis} KPIs, ${summary.people} people, ${summary.reports} reports, ${summary.checks} checks, time zone ${summary.timeZone}${warned}`,
         );
+        for (const w of warnings) console.error(formatWarning(path, w));
       }
     });
 }

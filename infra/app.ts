@@ -3,7 +3,7 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { InputFileError } from '#shared/config/input-file.ts';
-import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '#shared/config/load.ts';
+import { ConfigError, DEFAULT_CONFIG_FILE, formatWarning, loadConfig } from '#shared/config/load.ts';
 import { NightshiftStack, type NightshiftStackProps } from './nightshift-stack.ts';
 
 export interface NightshiftAppProps extends AppProps {
@@ -19,7 +19,8 @@ export function createApp(props: NightshiftAppProps = {}): { app: App; stack: Ni
   const { stack: stackProps, ...appProps } = props;
   const app = new App(appProps);
   const file = (app.node.tryGetContext('config') as string | undefined) ?? DEFAULT_CONFIG_FILE;
-  const config = loadConfig(file);
+  // A likely slip (pct: 0.2 for 20%) does not stop the synth; it is said on stderr, as every CLI command says it.
+  const config = loadConfig(file, { onWarning: (w) => console.warn(formatWarning(file, w)) });
   const stack = new NightshiftStack(app, config.name, {
     config,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

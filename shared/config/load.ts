@@ -3,6 +3,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { readInputFile } from './input-file.ts';
 import { NightshiftConfig } from './schema.ts';
+import { configWarnings } from './warnings.ts';
 
 export const DEFAULT_CONFIG_FILE = 'nightshift.config.yaml';
 
@@ -27,6 +28,11 @@ export function formatProblem(p: ConfigProblem): string {
   return p.path ? `${p.path}: ${p.message}` : p.message;
 }
 
+/** A warning as a line, compiler-style: 'nightshift.config.yaml: warning: alerts.rules[0].all[0].change.pct: ...'. */
+export function formatWarning(source: string, w: ConfigProblem): string {
+  return `${source}: warning: ${formatProblem(w)}`;
+}
+
 /** 'kpis[3].target.min' from zod's ['kpis', 3, 'target', 'min']; a key that is not a plain name is quoted: a["b c"]. */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((out, key) => {
@@ -37,10 +43,21 @@ export function formatPath(path: readonly PropertyKey[]): string {
   }, '');
 }
 
+export interface LoadOptions {
+  /**
+   * Told each value that is legal but almost certainly a slip (`pct: 0.2` for 20%); the config loads all the same.
+   * Default: not told.
+   */
+  onWarning?: (warning: ConfigProblem) => void;
+}
+
 /** Validates a parsed config; KPI formulas are parsed too, so a typo fails `validate` and `cdk synth`, not a rollup. */
-export function validateConfig(raw: unknown, source = 'config'): NightshiftConfig {
+export function validateConfig(raw: unknown, source = 'config', options: LoadOptions = {}): NightshiftConfig {
   const parsed = NightshiftConfig.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new ConfigError(source, zodProblems(parsed.error));
+  if (options.onWarning) {
+    for (const w of configWarnings(raw)) options.onWarning({ path: formatPath(w.path), message: w.message });
+  }
   return parsed.data;
 }
 
@@ -76,7 +93,7 @@ function describeInput(input: unknown): string {
 }
 
 /** Parses YAML text; syntax errors carry line and column. */
-export function parseConfigText(text: string, source = 'config'): NightshiftConfig {
+export function parseConfigText(text: string, source = 'config', options: LoadOptions = {}): NightshiftConfig {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -91,7 +108,7 @@ export function parseConfigText(text: string, source = 'config'): NightshiftConf
     // The yaml package refuses aliases that expand without bound (a "billion laughs" file) while building values.
     throw new ConfigError(source, [{ path: '', message: `cannot read the YAML: ${(error as Error).message}` }]);
   }
-  return validateConfig(raw, source);
+  return validateConfig(raw, source, options);
 }
 
 /**
@@ -107,6 +124,6 @@ function yamlMessage(message: string): string {
 }
 
 /** Reads and validates a config file: an InputFileError if it cannot be read, a ConfigError if it is not valid. */
-export function loadConfig(file = DEFAULT_CONFIG_FILE): NightshiftConfig {
-  return parseConfigText(readInputFile(file), file);
+export function loadConfig(file = DEFAULT_CONFIG_FILE, options: LoadOptions = {}): NightshiftConfig {
+  return parseConfigText(readInputFile(file), file, options);
 }
