@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { backfill } from '#shared/kpi/rollup.ts';
 import { dateRange, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
 import { type GlobalOptions, withContext } from './context.ts';
+import { printJson } from './json.ts';
 import { progress } from './progress.ts';
 
 const localDate = (value: string) => {
@@ -43,7 +44,7 @@ export function backfillCommand(): Command {
         bar.done();
         return result;
       });
-      if (opts.json) console.log(JSON.stringify(summary));
+      if (opts.json) printJson(summary);
       else
         console.log(
           `backfilled ${summary.kpis.join(', ')} from ${summary.from} to ${summary.to}: ${summary.daysRead} days read again (${summary.eventsRead} events) from the archive, ${summary.values} values stored over ${summary.periods.length} periods`,

@@ -16,6 +16,7 @@ import { localWhen } from '#shared/watchdog/judge.ts';
 import { runCheckBackups, seedDemoLedger } from './checks.ts';
 import { type CommandContext, type GlobalOptions, withContext } from './context.ts';
 import { runDetect, runHourlyDetect } from './detect.ts';
+import { printJson } from './json.ts';
 import { printScorecard } from './print.ts';
 import { progress } from './progress.ts';
 import { runReport } from './report.ts';
@@ -84,7 +85,7 @@ async function playDemo(options: GlobalOptions & { persist?: boolean }, dataDir:
     };
   });
   const result = { ok: true, durationMs: Date.now() - started, ...summary };
-  if (json) console.log(JSON.stringify(result));
+  if (json) printJson(result);
   else say(`demo finished in ${(result.durationMs / 1000).toFixed(1)} s`);
 }
 

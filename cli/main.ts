@@ -25,6 +25,7 @@ import { type CommandContext, type GlobalOptions, withContext } from './context.
 import { runDemo } from './demo.ts';
 import { runDetect } from './detect.ts';
 import { serveInbox } from './inbox.ts';
+import { jsonLine, printJson } from './json.ts';
 import { kpiRows, silentInputs } from './kpis.ts';
 import { progress } from './progress.ts';
 import { pseudonymCommand, useLocalPseudonymKey } from './pseudonym.ts';
@@ -97,7 +98,7 @@ function validateCommand(): Command {
         checks: config.checks.backups.length + config.checks.reconciliations.length,
         warnings,
       };
-      if (globals(cmd).json) console.log(JSON.stringify(summary));
+      if (globals(cmd).json) printJson(summary);
       else {
         const warned = warnings.length === 0 ? '' : `; ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
         console.log(
@@ -172,7 +173,7 @@ function rollupCommand(): Command {
         const values = (await Promise.all(daily.map((k) => readKpiValues(ctx.store, k.id, 'day', from, end)))).flat();
         return { ...result, silentInputs: silentInputs(values) };
       });
-      if (opts.json) console.log(JSON.stringify(summary));
+      if (opts.json) printJson(summary);
       else
         console.log(
           `rolled up ${summary.values} KPI values for ${summary.periods.length} periods (${summary.periods[0]}..${summary.periods.at(-1)}) from ${summary.eventsRead} events, as of ${summary.asOf}`,
@@ -209,7 +210,7 @@ function kpisCommand(): Command {
         }
         return kpiRows(ctx, wanted, o.granularity, from, to);
       });
-      if (opts.json) console.log(JSON.stringify(rows));
+      if (opts.json) printJson(rows);
       else
         for (const r of rows)
           console.log(
@@ -230,7 +231,7 @@ function detectCommand(): Command {
         const { from, to } = dateRangeOption(o.date ? { from: o.date, to: o.date } : o, ctx);
         return runDetect(ctx, from, to);
       });
-      if (opts.json) console.log(JSON.stringify(summary));
+      if (opts.json) printJson(summary);
       else {
         for (const t of [
           ...summary.opened.map((x) => ['opened', x] as const),
@@ -284,7 +285,7 @@ function checkBackupsCommand(): Command {
         runCheckBackups(ctx, { ...(o.aws ? { aws: true } : {}), ...(o.only ? { only: o.only.split(',') } : {}) }),
       );
       if (opts.json) {
-        console.log(JSON.stringify(run));
+        printJson(run);
         return;
       }
       for (const r of run.results)
@@ -309,7 +310,7 @@ function reportCommand(): Command {
     .action(async (name: string, o: ReportOptions, cmd: Command) => {
       const opts = globals(cmd);
       const result = await withContext(opts, (ctx) => reportCommandRun(ctx, name, o));
-      if (opts.json) console.log(JSON.stringify(result));
+      if (opts.json) printJson(result);
     });
 }
 
@@ -325,13 +326,13 @@ function runsCommand(): Command {
         (await Promise.all(jobs.map((j) => recentRuns(ctx.store, j, Number(o.limit))))).flat(),
       );
       runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
-      if (opts.json) console.log(JSON.stringify(runs));
+      if (opts.json) printJson(runs);
       else if (runs.length === 0) console.log('no job runs recorded yet');
       else {
         for (const r of runs) {
           const took = r.durationMs === undefined ? '' : `${(r.durationMs / 1000).toFixed(1)} s`;
           console.log(
-            `${r.startedAt}  ${r.job.padEnd(13)} ${r.status.padEnd(8)} ${took.padStart(8)}  ${r.error ?? JSON.stringify(r.summary ?? {}).slice(0, 100)}`,
+            `${r.startedAt}  ${r.job.padEnd(13)} ${r.status.padEnd(8)} ${took.padStart(8)}  ${r.error ?? jsonLine(r.summary ?? {}).slice(0, 100)}`,
           );
         }
       }
@@ -352,7 +353,7 @@ function watchdogCommand(): Command {
       const run = await withContext(opts, (ctx) =>
         runWatchdog(at === undefined ? ctx : { ...ctx, now: () => at }, jobs ? { jobs } : {}),
       );
-      if (opts.json) console.log(JSON.stringify(run));
+      if (opts.json) printJson(run);
       else for (const line of watchdogLines(run)) console.log(line);
     });
 }
@@ -409,16 +410,14 @@ const minDate = (a: string, b: string) => (a < b ? a : b);
 
 function printIngest(r: IngestResult, json: boolean): void {
   if (json) {
-    console.log(
-      JSON.stringify({
-        accepted: r.accepted,
-        duplicates: r.duplicates,
-        rejected: r.rejected.length,
-        rejectedByReason: rejectedByReason(r),
-        failed: r.failed.length,
-        lateDays: r.lateDays,
-      }),
-    );
+    printJson({
+      accepted: r.accepted,
+      duplicates: r.duplicates,
+      rejected: r.rejected.length,
+      rejectedByReason: rejectedByReason(r),
+      failed: r.failed.length,
+      lateDays: r.lateDays,
+    });
     return;
   }
   for (const line of ingestLines(r)) console.log(line);

@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { keyFilePath, loadOrCreateKeyFile } from '#shared/privacy/key-file.ts';
 import { PseudonymKey, setPseudonymKey } from '#shared/privacy/pseudonym.ts';
 import type { GlobalOptions } from './context.ts';
+import { printJson } from './json.ts';
 
 export interface PseudonymOptions {
   dataDir: string;
@@ -61,7 +62,7 @@ export function pseudonymCommand(): Command {
       const opts = cmd.optsWithGlobals() as GlobalOptions;
       const run = await runPseudonym(ids, { dataDir: resolve(opts.data), ...(o.secret ? { secret: o.secret } : {}) });
       if (opts.json) {
-        console.log(JSON.stringify(run));
+        printJson(run);
         return;
       }
       for (const p of run.pseudonyms) console.log(`${p.id}\t${p.pseudonym}`);

@@ -14,6 +14,7 @@ import { storeSink } from '#shared/events/http-sinks.ts';
 import { MAX_BATCH_BYTES } from '#shared/events/segment.ts';
 import { staticWriteKeys, type WriteKeys } from '#shared/secrets/write-keys.ts';
 import { type CommandContext, type GlobalOptions, withContext } from './context.ts';
+import { printJson } from './json.ts';
 
 /** The `serve` verb. */
 export function serveCommand(): Command {
@@ -31,7 +32,7 @@ export function serveCommand(): Command {
       const writeKeys = staticWriteKeys(o.writeKey);
       const json = opts.json ?? false;
       const totals = await withContext(opts, (ctx) => runServe(ctx, { port: o.port, writeKeys, json }));
-      if (json) console.log(JSON.stringify(totals));
+      if (json) printJson(totals);
       else for (const line of serveLines(totals)) console.log(line);
     });
 }
@@ -248,7 +249,7 @@ export async function runServe(ctx: CommandContext, options: ServeOptions): Prom
     handle: (request) => handleSegmentRequest(request, { config: ctx.config, writeKeys, sink, now: ctx.now }),
     onRequest: (summary) => addToTotals(totals, summary),
   });
-  if (options.json) console.log(JSON.stringify({ listening: server.url }));
+  if (options.json) printJson({ listening: server.url });
   else {
     console.log(`Segment-compatible API on ${server.url} (POST /v1/batch, /v1/track, ...): Ctrl-C to stop`);
     console.log(`  e.g. new Analytics({ writeKey: '<your --write-key>', host: '${server.url}' })`);

@@ -1,0 +1,24 @@
+// What `--json` prints: one line of JSON per command, its numbers as a reader means them. A sum of decimal amounts
+// carries binary float noise (2227.26 stored as 2227.2599999999998); every command prints through here, so none does.
+
+/**
+ * Significant digits a fractional number keeps. Binary noise sits at the 16th and 17th; 12 keep the cents of any
+ * amount under ten billion and every digit a ratio or a rate means.
+ */
+const SIGNIFICANT_DIGITS = 12;
+
+/** `n` without binary float noise: 2227.2599999999998 is 2227.26; integers (counts, epoch ms) stay as they are. */
+export function plainNumber(n: number): number {
+  if (!Number.isFinite(n) || Number.isInteger(n)) return n;
+  return Number(n.toPrecision(SIGNIFICANT_DIGITS));
+}
+
+/** JSON.stringify, every number through plainNumber. */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' ? plainNumber(v) : v));
+}
+
+/** Prints `value` as one line of JSON on stdout (a command's `--json` result). */
+export function printJson(value: unknown): void {
+  console.log(jsonLine(value));
+}
