@@ -56,7 +56,8 @@ export function validateConfig(raw: unknown, source = 'config', options: LoadOpt
   const parsed = NightshiftConfig.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new ConfigError(source, zodProblems(parsed.error));
   if (options.onWarning) {
-    for (const w of configWarnings(raw)) options.onWarning({ path: formatPath(w.path), message: w.message });
+    for (const w of configWarnings(raw, parsed.data))
+      options.onWarning({ path: formatPath(w.path), message: w.message });
   }
   return parsed.data;
 }

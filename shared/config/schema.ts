@@ -1,7 +1,13 @@
 // The one schema for nightshift.config.yaml. It is the documentation of the file: every field says what it means
 // and what it defaults to, and `nightshift config-reference` prints the README's reference from it.
 import { z } from 'zod';
-import { FormulaError, MAX_FORMULA_DEPTH, MAX_FORMULA_LENGTH, parseFormula } from '#shared/formula/formula.ts';
+import {
+  FormulaError,
+  MAX_FORMULA_DEPTH,
+  MAX_FORMULA_LENGTH,
+  parseFormula,
+  shareScale,
+} from '#shared/formula/formula.ts';
 import { dateRange, isoWeekday, type LocalDate, localDateProblem, skippedLocalTime } from '#shared/time/calendar.ts';
 import { timeZoneProblem } from './time-zone.ts';
 
@@ -183,7 +189,9 @@ export const Kpi = z.strictObject({
   unit: z
     .enum(['count', 'percent', 'ratio', 'currency', 'score'])
     .default('count')
-    .describe('How values are shown: percent shows 0.031 as 3.1%.'),
+    .describe(
+      'How values are shown: percent shows 0.031 as 3.1%, so its target and alarm are shares too (3% or 0.03, not 3).',
+    ),
   decimals: z.int().min(0).max(6).optional().describe('Decimals shown (default by unit).'),
   target: Bounds.optional().describe('The goal. A result 15% or more better is "outstanding".'),
   alarm: Bounds.optional().describe('Alarm floor/ceiling: crossing it is an incident even without a pattern change.'),
@@ -615,6 +623,9 @@ function crossCheck(cfg: Parsed, ctx: z.RefinementCtx): void {
     // The scorecard scores a KPI against its target: a weight without one would silently drop out of the score.
     if (at(k, 'weight') !== undefined && at(k, 'target') === undefined)
       issue(['kpis', i, 'weight'], 'a weight needs a target: the scorecard scores a KPI against its target');
+    shareBounds(k, (path, message) => {
+      issue(['kpis', i, ...path], message);
+    });
   });
   // The total when every weight given is a number (one out of range is refused at its path, and still counts).
   const weights = kpiList.map((k) => at(k, 'weight')).filter((w) => w !== undefined);
@@ -673,6 +684,37 @@ function crossCheck(cfg: Parsed, ctx: z.RefinementCtx): void {
       ref(kpis, k, ['reports', i, 'kpis', j], 'KPI');
     });
   });
+}
+
+/**
+ * A bound outside what the KPI's formula can give: above 1 on a share (0 to 1, shown as 0% to 100%), above 100 on 100
+ * times a share. No value reaches such a minimum or exceeds such a maximum. Most often a percent written as a number
+ * (`min: 30` for 30%).
+ */
+function shareBounds(kpi: Parsed, issue: Issue): void {
+  const formula = text(at(kpi, 'formula'));
+  if (formula === undefined) return;
+  let scale: number | undefined;
+  try {
+    scale = shareScale(parseFormula(formula));
+  } catch (error) {
+    if (error instanceof FormulaError) return; // reported at the formula's path
+    throw error;
+  }
+  if (scale === undefined) return;
+  const range =
+    scale === 1
+      ? 'the formula is a share from 0 to 1 (shown as 0% to 100%)'
+      : `the formula is ${+scale.toPrecision(12)} times a share, from 0 to ${+scale.toPrecision(12)}`;
+  for (const which of ['target', 'alarm'] as const) {
+    for (const bound of ['min', 'max'] as const) {
+      const value = at(kpi, which, bound);
+      if (typeof value !== 'number' || !(value > scale)) continue;
+      const never = bound === 'min' ? 'no value can reach' : 'no value can exceed';
+      const written = scale === 1 ? ` (${asPercent(value)}); write a share such as 0.3 or 30%` : '';
+      issue([which, bound], `${range}: ${never} a ${bound} of ${+value.toPrecision(12)}${written}`);
+    }
+  }
 }
 
 /**

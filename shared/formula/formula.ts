@@ -788,3 +788,48 @@ export function formulaTerms(formula: Formula): TermExpr[] {
 export function formulaLookaheadDays(formula: Formula): number {
   return Math.max(0, ...formulaTerms(formula).map((t) => (t.kind === 'retention' ? t.days : 0)));
 }
+
+/**
+ * k when the formula's value lies between 0 and k (or is no value) whatever the events: 1 for a share (a retention, or
+ * a count or distinct count of some of the events its denominator counts: `count("X" where c) / count("X")`), 100 for
+ * 100 times a share, and so on. Undefined says only that the formula does not tell.
+ */
+export function shareScale(formula: Formula): number | undefined {
+  if (formula.kind === 'retention') return 1;
+  if (formula.kind !== 'binary') return undefined;
+  const { op, left, right } = formula;
+  const factor = (e: Expr) => (e.kind === 'number' && e.value > 0 ? e.value : undefined);
+  const scaled = (k: number | undefined, e: Expr) => {
+    const s = k === undefined ? undefined : shareScale(e);
+    return s === undefined || k === undefined ? undefined : k * s;
+  };
+  if (op === '*') return scaled(factor(left), right) ?? scaled(factor(right), left);
+  if (op !== '/') return undefined;
+  const divisor = factor(right);
+  if (divisor !== undefined) return scaled(1 / divisor, left);
+  // k * part / whole and part * k / whole parse as (k * part) / whole.
+  if (left.kind === 'binary' && left.op === '*') {
+    const k = factor(left.left) ?? factor(left.right);
+    const part = factor(left.left) !== undefined ? left.right : left.left;
+    return k !== undefined && isPartOf(part, right) ? k : undefined;
+  }
+  return isPartOf(left, right) ? 1 : undefined;
+}
+
+/** A count (or distinct count) of some of the events another one counts, so part / whole is a share. */
+function isPartOf(part: Expr, whole: Expr): boolean {
+  if (part.kind !== 'aggregate' || whole.kind !== 'aggregate' || part.fn !== whole.fn) return false;
+  if (part.fn !== 'count' && part.fn !== 'distinct') return false;
+  if (JSON.stringify(part.field) !== JSON.stringify(whole.field)) return false;
+  return selectsSubset(part.events, whole.events);
+}
+
+/** Every event `part` selects, `whole` selects: the same event (or any), and whole's condition is one of part's. */
+function selectsSubset(part: EventSelector, whole: EventSelector): boolean {
+  if (whole.event !== null && part.event !== whole.event) return false;
+  if (whole.where === undefined) return true;
+  const condition = JSON.stringify(whole.where);
+  const conjuncts = (c: Condition): Condition[] =>
+    c.kind === 'and' ? [c, ...conjuncts(c.left), ...conjuncts(c.right)] : [c];
+  return part.where !== undefined && conjuncts(part.where).some((c) => JSON.stringify(c) === condition);
+}

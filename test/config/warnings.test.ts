@@ -4,10 +4,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ConfigProblem, parseConfigText } from '#shared/config/load.ts';
+import { ConfigError, type ConfigProblem, parseConfigText } from '#shared/config/load.ts';
 import { runCli } from '../local/processes.ts';
 
 const example = readFileSync('nightshift.config.yaml', 'utf8');
+const problemsOf = (text: string) => {
+  try {
+    parseConfigText(text, 'test.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => `${p.path}: ${p.message}`);
+    throw error;
+  }
+  return [];
+};
 const cwd = mkdtempSync(join(tmpdir(), 'nightshift-warnings-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
@@ -39,6 +48,78 @@ describe('config warnings', () => {
     expect(warningsOf(withChangeRule('"0.2%"'))).toEqual([]);
     expect(warningsOf(withChangeRule('1'))).toEqual([]);
     expect(warningsOf(withChangeRule('20'))).toEqual([]);
+  });
+});
+
+/** The example with the conversion rate KPI (kpis[2], unit: percent, target min 3%) changed as given. */
+const withConversion = (target: string, extra = '') =>
+  example.replace(
+    '    unit: percent\n    decimals: 2\n    target: { min: 3% }\n',
+    `    unit: percent\n    decimals: 2\n    target: ${target}\n${extra}`,
+  );
+/** The example with a KPI appended (kpis[7]). */
+const withKpi = (kpi: string) => example.replace('\nresponsePlans:\n', `${kpi}\nresponsePlans:\n`);
+
+describe('a target in the wrong unit', () => {
+  it('a percent KPI whose target is written as a plain number above 1 is warned about: 1.8 is 180%', () => {
+    expect(warningsOf(withConversion('{ min: 1.8 }'))).toEqual([
+      'kpis[2].target.min: unit: percent values are shares (0.3 shows as 30%), so 1.8 means 180%; did you mean 1.8%?',
+    ]);
+  });
+
+  it('on a share formula (a retention) a target above 100% can never be met: an error, with the path', () => {
+    const broken = example.replace(
+      'target: { min: 30% }\n    alarm: { min: 20% }',
+      'target: { min: 30 }\n    alarm: { min: 20% }',
+    );
+
+    expect(problemsOf(broken)).toEqual([
+      'kpis[4].target.min: the formula is a share from 0 to 1 (shown as 0% to 100%): no value can reach a min of 30 (3000%); write a share such as 0.3 or 30%',
+    ]);
+  });
+
+  it('the inverse: a percentage on a score KPI reads as a share of a value that is not one', () => {
+    const slipped = example.replace(
+      '    unit: score\n    decimals: 0\n    target: { min: 30 }',
+      '    unit: score\n    decimals: 0\n    target: { min: 30% }',
+    );
+
+    expect(warningsOf(slipped)).toEqual([
+      'kpis[5].target.min: 30% reads as the share 0.3, but unit: score values are not shares; did you mean 30?',
+    ]);
+  });
+
+  it('the inverse on 100 times a share: a bound below 1 is a share written for percent points', () => {
+    const kpi = [
+      '  - id: promoters',
+      '    name: Promoters',
+      '    formula: 100 * count("Survey Answered" where score >= 9) / count("Survey Answered")',
+      '    unit: score',
+      '    alarm: { min: 0.25 }',
+    ].join('\n');
+
+    expect(warningsOf(withKpi(kpi))).toEqual([
+      'kpis[7].alarm.min: the formula is 100 times a share (percent points, 30 for 30%), so 0.25 is 0.25 of 100; did you mean 25?',
+    ]);
+  });
+
+  it('a share formula shown as a count, with a percentage target: the unit is what is wrong', () => {
+    const kpi = [
+      '  - id: week_retention',
+      '    name: Week retention',
+      '    formula: retention("Signed Up" -> any, 7 days)',
+      '    target: { min: 10% }',
+    ].join('\n');
+
+    expect(warningsOf(withKpi(kpi))).toEqual([
+      'kpis[7].target.min: 10% reads as the share 0.1, and the formula is a share, but unit: count shows it as a plain number; did you mean unit: percent?',
+    ]);
+  });
+
+  it('targets that fit their unit say nothing: 3%, 0.03, 180% written with its sign on a ratio of two counts', () => {
+    expect(warningsOf(withConversion('{ min: 0.03 }'))).toEqual([]);
+    expect(warningsOf(withConversion('{ min: 180% }'))).toEqual([]);
+    expect(warningsOf(withConversion('{ min: 1 }'))).toEqual([]);
   });
 });
 

@@ -9,6 +9,7 @@ import {
   MAX_FORMULA_DEPTH,
   MAX_FORMULA_LENGTH,
   parseFormula,
+  shareScale,
 } from '#shared/formula/formula.ts';
 
 const EXAMPLES = {
@@ -252,6 +253,34 @@ describe('formulaReads', () => {
   it('says how many days after the period retention needs', () => {
     expect(formulaLookaheadDays(parseFormula(EXAMPLES.conversion))).toBe(0);
     expect(formulaLookaheadDays(parseFormula('retention(any -> any, 1 day) + retention(any -> any, 1 week)'))).toBe(7);
+  });
+});
+
+describe('shareScale: the range a formula always stays in', () => {
+  it.each([
+    ['retention("Signed Up" -> any, 1 day)', 1],
+    ['count("Survey Answered" where score >= 9) / count("Survey Answered")', 1],
+    ['distinct(userId of "Page Viewed" where section == "shop") / distinct(userId of any)', 1],
+    ['count(any where a == 1 and b == 2) / count(any where b == 2)', 1],
+    ['100 * count("Survey Answered" where score >= 9) / count("Survey Answered")', 100],
+    ['count("Survey Answered" where score >= 9) * 100 / count("Survey Answered")', 100],
+    ['100 * retention("Signed Up" -> any, 7 days)', 100],
+  ])('%s is between 0 and %d', (formula, scale) => {
+    expect(shareScale(parseFormula(formula))).toBe(scale);
+  });
+
+  it.each([
+    EXAMPLES.conversion,
+    EXAMPLES.roi,
+    EXAMPLES.nps,
+    EXAMPLES.dau,
+    'count("Order Completed") / count("Page Viewed")',
+    'count("Survey Answered") / count("Survey Answered" where score >= 9)',
+    'count(any where b == 2) / count(any where a == 1 and b == 2)',
+    'distinct(userId of "Signed Up") / count("Signed Up")',
+    '-100 * retention("Signed Up" -> any, 1 day)',
+  ])('%s: the formula does not tell', (formula) => {
+    expect(shareScale(parseFormula(formula))).toBeUndefined();
   });
 });
 
