@@ -17,6 +17,7 @@ import { countLines, readEventFile } from '#shared/events/files.ts';
 import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { JOBS, parseJobNames, recentRuns, recordRun } from '#shared/jobs/runs.ts';
 import { readKpiValues } from '#shared/kpi/kpi-store.ts';
+import { propertyNoteLine } from '#shared/kpi/property-reads.ts';
 import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { dateRange, type Granularity, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
 import { backfillCommand } from './backfill.ts';
@@ -182,6 +183,7 @@ function rollupCommand(): Command {
         console.error(
           `note: KPI ${s.kpi}: ${s.input} was 0 on all ${s.days} days rolled up; check the event and property names (matched exactly, case included)`,
         );
+      for (const note of summary.propertyNotes) console.error(propertyNoteLine(note));
     });
 }
 

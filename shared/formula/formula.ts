@@ -609,7 +609,8 @@ function unknownFunction(name: string): string {
   return `unknown function '${name}' (${known})${close ? `; did you mean '${close}'?` : ''}`;
 }
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance: the fewest one-character insertions, deletions and substitutions that make a into b. */
+export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];

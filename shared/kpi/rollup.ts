@@ -22,6 +22,7 @@ import {
 } from '#shared/time/calendar.ts';
 import type { KpiResult } from './evaluate.ts';
 import { type ScopeValue, type StoredKpiValue, type StoredScorecard, saveKpiValues } from './kpi-store.ts';
+import { type PropertyNote, type PropertyRead, PropertyReads } from './property-reads.ts';
 import { assess, boundsFor, scorecard } from './scorecard.ts';
 import { type DayRole, DaySummarizer, PeriodMerge, type SummaryInput, summaryInputs, UserNumbers } from './summary.ts';
 import { loadDaySummary, saveDaySummary, storedSummaryInputs } from './summary-store.ts';
@@ -47,6 +48,11 @@ export interface RollupOptions {
   reread?: Iterable<LocalDate>;
   /** Read the archive for the re-read days even while DynamoDB still holds them (a backfill). */
   fromArchive?: boolean;
+  /**
+   * Where the property reads of the days read are added (a backfill shares one across its months, so its notes
+   * speak for all of them). Default: the rollup's own.
+   */
+  propertyReads?: PropertyReads;
 }
 
 export interface RollupSummary extends Record<string, unknown> {
@@ -60,6 +66,8 @@ export interface RollupSummary extends Record<string, unknown> {
   daysMerged: number;
   /** Days written to the archive. */
   daysArchived: number;
+  /** Properties the formulas read that no event of the days read had (most often a misspelt name). */
+  propertyNotes: PropertyNote[];
 }
 
 interface Job {
@@ -148,9 +156,11 @@ export async function rollupPeriods(
   let eventsRead = 0;
   let daysArchived = 0;
   const figures: DayFigures[] = [];
+  const propertyReads = options.propertyReads ?? new PropertyReads();
   for (const day of [...new Set(toRead)].sort()) {
     const read = await summarizeDay(day, inputs, deps, options.fromArchive === true);
     eventsRead += read.events;
+    propertyReads.add(read.propertyReads);
     if (read.archived) daysArchived++;
     figures.push({
       day,
@@ -187,6 +197,7 @@ export async function rollupPeriods(
     eventsRead,
     daysMerged: needed.length,
     daysArchived,
+    propertyNotes: propertyReads.notes(config.kpis.map((k) => ({ id: k.id, formula: formulas.get(k.id)! }))),
   };
 }
 
@@ -199,7 +210,12 @@ export async function summarizeDay(
   inputs: readonly SummaryInput[],
   deps: RollupDeps,
   fromArchive = false,
-): Promise<{ events: number; quarantined: Record<string, number>; archived: boolean }> {
+): Promise<{
+  events: number;
+  quarantined: Record<string, number>;
+  archived: boolean;
+  propertyReads: PropertyRead[];
+}> {
   const summarizer = new DaySummarizer(day, inputs);
   const writer = deps.archive ? new DayArchiveWriter(day) : undefined;
   const [source, quarantined] = await Promise.all([
@@ -217,7 +233,12 @@ export async function summarizeDay(
   // The archive first: a summary is stored only for a day whose events are safe in the archive.
   if (writer && deps.archive) await writer.write(deps.archive);
   await saveDaySummary(deps.store, summarizer.summary());
-  return { events: source.events, quarantined, archived: writer !== undefined };
+  return {
+    events: source.events,
+    quarantined,
+    archived: writer !== undefined,
+    propertyReads: summarizer.propertyReads(),
+  };
 }
 
 function toStoredValue(job: Job, asOf: LocalDate, computedAt: string): StoredKpiValue {
@@ -336,12 +357,20 @@ export async function backfill(
     eventsRead: 0,
     daysMerged: 0,
     daysArchived: 0,
+    propertyNotes: [],
   };
+  const propertyReads = new PropertyReads();
   // A month at a time keeps the merges (and memory) to one month's periods.
   for (let first = options.from; first <= to; ) {
     const last = [periodDays(periodOf(first, 'month')).at(-1)!, to].sort()[0]!;
     const days = dateRange(first, last);
-    const s = await rollupPeriods(periodsForDays(days, config), asOf, deps, { reread: days, fromArchive: true });
+    const s = await rollupPeriods(periodsForDays(days, config), asOf, deps, {
+      reread: days,
+      fromArchive: true,
+      propertyReads,
+    });
+    // Each month's notes are of every month so far: the last ones speak for the whole backfill.
+    total.propertyNotes = s.propertyNotes;
     total.periods = [...new Set([...total.periods, ...s.periods])].sort();
     total.values += s.values;
     total.daysRead += s.daysRead;

@@ -25,6 +25,7 @@ import {
   selectorPredicate,
 } from './evaluate.ts';
 import { ExactSum } from './exact-sum.ts';
+import { aggregateTallies, type PropertyRead, type PropertyTally, selectorTallies } from './property-reads.ts';
 
 /** Bump when the layout changes: summaries of another version are recomputed from the raw events. */
 export const SUMMARY_VERSION = 1;
@@ -119,6 +120,20 @@ export class DaySummarizer {
     for (const b of this.inputs) inputs[b.input.key] = b.encode(rank);
     return { v: SUMMARY_VERSION, day: this.day, events: this.events, users: order.map((i) => ids[i]!), inputs };
   }
+
+  /** How the day's events held the properties the formulas read (property-reads.ts); not part of the summary. */
+  propertyReads(): PropertyRead[] {
+    // Inputs of one term per scopeBy read the same events: each term's reads once.
+    const terms = new Set<string>();
+    const out: PropertyRead[] = [];
+    for (const b of this.inputs) {
+      const term = formatTerm(b.input.term);
+      if (terms.has(term)) continue;
+      terms.add(term);
+      out.push(...b.tallies.map((t) => t.result()));
+    }
+    return out;
+  }
 }
 
 /** What one input keeps while a day is fed: its state per scope (-1 = total), in day-dense user numbers. */
@@ -130,6 +145,8 @@ class InputBuilder {
   private readonly seen = new Set<string>();
   private readonly feed: (ev: StoredEvent, scope: string | undefined) => void;
   readonly encode: (rank: Int32Array) => InputData;
+  /** The properties the term reads, and how the events held them. */
+  readonly tallies: PropertyTally[] = [];
 
   constructor(input: SummaryInput, users: Map<string, number>) {
     this.input = input;
@@ -177,6 +194,19 @@ class InputBuilder {
     const where = selectorPredicate(term.events);
     const get = term.field ? getter(term.field) : () => undefined;
     const byUser = term.fn === 'distinct' && term.field?.in === 'event' && term.field.name === 'userId';
+    const tallies = aggregateTallies(term, formatTerm(term));
+    const filters = tallies.filters;
+    const read = tallies.value;
+    this.tallies.push(...filters, ...(read ? [read] : []));
+    /** The value of the term's property, told to its tally. */
+    const value =
+      read === undefined
+        ? get
+        : (ev: StoredEvent) => {
+            const v = get(ev);
+            read.value(v, ev);
+            return v;
+          };
     const extract: (ev: StoredEvent) => unknown =
       term.fn === 'count'
         ? () => true
@@ -186,11 +216,12 @@ class InputBuilder {
               return u < 0 ? undefined : u;
             }
           : term.fn === 'distinct'
-            ? (ev) => keyOf(get(ev))
-            : (ev) => numberOf(get(ev));
+            ? (ev) => keyOf(value(ev))
+            : (ev) => numberOf(value(ev));
     const total = kind.create();
     const scoped = new Map<string, unknown>();
     const feed = (ev: StoredEvent, scope: string | undefined) => {
+      for (const f of filters) f.look(ev);
       if (where !== undefined && !where(ev)) return;
       const x = extract(ev);
       if (x === undefined) return;
@@ -222,8 +253,13 @@ class InputBuilder {
     const cohort = new Set<number>();
     const returned = new Set<number>();
     const scoped = new Map<string, Set<number>>();
+    const label = formatTerm(term);
+    const cohortFilters = selectorTallies(term.cohort, label);
+    const returnFilters = selectorTallies(term.returning, label);
+    this.tallies.push(...cohortFilters, ...returnFilters);
     const feed = (ev: StoredEvent, scope: string | undefined) => {
       if (cohortEvent === null || cohortEvent === ev.event) {
+        for (const f of cohortFilters) f.look(ev);
         if (inCohort === undefined || inCohort(ev)) {
           const u = this.user(ev);
           if (u >= 0) {
@@ -237,6 +273,7 @@ class InputBuilder {
         }
       }
       if (returnEvent === null || returnEvent === ev.event) {
+        for (const f of returnFilters) f.look(ev);
         if (isReturn === undefined || isReturn(ev)) {
           const u = this.user(ev);
           if (u >= 0) returned.add(u);

@@ -1,0 +1,207 @@
+// What the rollup learns about the event properties KPI formulas read, as it reads a day. The config declares no
+// event properties, so a misspelt name (`distinct(user of "Signed Up")` for userId, `sum("Order Completed".amount)`
+// where the events say revenue) reads as no value at all: a property absent on every event a term read is noted,
+// with the name the events have that it most likely meant.
+import type { StoredEvent } from '#shared/events/envelope.ts';
+import {
+  type AggregateExpr,
+  type Condition,
+  type EventSelector,
+  editDistance,
+  type Formula,
+  formatTerm,
+  formulaTerms,
+} from '#shared/formula/formula.ts';
+import { type Getter, getter } from './evaluate.ts';
+
+/** One property as one term of a formula reads it, over the events fed so far. */
+export interface PropertyRead {
+  /** The term's canonical text, e.g. 'sum("Order Completed".revenue)'. */
+  term: string;
+  /** The property's path, dotted: 'revenue', 'geo.region'. */
+  property: string;
+  /** The event the term reads it on; null: any event. */
+  event: string | null;
+  /** 'value': what the term aggregates; 'filter': what its where condition compares. */
+  role: 'value' | 'filter';
+  /** Events the property was looked up on (for a value: those that passed the where condition). */
+  events: number;
+  /** Some of them had it, with a value other than null. */
+  present: boolean;
+  /** A few top-level property names those events had while it was absent: what it may have been meant as. */
+  names: string[];
+}
+
+/** Events whose property names are kept, per term and day: enough to suggest a name, cheap to keep. */
+const NAME_SAMPLES = 20;
+
+/** Counts, for one term's property, the events it was looked up on and whether any had it. */
+export class PropertyTally {
+  private readonly read: PropertyRead;
+  private readonly get: Getter;
+  private readonly names = new Set<string>();
+  private sampled = 0;
+
+  constructor(term: string, path: readonly string[], event: string | null, role: PropertyRead['role']) {
+    this.read = { term, property: path.join('.'), event, role, events: 0, present: false, names: [] };
+    this.get = getter({ in: 'properties', path: [...path] });
+  }
+
+  /** A where condition's property: looked up on every event the term reads, until one has it. */
+  look(ev: StoredEvent): void {
+    this.read.events++;
+    if (this.read.present) return;
+    const v = this.get(ev);
+    if (v !== undefined && v !== null) this.read.present = true;
+    else this.sample(ev);
+  }
+
+  /** The value the term read from an event (`undefined`: the event has no such property). */
+  value(v: unknown, ev: StoredEvent): void {
+    this.read.events++;
+    if (v !== undefined && v !== null) this.read.present = true;
+    else if (!this.read.present) this.sample(ev);
+  }
+
+  result(): PropertyRead {
+    return { ...this.read, names: [...this.names].sort() };
+  }
+
+  private sample(ev: StoredEvent): void {
+    if (this.sampled >= NAME_SAMPLES) return;
+    this.sampled++;
+    for (const name of Object.keys(ev.properties)) this.names.add(name);
+  }
+}
+
+/** An aggregate term's tallies: its value's property (sum, avg, min, max or distinct of one) and its condition's. */
+export function aggregateTallies(
+  term: AggregateExpr,
+  label: string,
+): { value: PropertyTally | undefined; filters: PropertyTally[] } {
+  const field = term.field;
+  const value =
+    field?.in === 'properties' ? new PropertyTally(label, field.path, term.events.event, 'value') : undefined;
+  return { value, filters: selectorTallies(term.events, label) };
+}
+
+/** The tallies of the properties a selector's where condition compares, each once. */
+export function selectorTallies(selector: EventSelector, label: string): PropertyTally[] {
+  const paths = new Map<string, string[]>();
+  const walk = (c: Condition): void => {
+    if (c.kind === 'compare') {
+      if (c.field.in === 'properties') paths.set(c.field.path.join('.'), c.field.path);
+    } else if (c.kind === 'not') walk(c.operand);
+    else {
+      walk(c.left);
+      walk(c.right);
+    }
+  };
+  if (selector.where) walk(selector.where);
+  return [...paths.values()].map((path) => new PropertyTally(label, path, selector.event, 'filter'));
+}
+
+const keyOf = (r: Pick<PropertyRead, 'term' | 'role' | 'event' | 'property'>) =>
+  `${r.term}\u0000${r.role}\u0000${r.event ?? ''}\u0000${r.property}`;
+
+/** A property a formula reads that no event read had: most often a misspelt name. */
+export interface PropertyNote {
+  /** KPIs whose formula has the term. */
+  kpis: string[];
+  term: string;
+  property: string;
+  event: string | null;
+  role: PropertyRead['role'];
+  problem: 'absent';
+  /** Events the property was looked up on. */
+  events: number;
+  /** A name those events have that it most likely meant. */
+  suggestion?: string;
+  /** Some of the property names those events had. */
+  names: string[];
+}
+
+/** The property reads of the days a rollup read, merged: what its notes are made of. */
+export class PropertyReads {
+  private readonly byKey = new Map<string, PropertyRead>();
+
+  /** Adds one day's reads. */
+  add(reads: Iterable<PropertyRead>): void {
+    for (const r of reads) {
+      const key = keyOf(r);
+      const had = this.byKey.get(key);
+      if (had === undefined) {
+        this.byKey.set(key, { ...r, names: [...r.names] });
+        continue;
+      }
+      had.events += r.events;
+      had.present ||= r.present;
+      if (!had.present) had.names = [...new Set([...had.names, ...r.names])].sort();
+    }
+  }
+
+  /** Notes on the properties no event read had, for the given KPIs (each note names the KPIs that read it). */
+  notes(kpis: readonly { id: string; formula: Formula }[]): PropertyNote[] {
+    const byTerm = new Map<string, string[]>();
+    for (const k of kpis) {
+      for (const term of new Set(formulaTerms(k.formula).map(formatTerm)))
+        byTerm.set(term, [...(byTerm.get(term) ?? []), k.id]);
+    }
+    const notes: PropertyNote[] = [];
+    for (const r of this.byKey.values()) {
+      const owners = byTerm.get(r.term);
+      if (owners === undefined || r.events === 0 || r.present) continue;
+      const suggestion = closestName(r.property, r.names);
+      notes.push({
+        kpis: owners,
+        term: r.term,
+        property: r.property,
+        event: r.event,
+        role: r.role,
+        problem: 'absent',
+        events: r.events,
+        ...(suggestion === undefined ? {} : { suggestion }),
+        names: r.names,
+      });
+    }
+    return notes.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
+  }
+}
+
+/** Fields of the event itself that a formula names without a prefix: `distinct(user of ...)` most likely meant userId. */
+const EVENT_FIELDS = ['userId', 'messageId'];
+
+/**
+ * The name among `names` (and the event's own fields) that `property` most likely meant: the same but for case, one
+ * that starts with it or it starts with (user, userId), or one a couple of typos away. Only for a top-level name.
+ */
+export function closestName(property: string, names: readonly string[]): string | undefined {
+  if (property.includes('.')) return undefined;
+  const p = property.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const name of [...names, ...EVENT_FIELDS]) {
+    const n = name.toLowerCase();
+    const distance = editDistance(p, n);
+    const close =
+      n === p ||
+      (Math.min(n.length, p.length) >= 3 && (n.startsWith(p) || p.startsWith(n))) ||
+      (p.length >= 4 && distance <= 2);
+    if (close && name !== property && (best === undefined || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+/** The line `nightshift rollup` prints for a note, on stderr. */
+export function propertyNoteLine(note: PropertyNote): string {
+  const kpis = `KPI${note.kpis.length === 1 ? '' : 's'} ${note.kpis.join(', ')}`;
+  const events = note.event === null ? 'event' : `"${note.event}" event`;
+  const compared = note.role === 'filter' ? ' its condition compares' : '';
+  const count = `${note.events} event${note.events === 1 ? '' : 's'}`;
+  const shown = note.names.length > 8 ? [...note.names.slice(0, 8), '…'] : note.names;
+  const had = note.suggestion === undefined && shown.length > 0 ? `; they had ${shown.join(', ')}` : '';
+  const meant =
+    note.suggestion === undefined
+      ? 'check the property name (matched exactly, case included)'
+      : `did you mean ${note.suggestion}? (names are matched exactly, case included)`;
+  return `note: ${kpis}: ${note.term}: no ${events} read had the property ${note.property}${compared} (${count}${had}); ${meant}`;
+}

@@ -1,0 +1,65 @@
+// What `nightshift rollup` says about the event properties the formulas read, as a user sees it: a real CLI process on
+// the test run's DynamoDB (--endpoint) and a fixed --now, with a config whose formulas name properties the events
+// do not have as written.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { REPO, runCli } from '../local/processes.ts';
+
+const cwd = mkdtempSync(join(tmpdir(), 'nightshift-notes-'));
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+/** The example config under its own name (its own tables), with `kpis` appended. */
+function writeConfig(file: string, kpis: string[]): void {
+  const example = readFileSync(join(REPO, 'nightshift.config.yaml'), 'utf8');
+  const text = example
+    .replace('name: nightshift\n', `name: notes-${process.pid}-${file.replace(/\W/g, '')}\n`)
+    .replace('\nresponsePlans:\n', `${kpis.join('\n')}\n\nresponsePlans:\n`);
+  writeFileSync(join(cwd, file), text);
+}
+
+const cli = (config: string, args: string[]) =>
+  runCli(
+    [
+      '--config',
+      config,
+      '--data',
+      join(cwd, 'data'),
+      '--endpoint',
+      inject('dynamoEndpoint'),
+      '--now',
+      '2026-11-23T01:00:00+08:00',
+      ...args,
+    ],
+    { cwd, timeoutMs: 60_000 },
+  );
+
+const event = (id: string, name: string, properties: Record<string, unknown>) =>
+  JSON.stringify({
+    messageId: id,
+    event: name,
+    userId: 'u1',
+    timestamp: '2026-11-22T10:00:00+08:00',
+    properties,
+  });
+
+describe('nightshift rollup, on a property no event had', () => {
+  it('prints a note naming the KPI, the term, the property and the name the events have', async () => {
+    writeConfig('absent.yaml', [
+      '  - id: signups_by_user',
+      '    name: Sign-ups by user',
+      '    formula: distinct(user of "Signed Up")',
+      '    granularities: [day]',
+    ]);
+    writeFileSync(join(cwd, 'absent.jsonl'), [event('n1', 'Signed Up', { channel: 'ads' })].join('\n'));
+    expect((await cli('absent.yaml', ['ingest', 'absent.jsonl'])).code).toBe(0);
+
+    const run = await cli('absent.yaml', ['rollup']);
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      'note: KPI signups_by_user: distinct(user of "Signed Up"): no "Signed Up" event read had the property user (1 event); did you mean userId? (names are matched exactly, case included)\n',
+    );
+  }, 120_000);
+});

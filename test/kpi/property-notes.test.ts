@@ -1,0 +1,119 @@
+// The config declares no event properties, so a property name in a formula that no event has (a typo, or `user` for
+// userId) reads as no value without a word: the rollup notes each one with the name the events most likely meant.
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '#shared/config/load.ts';
+import type { NightshiftConfig } from '#shared/config/schema.ts';
+import { ingestMessages } from '#shared/events/ingest.ts';
+import { closestName, propertyNoteLine } from '#shared/kpi/property-reads.ts';
+import { rollupPeriods } from '#shared/kpi/rollup.ts';
+import type { StateStore } from '#shared/store/store.ts';
+import { exampleConfig } from '../support/config.ts';
+import { freshStore } from '../support/dynamo.ts';
+
+const NOW = () => Date.parse('2026-11-23T01:00:00+08:00');
+let seq = 0;
+
+async function ingest(store: StateStore, config: NightshiftConfig, events: Record<string, unknown>[]) {
+  const messages = events.map((e) => ({
+    id: `m${++seq}`,
+    body: JSON.stringify({ messageId: `pn${seq}`, timestamp: '2026-11-20T10:00:00+08:00', ...e }),
+  }));
+  const r = await ingestMessages(messages, { store, config, now: NOW });
+  expect(r.failed).toEqual([]);
+}
+
+function configWith(kpis: unknown[]): NightshiftConfig {
+  const base = exampleConfig() as unknown as Record<string, unknown>;
+  return validateConfig({ ...base, kpis, alerts: {}, responsePlans: [], reports: [], checks: {} }, 'test config');
+}
+const kpi = (id: string, formula: string) => ({ id, name: id, formula, granularities: ['day'] });
+
+describe('rollup notes on properties no event had', () => {
+  it('distinct(user of ...) and a sum over a misspelt amount are noted, with the names the events have', async () => {
+    const { store } = await freshStore();
+    const config = configWith([
+      kpi('signups', 'distinct(user of "Signed Up")'),
+      kpi('revenue', 'sum("Order Completed".amount)'),
+      kpi('shop_views', 'count("Page Viewed" where sectoin == "shop")'),
+      kpi('orders', 'count("Order Completed")'),
+    ]);
+    await ingest(store, config, [
+      { event: 'Signed Up', userId: 'u1', properties: { channel: 'ads' } },
+      { event: 'Signed Up', userId: 'u2', properties: { channel: 'organic' } },
+      { event: 'Order Completed', userId: 'u1', properties: { revenue: 12.5, orderId: 'o1' } },
+      { event: 'Page Viewed', userId: 'u1', properties: { section: 'shop' } },
+    ]);
+
+    const summary = await rollupPeriods(['2026-11-20'], '2026-11-22', { store, config, now: NOW });
+
+    expect(summary.propertyNotes).toEqual([
+      {
+        kpis: ['shop_views'],
+        term: 'count("Page Viewed" where sectoin == "shop")',
+        property: 'sectoin',
+        event: 'Page Viewed',
+        role: 'filter',
+        problem: 'absent',
+        events: 1,
+        suggestion: 'section',
+        names: ['section'],
+      },
+      {
+        kpis: ['signups'],
+        term: 'distinct(user of "Signed Up")',
+        property: 'user',
+        event: 'Signed Up',
+        role: 'value',
+        problem: 'absent',
+        events: 2,
+        suggestion: 'userId',
+        names: ['channel'],
+      },
+      {
+        kpis: ['revenue'],
+        term: 'sum("Order Completed".amount)',
+        property: 'amount',
+        event: 'Order Completed',
+        role: 'value',
+        problem: 'absent',
+        events: 1,
+        names: ['orderId', 'revenue'],
+      },
+    ]);
+    expect(propertyNoteLine(summary.propertyNotes[1]!)).toBe(
+      'note: KPI signups: distinct(user of "Signed Up"): no "Signed Up" event read had the property user (2 events); did you mean userId? (names are matched exactly, case included)',
+    );
+    expect(propertyNoteLine(summary.propertyNotes[2]!)).toBe(
+      'note: KPI revenue: sum("Order Completed".amount): no "Order Completed" event read had the property amount (1 event; they had orderId, revenue); check the property name (matched exactly, case included)',
+    );
+  });
+
+  it('a property some events have is not noted, nor one on events that never came', async () => {
+    const { store } = await freshStore();
+    const config = configWith([
+      kpi('coupons', 'count("Order Completed" where coupon == "XMAS")'),
+      kpi('refunds', 'sum("Refund Issued".amount)'),
+      kpi('orders', 'count("Order Completed")'),
+    ]);
+    await ingest(store, config, [
+      { event: 'Order Completed', userId: 'u1', properties: { revenue: 10 } },
+      { event: 'Order Completed', userId: 'u2', properties: { revenue: 20, coupon: 'XMAS' } },
+    ]);
+
+    const summary = await rollupPeriods(['2026-11-20'], '2026-11-22', { store, config, now: NOW });
+
+    expect(summary.propertyNotes).toEqual([]);
+  });
+});
+
+describe('closestName', () => {
+  it.each([
+    ['user', ['channel'], 'userId'],
+    ['Revenue', ['revenue', 'profit'], 'revenue'],
+    ['revnue', ['revenue', 'profit'], 'revenue'],
+    ['amount', ['revenue', 'profit'], undefined],
+    ['geo.regoin', ['geo'], undefined],
+  ])('%s among %j: %s', (property, names, expected) => {
+    expect(closestName(property, names)).toBe(expected);
+  });
+});
