@@ -1,7 +1,8 @@
 // What the rollup learns about the event properties KPI formulas read, as it reads a day. The config declares no
 // event properties, so a misspelt name (`distinct(user of "Signed Up")` for userId, `sum("Order Completed".amount)`
 // where the events say revenue) reads as no value at all: a property absent on every event a term read is noted,
-// with the name the events have that it most likely meant.
+// with the name the events have that it most likely meant. And a value that sum, avg, min or max skip because it is
+// not a number is most often an amount sent as text ("12.50"): the events that had one are counted and noted.
 import type { StoredEvent } from '#shared/events/envelope.ts';
 import {
   type AggregateExpr,
@@ -28,9 +29,14 @@ export interface PropertyRead {
   events: number;
   /** Some of them had it, with a value other than null. */
   present: boolean;
+  /** Values a numeric term (sum, avg, min, max) skipped as not numbers, by JSON type. */
+  notNumbers: Partial<Record<ValueType, number>>;
   /** A few top-level property names those events had while it was absent: what it may have been meant as. */
   names: string[];
 }
+
+/** The JSON types of a value that is not a number (null is no value, as if absent). */
+export type ValueType = 'string' | 'boolean' | 'object' | 'array';
 
 /** Events whose property names are kept, per term and day: enough to suggest a name, cheap to keep. */
 const NAME_SAMPLES = 20;
@@ -39,12 +45,21 @@ const NAME_SAMPLES = 20;
 export class PropertyTally {
   private readonly read: PropertyRead;
   private readonly get: Getter;
+  private readonly numeric: boolean;
   private readonly names = new Set<string>();
   private sampled = 0;
 
-  constructor(term: string, path: readonly string[], event: string | null, role: PropertyRead['role']) {
-    this.read = { term, property: path.join('.'), event, role, events: 0, present: false, names: [] };
+  /** `numeric`: the term takes numbers only (sum, avg, min, max), so a value of another type is skipped. */
+  constructor(
+    term: string,
+    path: readonly string[],
+    event: string | null,
+    role: PropertyRead['role'],
+    numeric = false,
+  ) {
+    this.read = { term, property: path.join('.'), event, role, events: 0, present: false, notNumbers: {}, names: [] };
     this.get = getter({ in: 'properties', path: [...path] });
+    this.numeric = numeric;
   }
 
   /** A where condition's property: looked up on every event the term reads, until one has it. */
@@ -59,12 +74,20 @@ export class PropertyTally {
   /** The value the term read from an event (`undefined`: the event has no such property). */
   value(v: unknown, ev: StoredEvent): void {
     this.read.events++;
-    if (v !== undefined && v !== null) this.read.present = true;
-    else if (!this.read.present) this.sample(ev);
+    if (v === undefined || v === null) {
+      if (!this.read.present) this.sample(ev);
+      return;
+    }
+    this.read.present = true;
+    // Stored numbers are finite (ingest refuses the others), so the type alone tells.
+    if (this.numeric && typeof v !== 'number') {
+      const type: ValueType = Array.isArray(v) ? 'array' : typeof v === 'object' ? 'object' : (typeof v as ValueType);
+      this.read.notNumbers[type] = (this.read.notNumbers[type] ?? 0) + 1;
+    }
   }
 
   result(): PropertyRead {
-    return { ...this.read, names: [...this.names].sort() };
+    return { ...this.read, notNumbers: { ...this.read.notNumbers }, names: [...this.names].sort() };
   }
 
   private sample(ev: StoredEvent): void {
@@ -80,8 +103,9 @@ export function aggregateTallies(
   label: string,
 ): { value: PropertyTally | undefined; filters: PropertyTally[] } {
   const field = term.field;
+  const numeric = term.fn === 'sum' || term.fn === 'avg' || term.fn === 'min' || term.fn === 'max';
   const value =
-    field?.in === 'properties' ? new PropertyTally(label, field.path, term.events.event, 'value') : undefined;
+    field?.in === 'properties' ? new PropertyTally(label, field.path, term.events.event, 'value', numeric) : undefined;
   return { value, filters: selectorTallies(term.events, label) };
 }
 
@@ -104,7 +128,10 @@ export function selectorTallies(selector: EventSelector, label: string): Propert
 const keyOf = (r: Pick<PropertyRead, 'term' | 'role' | 'event' | 'property'>) =>
   `${r.term}\u0000${r.role}\u0000${r.event ?? ''}\u0000${r.property}`;
 
-/** A property a formula reads that no event read had: most often a misspelt name. */
+/**
+ * A property a formula reads that no event read had (`absent`: most often a misspelt name), or whose value some events
+ * held as something other than a number where the term takes numbers (`not_numeric`: most often amounts sent as text).
+ */
 export interface PropertyNote {
   /** KPIs whose formula has the term. */
   kpis: string[];
@@ -112,13 +139,16 @@ export interface PropertyNote {
   property: string;
   event: string | null;
   role: PropertyRead['role'];
-  problem: 'absent';
+  problem: 'absent' | 'not_numeric';
   /** Events the property was looked up on. */
   events: number;
-  /** A name those events have that it most likely meant. */
+  /** not_numeric: the events whose value the term skipped, and their values' JSON types. */
+  skipped?: number;
+  types?: Partial<Record<ValueType, number>>;
+  /** absent: a name those events have that it most likely meant. */
   suggestion?: string;
-  /** Some of the property names those events had. */
-  names: string[];
+  /** absent: some of the property names those events had. */
+  names?: string[];
 }
 
 /** The property reads of the days a rollup read, merged: what its notes are made of. */
@@ -131,16 +161,19 @@ export class PropertyReads {
       const key = keyOf(r);
       const had = this.byKey.get(key);
       if (had === undefined) {
-        this.byKey.set(key, { ...r, names: [...r.names] });
+        this.byKey.set(key, { ...r, notNumbers: { ...r.notNumbers }, names: [...r.names] });
         continue;
       }
       had.events += r.events;
       had.present ||= r.present;
+      for (const [type, n] of Object.entries(r.notNumbers) as [ValueType, number][]) {
+        had.notNumbers[type] = (had.notNumbers[type] ?? 0) + n;
+      }
       if (!had.present) had.names = [...new Set([...had.names, ...r.names])].sort();
     }
   }
 
-  /** Notes on the properties no event read had, for the given KPIs (each note names the KPIs that read it). */
+  /** Notes on the properties no event read had or some held as text, for the given KPIs (each names the KPIs). */
   notes(kpis: readonly { id: string; formula: Formula }[]): PropertyNote[] {
     const byTerm = new Map<string, string[]>();
     for (const k of kpis) {
@@ -150,7 +183,22 @@ export class PropertyReads {
     const notes: PropertyNote[] = [];
     for (const r of this.byKey.values()) {
       const owners = byTerm.get(r.term);
-      if (owners === undefined || r.events === 0 || r.present) continue;
+      if (owners === undefined || r.events === 0) continue;
+      const skipped = Object.values(r.notNumbers).reduce((sum, n) => sum + n, 0);
+      if (skipped > 0) {
+        notes.push({
+          kpis: owners,
+          term: r.term,
+          property: r.property,
+          event: r.event,
+          role: r.role,
+          problem: 'not_numeric',
+          events: r.events,
+          skipped,
+          types: { ...r.notNumbers },
+        });
+      }
+      if (r.present) continue;
       const suggestion = closestName(r.property, r.names);
       notes.push({
         kpis: owners,
@@ -191,13 +239,28 @@ export function closestName(property: string, names: readonly string[]): string 
   return best?.name;
 }
 
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const TYPE_NAMES: Record<ValueType, [string, string]> = {
+  string: ['string', 'strings'],
+  boolean: ['boolean', 'booleans'],
+  object: ['object', 'objects'],
+  array: ['list', 'lists'],
+};
+
 /** The line `nightshift rollup` prints for a note, on stderr. */
 export function propertyNoteLine(note: PropertyNote): string {
   const kpis = `KPI${note.kpis.length === 1 ? '' : 's'} ${note.kpis.join(', ')}`;
   const events = note.event === null ? 'event' : `"${note.event}" event`;
+  if (note.problem === 'not_numeric') {
+    const types = (Object.entries(note.types ?? {}) as [ValueType, number][])
+      .map(([type, n]) => plural(n, ...TYPE_NAMES[type]))
+      .join(', ');
+    return `note: ${kpis}: ${note.term} skipped ${note.skipped} of the ${note.events} ${events}s read, whose ${note.property} was not a number (${types}); send amounts as JSON numbers (12.5, not "12.50")`;
+  }
   const compared = note.role === 'filter' ? ' its condition compares' : '';
-  const count = `${note.events} event${note.events === 1 ? '' : 's'}`;
-  const shown = note.names.length > 8 ? [...note.names.slice(0, 8), '…'] : note.names;
+  const count = plural(note.events, 'event');
+  const names = note.names ?? [];
+  const shown = names.length > 8 ? [...names.slice(0, 8), '…'] : names;
   const had = note.suggestion === undefined && shown.length > 0 ? `; they had ${shown.join(', ')}` : '';
   const meant =
     note.suggestion === undefined

@@ -63,3 +63,28 @@ describe('nightshift rollup, on a property no event had', () => {
     );
   }, 120_000);
 });
+
+describe('nightshift rollup, on amounts sent as strings', () => {
+  it('prints how many events the sum skipped and why', async () => {
+    writeConfig('strings.yaml', []);
+    writeFileSync(
+      join(cwd, 'strings.jsonl'),
+      [
+        event('s1', 'Order Completed', { revenue: '12.50', profit: 3, department: 'market' }),
+        event('s2', 'Order Completed', { revenue: 40, profit: '9.5', department: 'market' }),
+        event('s3', 'Marketing Spend', { amount: 100, department: 'market' }),
+      ].join('\n'),
+    );
+    expect((await cli('strings.yaml', ['ingest', 'strings.jsonl'])).code).toBe(0);
+
+    const run = await cli('strings.yaml', ['--json', 'rollup']);
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      'note: KPI roi: sum("Order Completed".profit) skipped 1 of the 2 "Order Completed" events read, whose profit was not a number (1 string); send amounts as JSON numbers (12.5, not "12.50")\n',
+    );
+    expect(JSON.parse(run.stdout.trim().split('\n').at(-1)!).propertyNotes).toEqual([
+      expect.objectContaining({ kpis: ['roi'], property: 'profit', problem: 'not_numeric', skipped: 1 }),
+    ]);
+  }, 120_000);
+});

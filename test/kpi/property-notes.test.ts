@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '#shared/config/load.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { ingestMessages } from '#shared/events/ingest.ts';
+import { readKpiValues } from '#shared/kpi/kpi-store.ts';
 import { closestName, propertyNoteLine } from '#shared/kpi/property-reads.ts';
 import { rollupPeriods } from '#shared/kpi/rollup.ts';
 import type { StateStore } from '#shared/store/store.ts';
@@ -103,6 +104,66 @@ describe('rollup notes on properties no event had', () => {
     const summary = await rollupPeriods(['2026-11-20'], '2026-11-22', { store, config, now: NOW });
 
     expect(summary.propertyNotes).toEqual([]);
+  });
+});
+
+describe('rollup notes on values a sum skipped as not numbers', () => {
+  it('amounts sent as strings are counted by type and noted; the numbers beside them are summed', async () => {
+    const { store } = await freshStore();
+    const config = configWith([
+      kpi('revenue', 'sum("Order Completed".revenue)'),
+      kpi('basket', 'avg("Order Completed".revenue)'),
+      kpi('orders', 'count("Order Completed")'),
+    ]);
+    await ingest(store, config, [
+      { event: 'Order Completed', userId: 'u1', properties: { revenue: '12.50' } },
+      { event: 'Order Completed', userId: 'u2', properties: { revenue: '7' } },
+      { event: 'Order Completed', userId: 'u3', properties: { revenue: 20 } },
+      { event: 'Order Completed', userId: 'u4', properties: { revenue: true } },
+      { event: 'Order Completed', userId: 'u5', properties: {} },
+    ]);
+
+    const summary = await rollupPeriods(['2026-11-20'], '2026-11-22', { store, config, now: NOW });
+
+    const notes = summary.propertyNotes;
+    expect(notes).toEqual([
+      expect.objectContaining({ kpis: ['basket'], problem: 'not_numeric', events: 5, skipped: 3 }),
+      {
+        kpis: ['revenue'],
+        term: 'sum("Order Completed".revenue)',
+        property: 'revenue',
+        event: 'Order Completed',
+        role: 'value',
+        problem: 'not_numeric',
+        events: 5,
+        skipped: 3,
+        types: { string: 2, boolean: 1 },
+      },
+    ]);
+    expect(propertyNoteLine(notes[1]!)).toBe(
+      'note: KPI revenue: sum("Order Completed".revenue) skipped 3 of the 5 "Order Completed" events read, whose revenue was not a number (2 strings, 1 boolean); send amounts as JSON numbers (12.5, not "12.50")',
+    );
+    expect((await readKpiValues(store, 'revenue', 'day', '2026-11-20', '2026-11-20'))[0]?.value).toBe(20);
+  });
+
+  it('counts over the days read add up, and a count or distinct of the property is not a numeric read', async () => {
+    const { store } = await freshStore();
+    const config = configWith([
+      kpi('spend', 'sum("Marketing Spend".amount)'),
+      kpi('campaigns', 'distinct(campaign of "Marketing Spend")'),
+      kpi('big_spends', 'count("Marketing Spend" where amount >= 100)'),
+    ]);
+    await ingest(store, config, [
+      { event: 'Marketing Spend', properties: { amount: '520', campaign: 1 }, timestamp: '2026-11-20T10:00:00+08:00' },
+      { event: 'Marketing Spend', properties: { amount: 130, campaign: 2 }, timestamp: '2026-11-21T10:00:00+08:00' },
+      { event: 'Marketing Spend', properties: { amount: '90.5', campaign: 3 }, timestamp: '2026-11-21T11:00:00+08:00' },
+    ]);
+
+    const summary = await rollupPeriods(['2026-11-20', '2026-11-21'], '2026-11-22', { store, config, now: NOW });
+
+    expect(summary.propertyNotes).toEqual([
+      expect.objectContaining({ kpis: ['spend'], problem: 'not_numeric', events: 3, skipped: 2, types: { string: 2 } }),
+    ]);
   });
 });
 
