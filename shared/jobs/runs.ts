@@ -118,9 +118,12 @@ export function scheduleKeyOf(run: JobRun): string | undefined {
   return run.key ?? (typeof reportId === 'string' ? reportId : undefined);
 }
 
-export async function recentRuns(store: StateStore, job: JobName, limit = 10): Promise<JobRun[]> {
+/** The newest `limit` runs of `job`, newest first; with `startedBy`, only runs that had started by that instant. */
+export async function recentRuns(store: StateStore, job: JobName, limit = 10, startedBy?: number): Promise<JobRun[]> {
   const out: JobRun[] = [];
-  for await (const item of store.query('state', partition(job), { newestFirst: true, limit })) {
+  // Sort keys are the start instant and a hex suffix: '~' sorts after every suffix of that instant.
+  const to = startedBy === undefined ? {} : { to: `${new Date(startedBy).toISOString()}#~` };
+  for await (const item of store.query('state', partition(job), { newestFirst: true, limit, ...to })) {
     const { pk: _pk, sk: _sk, ttl: _ttl, ...run } = item;
     out.push(run as unknown as JobRun);
   }

@@ -5,13 +5,14 @@
 
 import type { Kpi, NightshiftConfig, Person, Report } from '#shared/config/schema.ts';
 import { quarantinedTotal, readDayFigures } from '#shared/events/day-figures.ts';
-import { readIncidents } from '#shared/incidents/incidents.ts';
+import { type Incident, readIncidents } from '#shared/incidents/incidents.ts';
 import { idleReason, JOBS, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
 import { readKpiValues, readScorecards, type ScopeValue, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import { scorecard } from '#shared/kpi/scorecard.ts';
 import { feedbackFigures, readFeedback } from '#shared/mailer/feedback.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import {
+  dayRange,
   type Granularity,
   type PeriodId,
   periodBounds,
@@ -20,7 +21,7 @@ import {
   shiftPeriod,
 } from '#shared/time/calendar.ts';
 import { DEFAULT_THRESHOLDS, judgeStream, type Verdict } from '#shared/watchdog/judge.ts';
-import { runStreams } from '#shared/watchdog/schedule.ts';
+import { dueTimes, periodMs, reportCadence, runStreams } from '#shared/watchdog/schedule.ts';
 import { RUNS_READ } from '#shared/watchdog/watchdog.ts';
 import type { ReportCheck, ReportIncident, ReportJob, ReportKpi, ReportModel, ReportSection } from './model.ts';
 import {
@@ -130,7 +131,9 @@ export async function loadReportModel(
     kpis: [],
     incidents: incidents.filter((i) => maySee(person, i.audience)).map(({ audience: _audience, ...i }) => i),
     checks: checks.filter((c) => maySee(person, checkAudience(c, config))),
-    pipeline: sections.includes('pipeline') ? await pipelineHealth(store, config, period, deps.now()) : NO_PIPELINE,
+    pipeline: sections.includes('pipeline')
+      ? await pipelineHealth(store, config, period, jobsAsOf(report, period, config, deps.now()))
+      : NO_PIPELINE,
     sections,
   };
   if (!ready) {
@@ -208,19 +211,32 @@ function historyOf(
 }
 
 /**
+ * The instant a report judges the nightly jobs at: the end of the grace time of its schedule's first due time after
+ * the period ends (so the night's rollup, detection and checks count, and the report's own planning run), or `now`
+ * if earlier. A report rendered later for a past period shows the jobs as they stood when it went out, not the runs
+ * since.
+ */
+function jobsAsOf(report: Report, period: PeriodId, config: NightshiftConfig, now: number): number {
+  const end = dayRange(periodBounds(period).last, config.timeZone).end;
+  const cadence = reportCadence(report.schedule);
+  const due = dueTimes(cadence, config.timeZone, end, end + 2 * periodMs(cadence))[0];
+  return due === undefined ? now : Math.min(now, due + config.jobs.graceMinutes * 60_000);
+}
+
+/**
  * Unique events stored for the period's days and distinct lines quarantined on them, as the nightly rollup counted
- * them from the tables (never added up per delivery), how each nightly job stands now, and the mail SES reported
- * bounced or marked as spam on those days.
+ * them from the tables (never added up per delivery), how each nightly job stood at `asOf` (jobsAsOf), and the mail
+ * SES reported bounced or marked as spam on those days.
  */
 async function pipelineHealth(
   store: StateStore,
   config: NightshiftConfig,
   period: PeriodId,
-  now: number,
+  asOf: number,
 ): Promise<ReportModel['pipeline']> {
   const days = periodDays(period);
   const figures = await readDayFigures(store, days[0]!, days.at(-1)!);
-  const jobs = await jobHealth(store, config, now);
+  const jobs = await jobHealth(store, config, asOf);
   const mail = feedbackFigures(await readFeedback(store, days[0]!, days.at(-1)!));
   if (figures.length < days.length) return { stored: null, rejected: null, rejectReasons: {}, jobs, mail };
   const rejectReasons: Record<string, number> = {};
@@ -238,15 +254,23 @@ async function pipelineHealth(
 
 const WORST_FIRST = ['failed', 'missed', 'late'] as const;
 
+/** Whether an incident was open at `asOf`: opened by then, and still open or resolved since. */
+function openAt(incident: Incident, asOf: number): boolean {
+  const opened = incident.openedAt === undefined || Date.parse(incident.openedAt) <= asOf;
+  const resolvedSince = incident.resolvedAt !== undefined && Date.parse(incident.resolvedAt) > asOf;
+  return opened && (incident.status === 'open' || resolvedSince);
+}
+
 /**
  * Each nightly job at `now`, as the watchdog sees it: the latest due run of each of its schedules judged as the
- * watchdog judges it (missed, late, failed). A job none of whose due runs can be judged (it never ran, or nothing was
- * due since runs were first recorded) is what an open watchdog incident about it says, or else what its last run says.
- * A job with nothing to do under the config (`idleReason`) is 'not_needed', whatever its runs.
+ * watchdog judges it (missed, late, failed), from the runs started by then. A job none of whose due runs can be judged
+ * (it never ran, or nothing was due since runs were first recorded) is what a watchdog incident open then says (one
+ * resolved since, what opened it), or else what its last run says. A job with nothing to do under the config
+ * (`idleReason`) is 'not_needed', whatever its runs.
  */
 async function jobHealth(store: StateStore, config: NightshiftConfig, now: number): Promise<ReportJob[]> {
-  const runsOf = await Promise.all(JOBS.map((job) => recentRuns(store, job, RUNS_READ)));
-  const incidents = (await readIncidents(store, ['open'])).filter((i) => i.type === 'job');
+  const runsOf = await Promise.all(JOBS.map((job) => recentRuns(store, job, RUNS_READ, now)));
+  const incidents = (await readIncidents(store)).filter((i) => i.type === 'job' && openAt(i, now));
   // Due runs are expected from the first run recorded of any job (Nightshift deployed), as far as the runs read reach.
   const starts = runsOf.flat().map((r) => Date.parse(r.startedAt));
   const since = starts.length > 0 ? Math.min(...starts) : now;
@@ -289,8 +313,9 @@ async function jobHealth(store: StateStore, config: NightshiftConfig, now: numbe
     const open =
       incidents.find((x) => x.key === `${job}.outcome`) ?? incidents.find((x) => x.key === `${job}.schedule`);
     if (open) {
-      const status = open.key.endsWith('.outcome') ? 'failed' : open.last.severity === 'critical' ? 'missed' : 'late';
-      return { ...base, status, note: open.last.summary };
+      const said = open.status === 'open' ? open.last : (open.trigger ?? open.last);
+      const status = open.key.endsWith('.outcome') ? 'failed' : said.severity === 'critical' ? 'missed' : 'late';
+      return { ...base, status, note: said.summary };
     }
     if (!last) return { job, status: 'missing' };
     return { ...base, status: last.status === 'failed' ? 'failed' : 'ok' };

@@ -268,11 +268,16 @@ function queryInput(table: string, pk: string, o: QueryOptions): QueryCommandInp
     names['#sk'] = SORT_KEY;
     values[':prefix'] = o.prefix;
     key += ' AND begins_with(#sk, :prefix)';
-  } else if (o.from !== undefined || o.to !== undefined) {
+  } else if (o.from !== undefined && o.to !== undefined) {
     names['#sk'] = SORT_KEY;
-    values[':from'] = o.from ?? '';
-    values[':to'] = o.to ?? '\uffff';
+    values[':from'] = o.from;
+    values[':to'] = o.to;
     key += ' AND #sk BETWEEN :from AND :to';
+  } else if (o.from !== undefined || o.to !== undefined) {
+    // One bound only: DynamoDB refuses an empty string as a key value, so no open end can stand in for the other.
+    names['#sk'] = SORT_KEY;
+    values[':bound'] = o.from ?? o.to;
+    key += o.from !== undefined ? ' AND #sk >= :bound' : ' AND #sk <= :bound';
   }
   const projection = o.attributes?.map((a, i) => {
     names[`#a${i}`] = a;

@@ -37,7 +37,8 @@ function minuteOf(at: string): number {
   return Number(at.slice(3, 5));
 }
 
-function reportCadence(s: Schedule): Cadence {
+/** When a report's schedule fires (its planning is due), as a cadence. */
+export function reportCadence(s: Schedule): Cadence {
   if (s.every === 'week') return { every: 'week', at: s.at, weekday: WEEKDAYS.indexOf(s.weekday ?? 'monday') + 1 };
   if (s.every === 'month') return { every: 'month', at: s.at, dayOfMonth: s.dayOfMonth ?? 1 };
   return { every: 'day', at: s.at };

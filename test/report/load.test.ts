@@ -25,11 +25,11 @@ const run = (store: StateStore, job: JobName, start: number, outcome: 'ok' | 'fa
     key,
   );
 
-async function pipelineAt(store: StateStore, now: number) {
+async function pipelineAt(store: StateStore, now: number, period = '2026-11-22') {
   const config = exampleConfig();
   const report = config.reports.find((r) => r.id === 'daily')!;
   const person = config.people.find((p) => p.id === 'ops_director')!;
-  const model = await loadReportModel(report, '2026-11-22', person, { store, config, now: () => now });
+  const model = await loadReportModel(report, period, person, { store, config, now: () => now });
   return Object.fromEntries(model.pipeline.jobs.map((j) => [j.job, j]));
 }
 
@@ -102,6 +102,53 @@ describe('report pipeline health: each job as the watchdog judges its schedule',
       note: 'Nightly rollup did not run: due 00:30 on 23 Nov, nothing started within the 60-minute grace time',
     });
     expect(jobs['detect-anomalies']).toEqual({ job: 'detect-anomalies', status: 'missing' });
+  });
+});
+
+describe('report pipeline health of an earlier period', () => {
+  it('judges the jobs as they stood when the report was due, not by the runs since', async () => {
+    const { store } = await freshStore('pipeline');
+    // The night after 22 Nov: the rollup on time, detection hourly, the checks late, the report planned at 05:00.
+    await run(store, 'rollup-kpis', at('2026-11-23', '00:30:04'));
+    await run(store, 'check-backups', at('2026-11-23', '03:52:00'));
+    await run(store, 'plan-reports', at('2026-11-23', '05:00:01'), 'ok', 'daily');
+    // Since then: detection kept running for 3 days (more runs than a report reads) and stopped; the rollup failed.
+    for (let h = 0; h < 72; h++) await run(store, 'detect-anomalies', at('2026-11-23', '01:00:02') + h * 3_600_000);
+    await run(store, 'rollup-kpis', at('2026-11-24', '00:30:04'), 'failed');
+    await run(store, 'check-backups', at('2026-11-24', '02:00:03'));
+
+    const jobs = await pipelineAt(store, at('2026-11-26', '10:00:00'), '2026-11-22');
+
+    expect(jobs['rollup-kpis']).toEqual({ job: 'rollup-kpis', status: 'ok', at: '2026-11-22T16:30:04.000Z' });
+    // Judged as of 06:00 on 23 Nov, the end of the report's grace time (due 05:00): the last run by then was at 05:00.
+    expect(jobs['detect-anomalies']).toEqual({ job: 'detect-anomalies', status: 'ok', at: '2026-11-22T21:00:02.000Z' });
+    expect(jobs['check-backups']).toMatchObject({
+      status: 'late',
+      note: expect.stringMatching(/^Backup and data checks ran late: due 02:00 on 23 Nov, started 03:52 on 23 Nov/),
+    });
+    expect(jobs['plan-reports']).toMatchObject({ status: 'ok', at: '2026-11-22T21:00:01.000Z' });
+  });
+
+  it("shows the watchdog's incident that was open then, though it has been resolved since", async () => {
+    const { store } = await freshStore('pipeline');
+    const config = exampleConfig();
+    config.monitoring.queueSilenceMinutes = 100_000;
+    const expectSince = at('2026-11-22', '12:00:00');
+    const deps = { store, config, queue: memoryQueue(), jobs: ['rollup-kpis'] as JobName[], expectSince };
+    // A new deployment: the rollup's first night is missed, the next one runs and the watchdog resolves the incident.
+    await watchdogCheck(at('2026-11-23', '01:45:00'), deps);
+    await run(store, 'rollup-kpis', at('2026-11-24', '00:30:04'));
+    const nextNight = await watchdogCheck(at('2026-11-24', '01:45:00'), deps);
+
+    const jobs = await pipelineAt(store, at('2026-11-26', '10:00:00'), '2026-11-22');
+
+    expect(nextNight.resolved).toEqual(['job:rollup-kpis.schedule:*:job_failed']);
+
+    expect(jobs['rollup-kpis']).toEqual({
+      job: 'rollup-kpis',
+      status: 'missed',
+      note: 'Nightly rollup did not run: due 00:30 on 23 Nov, nothing started within the 60-minute grace time',
+    });
   });
 });
 

@@ -49,6 +49,20 @@ describe('DynamoDB state store (DynamoDB Local)', () => {
     expect(range.map((i) => i.sk)).toEqual(Array.from({ length: 10 }, (_, i) => `k0${19 - i}`));
     expect(await collect(store.query('state', 'P', { limit: 3 }))).toHaveLength(3);
   });
+
+  it('a range open at one end reads up to, or on from, its one bound', async () => {
+    const { store } = await freshStore();
+    await store.putMany(
+      'state',
+      ['a', 'b', 'c', 'd'].map((sk) => ({ pk: 'P', sk })),
+    );
+
+    const upTo = await collect(store.query('state', 'P', { to: 'b', newestFirst: true }));
+    const onFrom = await collect(store.query('state', 'P', { from: 'c' }));
+
+    expect(upTo.map((i) => i.sk)).toEqual(['b', 'a']);
+    expect(onFrom.map((i) => i.sk)).toEqual(['c', 'd']);
+  });
 });
 
 describe('bulk writes: one bad item keeps no neighbour out', () => {
