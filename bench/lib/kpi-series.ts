@@ -27,7 +27,7 @@ export interface KpiSeries {
   first: LocalDate;
   values: Array<number | null>;
   problem: Problem | null;
-  /** Holidays and month-end days: normal, but not in the weekly pattern. */
+  /** Holidays and the month's own days (its end, by default): normal, but not in the weekly pattern. */
   special: Set<number>;
   /** The public holidays in the series' span: what a config's holiday list would hold. */
   holidays: Set<LocalDate>;
@@ -78,7 +78,19 @@ export const DEFAULT_MIX: Readonly<ProblemMix> = { kinds: KINDS, sizes: [3, 8], 
 /** Lasting shifts too small to see on any one day (1.5 to 2.5 sd a day for three weeks): a 25% drop in a noisy KPI. */
 export const SMALL_SHIFTS: Readonly<ProblemMix> = { kinds: ['shift'], sizes: [1.5, 2.5], cleanShare: 0 };
 
-export function generate(seed: number, days: number, mix: Readonly<ProblemMix> = DEFAULT_MIX): KpiSeries {
+/**
+ * Where a month's own effect falls: its last two days (the default: invoices, payroll), its first two days instead
+ * (renewals on the 1st; the baseline fits only month-ends), or nowhere. The latter two check the month-end term on
+ * series it does not fit.
+ */
+export type MonthEffect = 'last-two' | 'first-two' | 'none';
+
+export function generate(
+  seed: number,
+  days: number,
+  mix: Readonly<ProblemMix> = DEFAULT_MIX,
+  monthEffect: MonthEffect = 'last-two',
+): KpiSeries {
   const rand = seeded(seed);
   const level = 100 * 10 ** (rand() * 2); // 100 .. 10,000
   const noise = 0.03 + rand() * 0.05; // 3% .. 8% a day
@@ -106,8 +118,11 @@ export function generate(seed: number, days: number, mix: Readonly<ProblemMix> =
     const date = addDays(first, d);
     const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
     let expected = level * (1 + trend * d) * (weekday === 0 || weekday === 6 ? weekend : 1);
-    const nextMonth = addDays(date, 2).slice(5, 7) !== date.slice(5, 7);
-    if (nextMonth) {
+    const monthDay =
+      monthEffect === 'last-two'
+        ? addDays(date, 2).slice(5, 7) !== date.slice(5, 7)
+        : monthEffect === 'first-two' && addDays(date, -2).slice(5, 7) !== date.slice(5, 7);
+    if (monthDay) {
       expected *= 1 + monthEnd;
       special.add(d);
     }

@@ -90,7 +90,7 @@ describe('deviation judgement of a daily KPI, night by night', () => {
   });
 
   it('a running incident is kept through a day that looks usual alone while the days it ends are still off together', () => {
-    // Two days 3 sd up (a drift's ramp the baseline has partly taken in), then a day barely above on its own.
+    // Two days 3 sd up (a drift's ramp the baseline has partly taken in), then a day a little above on its own.
     const at = (d: number, sigmas: number) => ({
       period: addDays(FIRST, d),
       value: expectedOf(d) * (1 + sigmas * NOISE),
@@ -101,7 +101,7 @@ describe('deviation judgement of a daily KPI, night by night', () => {
       return night(day, 87).result;
     };
 
-    const stillUp = judged(0.3);
+    const stillUp = judged(0.6);
     const backDown = judged(-0.3);
 
     expect(stillUp).toMatchObject({ holds: false, persists: true });
