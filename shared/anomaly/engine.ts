@@ -9,7 +9,10 @@
 //  2. Its standardised errors feed an ensemble of detectors, each a statistic of the last few errors:
 //       spike           |z| of the point itself;
 //       level shift     |median z| of the last `shiftSpan` points (a sustained shift single blips cannot fake);
-//       variance change median |z| of the last `volSpan` points (the series got noisier without moving).
+//       variance change median |z| of the last `volSpan` points (the series got noisier without moving);
+//     and while the recent level speaks (no seasonal pattern does), a slow-reference level shift: the median of the
+//     last `shiftSpan` values against the median of the values before them, which the recent level's quick
+//     adaptation would otherwise hide.
 //     Seasonal residuals are what the daily and weekly forecasters' errors are.
 //  3. Each statistic becomes a tail probability learned from that forecaster's own history (calibration.ts), so a
 //     naturally spiky series needs a bigger deviation to score as high as a smooth one; the ensemble's probability is
@@ -420,6 +423,12 @@ function describe(t: Test, x: number): string {
   return `${side} the ${model} by ${Math.abs(t.z).toFixed(1)} sigma${DETECTOR_WORDS[t.detector]}`;
 }
 
+/** 'the last 8 points are above the level before them by 6.1 sigma, a level shift' (the slow reference spoke). */
+function describeShift(shift: { stat: number; above: boolean }, span: number): string {
+  const side = shift.above ? 'above' : 'below';
+  return `the last ${span} points are ${side} the level before them by ${shift.stat.toFixed(1)} sigma, a level shift`;
+}
+
 /** Scores each point of a series in order; a point's assessment depends on it and earlier points only. */
 export function createDeviationDetector(options: DeviationOptions = {}): DeviationDetector {
   const sensitivity = options.sensitivity ?? 0.5;
@@ -502,16 +511,24 @@ function detectorOn(st: DeviationState, gain: number): DeviationDetector {
     }
 
     // Level shift against the slow reference: median of the newest shiftSpan values (this one included) against the
-    // median of the values before them, in the chosen forecaster's sigma.
-    let shiftP = 1;
-    if (chosen && st.referenceValues.fifo.length >= st.referenceValues.capacity / 2) {
+    // median of the values before them, in the chosen forecaster's sigma. Only while a non-seasonal forecaster (the
+    // recent level, or a block engine's previous block) speaks: against a daily or weekly pattern's small sigma, the
+    // distance between two medians swings with the season itself, and on a noise-free seasonal series (a sine, a
+    // sawtooth) its learnt tail was beaten now and then by the slow drift of the sigma floor, alerting "0.0 sigma"
+    // off a pattern that held exactly. A seasonal forecaster's own level-shift detector watches its errors.
+    let shift: { p: number; stat: number; above: boolean } | undefined;
+    const levelForecaster = chosen?.f.name === 'recent' || chosen?.f.name === 'previous';
+    if (chosen && levelForecaster && st.referenceValues.fifo.length >= st.referenceValues.capacity / 2) {
       const short = [...st.shortValues.fifo.slice(st.shortValues.fifo.length - (st.tuning.shiftSpan - 1)), x];
-      const stat = Math.abs(median(short) - windowMedian(st.referenceValues)) / chosen.sigma;
+      const difference = median(short) - windowMedian(st.referenceValues);
+      const stat = Math.abs(difference) / chosen.sigma;
       // Its statistic is in the forecaster's sigma, which a seasonal series makes small against its swings: until the
       // tail has been learnt from REFERENCE_WARMUP values the prior would call ordinary swings impossible.
-      if (st.referenceShift.n >= REFERENCE_WARMUP) shiftP = survival(st.referenceShift, stat);
+      if (st.referenceShift.n >= REFERENCE_WARMUP)
+        shift = { p: survival(st.referenceShift, stat), stat, above: difference >= 0 };
       if (st.n >= minHistory) observe(st.referenceShift, stat);
     }
+    const shiftP = shift?.p ?? 1;
 
     const coarse = judgeBlocks(t, x);
     let assessment: Assessment;
@@ -549,7 +566,11 @@ function detectorOn(st: DeviationState, gain: number): DeviationDetector {
         pValue,
         scale: block?.points ?? 1,
         deviation: block?.a.deviation ?? chosen.z,
-        reason: block ? `the mean of the last ${block.points} points is ${block.a.reason}` : describe(chosen, x),
+        reason: block
+          ? `the mean of the last ${block.points} points is ${block.a.reason}`
+          : levelShift && shift
+            ? describeShift(shift, st.tuning.shiftSpan)
+            : describe(chosen, x),
       };
     }
 

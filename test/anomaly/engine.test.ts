@@ -270,6 +270,43 @@ describe('deviation engine', () => {
     expect(assessSeries(series.slice(0, cut))).toEqual(straight.slice(0, cut));
   });
 
+  it('stays quiet on a daily pattern that repeats exactly (a sine, a sawtooth reset each midnight)', () => {
+    const step = 5 * 60_000;
+    const dayShare = (i: number) => ((i * step) % DAY) / DAY;
+    const shapes = {
+      sine: (i: number) => 50 + 30 * Math.sin(2 * Math.PI * dayShare(i)),
+      sawtooth: (i: number) => 100 * dayShare(i),
+    };
+    for (const [name, value] of Object.entries(shapes)) {
+      const series = Array.from({ length: (10 * DAY) / step }, (_, i) => ({
+        timestamp: START + i * step,
+        value: value(i),
+      }));
+      // The first reset is news; once the pattern has been seen twice nothing in it is.
+      const loud = assessSeries(series)
+        .map((a, i) => ({ i, ...a }))
+        .filter((a) => a.i >= (2 * DAY) / step && a.score >= 0.5);
+      expect(loud.map((a) => `${name} at point ${a.i}: ${a.reason}`)).toEqual([]);
+    }
+  });
+
+  it('says when the level of the last points moved against the level before them', () => {
+    // An hourly metric with no daily pattern, 20% noise, up by 1.5 sigma for good after 10 days: no point alone is
+    // remarkable and the recent level follows within a few points; the slower reference does not.
+    const rand = seeded(5);
+    const series = Array.from({ length: 24 * 14 }, (_, i) => ({
+      timestamp: START + i * 3_600_000,
+      value: 100 * (1 + 0.2 * gaussian(rand)) + (i >= 240 ? 30 : 0),
+    }));
+    const first = assessSeries(series).findIndex((a, i) => i >= 240 && a.score >= 0.5);
+    const a = assessSeries(series)[first] as Assessment;
+
+    expect(first).toBeGreaterThanOrEqual(240);
+    expect(first).toBeLessThan(240 + 24);
+    expect(a.detector).toBe('level_shift');
+    expect(a.reason).toMatch(/^the last 8 points are above the level before them by \d+\.\d sigma, a level shift$/);
+  });
+
   it('scores the same deviation higher at higher sensitivity', () => {
     const series = withValue(weeklyKpi(70), 60, 880);
     const low = assessSeries(series, { sensitivity: 0.1 })[60] as Assessment;
