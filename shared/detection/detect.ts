@@ -2,6 +2,7 @@
 // missing data), and every expected event stream; records each as an observation of its incident, and puts the
 // resulting transitions on the delivery queue, one message per recipient.
 import type { NightshiftConfig } from '#shared/config/schema.ts';
+import { type DataStart, readDataStart } from '#shared/events/day-figures.ts';
 import {
   type IncidentStatus,
   type IncidentSubject,
@@ -277,6 +278,8 @@ export async function detectAnomalies(
   const at = new Date(deps.now()).toISOString();
   const run = new Run();
   const cache = new Map<string, Promise<StoredKpiValue[]>>();
+  let start: Promise<DataStart | undefined> | undefined;
+  const dataStart = () => (start ??= readDataStart(store));
 
   // KPI presence per (kpi, scope, granularity, period), from the rules that read it.
   const presence = new Map<string, { kpi: string; scope?: string; rule: AlertRule; period: string; value: boolean }>();
@@ -294,7 +297,12 @@ export async function detectAnomalies(
         run.add(subject, { incident: existing, repeated: true, deliver: existing.outbox }, 'already_judged');
         return;
       }
-      const ev = await evaluateRule(rule, period, { store, config, cache }, { exclude: new Set(existing?.outliers) });
+      const ev = await evaluateRule(
+        rule,
+        period,
+        { store, config, cache, dataStart },
+        { exclude: new Set(existing?.outliers) },
+      );
       const notes = ev.conditions.filter((c) => c.notReady).map((c) => `${c.condition}: ${c.detail}`);
       if (ev.outcome === 'anomalous' || ev.outcome === 'normal' || ev.outcome === 'no_value') {
         const key = `${rule.kpi}|${rule.scope ?? ''}|${rule.granularity}|${period}`;

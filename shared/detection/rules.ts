@@ -1,9 +1,11 @@
 // Alert rules judged against stored KPI values: a period is anomalous when every condition of the rule holds.
 // Deviation asks the engine's short-history judgement (shared/anomaly/recent-baseline.ts) about the KPI's own past
-// (causal: the period and the periods before it only).
+// (causal: the period and the periods before it only). A period the data covers only in part (it began during it)
+// is no usual value: change does not compare with it, deviation leaves it out of its baseline.
 import type { PatternName } from '#shared/anomaly/engine.ts';
 import { judgeRecent, MIN_HISTORY, type RecentAssessment } from '#shared/anomaly/recent-baseline.ts';
 import type { Kpi, NightshiftConfig } from '#shared/config/schema.ts';
+import { type DataStart, readDataStart } from '#shared/events/day-figures.ts';
 import { formulaLookaheadDays, parseFormula } from '#shared/formula/formula.ts';
 import type { ProblemKind } from '#shared/incidents/incidents.ts';
 import { formatKpiValue } from '#shared/kpi/format.ts';
@@ -12,12 +14,16 @@ import { boundsFor } from '#shared/kpi/scorecard.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import {
   addDays,
+  clockTime,
+  dayRange,
   type Granularity,
   granularityOf,
   type LocalDate,
+  localParts,
   type PeriodId,
   periodBounds,
   periodDays,
+  periodLabel,
   periodOf,
   shiftPeriod,
 } from '#shared/time/calendar.ts';
@@ -61,7 +67,10 @@ export interface ConditionResult {
   magnitude: number;
   /** For people: 'below alarm floor 2.00%', '81% below expected 589 (alerts outside 351–905, weekly pattern)'. */
   detail: string;
-  /** Deviation only: the engine has not seen enough history yet (so the condition does not hold). */
+  /**
+   * The condition cannot be judged yet, so it does not hold: a deviation's engine has not seen enough history, or a
+   * change's previous period was not wholly covered by data.
+   */
   notReady?: boolean;
 }
 
@@ -108,6 +117,8 @@ export interface RuleDeps {
   config: NightshiftConfig;
   /** Memo of KPI value reads shared by the rules of one run. */
   cache?: Map<string, Promise<StoredKpiValue[]>>;
+  /** When the data begins (readDataStart), read once for the rules of one run; read from the store if not given. */
+  dataStart?: () => Promise<DataStart | undefined>;
 }
 
 export interface EvaluateOptions {
@@ -191,6 +202,9 @@ export async function evaluateRule(
   const days = current?.days || periodDays(period).length;
   // The config's holidays are local dates: they match the periods of daily rules only.
   const calendar: DeviationCalendar = { holidays: new Set(deps.config.holidays) };
+  const compares = rule.all.some((c) => 'deviation' in c || 'change' in c);
+  const start = compares ? await (deps.dataStart ?? (() => readDataStart(deps.store)))() : undefined;
+  const partial = (p: PeriodId) => start !== undefined && !coveredFrom(p, start, deps.config.timeZone);
 
   const result: RuleEvaluation = {
     rule: rule.id,
@@ -223,7 +237,9 @@ export async function evaluateRule(
     if ('breach' in condition) {
       r = breach(condition.breach, condition.breach === 'target' ? target : alarm, value, fmt);
     } else if ('deviation' in condition) {
-      const d = deviation(condition.deviation, history, period, rule.scope, value, options.exclude, fmt, calendar);
+      // The partial first period, and the empty ones before it, are not what the KPI usually does.
+      const exclude = new Set([...(options.exclude ?? []), ...history.map((v) => v.period).filter(partial)]);
+      const d = deviation(condition.deviation, history, period, rule.scope, value, exclude, fmt, calendar);
       r = d.result;
       if (d.expected !== undefined) {
         result.expected = d.expected;
@@ -234,12 +250,16 @@ export async function evaluateRule(
       if (r.holds) result.outlier = 'strict';
       else if (r.persists) result.outlier ??= 'loose';
     } else if ('change' in condition) {
+      const before = shiftPeriod(period, -1);
       const previous = scoped(
-        history.find((v) => v.period === shiftPeriod(period, -1)),
+        history.find((v) => v.period === before),
         rule.scope,
       );
       result.previous = previous;
-      r = change(condition.change, value, previous, periodWord[g]);
+      r =
+        start !== undefined && partial(before)
+          ? notWhole(periodWord[g], start, deps.config.timeZone)
+          : change(condition.change, value, previous, periodWord[g]);
     } else if ('volume' in condition) {
       const other = kpiOf(deps.config, condition.volume.kpi);
       const stored = (await values(deps, other.id, g, period, period))[0];
@@ -455,4 +475,28 @@ function change(
         : Math.abs(pct) >= options.pct;
   const detail = `${pct < 0 ? 'down' : 'up'} ${Math.abs(Math.round(pct))}% on the previous ${word}`;
   return { ...base, holds, persists: holds, magnitude: Math.abs(pct) / 100, detail };
+}
+
+/**
+ * Data that began in a period's first hour covers it: a whole day's first event comes some minutes after midnight
+ * (an export of history starts so), while a deployment or a first event mid-morning leaves out much of the day.
+ */
+const COVERED_WITHIN_MS = 3_600_000;
+
+/** Whether the data began before the period did, or in its first hour: else it counts a part of it (or nothing). */
+function coveredFrom(period: PeriodId, start: DataStart, timeZone: string): boolean {
+  return start.at < dayRange(periodBounds(period).first, timeZone).start + COVERED_WITHIN_MS;
+}
+
+/** A change condition whose previous period the data covers only in part: a partial count is no baseline. */
+function notWhole(word: string, start: DataStart, timeZone: string): ConditionResult {
+  const p = localParts(start.at, timeZone);
+  return {
+    condition: 'change',
+    holds: false,
+    persists: false,
+    magnitude: 0,
+    notReady: true,
+    detail: `no complete previous ${word} to compare with (data starts ${clockTime(p)} on ${periodLabel(p.date)})`,
+  };
 }

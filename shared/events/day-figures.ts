@@ -1,6 +1,7 @@
 // What each local day holds, counted from what is stored rather than added up per delivery, so retries and
 // redeliveries cannot change it: the day's unique events (by their KPI day) and the distinct lines quarantined on it
-// (by the day they were first sent). The nightly rollup writes them for every day it reads; reports read them.
+// (by the day they were first sent). The nightly rollup writes them for every day it reads; reports read them, and
+// alert rules learn from them when the data begins.
 import type { StateStore } from '#shared/store/store.ts';
 import type { LocalDate } from '#shared/time/calendar.ts';
 
@@ -12,6 +13,8 @@ export interface DayFigures {
   quarantined: Record<string, number>;
   /** ISO 8601 instant of the count. */
   countedAt: string;
+  /** Epoch ms of the day's earliest event (none without events, or for a day counted before it was recorded). */
+  firstEventAt?: number;
 }
 
 const PARTITION = 'FIGURES#day';
@@ -33,9 +36,29 @@ export async function readDayFigures(store: StateStore, from: LocalDate, to: Loc
       events: Number(item.events ?? 0),
       quarantined: (item.quarantined as Record<string, number> | undefined) ?? {},
       countedAt: String(item.countedAt ?? ''),
+      ...(typeof item.firstEventAt === 'number' ? { firstEventAt: item.firstEventAt } : {}),
     });
   }
   return out;
+}
+
+/** Where the stored data begins: the first day with events and the instant of its earliest event. */
+export interface DataStart {
+  day: LocalDate;
+  at: number;
+}
+
+/**
+ * The earliest event counted: on the first counted day that had events. Undefined before any such day, or when that
+ * day was counted before the earliest event was recorded (when the data began is not known then).
+ */
+export async function readDataStart(store: StateStore): Promise<DataStart | undefined> {
+  // Oldest first: only the empty days the rollup counted before the data began come before it.
+  for await (const item of store.query('state', PARTITION, { attributes: ['sk', 'events', 'firstEventAt'] })) {
+    if (Number(item.events ?? 0) === 0) continue;
+    return typeof item.firstEventAt === 'number' ? { day: item.sk, at: item.firstEventAt } : undefined;
+  }
+  return undefined;
 }
 
 /** Lines quarantined in all. */

@@ -1,7 +1,7 @@
 // KPI rollups: daily, ISO-week and month values, each held against its target and weighted into a scorecard. A day
 // is read once, into an exact summary of every KPI input (summary.ts), archived and stored; a period's values are the
 // merge of its days' summaries, so a late event recomputes its own day and a month end merges 30 summaries instead
-// of reading 30 days. Each day read records its unique events and quarantined lines.
+// of reading 30 days. Each day read records its unique events, quarantined lines and earliest event.
 import type { ObjectArchive } from '#shared/archive/archive.ts';
 import type { Kpi, NightshiftConfig } from '#shared/config/schema.ts';
 import { DayArchiveWriter, forEachEventOfClosedDay } from '#shared/events/day-archive.ts';
@@ -167,6 +167,7 @@ export async function rollupPeriods(
       events: read.events,
       quarantined: read.quarantined,
       countedAt: new Date(deps.now()).toISOString(),
+      ...(read.firstEventAt === undefined ? {} : { firstEventAt: read.firstEventAt }),
     });
     deps.onDayRead?.(day, read.events);
   }
@@ -212,12 +213,15 @@ export async function summarizeDay(
   fromArchive = false,
 ): Promise<{
   events: number;
+  /** Epoch ms of the day's earliest event; undefined for a day without events. */
+  firstEventAt: number | undefined;
   quarantined: Record<string, number>;
   archived: boolean;
   propertyReads: PropertyRead[];
 }> {
   const summarizer = new DaySummarizer(day, inputs);
   const writer = deps.archive ? new DayArchiveWriter(day) : undefined;
+  let firstEventAt: number | undefined;
   const [source, quarantined] = await Promise.all([
     forEachEventOfClosedDay(
       { store: deps.store, config: deps.config, now: deps.now(), ...(deps.archive ? { archive: deps.archive } : {}) },
@@ -225,6 +229,7 @@ export async function summarizeDay(
       (event) => {
         summarizer.add(event);
         writer?.add(event);
+        if (firstEventAt === undefined || event.ts < firstEventAt) firstEventAt = event.ts;
       },
       { fromArchive },
     ),
@@ -235,6 +240,7 @@ export async function summarizeDay(
   await saveDaySummary(deps.store, summarizer.summary());
   return {
     events: source.events,
+    firstEventAt,
     quarantined,
     archived: writer !== undefined,
     propertyReads: summarizer.propertyReads(),
