@@ -13,7 +13,7 @@ import {
 } from '#shared/config/load.ts';
 import { configReference, REFERENCE_END, REFERENCE_START } from '#shared/config/reference.ts';
 import type { DetectSummary } from '#shared/detection/detect.ts';
-import { countLines, readEventFile } from '#shared/events/files.ts';
+import { assertEventFileHeader, countLines, readEventFile } from '#shared/events/files.ts';
 import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { JOBS, parseJobNames, recentRuns, recordRun } from '#shared/jobs/runs.ts';
 import { readKpiValues } from '#shared/kpi/kpi-store.ts';
@@ -116,8 +116,10 @@ function ingestCommand(): Command {
     .argument('<files...>', '.jsonl / .json (one event per line) or .csv (header row) files')
     .action(async (files: string[], _opts, cmd: Command) => {
       const opts = globals(cmd);
-      // Every file before any is read: a typo in the last one stores nothing.
+      // Every file before any is read: a typo in the last one, or a CSV header without a required column, stores
+      // nothing.
       for (const file of files) assertReadable(file);
+      for (const file of files) await assertEventFileHeader(file);
       const result = await withContext(opts, async (ctx) => {
         const total: IngestResult = { accepted: 0, duplicates: 0, rejected: [], failed: [], lateDays: [] };
         // A duplicate in a later chunk is one too: the totals are unique events, as a clean re-run would count them.
