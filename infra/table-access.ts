@@ -80,7 +80,8 @@ export const TABLE_ACCESS: Record<FunctionName, FunctionTableAccess> = {
     // Today's events of the expected streams.
     events: [{ actions: ['Query'], keys: [KEYS.events] }],
     state: [
-      { actions: ['Query'], keys: [KEYS.kpiValues] },
+      // KPI values, and the day figures that tell when the data began (a partial first day is no usual value).
+      { actions: ['Query'], keys: [KEYS.kpiValues, KEYS.dayFigures] },
       { actions: ['GetItem', 'PutItem'], keys: [KEYS.incidents, KEYS.streamProfiles] },
       { actions: ['PutItem'], keys: [KEYS.incidentHistory, KEYS.runs('detect-anomalies')] },
     ],

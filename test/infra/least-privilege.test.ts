@@ -61,7 +61,7 @@ const EXPECTED: Record<string, Grant[]> = {
   ],
   'detect-anomalies': [
     g('events', ['Query'], ['EV#*']),
-    g('state', ['Query'], ['KPI#*']),
+    g('state', ['Query'], ['KPI#*', 'FIGURES#day']),
     g('state', ['GetItem', 'PutItem'], ['INCIDENT', 'STREAM']),
     g('state', ['PutItem'], ['INCIDENT#*', 'RUN#detect-anomalies']),
   ],
