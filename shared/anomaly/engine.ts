@@ -5,7 +5,8 @@
 //  1. Forecasters predict it from the past only: the median of the last few points (recent level), and for each
 //     season that fits the sampling interval (a day, a week) the current level plus the median deviation seen at
 //     this phase in the last few cycles. Each keeps a robust (clipped) running scale of its own errors, and the one
-//     with the smallest typical error speaks for the point.
+//     with the smallest typical error speaks for the point. After a gap longer than the recent window's span, the
+//     recent level describes a time long past: it neither judges nor learns until most of its window is new.
 //  2. Its standardised errors feed an ensemble of detectors, each a statistic of the last few errors:
 //       spike           |z| of the point itself;
 //       level shift     |median z| of the last `shiftSpan` points (a sustained shift single blips cannot fake);
@@ -168,6 +169,8 @@ export interface DeviationState {
   /** Points seen before the interval was known, replayed into the seasons once it is. */
   pending: DataPoint[];
   lastTimestamp: number | null;
+  /** Points since the last gap longer than the recent window's span (absent until the first such gap). */
+  sinceGap?: number;
   n: number;
   recent: SortedWindow;
   recentForecaster: Forecaster;
@@ -492,11 +495,18 @@ function detectorOn(st: DeviationState, gain: number): DeviationDetector {
     const { timestamp: t, value: x } = point;
     if (!Number.isFinite(t) || !Number.isFinite(x)) throw new DeviationError(`point is not finite: ${t}, ${x}`);
     const interval = st.interval;
+    // After a gap longer than the recent window's span, the recent level (and a block engine's previous block)
+    // describe a time long past: they neither judge nor learn from the points until most of the window is new, and the
+    // slow reference waits until its short window is.
+    if (interval !== null && st.lastTimestamp !== null && t - st.lastTimestamp > st.config.recentWindow * interval)
+      st.sinceGap = 0;
+    const sinceGap = st.sinceGap ?? Number.POSITIVE_INFINITY;
 
     // 1. Forecasts and tests from the past only.
     const forecasts: Array<{ f: Forecaster; expected: number }> = [];
-    if (st.recent.fifo.length > 0) forecasts.push({ f: st.recentForecaster, expected: windowMedian(st.recent) });
-    if (st.previousForecaster && st.previous !== null)
+    if (st.recent.fifo.length > 0 && sinceGap > st.config.recentWindow / 2)
+      forecasts.push({ f: st.recentForecaster, expected: windowMedian(st.recent) });
+    if (st.previousForecaster && st.previous !== null && sinceGap >= 1)
       forecasts.push({ f: st.previousForecaster, expected: st.previous });
     if (interval !== null) {
       for (const s of st.seasons) {
@@ -518,7 +528,12 @@ function detectorOn(st: DeviationState, gain: number): DeviationDetector {
     // off a pattern that held exactly. A seasonal forecaster's own level-shift detector watches its errors.
     let shift: { p: number; stat: number; above: boolean } | undefined;
     const levelForecaster = chosen?.f.name === 'recent' || chosen?.f.name === 'previous';
-    if (chosen && levelForecaster && st.referenceValues.fifo.length >= st.referenceValues.capacity / 2) {
+    if (
+      chosen &&
+      levelForecaster &&
+      sinceGap >= st.tuning.shiftSpan &&
+      st.referenceValues.fifo.length >= st.referenceValues.capacity / 2
+    ) {
       const short = [...st.shortValues.fifo.slice(st.shortValues.fifo.length - (st.tuning.shiftSpan - 1)), x];
       const difference = median(short) - windowMedian(st.referenceValues);
       const stat = Math.abs(difference) / chosen.sigma;
@@ -541,7 +556,10 @@ function detectorOn(st: DeviationState, gain: number): DeviationDetector {
         upper: null,
         ready: false,
         ...(chosen ? { pattern: chosen.f.name } : {}),
-        reason: `not enough history (${st.n} points seen, ${minHistory} needed)`,
+        reason:
+          st.n + 1 >= minHistory && sinceGap <= st.config.recentWindow
+            ? `relearning the recent level after a gap: point ${sinceGap + 1} of ${Math.floor(st.config.recentWindow / 2) + 2}`
+            : `not enough history (${st.n} points seen, ${minHistory} needed)`,
       };
     } else {
       const levelShift = Math.min(1, 2 * shiftP) < chosen.pValue;
@@ -585,6 +603,7 @@ function detectorOn(st: DeviationState, gain: number): DeviationDetector {
       pushWindow(st.referenceValues, st.shortValues.fifo[0] as number);
     pushWindow(st.shortValues, x);
     st.lastTimestamp = t;
+    if (st.sinceGap !== undefined) st.sinceGap++;
     st.n++;
     const alpha = 1 / Math.min(st.n, 1000);
     st.spread += alpha * (Math.abs(x - st.mean) - st.spread);

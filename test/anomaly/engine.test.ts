@@ -307,6 +307,34 @@ describe('deviation engine', () => {
     expect(a.reason).toMatch(/^the last 8 points are above the level before them by \d+\.\d sigma, a level shift$/);
   });
 
+  it('after a gap, judges against the level since the gap, not the one before it', () => {
+    // A sensor that reports 6 hours at a time with 3-hour gaps, its level alternating between 100 and 300 (a road's
+    // travel time by day and by night); a 12-sigma spike in the middle of the 13th stretch.
+    const rand = seeded(1);
+    const step = 5 * 60_000;
+    const points: DataPoint[] = [];
+    let t = START;
+    let spike = -1;
+    for (let stretch = 0; stretch < 14; stretch++) {
+      for (let k = 0; k < 72; k++) {
+        if (stretch === 12 && k === 36) spike = points.length;
+        const level = stretch % 2 ? 300 : 100;
+        points.push({ timestamp: t, value: level + 5 * gaussian(rand) + (points.length === spike ? 60 : 0) });
+        t += step;
+      }
+      t += 3 * 3_600_000;
+    }
+    const out = assessSeries(points);
+    const afterGap = out.slice(72 * 11, 72 * 11 + 6);
+
+    // Before, the recent level's errors across every gap (200 off) had taught its tails that 40 sigma is usual.
+    expect(out[spike]?.score).toBeGreaterThan(0.5);
+    expect(afterGap.slice(0, 5).map((a) => a.reason)).toEqual(
+      [1, 2, 3, 4, 5].map((k) => `relearning the recent level after a gap: point ${k} of 6`),
+    );
+    expect(afterGap[5]).toMatchObject({ ready: true, pattern: 'recent' });
+  });
+
   it('scores the same deviation higher at higher sensitivity', () => {
     const series = withValue(weeklyKpi(70), 60, 880);
     const low = assessSeries(series, { sensitivity: 0.1 })[60] as Assessment;
