@@ -1,7 +1,7 @@
 // Terminal output of stored KPI values and scorecards.
 import { formatKpiValue, formatTarget } from '#shared/kpi/format.ts';
 import { readKpiValues, readScorecards } from '#shared/kpi/kpi-store.ts';
-import { type LocalDate, periodLabel, periodOf } from '#shared/time/calendar.ts';
+import { type Granularity, type LocalDate, periodLabel, periodOf } from '#shared/time/calendar.ts';
 import type { CommandContext } from './context.ts';
 
 const BADGE: Record<string, string> = {
@@ -12,6 +12,12 @@ const BADGE: Record<string, string> = {
   no_value: 'no value',
 };
 
+/** 'day 29 Nov', 'week 48, 2026', 'month Nov 2026': the granularity once, though a week's label already names it. */
+export function scorecardHeading(granularity: Granularity, period: string): string {
+  const label = periodLabel(period);
+  return label.startsWith(`${granularity} `) ? label : `${granularity} ${label}`;
+}
+
 export async function printScorecard(ctx: CommandContext, day: LocalDate): Promise<void> {
   for (const granularity of ['day', 'week', 'month'] as const) {
     const period = periodOf(day, granularity);
@@ -19,7 +25,7 @@ export async function printScorecard(ctx: CommandContext, day: LocalDate): Promi
     if (!card) continue;
     const to = card.complete ? '' : ` (to date, through ${card.asOf})`;
     console.log(
-      `\n${granularity} ${periodLabel(period)}${to}: score ${card.score ?? 'n/a'} - ${card.outstanding} outstanding, ${card.met} met, ${card.missed} missed, ${card.noValue} without value`,
+      `\n${scorecardHeading(granularity, period)}${to}: score ${card.score ?? 'n/a'} - ${card.outstanding} outstanding, ${card.met} met, ${card.missed} missed, ${card.noValue} without value`,
     );
     for (const kpi of ctx.config.kpis) {
       if (!kpi.granularities.includes(granularity)) continue;
