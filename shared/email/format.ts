@@ -3,8 +3,11 @@
 import type { KpiUnit, ReportKpi, ReportModel } from '#shared/reporting/model.ts';
 import {
   addDays,
+  clockTime,
   isoWeekday,
+  isValidTimeZone,
   localDate,
+  localParts,
   MONTH_ABBREVIATIONS,
   MONTH_NAMES,
   periodBounds,
@@ -174,30 +177,17 @@ export function comparisonLabels(model: ReportModel): { previous: string; earlie
   }
 }
 
-const timeFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** An instant as local time in the report's zone: '22 Nov 05:00'; the input string if it is not a date. */
+/**
+ * An instant as local time in the report's zone: '22 Nov 05:00'; the input string if it is not a date. The month is the
+ * calendar's own abbreviation: Intl's en-GB writes 'Sept' in newer ICU, where every other date in a report says 'Sep'.
+ */
 export function formatInstant(iso: string | undefined, timeZone: string, withDate = true): string {
   if (!iso) return '';
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) return iso;
-  const key = `${timeZone}|${withDate}`;
-  let f = timeFormats.get(key);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat('en-GB', {
-        timeZone,
-        hourCycle: 'h23',
-        hour: '2-digit',
-        minute: '2-digit',
-        ...(withDate ? { day: 'numeric', month: 'short' } : {}),
-      });
-    } catch {
-      f = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', hourCycle: 'h23', hour: '2-digit', minute: '2-digit' });
-    }
-    timeFormats.set(key, f);
-  }
-  return f.format(ms).replace(',', '');
+  const local = isValidTimeZone(timeZone) ? localParts(ms, timeZone) : localParts(ms, 'UTC');
+  const time = clockTime(local);
+  return withDate ? `${dayMonth(local.date)} ${time}` : time;
 }
 
 /** The pipeline figures of a period whose days the nightly rollup has not all counted yet. */

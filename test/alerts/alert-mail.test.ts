@@ -86,6 +86,19 @@ describe('alert mail', () => {
     expect(mail.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 
+  it("dates a September transition 'Sep', as every other date in the mail (not Intl's 'Sept')", async () => {
+    const { store, config } = await collapsed();
+    const incident = (await readIncident(store, ID))!;
+    const transition = { ...incident.lastTransition!, at: '2026-09-06T21:00:00Z' };
+
+    const mail = renderAlert(incident, config.responsePlans[1], config, [], { transition });
+
+    for (const part of [mail.text, mail.html]) {
+      expect(part).toContain('7 Sep 05:00');
+      expect(part).not.toMatch(/\bSept\b/);
+    }
+  });
+
   it('a resolved incident mails "RESOLVED" with how long it lasted', async () => {
     const config = configWith([{ ...conversionFloor, resolveAfter: 1 }]);
     const { store } = await freshStore('mail');
