@@ -51,8 +51,10 @@ export function reportSubject(model: ReportModel): string {
   if (openIncidents > 0) issues.push(`${plural(openIncidents, 'open incident')}`);
   if (failedChecks > 0) issues.push(`${plural(failedChecks, 'check')} failed`);
   if (model.dataReady) {
-    const [notRun, failed, late] = [jobs('missed', 'missing'), jobs('failed'), jobs('late')];
+    // In the badges' words: a job with no run recorded at all (as any job before a report's period) 'never ran'.
+    const [notRun, neverRan, failed, late] = [jobs('missed'), jobs('missing'), jobs('failed'), jobs('late')];
     if (notRun > 0) issues.push(`${plural(notRun, 'job')} did not run`);
+    if (neverRan > 0) issues.push(`${plural(neverRan, 'job')} never ran`);
     if (failed > 0) issues.push(`${plural(failed, 'job')} failed`);
     if (late > 0) issues.push(`${plural(late, 'job')} ran late`);
   }

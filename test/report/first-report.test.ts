@@ -45,7 +45,7 @@ describe('report pipeline: a job with nothing to do under the config', () => {
     expect(jobs['check-backups']).toEqual({ job: 'check-backups', status: 'not_needed', note: 'No checks configured' });
     // Report planning is configured (the daily report) and never ran: it still counts.
     expect(jobs['plan-reports']).toEqual({ job: 'plan-reports', status: 'missing' });
-    expect(out.subject).toMatch(/, 1 job did not run$/);
+    expect(out.subject).toMatch(/, 1 job never ran$/);
     expect(visibleText(out.html)).toMatch(/check-backups No checks configured Not needed/);
     expect(out.text).toContain('* check-backups: Not needed — No checks configured\n');
     expect(out.text).toContain('* plan-reports: ! Never ran\n');
@@ -66,7 +66,7 @@ describe('report pipeline: a job with nothing to do under the config', () => {
 
     expect(jobs['check-backups']).toEqual({ job: 'check-backups', status: 'missing' });
     expect(jobs['detect-anomalies']).toMatchObject({ status: 'ok' });
-    expect(out.subject).toMatch(/, 2 jobs did not run$/);
+    expect(out.subject).toMatch(/, 2 jobs never ran$/);
     expect(out.text).toContain('* check-backups: ! Never ran\n');
   });
 });

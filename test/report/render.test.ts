@@ -183,9 +183,9 @@ describe('pipeline health: how each nightly job stands', () => {
     expect(out.text).toContain('* restore-test: ! Never ran\n');
   });
 
-  it('counts jobs that did not run, failed or ran late in the subject', () => {
+  it('counts jobs that did not run, never ran, failed or ran late in the subject, in the words of their badges', () => {
     expect(out.subject).toBe(
-      'Daily report 22 Nov: score 87, 1 KPI missed, 1 open incident, 1 check failed, 2 jobs did not run, 1 job failed, 1 job ran late',
+      'Daily report 22 Nov: score 87, 1 KPI missed, 1 open incident, 1 check failed, 1 job did not run, 1 job never ran, 1 job failed, 1 job ran late',
     );
   });
 });
