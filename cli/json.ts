@@ -1,5 +1,7 @@
 // What `--json` prints: one line of JSON per command, its numbers as a reader means them. A sum of decimal amounts
 // carries binary float noise (2227.26 stored as 2227.2599999999998); every command prints through here, so none does.
+// A command that fails prints one too (`errorJson`), so a script reading stdout never gets nothing.
+import { ConfigError, type ConfigProblem } from '#shared/config/load.ts';
 
 /**
  * Significant digits a fractional number keeps. Binary noise sits at the 16th and 17th; 12 keep the cents of any
@@ -21,4 +23,28 @@ export function jsonLine(value: unknown): string {
 /** Prints `value` as one line of JSON on stdout (a command's `--json` result). */
 export function printJson(value: unknown): void {
   console.log(jsonLine(value));
+}
+
+/** What a failed command prints with `--json`; a config error names its file and lists every problem. */
+export interface JsonError {
+  ok: false;
+  /** The error's name: 'ConfigError', 'InputFileError', 'Error', ... */
+  error: string;
+  message: string;
+  file?: string;
+  problems?: ConfigProblem[];
+}
+
+export function errorJson(error: unknown): JsonError {
+  if (error instanceof ConfigError) {
+    return {
+      ok: false,
+      error: error.name,
+      message: `${error.source} is not a valid Nightshift config`,
+      file: error.source,
+      problems: error.problems,
+    };
+  }
+  if (error instanceof Error) return { ok: false, error: error.name, message: error.message };
+  return { ok: false, error: 'Error', message: String(error) };
 }

@@ -26,7 +26,7 @@ import { type CommandContext, type GlobalOptions, withContext } from './context.
 import { runDemo } from './demo.ts';
 import { runDetect } from './detect.ts';
 import { serveInbox } from './inbox.ts';
-import { jsonLine, printJson } from './json.ts';
+import { errorJson, jsonLine, printJson } from './json.ts';
 import { kpiRows, silentInputs } from './kpis.ts';
 import { progress } from './progress.ts';
 import { pseudonymCommand, useLocalPseudonymKey } from './pseudonym.ts';
@@ -88,7 +88,18 @@ function validateCommand(): Command {
     .action((file: string | undefined, _opts, cmd: Command) => {
       const path = file ?? globals(cmd).config;
       const warnings: ConfigProblem[] = [];
-      const config = loadConfig(path, { onWarning: (w) => warnings.push(w) });
+      const json = globals(cmd).json ?? false;
+      let config: ReturnType<typeof loadConfig>;
+      try {
+        config = loadConfig(path, { onWarning: (w) => warnings.push(w) });
+      } catch (error) {
+        // The same document as a valid file's, so a script reads one shape either way; the text still goes to stderr.
+        if (!(json && error instanceof ConfigError)) throw error;
+        printJson({ valid: false, file: path, problems: error.problems, warnings });
+        printConfigError(error);
+        process.exitCode = 1;
+        return;
+      }
       const summary = {
         valid: true,
         file: path,
@@ -99,7 +110,7 @@ function validateCommand(): Command {
         checks: config.checks.backups.length + config.checks.reconciliations.length,
         warnings,
       };
-      if (globals(cmd).json) printJson(summary);
+      if (json) printJson(summary);
       else {
         const warned = warnings.length === 0 ? '' : `; ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
         console.log(
@@ -456,17 +467,23 @@ export function dateList(dates: readonly string[]): string {
   return `${dates.length} days, ${dates[0]} … ${dates.at(-1)}`;
 }
 
-/** Runs the CLI; config problems print as path-named lines and exit 1. */
+function printConfigError(error: ConfigError): void {
+  console.error(`${error.source} is not a valid Nightshift config:`);
+  for (const p of error.problems) console.error(`  ${formatProblem(p)}`);
+}
+
+/**
+ * Runs the CLI; config problems print as path-named lines and exit 1. With `--json` a failure also prints one JSON
+ * document on stdout (`errorJson`), as a success does.
+ */
 export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`${error.source} is not a valid Nightshift config:`);
-      for (const p of error.problems) console.error(`  ${formatProblem(p)}`);
-    } else {
-      console.error(`nightshift: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    if (error instanceof ConfigError) printConfigError(error);
+    else console.error(`nightshift: ${error instanceof Error ? error.message : String(error)}`);
+    if ((program.opts() as GlobalOptions).json) printJson(errorJson(error));
     process.exitCode = 1;
   }
 }

@@ -11,6 +11,9 @@ export interface ConfigProblem {
   /** e.g. 'kpis[3].target.min' */
   path: string;
   message: string;
+  /** Where in the file, for a YAML syntax error (1-based). */
+  line?: number;
+  column?: number;
 }
 
 export class ConfigError extends Error {
@@ -99,7 +102,11 @@ export function parseConfigText(text: string, source = 'config', options: LoadOp
   if (doc.errors.length > 0) {
     throw new ConfigError(
       source,
-      doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: yamlMessage(e.message) })),
+      doc.errors.map((e) => {
+        const at = e.linePos?.[0];
+        const where = at ? { line: at.line, column: at.col } : {};
+        return { path: `line ${at?.line ?? '?'}`, message: yamlMessage(e.message), ...where };
+      }),
     );
   }
   let raw: unknown;
