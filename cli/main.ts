@@ -12,7 +12,6 @@ import {
   loadConfig,
 } from '#shared/config/load.ts';
 import { configReference, REFERENCE_END, REFERENCE_START } from '#shared/config/reference.ts';
-import type { DetectSummary } from '#shared/detection/detect.ts';
 import { assertEventFileHeader, countLines, readEventFile } from '#shared/events/files.ts';
 import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { JOBS, parseJobNames, recentRuns, recordRun } from '#shared/jobs/runs.ts';
@@ -268,7 +267,12 @@ function detectCommand(): Command {
  * little history), and judgements skipped because an earlier run made them. One line per incident and reason, the
  * latest period's.
  */
-export function notJudgedLines(days: readonly DetectSummary[]): string[] {
+export function notJudgedLines(
+  days: ReadonlyArray<{
+    date: string;
+    results: ReadonlyArray<{ incident: string; outcome: string; summary: string; period?: string; notes?: string[] }>;
+  }>,
+): string[] {
   const lines = new Map<string, string>();
   for (const day of days) {
     for (const r of day.results) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { skippedAsCurrent } from '#cli/detect.ts';
 import { notJudgedLines } from '#cli/main.ts';
 import type { DetectSummary } from '#shared/detection/detect.ts';
 
@@ -44,5 +45,36 @@ describe('detect text output', () => {
       '2026-11-22  not judged rule:orders:*:deviation: Orders: not rolled up for 2026-11-22',
       '1 judgement skipped: already judged by an earlier run (incidents only move forward)',
     ]);
+  });
+});
+
+describe('detect --json for a day judged before', () => {
+  it("moves a skipped subject's incident state under current, so it does not read as the asked day's result", () => {
+    const latest = {
+      incident: 'rule:conversion_floor:*:target_breach',
+      title: 'Conversion rate',
+      period: '2026-11-29',
+      outcome: 'already_judged' as const,
+      status: 'open' as const,
+      summary: 'Conversion rate 1.18% below alarm floor 2.00%',
+    };
+    const judged = {
+      ...latest,
+      incident: 'rule:signups:*:deviation',
+      outcome: 'normal' as const,
+      period: '2026-11-20',
+    };
+
+    const [skipped, fresh] = skippedAsCurrent(day('2026-11-20', [latest, judged])).results;
+
+    expect(skipped).toEqual({
+      incident: 'rule:conversion_floor:*:target_breach',
+      title: 'Conversion rate',
+      outcome: 'already_judged',
+      summary:
+        "not judged again: already judged by an earlier run (through 2026-11-29); current is the incident's state now, not 2026-11-20's result",
+      current: { period: '2026-11-29', status: 'open', summary: 'Conversion rate 1.18% below alarm floor 2.00%' },
+    });
+    expect(fresh).toEqual(judged);
   });
 });
