@@ -1,7 +1,8 @@
 // Expected event streams: an event type that stops arriving is a missing-data problem, not silence. Judged for a
 // whole local day (no events, or a gap that is a stop) or live (the silence since the last one). A silence of
 // `maxSilenceHours` is a stop; once the stream's hour-of-day rhythm is learnt, so is a shorter one that rhythm makes
-// improbable. Before that, and on the config's holidays (which do not follow the rhythm), the limit alone decides.
+// improbable. Weekdays and weekends (Saturday, Sunday) each have their own rhythm. Before a day's rhythm is learnt,
+// and on the config's holidays (which do not follow it), the limit alone decides.
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { forEachEventOfDay } from '#shared/events/events-store.ts';
 import type { Severity } from '#shared/incidents/incidents.ts';
@@ -115,10 +116,11 @@ const LIVE_CHECKS_PER_DAY = 24;
 type Expectation = (from: number, to: number) => number;
 
 /**
- * The stream's hour-of-day rhythm, when it may judge a silence ending on `day`: once it is learnt (`RHYTHM_MIN_DAYS`
- * whole days) and not on a holiday. Otherwise none: a first week's average rate would call every quiet night a stop,
- * and a holiday keeps its own hours, so `maxSilenceHours` alone decides. A silence that began on a holiday expects
- * nothing of its hours there either.
+ * The stream's hour-of-day rhythm, when it may judge a silence ending on `day`: once the rhythm of days like it
+ * (weekdays, or Saturdays and Sundays) is learnt (`RHYTHM_MIN_DAYS` weekdays, `WEEKEND_MIN_DAYS` weekend days) and not
+ * on a holiday. Otherwise none: a first week's average rate would call every quiet night a stop, a weekday's rate
+ * every quiet weekend hour, and a holiday keeps its own hours, so `maxSilenceHours` alone decides. A silence that
+ * began on a holiday, or on a day whose rhythm is not learnt yet, expects nothing of its hours there either.
  */
 function rhythmOf(
   profile: StreamProfile,
@@ -126,7 +128,7 @@ function rhythmOf(
   holidays: readonly LocalDate[],
   day: LocalDate,
 ): Expectation | undefined {
-  if (holidays.includes(day) || !hasRhythm(profile)) return undefined;
+  if (holidays.includes(day) || !hasRhythm(profile, day)) return undefined;
   return (from, to) => {
     let total = 0;
     for (let t = from; t < to; ) {

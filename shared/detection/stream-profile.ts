@@ -1,25 +1,39 @@
 // What an expected event stream normally looks like: when it first arrived (nothing is judged before that) and its
-// hour-of-day rhythm (average events per local hour), learned from the whole days detection has read.
+// hour-of-day rhythms (average events per local hour), one for weekdays and one for Saturdays and Sundays, learned
+// from the whole days detection has read. A business's weekend is often a tenth of its weekdays: one rhythm over both
+// would judge a quiet Sunday hour against a weekday's volume.
 import type { StateStore } from '#shared/store/store.ts';
-import { addDays, dayRange, type LocalDate, localParts } from '#shared/time/calendar.ts';
+import { addDays, dayRange, isoWeekday, type LocalDate, localParts } from '#shared/time/calendar.ts';
 
 const PROFILE_PK = 'STREAM';
 const HOUR_MS = 3_600_000;
-/** Whole days of history (holidays not counted) before the rhythm joins the fixed `maxSilenceHours` rule. */
-export const RHYTHM_MIN_DAYS = 7;
-/** The rhythm follows the last few weeks: each new day weighs at least 1/28 of the average. */
-const RHYTHM_WINDOW_DAYS = 28;
+/** Whole weekdays of history (holidays not counted), a working week, before the rhythm joins `maxSilenceHours`. */
+export const RHYTHM_MIN_DAYS = 5;
+/** Whole weekend days (two weekends) before the weekend rhythm judges Saturdays and Sundays. */
+export const WEEKEND_MIN_DAYS = 4;
+/** The rhythms follow the last four weeks or so: each new day weighs at least 1/20 (1/8 for a weekend day). */
+const RHYTHM_WINDOW_DAYS = 20;
+const WEEKEND_WINDOW_DAYS = 8;
 
 export interface StreamProfile {
   event: string;
   /** Epoch ms of the earliest event of the stream seen by detection. */
   firstSeen?: number;
-  /** The last whole local day folded into `hourly` (each day is folded once). */
+  /** The last whole local day folded into the rhythms (each day is folded once). */
   foldedThrough?: LocalDate;
-  /** Whole days folded into `hourly`. */
+  /** Whole weekdays folded into `hourly` (every day, in a profile stored before weekends had their own rhythm). */
   days: number;
-  /** Average events per local hour of day (24 entries), over the days folded. */
+  /** Average events per local hour of day (24 entries), over the weekdays folded. */
   hourly: number[];
+  /** Whole Saturdays and Sundays folded into `weekendHourly` (absent: none yet). */
+  weekendDays?: number;
+  /** Average events per local hour of a weekend day (24 entries). */
+  weekendHourly?: number[];
+}
+
+/** Saturday or Sunday (`day` is a local date in the config's time zone). */
+export function isWeekend(day: LocalDate): boolean {
+  return isoWeekday(day) >= 6;
 }
 
 export function emptyProfile(event: string): StreamProfile {
@@ -47,7 +61,8 @@ export function withFirstSeen(profile: StreamProfile, times: readonly number[]):
 /**
  * Folds a whole local day's events (sorted times) into the profile. A day is folded once, and only when the stream
  * had already arrived before it began: the partial first day would teach the rhythm a silence that never was. A day
- * in `holidays` keeps its own hours and is not learned either.
+ * in `holidays` keeps its own hours and is not learned either. A Saturday or Sunday teaches the weekend rhythm, any
+ * other day the weekday one.
  */
 export function foldDay(
   profile: StreamProfile,
@@ -63,18 +78,36 @@ export function foldDay(
   }
   const counts = new Array<number>(24).fill(0);
   for (const t of times) counts[localParts(t, timeZone).hour]! += 1;
+  const learn = (average: readonly number[], days: number, window: number) => {
+    const weight = Math.max(1 / days, 1 / window);
+    return average.map((h, i) => h + weight * (counts[i]! - h));
+  };
+  if (isWeekend(day)) {
+    const weekendDays = (seen.weekendDays ?? 0) + 1;
+    const weekendHourly = learn(seen.weekendHourly ?? counts.map(() => 0), weekendDays, WEEKEND_WINDOW_DAYS);
+    return { ...seen, foldedThrough: day, weekendDays, weekendHourly };
+  }
   const days = seen.days + 1;
-  const weight = Math.max(1 / days, 1 / RHYTHM_WINDOW_DAYS);
-  const hourly = seen.hourly.map((h, i) => h + weight * (counts[i]! - h));
-  return { ...seen, foldedThrough: day, days, hourly };
+  return { ...seen, foldedThrough: day, days, hourly: learn(seen.hourly, days, RHYTHM_WINDOW_DAYS) };
 }
 
-/** Whether the profile has seen enough whole days for its rhythm to judge silences. */
-export function hasRhythm(profile: StreamProfile): boolean {
-  return profile.days >= RHYTHM_MIN_DAYS;
+/** The hour-of-day rhythm that judges local `day`, once enough such days are learnt; else none. */
+export function rhythmFor(profile: StreamProfile, day: LocalDate): readonly number[] | undefined {
+  if (isWeekend(day)) {
+    return (profile.weekendDays ?? 0) >= WEEKEND_MIN_DAYS ? profile.weekendHourly : undefined;
+  }
+  return profile.days >= RHYTHM_MIN_DAYS ? profile.hourly : undefined;
 }
 
-/** Events the rhythm expects between two instants: the hourly averages, pro rata for partial hours. */
+/** Whether the profile has seen enough whole days like `day` (weekday or weekend) for its rhythm to judge silences. */
+export function hasRhythm(profile: StreamProfile, day: LocalDate): boolean {
+  return rhythmFor(profile, day) !== undefined;
+}
+
+/**
+ * Events the rhythms expect between two instants: the hourly averages of each local day's rhythm (weekday or
+ * weekend), pro rata for partial hours. Hours of a day whose rhythm is not learnt yet expect nothing.
+ */
 export function expectedEvents(profile: StreamProfile, from: number, to: number, timeZone: string): number {
   let total = 0;
   let t = from;
@@ -82,7 +115,7 @@ export function expectedEvents(profile: StreamProfile, from: number, to: number,
     const p = localParts(t, timeZone);
     const hourEnd = t - ((p.minute * 60 + p.second) * 1000 + (t % 1000)) + HOUR_MS;
     const end = Math.min(to, hourEnd);
-    total += (profile.hourly[p.hour] ?? 0) * ((end - t) / HOUR_MS);
+    total += (rhythmFor(profile, p.date)?.[p.hour] ?? 0) * ((end - t) / HOUR_MS);
     t = end;
   }
   return total;

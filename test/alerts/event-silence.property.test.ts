@@ -78,7 +78,8 @@ describe('quiet nights shorter than maxSilenceHours are never a stop', () => {
       profile = foldDay(profile, day, times, p.zone, [holiday]);
       lastBefore = times.at(-1) ?? lastBefore;
     }
-    expect(profile.days).toBe(12); // the partial first day and the holiday are not learnt
+    // The partial first day and the holiday are not learnt; weekdays and weekend days each teach their own rhythm.
+    expect(profile.days + (profile.weekendDays ?? 0)).toBe(12);
     expect(alarms).toEqual([]);
   });
 

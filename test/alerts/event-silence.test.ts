@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '#cli/demo/generate.ts';
 import { detectAnomaliesBetween, detectEventSilence, eventSubject } from '#shared/detection/detect.ts';
 import { judgeDay } from '#shared/detection/event-silence.ts';
-import { readProfile } from '#shared/detection/stream-profile.ts';
+import { RHYTHM_MIN_DAYS, readProfile } from '#shared/detection/stream-profile.ts';
 import { loadAlertMail } from '#shared/email/alert-mail.ts';
 import { ingestMessages } from '#shared/events/ingest.ts';
 import { incidentId, readIncident } from '#shared/incidents/incidents.ts';
@@ -147,7 +147,7 @@ describe('on a holiday the rhythm is off, and the holiday does not teach it', ()
     const run = await detectAnomaliesBetween(THANKSGIVING, THANKSGIVING, deps);
     const after = await readProfile(store, ORDERS.event);
 
-    expect(learnt.days).toBeGreaterThanOrEqual(7); // the rhythm judges the days around it
+    expect(learnt.days).toBeGreaterThanOrEqual(RHYTHM_MIN_DAYS); // the rhythm judges the days around it
     expect(run.opened).toEqual([]);
     expect((await readIncident(store, deliveriesDay))?.status).toBe('normal');
     expect(after).toEqual({ ...learnt, foldedThrough: THANKSGIVING });

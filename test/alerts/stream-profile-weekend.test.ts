@@ -1,0 +1,201 @@
+// Weekends keep their own rhythm: a B2B invoicing stream (Europe/Paris) sends ~10 times fewer invoices on Saturdays
+// and Sundays than on weekdays, as in a new user's trial where quiet weekend hours were judged against weekday volume.
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '#cli/demo/generate.ts';
+import { detectAnomaliesBetween, eventSubject } from '#shared/detection/detect.ts';
+import { judgeDay, judgeLive } from '#shared/detection/event-silence.ts';
+import {
+  emptyProfile,
+  foldDay,
+  readProfile,
+  type StreamProfile,
+  writeProfile,
+} from '#shared/detection/stream-profile.ts';
+import { ingestMessages } from '#shared/events/ingest.ts';
+import { incidentId } from '#shared/incidents/incidents.ts';
+import { addDays, dateRange, dayRange, isoWeekday, type LocalDate, zonedInstant } from '#shared/time/calendar.ts';
+import { exampleConfig } from '../support/config.ts';
+import { freshStore } from '../support/dynamo.ts';
+import { configWith, memoryQueue } from './support.ts';
+
+const TZ = 'Europe/Paris';
+const HOUR = 3_600_000;
+const INVOICES = { event: 'Invoice Sent', maxSilenceHours: 16 };
+const FIRST = '2026-08-24'; // a Monday; six weekends follow, the last on 3-4 Oct
+const OUTAGE_DAY = '2026-10-07'; // a Wednesday
+const DAYS = dateRange(FIRST, OUTAGE_DAY);
+const weekend = (day: LocalDate) => isoWeekday(day) >= 6;
+
+interface Traffic {
+  weekday: number;
+  weekendDay: number;
+  /** Instants with no invoices (an outage). */
+  stop?: (t: number) => boolean;
+  zone?: string;
+}
+
+/** A day's invoices at random: weekdays 08:00-19:00, weekends 09:00-19:00 (local). */
+function invoiceDay(day: LocalDate, seed: number, { weekday, weekendDay, stop, zone = TZ }: Traffic): number[] {
+  const rand = mulberry32(seed);
+  const [open, close, n] = weekend(day) ? [9, 19, weekendDay] : [8, 19, weekday];
+  const start = zonedInstant(day, '04:00', zone) - 4 * HOUR; // local midnight, past any daylight-saving change
+  const times = Array.from({ length: n }, () => start + (open + rand() * (close - open)) * HOUR);
+  return times.filter((t) => !stop?.(t)).sort((a, b) => a - b);
+}
+
+/** Detection's nightly calls, day by day: judge the day from the last event before it, then learn it. */
+function nightly(days: readonly LocalDate[], traffic: Traffic, rule = INVOICES, zone = TZ) {
+  let profile = emptyProfile(rule.event);
+  let lastBefore: number | undefined;
+  const alarms: Array<{ day: LocalDate; summary: string }> = [];
+  const byDay = new Map<LocalDate, number[]>();
+  for (const [i, day] of days.entries()) {
+    const times = invoiceDay(day, i + 1, { ...traffic, zone });
+    byDay.set(day, times);
+    const judged = judgeDay(rule, day, times, zone, profile, [], lastBefore);
+    if (judged.anomalous) alarms.push({ day, summary: judged.summary });
+    profile = foldDay(profile, day, times, zone);
+    lastBefore = times.at(-1) ?? lastBefore;
+  }
+  return { alarms, profile, byDay };
+}
+
+const between =
+  (day: LocalDate, from: string, to: string, zone = TZ) =>
+  (t: number) =>
+    t >= zonedInstant(day, from, zone) && t < zonedInstant(day, to, zone);
+
+describe('quiet weekends are judged against weekend traffic', () => {
+  it('six weekends at a tenth of weekday volume raise nothing; a 6-hour weekday outage is caught on its day', () => {
+    const { alarms } = nightly(DAYS, { weekday: 500, weekendDay: 50, stop: between(OUTAGE_DAY, '10:00', '16:00') });
+
+    expect(alarms.map((a) => a.day)).toEqual([OUTAGE_DAY]);
+    expect(alarms[0]?.summary).toMatch(
+      /^No "Invoice Sent" events 09:\d\d–16:\d\d on 7 Oct \(6(\.\d)? h\), where about \d+ usually arrive; limit for any silence 16 h$/,
+    );
+  });
+
+  it('the live check flags the weekday outage within its first hour', () => {
+    const stop = between(OUTAGE_DAY, '10:00', '16:00');
+    const { profile, byDay } = nightly(DAYS.slice(0, -1), { weekday: 500, weekendDay: 50 });
+    const today = invoiceDay(OUTAGE_DAY, DAYS.length, { weekday: 500, weekendDay: 50, stop });
+    const now = zonedInstant(OUTAGE_DAY, '11:00', TZ);
+    const sent = today.filter((t) => t <= now);
+
+    const judged = judgeLive(INVOICES, now, TZ, sent.at(-1), dayRange(OUTAGE_DAY, TZ).start, sent.length, profile);
+
+    expect(byDay.size).toBe(DAYS.length - 1);
+    expect(judged.anomalous).toBe(true);
+    expect(judged.silenceHours).toBeLessThanOrEqual(1.1);
+  });
+
+  it('the rhythms are learnt apart: weekday hours expect ten times what weekend hours do', () => {
+    const { profile } = nightly(DAYS.slice(0, -1), { weekday: 500, weekendDay: 50 });
+    const sum = (xs: readonly number[] = []) => xs.reduce((a, b) => a + b, 0);
+
+    expect(sum(profile.hourly)).toBeGreaterThan(450);
+    expect(sum(profile.weekendHourly)).toBeGreaterThan(40);
+    expect(sum(profile.weekendHourly)).toBeLessThan(60);
+  });
+});
+
+describe('a weekend stop is still caught when the weekend’s own rhythm expects events', () => {
+  const sunday = '2026-10-04';
+  const days = dateRange(FIRST, sunday);
+
+  it('a Sunday without a single invoice is critical', () => {
+    const { alarms } = nightly(days, { weekday: 500, weekendDay: 50, stop: between(sunday, '00:00', '23:59') });
+
+    expect(alarms).toEqual([{ day: sunday, summary: expect.stringMatching(/^No "Invoice Sent" events on 4 Oct/) }]);
+  });
+
+  it('a Sunday silent from 11:00 to 17:00 opens long before maxSilenceHours, nightly and live', () => {
+    const stop = between(sunday, '11:00', '17:00');
+    const { alarms, byDay, profile } = nightly(days, { weekday: 500, weekendDay: 50, stop });
+    const now = zonedInstant(sunday, '14:30', TZ);
+    const sent = (byDay.get(sunday) ?? []).filter((t) => t <= now);
+    const before = nightly(days.slice(0, -1), { weekday: 500, weekendDay: 50 }).profile;
+
+    const live = judgeLive(INVOICES, now, TZ, sent.at(-1), dayRange(sunday, TZ).start, sent.length, before);
+
+    expect(alarms.map((a) => a.day)).toEqual([sunday]);
+    expect(alarms[0]?.summary).toMatch(
+      /^No "Invoice Sent" events 1[01]:\d\d–17:\d\d on 4 Oct \(\d\.\d h\), where about/,
+    );
+    expect(live.anomalous).toBe(true);
+    expect(profile.weekendDays).toBe(12);
+  });
+});
+
+describe('a profile stored before weekends had their own rhythm', () => {
+  it('still loads and judges weekdays by its rhythm, weekends by maxSilenceHours until two weekends are learnt', async () => {
+    const { store } = await freshStore('weekend');
+    const learnt = nightly(DAYS.slice(0, -1), { weekday: 500, weekendDay: 50 }).profile;
+    // The old shape: one rhythm over every day, no weekend fields.
+    const old: StreamProfile = { event: INVOICES.event, firstSeen: learnt.firstSeen, days: 28, hourly: learnt.hourly };
+    await writeProfile(store, { ...old, foldedThrough: '2026-10-02' });
+    const profile = await readProfile(store, INVOICES.event);
+    const quietSaturday = invoiceDay('2026-10-03', 7, { weekday: 500, weekendDay: 50 });
+    const stoppedWednesday = invoiceDay(OUTAGE_DAY, 8, {
+      weekday: 500,
+      weekendDay: 50,
+      stop: between(OUTAGE_DAY, '10:00', '16:00'),
+    });
+
+    const saturday = judgeDay(INVOICES, '2026-10-03', quietSaturday, TZ, profile);
+    const wednesday = judgeDay(INVOICES, OUTAGE_DAY, stoppedWednesday, TZ, profile);
+    const folded = foldDay(profile, '2026-10-03', quietSaturday, TZ);
+
+    expect(saturday.anomalous).toBe(false);
+    expect(wednesday.anomalous).toBe(true);
+    expect(folded).toMatchObject({ days: 28, weekendDays: 1, hourly: learnt.hourly });
+  });
+});
+
+describe('through detection and DynamoDB, six weekends of a trial', () => {
+  it('opens only the weekday outage', async () => {
+    const config = configWith([], [INVOICES], {
+      timeZone: TZ,
+      jobs: { ...exampleConfig().jobs, checksAt: '03:00' }, // 02:00 is skipped in Paris's spring
+    });
+    const { store } = await freshStore('weekend');
+    const now = () => dayRange(addDays(OUTAGE_DAY, 1), TZ).start + 9 * HOUR;
+    const stop = between(OUTAGE_DAY, '10:00', '16:00');
+    const messages = DAYS.flatMap((day, i) =>
+      invoiceDay(day, i + 1, { weekday: 200, weekendDay: 20, stop }).map((t, j) => {
+        const id = `${day}-${j}`;
+        const body = { messageId: id, event: INVOICES.event, userId: `c${j}`, timestamp: new Date(t).toISOString() };
+        return { id, body: JSON.stringify(body) };
+      }),
+    );
+    await ingestMessages(messages, { store, config, now });
+
+    const run = await detectAnomaliesBetween(FIRST, OUTAGE_DAY, { store, config, now, queue: memoryQueue() });
+
+    expect(run.opened).toEqual([{ incident: incidentId(eventSubject(INVOICES, 'day')), period: OUTAGE_DAY }]);
+  }, 120_000);
+});
+
+describe('how busy the weekends are changes no weekday judgement', () => {
+  test.prop(
+    {
+      zone: fc.constantFrom('Europe/Paris', 'America/New_York', 'Asia/Kathmandu', 'Pacific/Auckland', 'UTC'),
+      weekday: fc.integer({ min: 100, max: 500 }),
+      ratio: fc.integer({ min: 1, max: 20 }), // weekday volume over weekend volume
+    },
+    { numRuns: 6 },
+  )(
+    'six weeks alert on the weekday outage only, as a stream as busy every day does',
+    (p) => {
+      const weekendDay = Math.max(10, Math.round(p.weekday / p.ratio));
+      const stop = between(OUTAGE_DAY, '10:00', '16:00', p.zone);
+      const quiet = nightly(DAYS, { weekday: p.weekday, weekendDay, stop }, INVOICES, p.zone);
+      const busy = nightly(DAYS, { weekday: p.weekday, weekendDay: p.weekday, stop }, INVOICES, p.zone);
+
+      expect(quiet.alarms.map((a) => a.day)).toEqual([OUTAGE_DAY]);
+      expect(quiet.alarms.filter((a) => !weekend(a.day))).toEqual(busy.alarms.filter((a) => !weekend(a.day)));
+    },
+    60_000,
+  );
+});
