@@ -194,6 +194,7 @@ export function judgeSeries(s: KpiSeries, condition: DeviationCondition, setting
       summary: r.detail,
       value,
       ...(r.holds ? { outlier: 'strict' as const } : r.persists ? { outlier: 'loose' as const } : {}),
+      ...(r.runPeriods ? { runPeriods: r.runPeriods } : {}),
     };
     const step = advance(incident, subject, obs, `${period}T06:00:00Z`);
     incident = step.incident;

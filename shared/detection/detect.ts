@@ -203,6 +203,7 @@ function ruleObservation(ev: RuleEvaluation, rule: AlertRule): Observation {
   if (ev.target) obs.target = ev.target;
   if (ev.alarm) obs.alarm = ev.alarm;
   if (ev.outlier) obs.outlier = ev.outlier;
+  if (ev.runPeriods) obs.runPeriods = ev.runPeriods;
   return obs;
 }
 

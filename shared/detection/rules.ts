@@ -72,6 +72,13 @@ export interface ConditionResult {
    * change's previous period was not wholly covered by data.
    */
   notReady?: boolean;
+  /**
+   * A deviation that a run of values decided: the run's periods before this one. An incident it opens is about them
+   * too ('Since 12 Nov · 12 unusual days', not the night it was decided). They stay in the baseline as before: taken
+   * out with the incident's outliers, the runs that keep a shift's incident open lost its first days, and a 3-sd shift
+   * of the KPI benchmark resolved mid-way and opened a second incident.
+   */
+  runPeriods?: PeriodId[];
 }
 
 export type RuleOutcome =
@@ -110,6 +117,8 @@ export interface RuleEvaluation {
   summary: string;
   /** Deviation state for the incident's outlier list: 'strict' = holds, 'loose' = only persists. */
   outlier?: 'strict' | 'loose';
+  /** Earlier periods of the run that decided a deviation (ConditionResult.runPeriods). */
+  runPeriods?: PeriodId[];
 }
 
 export interface RuleDeps {
@@ -249,6 +258,7 @@ export async function evaluateRule(
       }
       if (r.holds) result.outlier = 'strict';
       else if (r.persists) result.outlier ??= 'loose';
+      if (r.runPeriods) result.runPeriods = r.runPeriods;
     } else if ('change' in condition) {
       const before = shiftPeriod(period, -1);
       const previous = scoped(
@@ -367,9 +377,11 @@ export function judgeDeviation(
   const base = { condition: 'deviation' as const, magnitude: 0 };
   if (value === null) return { result: { ...base, holds: false, persists: false, detail: 'no value' } };
   const past: Array<{ timestamp: number; value: number }> = [];
+  const used: PeriodId[] = [];
   for (const v of history) {
     if (v.period >= period || exclude?.has(v.period) || v.value === null) continue;
     past.push({ timestamp: timestampOf(v.period), value: v.value });
+    if (!calendar.holidays?.has(v.period)) used.push(v.period);
   }
   const holidays = calendar.holidays ? new Set([...calendar.holidays].map(timestampOf)) : undefined;
   const a = judgeRecent(
@@ -417,8 +429,17 @@ export function judgeDeviation(
   const detail = run
     ? `${day}; ${run}${pattern}`
     : `${day}${alertRange(a, options.direction, fmt, pattern)}${holiday ? ', a holiday' : ''}`;
+  // The run's values are the newest the baseline would read (holidays are not among them), this one last.
+  const runPeriods = run && a.run ? [...used].sort().slice(-(a.run.length - 1)) : undefined;
   return {
-    result: { ...base, holds, persists: sideOk && (holds || outside || off), magnitude, detail },
+    result: {
+      ...base,
+      holds,
+      persists: sideOk && (holds || outside || off),
+      magnitude,
+      detail,
+      ...(runPeriods ? { runPeriods } : {}),
+    },
     expected,
     lower: a.lower,
     upper: a.upper,

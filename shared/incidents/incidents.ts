@@ -73,6 +73,8 @@ export interface Observation {
   alarm?: Range;
   /** Deviation rules: the period is an outlier the engine should leave out of the baseline. */
   outlier?: 'strict' | 'loose';
+  /** Earlier periods of the run of values that decided a deviation: an incident it opens is about them too. */
+  runPeriods?: string[];
   /** Further facts an alert lists (a check's problems and examples); an empty label continues the one above. */
   details?: Array<{ label: string; value: string }>;
 }
@@ -295,8 +297,10 @@ function advanceClosed(
     return { held: inc.streak < inc.openAfter ? 'open_after' : 'cooldown' };
   }
   inc.status = 'open';
-  inc.periods = inc.streak;
-  inc.firstPeriod = inc.streakFrom ?? obs.period;
+  // Decided by a run of values that began before the streak: the incident is about the run's periods too.
+  const runBefore = (obs.runPeriods ?? []).filter((p) => p < (inc.streakFrom ?? obs.period)).sort();
+  inc.periods = inc.streak + runBefore.length;
+  inc.firstPeriod = runBefore[0] ?? inc.streakFrom ?? obs.period;
   inc.openedPeriod = obs.period;
   inc.openedAt = at;
   inc.escalated = false;

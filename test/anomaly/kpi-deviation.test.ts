@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEVIATION_HISTORY, judgeDeviation } from '#shared/detection/rules.ts';
+import { advance, type Incident, type IncidentSubject } from '#shared/incidents/incidents.ts';
 import { addDays, type LocalDate } from '#shared/time/calendar.ts';
 
 // The deviation condition of alert rules as detection runs it each night: the days read back, then the night's day.
@@ -79,6 +80,55 @@ describe('deviation judgement of a daily KPI, night by night', () => {
     expect(first?.result.detail).toMatch(
       /^\d+% (below|above) expected \d+(\.\d+)?; the last (3|7|14) days \d+% below expected together \(\d+(\.\d+)? against \d+(\.\d+)? on average\), weekly pattern$/,
     );
+  });
+
+  it("an incident the last days decided together is dated from the run's first day and counts its days", () => {
+    // 12% noise, 25% lower from day 112 for 14 days: caught by a run some days in, as detection runs it night by night.
+    const rand = seeded(1);
+    const series = Array.from({ length: 140 }, (_, d) => ({
+      period: addDays(FIRST, d),
+      value: Math.round(expectedOf(d) * (d >= 112 && d < 126 ? 0.75 : 1) * (1 + 0.12 * normal(rand))),
+    }));
+    const subject: IncidentSubject = {
+      type: 'rule',
+      key: 'revenue_down',
+      kind: 'deviation',
+      granularity: 'day',
+      title: 'Revenue: unusual',
+      label: 'Revenue',
+      severity: 'warning',
+      openAfter: 1,
+      resolveAfter: 2,
+      cooldownDays: 1,
+    };
+    let incident: Incident | undefined;
+    const opened: Incident[] = [];
+    for (let d = 14; d < series.length; d++) {
+      const past = series.slice(Math.max(0, d - DEVIATION_HISTORY.day), d);
+      const { period, value } = series[d] as { period: LocalDate; value: number };
+      const exclude = new Set(incident?.outliers);
+      const r = judgeDeviation({ direction: 'both', sensitivity: 0.5 }, past, period, value, exclude, fmt).result;
+      const outlier = r.holds ? { outlier: 'strict' as const } : r.persists ? { outlier: 'loose' as const } : {};
+      const run = r.runPeriods ? { runPeriods: r.runPeriods } : {};
+      const obs = {
+        period,
+        anomalous: r.holds,
+        persists: r.persists,
+        severity: 'warning' as const,
+        magnitude: r.magnitude,
+      };
+      const step = advance(incident, subject, { ...obs, summary: r.detail, ...outlier, ...run }, `${period}T06:00:00Z`);
+      incident = step.incident;
+      if (step.transition?.transition === 'opened') opened.push(structuredClone(incident));
+    }
+
+    expect(opened).toHaveLength(1);
+    const [first] = opened as [Incident];
+    // Opened some days in, about the days since the drop began (it said "Since" the opening day, "1 unusual day").
+    expect(first.openedPeriod! > addDays(FIRST, 113)).toBe(true);
+    expect(first.firstPeriod! <= addDays(FIRST, 113)).toBe(true);
+    expect(first.firstPeriod! >= addDays(FIRST, 110)).toBe(true);
+    expect(first.periods).toBeGreaterThan(2);
   });
 
   it('a normal series of 150 days raises nothing at the sensitivity the KPI benchmark chose on its tuning seeds', () => {
