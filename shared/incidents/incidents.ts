@@ -109,6 +109,12 @@ export interface Incident extends IncidentSubject {
   streakFrom?: string;
   /** First anomalous period of the current (or last) incident: with `openAfter` > 1, before the one that opened it. */
   firstPeriod?: string;
+  /**
+   * Periods before the streak that the run of values which opened the incident spans. They join the outliers when it
+   * resolves, so the same run, still within the last 7 or 14 values, does not read as a new shift after a recovery;
+   * while it is open they stay in the baseline, where the runs that keep it open need them.
+   */
+  runPeriods?: string[];
   openedPeriod?: string;
   openedAt?: string;
   escalated: boolean;
@@ -264,6 +270,8 @@ function advanceOpen(
     if (inc.normalStreak < inc.resolveAfter) return undefined;
     inc.status = 'resolved';
     inc.resolvedPeriod = obs.period;
+    if (inc.runPeriods) inc.outliers = [...new Set([...inc.outliers, ...inc.runPeriods])].sort().slice(-MAX_OUTLIERS);
+    delete inc.runPeriods;
     inc.resolvedAt = at;
     return 'resolved';
   }
@@ -301,6 +309,8 @@ function advanceClosed(
   const runBefore = (obs.runPeriods ?? []).filter((p) => p < (inc.streakFrom ?? obs.period)).sort();
   inc.periods = inc.streak + runBefore.length;
   inc.firstPeriod = runBefore[0] ?? inc.streakFrom ?? obs.period;
+  if (runBefore.length > 0) inc.runPeriods = runBefore;
+  else delete inc.runPeriods;
   inc.openedPeriod = obs.period;
   inc.openedAt = at;
   inc.escalated = false;

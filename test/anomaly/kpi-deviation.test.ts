@@ -82,7 +82,7 @@ describe('deviation judgement of a daily KPI, night by night', () => {
     );
   });
 
-  it("an incident the last days decided together is dated from the run's first day and counts its days", () => {
+  it("an incident the last days decided together is dated from the run's first day, counts its days and, once resolved, leaves them out", () => {
     // 12% noise, 25% lower from day 112 for 14 days: caught by a run some days in, as detection runs it night by night.
     const rand = seeded(1);
     const series = Array.from({ length: 140 }, (_, d) => ({
@@ -129,6 +129,10 @@ describe('deviation judgement of a daily KPI, night by night', () => {
     expect(first.firstPeriod! <= addDays(FIRST, 113)).toBe(true);
     expect(first.firstPeriod! >= addDays(FIRST, 110)).toBe(true);
     expect(first.periods).toBeGreaterThan(2);
+    // Once it resolved, the run's days leave the baseline too: the same run, still in the last 14 values after the
+    // recovery, would otherwise read as a new shift.
+    expect(incident?.status).toBe('resolved');
+    expect(incident?.outliers).toContain(first.firstPeriod);
   });
 
   it('a normal series of 150 days raises nothing at the sensitivity the KPI benchmark chose on its tuning seeds', () => {
