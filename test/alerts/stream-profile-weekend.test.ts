@@ -193,8 +193,12 @@ describe('how busy the weekends are changes no weekday judgement', () => {
       const quiet = nightly(DAYS, { weekday: p.weekday, weekendDay, stop }, INVOICES, p.zone);
       const busy = nightly(DAYS, { weekday: p.weekday, weekendDay: p.weekday, stop }, INVOICES, p.zone);
 
-      expect(quiet.alarms.map((a) => a.day)).toEqual([OUTAGE_DAY]);
+      expect(quiet.alarms.map((a) => a.day)).toContain(OUTAGE_DAY);
       expect(quiet.alarms.filter((a) => !weekend(a.day))).toEqual(busy.alarms.filter((a) => !weekend(a.day)));
+      // Random traffic has rare real silences: {weekday: 155, ratio: 2} in Paris has no invoice from 18:01 on a
+      // Saturday to 09:27 on the Sunday, where about 11 usually arrive (a 1-in-100,000 gap). Before weekends had
+      // their own rhythm, 10 of 12 weekend days alerted; at most one in six weekends may now.
+      expect(quiet.alarms.filter((a) => weekend(a.day)).length).toBeLessThanOrEqual(1);
     },
     60_000,
   );
