@@ -101,13 +101,13 @@ const problem =
  */
 type Parsed = unknown;
 
-const isMapping = (value: Parsed): value is Record<string, unknown> =>
+export const isMapping = (value: Parsed): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 /** The value at `keys` inside `value`, or undefined where a step is not a mapping. */
-const at = (value: Parsed, ...keys: string[]): Parsed =>
+export const at = (value: Parsed, ...keys: string[]): Parsed =>
   keys.reduce<Parsed>((v, k) => (isMapping(v) && Object.hasOwn(v, k) ? v[k] : undefined), value);
 /** The list at `keys`, or no items where there is none. */
-const list = (value: Parsed, ...keys: string[]): readonly Parsed[] => {
+export const list = (value: Parsed, ...keys: string[]): readonly Parsed[] => {
   const v = at(value, ...keys);
   return Array.isArray(v) ? v : [];
 };

@@ -2,22 +2,13 @@
 // what and where. Read from the file as written, not as parsed: `pct: 0.2` and `pct: 0.2%` parse alike, and only the
 // first is a slip.
 import { parseFormula, shareScale } from '#shared/formula/formula.ts';
-import type { NightshiftConfig } from './schema.ts';
+import { at, list, type NightshiftConfig } from './schema.ts';
 
 /** A warning at a path of the file (`['alerts', 'rules', 0, 'all', 1, 'change', 'pct']`). */
 export interface ConfigWarning {
   path: (string | number)[];
   message: string;
 }
-
-const isMapping = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
-const at = (value: unknown, ...keys: string[]): unknown =>
-  keys.reduce<unknown>((v, k) => (isMapping(v) && Object.hasOwn(v, k) ? v[k] : undefined), value);
-const list = (value: unknown, ...keys: string[]): readonly unknown[] => {
-  const v = at(value, ...keys);
-  return Array.isArray(v) ? v : [];
-};
 
 /** A number as people write it: 0.2 * 100 is 20, not 20.000000000000004. */
 export const plain = (n: number): string => String(+n.toPrecision(12));

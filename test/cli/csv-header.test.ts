@@ -2,6 +2,7 @@
 // found and required and the one most likely meant, exit 1, and nothing stored, not even from the files named before
 // it. It used to store nothing of the file either, but said so as one missing_message_id rejection per row. Real CLI
 // processes, on the test run's DynamoDB (--endpoint) and a fixed --now.
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { localClient } from '../support/dynamo.ts';
 const cwd = mkdtempSync(join(tmpdir(), 'nightshift-csv-header-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 const DAY = '2026-11-30';
-const id = `csv-header-${process.pid}-${Date.now()}`;
+const id = `csv-header-${randomUUID()}`;
 writeFileSync(
   join(cwd, 'first.jsonl'),
   `${JSON.stringify({ messageId: `${id}-json`, event: 'Signed Up', userId: 'u_1', timestamp: `${DAY}T09:00:00+08:00` })}\n`,
