@@ -19,7 +19,7 @@
 import type { Assessment, DataPoint, DetectorName, PatternName } from './engine.ts';
 import { type LeastSquares, leverage, predict, weightedLeastSquares } from './least-squares.ts';
 import { median } from './robust.ts';
-import { tQuantileTwoSided, tTwoSided } from './student-t.ts';
+import { incompleteBeta, tQuantileTwoSided, tTwoSided } from './student-t.ts';
 
 export interface RecentBaselineOptions {
   /**
@@ -85,11 +85,34 @@ const OUTLIER_ROUNDS = 6;
 
 interface Fit {
   ls: LeastSquares;
-  /** Noise scale of the kept values' errors, on the fit's scale. */
+  /** Noise scale of the kept values' errors, on the fit's scale (of a weekday when the kinds of day differ). */
   sigma: number;
   /** The same on the scale of `noise(error)`. */
   noise: number;
   df: number;
+  /**
+   * Variance of each kind of day's noise relative to `noise` (weekdays 1, weekends `kindVariance[1]`) and the degrees
+   * of freedom each kind's noise is known with, when the kinds' noise differs beyond chance; absent otherwise.
+   */
+  kinds?: { variance: [number, number]; df: [number, number] };
+}
+
+/** Kinds of day that keep their own noise scale: 0 weekday, 1 weekend (Saturday and Sunday). */
+export type DayKind = 0 | 1;
+
+/**
+ * Two-sided significance at which the weekend days' noise is taken to differ from the weekdays' (F test of their
+ * variances): a B2B KPI whose quiet weekends swing 25% while weekdays move 5% gets a band for each, where one pooled
+ * scale gave weekdays a band five times too wide. Below it the pooled scale is kept: splitting costs degrees of freedom.
+ */
+const KIND_ALPHA = 0.01;
+/** Values of the smaller kind needed before its noise is estimated apart. */
+const KIND_MIN = 8;
+
+/** P(F >= f) for F with (d1, d2) degrees of freedom. */
+function fUpper(f: number, d1: number, d2: number): number {
+  if (!(f > 0)) return 1;
+  return incompleteBeta(d2 / (d2 + d1 * f), d2 / 2, d1 / 2);
 }
 
 /**
@@ -98,8 +121,16 @@ interface Fit {
  * over all of it) is left out, and least squares on the rest give the baseline, repeated until the values left out
  * settle. A kept value is tested against the fit without it (its externally studentised error), so a short history
  * cannot talk itself into a tiny noise scale by leaving out its own ordinary highs and lows.
+ *
+ * With `kinds` (weekday or weekend per row), the kept errors of the two kinds are compared; when their noise differs
+ * beyond chance (KIND_ALPHA), the fit is redone weighted by each kind's noise and each kind keeps its own scale.
  */
-function robustFit(x: readonly Float64Array[], y: Float64Array, noise: (e: number) => number): Fit | null {
+function robustFit(
+  x: readonly Float64Array[],
+  y: Float64Array,
+  noise: (e: number) => number,
+  kinds?: readonly DayKind[],
+): Fit | null {
   const n = x.length;
   const p = (x[0] as Float64Array).length;
   if (n < p + 3) return null;
@@ -124,37 +155,87 @@ function robustFit(x: readonly Float64Array[], y: Float64Array, noise: (e: numbe
   // centre.
   const sigmaAll = Math.sqrt(allErrors.reduce((s, e) => s + e * e, 0) / (n - p));
   const cut = (df: number) => tQuantileTwoSided(OUTLIER_ALPHA / n, Math.max(1, df));
-  let keep = Array.from(errors, (e) => Math.abs(e) <= cut(n - p - 1) * sigmaAll);
-  let fit: Fit | null = null;
-  for (let round = 0; round < OUTLIER_ROUNDS; round++) {
-    const kept = keep.filter(Boolean).length;
-    if (kept < p + 3) return fit;
-    const ls = weightedLeastSquares(x, y, keep.map(Number));
-    if (!ls) return fit;
-    const e = errorsOf(ls);
-    let rss = 0;
-    let noiseSquares = 0;
+  const start = Array.from(errors, (e) => Math.abs(e) <= cut(n - p - 1) * sigmaAll);
+
+  // Values left out and taken back until they settle, each row's noise variance being `variance[row]` times the
+  // fit's (1 for all rows until the kinds of day are told apart).
+  const settle = (initial: boolean[], variance: Float64Array): { fit: Fit | null; keep: boolean[] } => {
+    let keep = initial;
+    let fit: Fit | null = null;
+    for (let round = 0; round < OUTLIER_ROUNDS; round++) {
+      const kept = keep.filter(Boolean).length;
+      if (kept < p + 3) return { fit, keep };
+      const ls = weightedLeastSquares(
+        x,
+        y,
+        keep.map((k, i) => (k ? 1 / (variance[i] as number) : 0)),
+      );
+      if (!ls) return { fit, keep };
+      const e = errorsOf(ls);
+      let rss = 0;
+      let noiseSquares = 0;
+      for (let i = 0; i < n; i++) {
+        if (!keep[i]) continue;
+        rss += (e[i] as number) ** 2 / (variance[i] as number);
+        noiseSquares += noise(e[i] as number) ** 2 / (variance[i] as number);
+      }
+      const df = kept - p;
+      const sigma = Math.sqrt(rss / df);
+      fit = { ls, sigma, noise: Math.sqrt(noiseSquares / df), df };
+      if (!(sigma > 0)) return { fit, keep };
+      const limit = cut(df - 1);
+      const next = keep.map((k, i) => {
+        const h = leverage(ls, x[i] as Float64Array);
+        const v = variance[i] as number;
+        const ei = e[i] as number;
+        if (!k) return Math.abs(ei) / (sigma * Math.sqrt(v + h)) <= limit;
+        const r2 = (ei * ei) / (sigma * sigma * Math.max(1e-12 * v, v - h));
+        return r2 < df && Math.sqrt((r2 * (df - 1)) / (df - r2)) <= limit;
+      });
+      if (next.every((k, i) => k === keep[i])) return { fit, keep };
+      keep = next;
+    }
+    return { fit, keep };
+  };
+
+  const pooled = settle(start, new Float64Array(n).fill(1));
+  if (!kinds || !pooled.fit || !(pooled.fit.noise > 0)) return pooled.fit;
+  // Each kind's noise variance from its kept errors (degrees of freedom shared out by the kind's share of the rows).
+  const byKind = (fit: Fit, keep: readonly boolean[]) => {
+    const squares = [0, 0];
+    const counts = [0, 0];
     for (let i = 0; i < n; i++) {
       if (!keep[i]) continue;
-      rss += (e[i] as number) ** 2;
-      noiseSquares += noise(e[i] as number) ** 2;
+      const kind = kinds[i] as DayKind;
+      squares[kind] = (squares[kind] as number) + noise((y[i] as number) - predict(fit.ls, x[i] as Float64Array)) ** 2;
+      counts[kind] = (counts[kind] as number) + 1;
     }
-    const df = kept - p;
-    const sigma = Math.sqrt(rss / df);
-    fit = { ls, sigma, noise: Math.sqrt(noiseSquares / df), df };
-    if (!(sigma > 0)) return fit;
-    const limit = cut(df - 1);
-    const next = keep.map((k, i) => {
-      const h = leverage(ls, x[i] as Float64Array);
-      const ei = e[i] as number;
-      if (!k) return Math.abs(ei) / (sigma * Math.sqrt(1 + h)) <= limit;
-      const r2 = (ei * ei) / (sigma * sigma * Math.max(1e-12, 1 - h));
-      return r2 < df && Math.sqrt((r2 * (df - 1)) / (df - r2)) <= limit;
-    });
-    if (next.every((k, i) => k === keep[i])) return fit;
-    keep = next;
-  }
-  return fit;
+    const kept = (counts[0] as number) + (counts[1] as number);
+    const df = counts.map((c) => c - (p * c) / kept) as [number, number];
+    return { counts, df, variance: squares.map((s, k) => s / Math.max(1e-9, df[k] as number)) as [number, number] };
+  };
+  const first = byKind(pooled.fit, pooled.keep);
+  if (Math.min(first.counts[0] as number, first.counts[1] as number) < KIND_MIN) return pooled.fit;
+  const ratio = first.variance[1] / first.variance[0];
+  const tail = ratio >= 1 ? fUpper(ratio, first.df[1], first.df[0]) : fUpper(1 / ratio, first.df[0], first.df[1]);
+  if (!(2 * tail < KIND_ALPHA)) return pooled.fit;
+  const split = settle(
+    pooled.keep,
+    Float64Array.from(kinds, (k) => (k === 1 ? ratio : 1)),
+  );
+  if (!split.fit || !(split.fit.noise > 0)) return pooled.fit;
+  const second = byKind(split.fit, split.keep);
+  if (Math.min(second.counts[0] as number, second.counts[1] as number) < KIND_MIN) return pooled.fit;
+  // The weighted fit's scale is the weekdays'; each kind's variance is given relative to it.
+  const weekday = second.variance[0];
+  if (!(weekday > 0 && second.variance[1] > 0)) return pooled.fit;
+  return {
+    ...split.fit,
+    noise: Math.sqrt(weekday),
+    sigma: (split.fit.sigma * Math.sqrt(weekday)) / split.fit.noise,
+    df: second.df[0],
+    kinds: { variance: [1, second.variance[1] / weekday], df: second.df },
+  };
 }
 
 /** Box-Cox power of value / baseline that noise is measured on: the cube root (Wilson-Hilferty). */
@@ -168,6 +249,8 @@ interface Model {
   multiplicative: boolean;
   weekly: boolean;
   row(t: number): Float64Array;
+  /** Weekday or weekend, for daily values (their noise may differ); undefined for other intervals. */
+  kind?: (t: number) => DayKind;
 }
 
 function modelFor(points: readonly DataPoint[], judged: DataPoint): Model {
@@ -186,7 +269,11 @@ function modelFor(points: readonly DataPoint[], judged: DataPoint): Model {
     }
     return r;
   };
-  return { multiplicative, weekly, row };
+  const kind = (t: number): DayKind => {
+    const weekday = new Date(t).getUTCDay();
+    return weekday === 0 || weekday === 6 ? 1 : 0;
+  };
+  return { multiplicative, weekly, row, ...(weekly ? { kind } : {}) };
 }
 
 interface RunTest {
@@ -242,33 +329,55 @@ export function judgeRecent(
   const judged = [...past, point];
   const rows = judged.map((p) => model.row(p.timestamp));
   const ys = Float64Array.from(judged, (p) => transform(p.value));
+  const kinds = model.kind ? judged.map((p) => (model.kind as (t: number) => DayKind)(p.timestamp)) : undefined;
+  // A row's noise variance relative to the fit's scale, and the degrees of freedom that variance is known with.
+  const varianceOf = (fit: Fit, i: number) => (fit.kinds ? fit.kinds.variance[kinds?.[i] ?? 0] : 1);
+  const dfOf = (fit: Fit, i: number) => (fit.kinds ? fit.kinds.df[kinds?.[i] ?? 0] : fit.df);
 
-  let today: { fit: Fit; fitted: number; leverage: number; z: number } | null = null;
+  let today: { fit: Fit; fitted: number; leverage: number; variance: number; df: number; z: number } | null = null;
   const tests: RunTest[] = [];
   for (const k of [1, ...RUNS]) {
     const size = judged.length - k;
     if (size < minHistory) continue;
-    const fit = robustFit(rows.slice(0, size), ys.subarray(0, size), noise);
+    const fit = robustFit(rows.slice(0, size), ys.subarray(0, size), noise, kinds?.slice(0, size));
     if (!fit || !(fit.noise > 0)) continue;
-    let sum = 0;
+    // The run's shift is the precision-weighted mean of its errors (the plain mean when all days' noise is alike).
+    let precision = 0;
+    let df = Number.POSITIVE_INFINITY;
+    for (let i = size; i < judged.length; i++) {
+      precision += 1 / varianceOf(fit, i);
+      df = Math.min(df, dfOf(fit, i));
+    }
+    let mean = 0;
     let actual = 0;
     let baseline = 0;
     const average = new Float64Array((rows[0] as Float64Array).length);
     for (let i = size; i < judged.length; i++) {
       const row = rows[i] as Float64Array;
-      sum += noise((ys[i] as number) - predict(fit.ls, row));
+      const weight = 1 / (varianceOf(fit, i) * precision);
+      mean += weight * noise((ys[i] as number) - predict(fit.ls, row));
       actual += (judged[i] as DataPoint).value / k;
       baseline += back(predict(fit.ls, row)) / k;
-      for (let c = 0; c < average.length; c++) average[c] = (average[c] as number) + (row[c] as number) / k;
+      for (let c = 0; c < average.length; c++) average[c] = (average[c] as number) + weight * (row[c] as number);
     }
-    const mean = sum / k;
-    const z = mean / (fit.noise * Math.sqrt(1 / k + leverage(fit.ls, average)));
-    const last = rows[judged.length - 1] as Float64Array;
+    // One value's noise over the run (its variance the harmonic mean of the run's days').
+    const oneValue = fit.noise * Math.sqrt(k / precision);
+    const z = mean / (fit.noise * Math.sqrt(1 / precision + leverage(fit.ls, average)));
+    const lastIndex = judged.length - 1;
+    const last = rows[lastIndex] as Float64Array;
     const fitted = predict(fit.ls, last);
-    if (k === 1) today = { fit, fitted, leverage: leverage(fit.ls, last), z };
+    if (k === 1)
+      today = {
+        fit,
+        fitted,
+        leverage: leverage(fit.ls, last),
+        variance: varianceOf(fit, lastIndex),
+        df: dfOf(fit, lastIndex),
+        z,
+      };
     // A run counts only while the judged value is itself off on the run's side: yesterday's blip is not today's shift.
-    else if (Math.sign((ys[judged.length - 1] as number) - fitted) !== Math.sign(mean)) continue;
-    tests.push({ k, z, p: tTwoSided(z, fit.df), sigmas: mean / fit.noise, actual, expected: baseline });
+    else if (Math.sign((ys[lastIndex] as number) - fitted) !== Math.sign(mean)) continue;
+    tests.push({ k, z, p: tTwoSided(z, df), sigmas: mean / oneValue, actual, expected: baseline });
   }
   if (!today) return notReady();
 
@@ -281,7 +390,7 @@ export function judgeRecent(
   const half = HALF_SCORE_SURPRISE - SURPRISE_PER_SENSITIVITY * (sensitivity - 0.5);
   const expected = back(today.fitted);
   const bandAt = (p: number): [number, number] => {
-    const width = tQuantileTwoSided(p, today.fit.df) * today.fit.noise * Math.sqrt(1 + today.leverage);
+    const width = tQuantileTwoSided(p, today.df) * today.fit.noise * Math.sqrt(today.variance + today.leverage);
     return model.multiplicative
       ? [expected * ratioOfNoise(-width), expected * ratioOfNoise(width)]
       : [expected - width, expected + width];

@@ -25,6 +25,8 @@ interface Shape {
   noise?: number;
   /** Weekend days as a share of weekdays. */
   weekend?: number;
+  /** Relative noise of a weekend day, when it differs from a weekday's. */
+  weekendNoise?: number;
   /** Relative growth a day. */
   growth?: number;
 }
@@ -38,9 +40,10 @@ function expectedOf(i: number, { weekend = 0.6, growth = 0.001 }: Shape = {}): n
 function dailyKpi(days: number, shape: Shape = {}): DataPoint[] {
   const rand = seeded(shape.seed ?? 7);
   const noise = shape.noise ?? 0.04;
+  const weekendNoise = shape.weekendNoise ?? noise;
   return Array.from({ length: days }, (_, i) => ({
     timestamp: START + i * DAY,
-    value: expectedOf(i, shape) * (1 + noise * normal(rand)),
+    value: expectedOf(i, shape) * Math.max(0.01, 1 + (i % 7 >= 5 ? weekendNoise : noise) * normal(rand)),
   }));
 }
 
@@ -179,6 +182,55 @@ describe('short-history baseline of daily KPIs', () => {
     // 3680 values: 37 expected, a 99.9% range of about 20 to 58.
     expect(outside / judged).toBeGreaterThan(0.005);
     expect(outside / judged).toBeLessThan(0.016);
+  });
+
+  describe('a B2B KPI whose quiet weekends are far noisier than its weekdays', () => {
+    // Weekends at a tenth of a weekday and 25% noisy, weekdays 5%: one pooled noise scale made every weekday band
+    // about five times too wide (a new user's 10-day 25% weekday drop raised nothing) and every weekend band too narrow.
+    const b2b = { weekend: 0.1, noise: 0.05, weekendNoise: 0.25 };
+
+    it('each kind of day is calibrated against its own noise: about 1 in 100 outside the 1-in-100 band', () => {
+      const outside = { weekday: 0, weekend: 0 };
+      const judged = { weekday: 0, weekend: 0 };
+      for (let seed = 1; seed <= 30; seed++) {
+        const series = dailyKpi(140, { ...b2b, seed: seed * 7919 });
+        for (let d = 56; d < 140; d++) {
+          const a = judgeRecent(series.slice(Math.max(0, d - 112), d), series[d] as DataPoint);
+          const v = (series[d] as DataPoint).value;
+          const kind = d % 7 >= 5 ? 'weekend' : 'weekday';
+          judged[kind]++;
+          if (v < (a.lower as number) || v > (a.upper as number)) outside[kind]++;
+        }
+      }
+
+      // 1800 weekdays (18 expected) and 720 weekend days (7 expected). With one pooled scale no weekday and 156
+      // weekend days (22%) fell outside. A weekend's 25% noise clipped at zero is skewed low: 21 of its days do.
+      expect(outside.weekday / judged.weekday).toBeGreaterThan(0.004);
+      expect(outside.weekday / judged.weekday).toBeLessThan(0.02);
+      expect(outside.weekend / judged.weekend).toBeLessThan(0.04);
+    });
+
+    it('a 25% drop on weekdays for ten days is caught within the first week', () => {
+      const firstCaught = Array.from({ length: 20 }, (_, i) => i + 1).map((seed) => {
+        const series = dailyKpi(84 + 10, { ...b2b, seed });
+        const dropped = series.slice(84).map((p, d) => ((84 + d) % 7 >= 5 ? p : { ...p, value: p.value * 0.75 }));
+        const judged = dropped.map((p, d) => judgeRecent([...series.slice(0, 84), ...dropped.slice(0, d)], p));
+        return judged.findIndex((a) => a.score >= 0.5);
+      });
+
+      expect(firstCaught.filter((d) => d < 0)).toEqual([]);
+      expect(firstCaught.filter((d) => d > 7)).toEqual([]);
+    });
+
+    it('a usual weekend day raises nothing, and the weekday band says what alerts', () => {
+      const series = dailyKpi(112, { ...b2b, seed: 11 });
+      const saturday = judgeRecent(series, planted(117, 2.5, { ...b2b, noise: 0.25 }));
+      const monday = judgeRecent(series, planted(112, 0, b2b));
+
+      expect(saturday.score).toBeLessThan(0.5);
+      // Weekday noise is 5%: the value alone alerts within about a quarter of the expected value, not at a third of it.
+      expect((monday.alertLower as number) / (monday.expected as number)).toBeGreaterThan(0.75);
+    });
   });
 
   it('judges a series with zeros and negative values additively', () => {
