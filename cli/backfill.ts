@@ -2,7 +2,7 @@
 // events DynamoDB still holds) and stores every day, week and month touching them: how a new or changed KPI gets its
 // history. The backfill-kpis function runs the same code in AWS.
 import { Command, InvalidArgumentError } from 'commander';
-import { propertyNoteLine } from '#shared/kpi/property-reads.ts';
+import { eventNoteLine, propertyNoteLine } from '#shared/kpi/property-reads.ts';
 import { backfill } from '#shared/kpi/rollup.ts';
 import { dateRange, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
 import { type GlobalOptions, withContext } from './context.ts';
@@ -50,6 +50,7 @@ export function backfillCommand(): Command {
         console.log(
           `backfilled ${summary.kpis.join(', ')} from ${summary.from} to ${summary.to}: ${summary.daysRead} days read again (${summary.eventsRead} events) from the archive, ${summary.values} values stored over ${summary.periods.length} periods`,
         );
+      for (const note of summary.eventNotes) console.error(eventNoteLine(note));
       for (const note of summary.propertyNotes) console.error(propertyNoteLine(note));
     });
 }

@@ -6,7 +6,11 @@ import {
   type SubjectResult,
   scheduledDetection,
 } from '#shared/detection/detect.ts';
+import { readProfile } from '#shared/detection/stream-profile.ts';
+import { readDayFigures } from '#shared/events/day-figures.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
+import { nearestName } from '#shared/kpi/property-reads.ts';
+import type { StateStore } from '#shared/store/store.ts';
 import type { LocalDate } from '#shared/time/calendar.ts';
 import type { CommandContext } from './context.ts';
 import { localDeliveryQueue } from './local-queue.ts';
@@ -16,7 +20,61 @@ export async function runDetect(ctx: CommandContext, from: LocalDate, to: LocalD
   const summary = await recordRun(ctx.store, 'detect-anomalies', ctx.now, () =>
     detectAnomaliesBetween(from, to, { store: ctx.store, config: ctx.config, now: ctx.now, queue }),
   );
-  return { ...summary, days: summary.days.map(skippedAsCurrent), alertsSent: sentCount(), outbox };
+  const unseen = await unseenExpectedEvents(ctx.store, ctx.config.alerts.expectedEvents, from, to);
+  return {
+    ...summary,
+    days: summary.days.map(skippedAsCurrent),
+    unseenEvents: unseen,
+    alertsSent: sentCount(),
+    outbox,
+  };
+}
+
+/**
+ * An expected event no event has ever had as its name, as far as detection has seen: its stream is watched from its
+ * first event on, so a misspelt name in `alerts.expectedEvents` is never watched at all.
+ */
+export interface UnseenEvent {
+  event: string;
+  /** Days of the range the rollup counted, and their events (all of other names; 0: no data at all yet). */
+  days: number;
+  events: number;
+  /** The name those days had that it most likely meant. */
+  suggestion?: string;
+}
+
+/**
+ * The expected events detection has never seen one of, with what the range's days (as the rollup counted them) had
+ * instead: the event names the config most likely meant.
+ */
+export async function unseenExpectedEvents(
+  store: StateStore,
+  expected: ReadonlyArray<{ event: string }>,
+  from: LocalDate,
+  to: LocalDate,
+): Promise<UnseenEvent[]> {
+  const unseen: string[] = [];
+  for (const e of expected) if ((await readProfile(store, e.event)).firstSeen === undefined) unseen.push(e.event);
+  if (unseen.length === 0) return [];
+  const figures = await readDayFigures(store, from, to);
+  const names = new Map<string, number>();
+  for (const f of figures) for (const [name, n] of Object.entries(f.eventNames ?? {})) names.set(name, n);
+  const events = figures.reduce((sum, f) => sum + f.events, 0);
+  return unseen.map((event) => {
+    const suggestion = nearestName(event, names.keys());
+    return { event, days: figures.length, events, ...(suggestion === undefined ? {} : { suggestion }) };
+  });
+}
+
+/** The line `nightshift detect` prints for an expected event never seen. */
+export function unseenEventLine(u: UnseenEvent, from: LocalDate, to: LocalDate): string {
+  const range = from === to ? from : `${from}..${to}`;
+  const head = `${range}  not watched "${u.event}" (alerts.expectedEvents): no such event has arrived yet, and a stream is watched from its first event on`;
+  if (u.suggestion !== undefined)
+    return `${head}; did you mean "${u.suggestion}"? (${u.events} events of other names arrived; names are matched exactly, case included)`;
+  if (u.days === 0) return `${head}; these days have not been rolled up, so the names that did arrive are not known`;
+  if (u.events === 0) return `${head}; no events at all were counted on these days`;
+  return `${head}; ${u.events} events of other names arrived: check the name (matched exactly, case included)`;
 }
 
 /** A subject a run did not judge again, with what its incident says now (after the latest period judged). */

@@ -1,6 +1,7 @@
 // What `--json` prints: one line of JSON per command, its numbers as a reader means them. A sum of decimal amounts
 // carries binary float noise (2227.26 stored as 2227.2599999999998); every command prints through here, so none does.
 // A command that fails prints one too (`errorJson`), so a script reading stdout never gets nothing.
+import { CommanderError } from 'commander';
 import { ConfigError, type ConfigProblem } from '#shared/config/load.ts';
 
 /**
@@ -28,7 +29,7 @@ export function printJson(value: unknown): void {
 /** What a failed command prints with `--json`; a config error names its file and lists every problem. */
 export interface JsonError {
   ok: false;
-  /** The error's name: 'ConfigError', 'InputFileError', 'Error', ... */
+  /** The error's name: 'ConfigError', 'InputFileError', 'UsageError' (the arguments), 'Error', ... */
   error: string;
   message: string;
   file?: string;
@@ -36,6 +37,7 @@ export interface JsonError {
 }
 
 export function errorJson(error: unknown): JsonError {
+  if (error instanceof CommanderError) return { ok: false, error: 'UsageError', message: usageMessage(error) };
   if (error instanceof ConfigError) {
     return {
       ok: false,
@@ -47,4 +49,13 @@ export function errorJson(error: unknown): JsonError {
   }
   if (error instanceof Error) return { ok: false, error: error.name, message: error.message };
   return { ok: false, error: 'Error', message: String(error) };
+}
+
+/**
+ * Commander's message without its `error: ` prefix; its help-on-error (no verb given) carries no message at all, so
+ * that one is said in words.
+ */
+function usageMessage(error: CommanderError): string {
+  if (error.code === 'commander.help') return 'no command given; nightshift --help lists them';
+  return error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
 }

@@ -1,6 +1,7 @@
 // `nightshift kpis`: stored values for a range of periods; periods never rolled up are computed (and stored) first.
 import { formatKpiValue } from '#shared/kpi/format.ts';
 import { readKpiValues, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
+import type { EventNote } from '#shared/kpi/property-reads.ts';
 import { rollupPeriods } from '#shared/kpi/rollup.ts';
 import { type Granularity, type LocalDate, periodsBetween, yesterday } from '#shared/time/calendar.ts';
 import type { CommandContext } from './context.ts';
@@ -62,11 +63,13 @@ export async function kpiRows(
   });
 }
 
-/** An input of a KPI's formula that was 0 (or absent) on every day of a range. */
+/** An input of a KPI's formula that was 0 (or had no value) on every day of a range. */
 export interface SilentInput {
   kpi: string;
   input: string;
   days: number;
+  /** No day had a value at all: an avg, min or max of no events (null), not a count or sum of 0. */
+  noValue: boolean;
 }
 
 /**
@@ -75,19 +78,36 @@ export interface SilentInput {
  * would otherwise read as "outstanding").
  */
 export function silentInputs(values: readonly StoredKpiValue[], minDays = 7): SilentInput[] {
-  const seen = new Map<string, { kpi: string; input: string; days: number; nonZero: boolean }>();
+  const seen = new Map<string, { kpi: string; input: string; days: number; nonZero: boolean; noValue: boolean }>();
   for (const v of values) {
     if (v.granularity !== 'day') continue;
     for (const [input, x] of Object.entries(v.inputs)) {
       const key = `${v.kpi}\u0000${input}`;
-      const entry = seen.get(key) ?? { kpi: v.kpi, input, days: 0, nonZero: false };
+      const entry = seen.get(key) ?? { kpi: v.kpi, input, days: 0, nonZero: false, noValue: true };
       entry.days++;
       if (x !== null && x !== 0) entry.nonZero = true;
+      if (x !== null) entry.noValue = false;
       seen.set(key, entry);
     }
   }
   const entries = [...seen.values()];
   // Days with no events at all say nothing about any one name.
   if (!entries.some((e) => e.nonZero)) return [];
-  return entries.filter((e) => !e.nonZero && e.days >= minDays).map(({ kpi, input, days }) => ({ kpi, input, days }));
+  return entries
+    .filter((e) => !e.nonZero && e.days >= minDays)
+    .map(({ kpi, input, days, noValue }) => ({ kpi, input, days, noValue }));
+}
+
+/** The line `nightshift rollup` prints for a silent input, on stderr. */
+export function silentInputLine(s: SilentInput): string {
+  const what = s.noValue
+    ? `had no value on any of the ${s.days} days rolled up: no event it reads matched (an average, minimum or maximum of no values is none, not 0)`
+    : `was 0 on all ${s.days} days rolled up`;
+  return `note: KPI ${s.kpi}: ${s.input} ${what}; check the event and property names (matched exactly, case included)`;
+}
+
+/** Silent inputs an event note already explains (their term reads an event no event read had), left out. */
+export function unexplained(silent: readonly SilentInput[], notes: readonly EventNote[]): SilentInput[] {
+  const explained = new Set(notes.flatMap((n) => n.terms));
+  return silent.filter((s) => !explained.has(s.input.replace(/^(cohort|returned) of /, '')));
 }

@@ -1,7 +1,7 @@
 // The `nightshift` command line: the same domain code the Lambda functions run, against a local stack by default.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { assertReadable, readInputFile } from '#shared/config/input-file.ts';
 import {
   ConfigError,
@@ -16,17 +16,17 @@ import { assertEventFileHeader, countLines, readEventFile } from '#shared/events
 import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { JOBS, parseJobNames, recentRuns, recordRun } from '#shared/jobs/runs.ts';
 import { readKpiValues } from '#shared/kpi/kpi-store.ts';
-import { propertyNoteLine } from '#shared/kpi/property-reads.ts';
+import { eventNoteLine, propertyNoteLine } from '#shared/kpi/property-reads.ts';
 import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { dateRange, type Granularity, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
 import { backfillCommand } from './backfill.ts';
 import { runCheckBackups } from './checks.ts';
 import { type CommandContext, type GlobalOptions, withContext } from './context.ts';
 import { runDemo } from './demo.ts';
-import { runDetect } from './detect.ts';
+import { runDetect, unseenEventLine } from './detect.ts';
 import { serveInbox } from './inbox.ts';
 import { errorJson, jsonLine, printJson } from './json.ts';
-import { kpiRows, silentInputs } from './kpis.ts';
+import { kpiRows, silentInputLine, silentInputs, unexplained } from './kpis.ts';
 import { progress } from './progress.ts';
 import { pseudonymCommand, useLocalPseudonymKey } from './pseudonym.ts';
 import { type ReportOptions, reportCommandRun } from './report.ts';
@@ -72,6 +72,9 @@ export function buildProgram(): Command {
       }),
     )
     .showHelpAfterError()
+    // Commander's argument errors (unknown option, missing value) throw instead of exiting, so `main` can answer them
+    // in JSON like any other failure; every verb inherits it (copyInheritedSettings).
+    .exitOverride()
     .hook('preAction', useLocalPseudonymKey);
 
   for (const command of COMMANDS) program.addCommand(command().copyInheritedSettings(program));
@@ -184,17 +187,15 @@ function rollupCommand(): Command {
         const end = minDate(to, last);
         const daily = ctx.config.kpis.filter((k) => k.granularities.includes('day'));
         const values = (await Promise.all(daily.map((k) => readKpiValues(ctx.store, k.id, 'day', from, end)))).flat();
-        return { ...result, silentInputs: silentInputs(values) };
+        return { ...result, silentInputs: unexplained(silentInputs(values), result.eventNotes) };
       });
       if (opts.json) printJson(summary);
       else
         console.log(
           `rolled up ${summary.values} KPI values for ${summary.periods.length} periods (${summary.periods[0]}..${summary.periods.at(-1)}) from ${summary.eventsRead} events, as of ${summary.asOf}`,
         );
-      for (const s of summary.silentInputs)
-        console.error(
-          `note: KPI ${s.kpi}: ${s.input} was 0 on all ${s.days} days rolled up; check the event and property names (matched exactly, case included)`,
-        );
+      for (const note of summary.eventNotes) console.error(eventNoteLine(note));
+      for (const s of summary.silentInputs) console.error(silentInputLine(s));
       for (const note of summary.propertyNotes) console.error(propertyNoteLine(note));
     });
 }
@@ -255,6 +256,7 @@ function detectCommand(): Command {
           console.log(`${t[1].period}  ${t[0].padEnd(9)} ${t[1].incident}`);
         }
         for (const line of notJudgedLines(summary.days)) console.log(line);
+        for (const u of summary.unseenEvents) console.log(unseenEventLine(u, summary.from, summary.to));
         console.log(
           `${summary.open.length} incidents open; ${summary.alertsSent} alert mails sent (copies in ${summary.outbox})`,
         );
@@ -478,16 +480,34 @@ function printConfigError(error: ConfigError): void {
 
 /**
  * Runs the CLI; config problems print as path-named lines and exit 1. With `--json` a failure also prints one JSON
- * document on stdout (`errorJson`), as a success does.
+ * document on stdout (`errorJson`), as a success does; that includes commander's own argument errors, whose text
+ * (and help) commander has already written to stderr.
  */
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
   } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version end here too, with exit code 0 and nothing to add.
+      if (error.exitCode !== 0 && jsonRequested(program, argv)) printJson(errorJson(error));
+      process.exitCode = error.exitCode;
+      return;
+    }
     if (error instanceof ConfigError) printConfigError(error);
     else console.error(`nightshift: ${error instanceof Error ? error.message : String(error)}`);
-    if ((program.opts() as GlobalOptions).json) printJson(errorJson(error));
+    if (jsonRequested(program, argv)) printJson(errorJson(error));
     process.exitCode = 1;
   }
+}
+
+/**
+ * Whether the command line asks for JSON. Commander may stop at a bad argument before it reads a later `--json`
+ * (`nightshift --now soon --json`), so the arguments themselves are looked at too, up to a `--`.
+ */
+export function jsonRequested(program: Command, argv: readonly string[]): boolean {
+  if ((program.opts() as GlobalOptions).json) return true;
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).includes('--json');
 }

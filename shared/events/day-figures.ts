@@ -15,6 +15,26 @@ export interface DayFigures {
   countedAt: string;
   /** Epoch ms of the day's earliest event (none without events, or for a day counted before it was recorded). */
   firstEventAt?: number;
+  /**
+   * The day's events by name, the most frequent `EVENT_NAMES_KEPT` (none for a day counted before they were
+   * recorded): the names a misspelt one in the config most likely meant.
+   */
+  eventNames?: Record<string, number>;
+}
+
+/** Event names a day's figures keep: a config's names are a handful; the cap keeps a stray-name flood small. */
+export const EVENT_NAMES_KEPT = 100;
+
+/** Longer names are not kept (nobody writes one in a config), so a day's figures stay far under an item's 400 KB. */
+const LONGEST_NAME_KEPT = 200;
+
+/** The `EVENT_NAMES_KEPT` most frequent names of `counts` (ties by name), for `DayFigures.eventNames`. */
+export function keptEventNames(counts: ReadonlyMap<string, number>): Record<string, number> {
+  const top = [...counts]
+    .filter(([name]) => name.length <= LONGEST_NAME_KEPT)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, EVENT_NAMES_KEPT);
+  return Object.fromEntries(top);
 }
 
 const PARTITION = 'FIGURES#day';
@@ -37,6 +57,9 @@ export async function readDayFigures(store: StateStore, from: LocalDate, to: Loc
       quarantined: (item.quarantined as Record<string, number> | undefined) ?? {},
       countedAt: String(item.countedAt ?? ''),
       ...(typeof item.firstEventAt === 'number' ? { firstEventAt: item.firstEventAt } : {}),
+      ...(typeof item.eventNames === 'object' && item.eventNames !== null
+        ? { eventNames: item.eventNames as Record<string, number> }
+        : {}),
     });
   }
   return out;

@@ -151,9 +151,93 @@ export interface PropertyNote {
   names?: string[];
 }
 
+/**
+ * An event name the config reads (a KPI formula, `alerts.expectedEvents`) that no event of the days a rollup read had,
+ * while others did: most often a misspelt name, which a formula reads as no events and an expected stream as one that
+ * has not begun (it is watched from its first event on).
+ */
+export interface EventNote {
+  event: string;
+  /** KPIs whose formula reads it. */
+  kpis: string[];
+  /** The formula terms that read it: the labels of their inputs. */
+  terms: string[];
+  /** `alerts.expectedEvents` lists it. */
+  expected: boolean;
+  /** Days read, those of them that had events, and their events (all of other names). */
+  days: number;
+  daysWithEvents: number;
+  events: number;
+  /** The name seen that it most likely meant. */
+  suggestion?: string;
+}
+
+/**
+ * Days with events before a name no event had is noted without a likely meant name: a rare event may miss a few days,
+ * and days without any events say nothing about one name (the span of `silentInputs`).
+ */
+export const EVENT_NOTE_MIN_DAYS = 7;
+
 /** The property reads of the days a rollup read, merged: what its notes are made of. */
 export class PropertyReads {
   private readonly byKey = new Map<string, PropertyRead>();
+  private readonly eventNames = new Map<string, number>();
+  private days = 0;
+  private daysWithEvents = 0;
+  private events = 0;
+
+  /** Adds one day's events by name. */
+  addEventNames(counts: ReadonlyMap<string, number>): void {
+    this.days++;
+    if (counts.size > 0) this.daysWithEvents++;
+    for (const [name, n] of counts) {
+      this.eventNames.set(name, (this.eventNames.get(name) ?? 0) + n);
+      this.events += n;
+    }
+  }
+
+  /**
+   * Notes on the event names the KPIs' formulas and the expected streams read that no event of the days read had,
+   * while others did. A name with a likely meant one seen is always noted; one without, after `EVENT_NOTE_MIN_DAYS`
+   * days with events.
+   */
+  eventNotes(kpis: readonly { id: string; formula: Formula }[], expected: readonly string[] = []): EventNote[] {
+    if (this.events === 0) return [];
+    const byEvent = new Map<string, { kpis: Set<string>; terms: Set<string>; expected: boolean }>();
+    const entry = (event: string) => {
+      const e = byEvent.get(event) ?? { kpis: new Set<string>(), terms: new Set<string>(), expected: false };
+      byEvent.set(event, e);
+      return e;
+    };
+    for (const k of kpis) {
+      for (const term of formulaTerms(k.formula)) {
+        const selectors = term.kind === 'retention' ? [term.cohort, term.returning] : [term.events];
+        for (const { event } of selectors) {
+          if (event === null) continue;
+          entry(event).kpis.add(k.id);
+          entry(event).terms.add(formatTerm(term));
+        }
+      }
+    }
+    for (const event of expected) entry(event).expected = true;
+    const notes: EventNote[] = [];
+    for (const [event, e] of byEvent) {
+      if (this.eventNames.has(event)) continue;
+      const suggestion = nearestName(event, this.eventNames.keys());
+      if (suggestion === undefined && this.daysWithEvents < EVENT_NOTE_MIN_DAYS) continue;
+      notes.push({
+        event,
+        kpis: [...e.kpis].sort(),
+        terms: [...e.terms].sort(),
+        expected: e.expected,
+        days: this.days,
+        daysWithEvents: this.daysWithEvents,
+        events: this.events,
+        ...(suggestion === undefined ? {} : { suggestion }),
+      });
+    }
+    return notes.sort((a, b) => (a.event < b.event ? -1 : 1));
+  }
 
   /** Adds one day's reads. */
   add(reads: Iterable<PropertyRead>): void {
@@ -220,21 +304,29 @@ export class PropertyReads {
 const EVENT_FIELDS = ['userId', 'messageId'];
 
 /**
- * The name among `names` (and the event's own fields) that `property` most likely meant: the same but for case, one
- * that starts with it or it starts with (user, userId), or one a couple of typos away. Only for a top-level name.
+ * The name among `names` (and the event's own fields) that `property` most likely meant (`nearestName`). Only for a
+ * top-level name.
  */
 export function closestName(property: string, names: readonly string[]): string | undefined {
   if (property.includes('.')) return undefined;
-  const p = property.toLowerCase();
+  return nearestName(property, [...names, ...EVENT_FIELDS]);
+}
+
+/**
+ * The name among `names` that `wanted` most likely meant: the same but for case, one that starts with it or it starts
+ * with (user, userId), or one a couple of typos away; the fewest edits win. Property, event and column names alike.
+ */
+export function nearestName(wanted: string, names: Iterable<string>): string | undefined {
+  const w = wanted.toLowerCase();
   let best: { name: string; distance: number } | undefined;
-  for (const name of [...names, ...EVENT_FIELDS]) {
+  for (const name of names) {
     const n = name.toLowerCase();
-    const distance = editDistance(p, n);
+    const distance = editDistance(w, n);
     const close =
-      n === p ||
-      (Math.min(n.length, p.length) >= 3 && (n.startsWith(p) || p.startsWith(n))) ||
-      (p.length >= 4 && distance <= 2);
-    if (close && name !== property && (best === undefined || distance < best.distance)) best = { name, distance };
+      n === w ||
+      (Math.min(n.length, w.length) >= 3 && (n.startsWith(w) || w.startsWith(n))) ||
+      (w.length >= 4 && distance <= 2);
+    if (close && name !== wanted && (best === undefined || distance < best.distance)) best = { name, distance };
   }
   return best?.name;
 }
@@ -246,6 +338,25 @@ const TYPE_NAMES: Record<ValueType, [string, string]> = {
   object: ['object', 'objects'],
   array: ['list', 'lists'],
 };
+
+/** The line `nightshift rollup` (and backfill) prints for an event note, on stderr. */
+export function eventNoteLine(note: EventNote): string {
+  const readers = [
+    ...(note.kpis.length ? [`KPI${note.kpis.length === 1 ? '' : 's'} ${note.kpis.join(', ')}`] : []),
+    ...(note.expected ? ['alerts.expectedEvents'] : []),
+  ].join(' and ');
+  const on = note.daysWithEvents === note.days ? '' : `, on ${plural(note.daysWithEvents, 'day')}`;
+  const read = `no "${note.event}" event in the ${plural(note.days, 'day')} read (${plural(note.events, 'event')} of other names${on})`;
+  const meant =
+    note.suggestion === undefined
+      ? 'check the event name (matched exactly, case included)'
+      : `did you mean "${note.suggestion}"? (names are matched exactly, case included)`;
+  const effect = [
+    ...(note.kpis.length ? ['a formula counts no such events'] : []),
+    ...(note.expected ? ['an expected stream is watched only from its first event on'] : []),
+  ].join('; ');
+  return `note: ${readers}: ${read}; ${meant}; ${effect}`;
+}
 
 /** The line `nightshift rollup` prints for a note, on stderr. */
 export function propertyNoteLine(note: PropertyNote): string {

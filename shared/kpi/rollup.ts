@@ -5,7 +5,7 @@
 import type { ObjectArchive } from '#shared/archive/archive.ts';
 import type { Kpi, NightshiftConfig } from '#shared/config/schema.ts';
 import { DayArchiveWriter, forEachEventOfClosedDay } from '#shared/events/day-archive.ts';
-import { type DayFigures, saveDayFigures } from '#shared/events/day-figures.ts';
+import { type DayFigures, keptEventNames, saveDayFigures } from '#shared/events/day-figures.ts';
 import { clearDirtyDay, countQuarantine, dirtyDays } from '#shared/events/events-store.ts';
 import { type Formula, formulaLookaheadDays, parseFormula } from '#shared/formula/formula.ts';
 import type { StateStore } from '#shared/store/store.ts';
@@ -22,7 +22,7 @@ import {
 } from '#shared/time/calendar.ts';
 import type { KpiResult } from './evaluate.ts';
 import { type ScopeValue, type StoredKpiValue, type StoredScorecard, saveKpiValues } from './kpi-store.ts';
-import { type PropertyNote, type PropertyRead, PropertyReads } from './property-reads.ts';
+import { type EventNote, type PropertyNote, type PropertyRead, PropertyReads } from './property-reads.ts';
 import { assess, boundsFor, scorecard } from './scorecard.ts';
 import { type DayRole, DaySummarizer, PeriodMerge, type SummaryInput, summaryInputs, UserNumbers } from './summary.ts';
 import { loadDaySummary, saveDaySummary, storedSummaryInputs } from './summary-store.ts';
@@ -68,6 +68,11 @@ export interface RollupSummary extends Record<string, unknown> {
   daysArchived: number;
   /** Properties the formulas read that no event of the days read had (most often a misspelt name). */
   propertyNotes: PropertyNote[];
+  /**
+   * Event names the formulas or `alerts.expectedEvents` name that no event of the days read had while others did,
+   * each with the name seen that it most likely meant.
+   */
+  eventNotes: EventNote[];
 }
 
 interface Job {
@@ -161,6 +166,7 @@ export async function rollupPeriods(
     const read = await summarizeDay(day, inputs, deps, options.fromArchive === true);
     eventsRead += read.events;
     propertyReads.add(read.propertyReads);
+    propertyReads.addEventNames(read.eventNames);
     if (read.archived) daysArchived++;
     figures.push({
       day,
@@ -168,6 +174,7 @@ export async function rollupPeriods(
       quarantined: read.quarantined,
       countedAt: new Date(deps.now()).toISOString(),
       ...(read.firstEventAt === undefined ? {} : { firstEventAt: read.firstEventAt }),
+      eventNames: keptEventNames(read.eventNames),
     });
     deps.onDayRead?.(day, read.events);
   }
@@ -185,6 +192,7 @@ export async function rollupPeriods(
   }
   for (const job of jobs) job.result = job.merge?.result(job.formula, job.kpi.scopeBy);
 
+  const kpiFormulas = config.kpis.map((k) => ({ id: k.id, formula: formulas.get(k.id)! }));
   const computedAt = new Date(deps.now()).toISOString();
   const values = jobs.map((job) => toStoredValue(job, asOf, computedAt));
   const cards = scorecards(values, config, asOf, computedAt);
@@ -198,7 +206,11 @@ export async function rollupPeriods(
     eventsRead,
     daysMerged: needed.length,
     daysArchived,
-    propertyNotes: propertyReads.notes(config.kpis.map((k) => ({ id: k.id, formula: formulas.get(k.id)! }))),
+    propertyNotes: propertyReads.notes(kpiFormulas),
+    eventNotes: propertyReads.eventNotes(
+      kpiFormulas,
+      config.alerts.expectedEvents.map((e) => e.event),
+    ),
   };
 }
 
@@ -218,10 +230,13 @@ export async function summarizeDay(
   quarantined: Record<string, number>;
   archived: boolean;
   propertyReads: PropertyRead[];
+  /** The day's events by name. */
+  eventNames: Map<string, number>;
 }> {
   const summarizer = new DaySummarizer(day, inputs);
   const writer = deps.archive ? new DayArchiveWriter(day) : undefined;
   let firstEventAt: number | undefined;
+  const eventNames = new Map<string, number>();
   const [source, quarantined] = await Promise.all([
     forEachEventOfClosedDay(
       { store: deps.store, config: deps.config, now: deps.now(), ...(deps.archive ? { archive: deps.archive } : {}) },
@@ -229,6 +244,7 @@ export async function summarizeDay(
       (event) => {
         summarizer.add(event);
         writer?.add(event);
+        eventNames.set(event.event, (eventNames.get(event.event) ?? 0) + 1);
         if (firstEventAt === undefined || event.ts < firstEventAt) firstEventAt = event.ts;
       },
       { fromArchive },
@@ -244,6 +260,7 @@ export async function summarizeDay(
     quarantined,
     archived: writer !== undefined,
     propertyReads: summarizer.propertyReads(),
+    eventNames,
   };
 }
 
@@ -364,6 +381,7 @@ export async function backfill(
     daysMerged: 0,
     daysArchived: 0,
     propertyNotes: [],
+    eventNotes: [],
   };
   const propertyReads = new PropertyReads();
   // A month at a time keeps the merges (and memory) to one month's periods.
@@ -377,6 +395,7 @@ export async function backfill(
     });
     // Each month's notes are of every month so far: the last ones speak for the whole backfill.
     total.propertyNotes = s.propertyNotes;
+    total.eventNotes = s.eventNotes;
     total.periods = [...new Set([...total.periods, ...s.periods])].sort();
     total.values += s.values;
     total.daysRead += s.daysRead;

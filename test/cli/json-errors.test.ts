@@ -53,6 +53,36 @@ describe('nightshift --json on failure', () => {
     });
   });
 
+  it("commander's own argument errors (unknown option, missing value, no verb) print a UsageError object", async () => {
+    const unknown = await cli(['validate', '--nope', '--json']);
+    const missing = await cli(['--json', 'rollup', '--from']);
+    const noVerb = await cli(['--json']);
+
+    expect(unknown.code).toBe(1);
+    expect(document(unknown.stdout)).toEqual({
+      ok: false,
+      error: 'UsageError',
+      message: "unknown option '--nope' (Did you mean --now?)",
+    });
+    expect(unknown.stderr).toContain("error: unknown option '--nope'");
+    expect(missing.code).toBe(1);
+    expect(document(missing.stdout)).toEqual({
+      ok: false,
+      error: 'UsageError',
+      message: "option '--from <date>' argument missing",
+    });
+    expect(noVerb.code).toBe(1);
+    expect(document(noVerb.stdout)).toMatchObject({ ok: false, error: 'UsageError', message: /no command given/ });
+  });
+
+  it('an argument error without --json stays plain text on stderr', async () => {
+    const run = await cli(['validate', '--nope']);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain("error: unknown option '--nope'");
+  });
+
   it('without --json stdout stays empty', async () => {
     const run = await cli(['validate', 'bad.yaml']);
 

@@ -11,8 +11,8 @@ const cwd = mkdtempSync(join(tmpdir(), 'nightshift-notes-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
 /** The example config under its own name (its own tables), with `kpis` appended. */
-function writeConfig(file: string, kpis: string[]): void {
-  const example = readFileSync(join(REPO, 'nightshift.config.yaml'), 'utf8');
+function writeConfig(file: string, kpis: string[], edit: (text: string) => string = (t) => t): void {
+  const example = edit(readFileSync(join(REPO, 'nightshift.config.yaml'), 'utf8'));
   const text = example
     .replace('name: nightshift\n', `name: notes-${process.pid}-${file.replace(/\W/g, '')}\n`)
     .replace('\nresponsePlans:\n', `${kpis.join('\n')}\n\nresponsePlans:\n`);
@@ -86,5 +86,41 @@ describe('nightshift rollup, on amounts sent as strings', () => {
     expect(JSON.parse(run.stdout.trim().split('\n').at(-1)!).propertyNotes).toEqual([
       expect.objectContaining({ kpis: ['roi'], property: 'profit', problem: 'not_numeric', skipped: 1 }),
     ]);
+  }, 120_000);
+});
+
+describe('nightshift rollup and detect, on a misspelt event name', () => {
+  it('rollup notes the formula and the expected event with the name seen; detect says the stream is not watched', async () => {
+    writeConfig(
+      'events.yaml',
+      ['  - id: refunds', '    name: Refunds', '    formula: count("Order Refundd")', '    granularities: [day]'],
+      (text) =>
+        text.replace('{ event: Order Completed, maxSilenceHours: 8', '{ event: Order Complted, maxSilenceHours: 8'),
+    );
+    writeFileSync(
+      join(cwd, 'events.jsonl'),
+      [
+        event('e1', 'Order Completed', { revenue: 10, profit: 2, department: 'market' }),
+        event('e2', 'Order Refunded', { orderId: 'o1' }),
+        event('e3', 'Page Viewed', {}),
+      ].join('\n'),
+    );
+    expect((await cli('events.yaml', ['ingest', 'events.jsonl'])).code).toBe(0);
+
+    const rollup = await cli('events.yaml', ['rollup']);
+    const detect = await cli('events.yaml', ['detect']);
+
+    expect(rollup.code).toBe(0);
+    expect(rollup.stderr).toContain(
+      'note: KPI refunds: no "Order Refundd" event in the 22 days read (3 events of other names, on 1 day); did you mean "Order Refunded"?',
+    );
+    expect(rollup.stderr).toContain(
+      'note: alerts.expectedEvents: no "Order Complted" event in the 22 days read (3 events of other names, on 1 day); did you mean "Order Completed"?',
+    );
+    expect(rollup.stderr).not.toContain('"Signed Up" event in');
+    expect(detect.code).toBe(0);
+    expect(detect.stdout).toContain(
+      '2026-11-22  not watched "Order Complted" (alerts.expectedEvents): no such event has arrived yet, and a stream is watched from its first event on; did you mean "Order Completed"?',
+    );
   }, 120_000);
 });

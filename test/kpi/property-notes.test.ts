@@ -4,8 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '#shared/config/load.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { ingestMessages } from '#shared/events/ingest.ts';
+import { parseFormula } from '#shared/formula/formula.ts';
 import { readKpiValues } from '#shared/kpi/kpi-store.ts';
-import { closestName, propertyNoteLine } from '#shared/kpi/property-reads.ts';
+import {
+  closestName,
+  EVENT_NOTE_MIN_DAYS,
+  eventNoteLine,
+  nearestName,
+  PropertyReads,
+  propertyNoteLine,
+} from '#shared/kpi/property-reads.ts';
 import { rollupPeriods } from '#shared/kpi/rollup.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { exampleConfig } from '../support/config.ts';
@@ -23,9 +31,9 @@ async function ingest(store: StateStore, config: NightshiftConfig, events: Recor
   expect(r.failed).toEqual([]);
 }
 
-function configWith(kpis: unknown[]): NightshiftConfig {
+function configWith(kpis: unknown[], alerts: Record<string, unknown> = {}): NightshiftConfig {
   const base = exampleConfig() as unknown as Record<string, unknown>;
-  return validateConfig({ ...base, kpis, alerts: {}, responsePlans: [], reports: [], checks: {} }, 'test config');
+  return validateConfig({ ...base, kpis, alerts, responsePlans: [], reports: [], checks: {} }, 'test config');
 }
 const kpi = (id: string, formula: string) => ({ id, name: id, formula, granularities: ['day'] });
 
@@ -176,5 +184,80 @@ describe('closestName', () => {
     ['geo.regoin', ['geo'], undefined],
   ])('%s among %j: %s', (property, names, expected) => {
     expect(closestName(property, names)).toBe(expected);
+  });
+});
+
+describe('rollup notes on event names no event had', () => {
+  it('a misspelt event in a formula and in expectedEvents is noted with the name seen it most likely meant', async () => {
+    const { store } = await freshStore();
+    const config = configWith([kpi('orders', 'count("Order Complted")'), kpi('signups', 'count("Signed Up")')], {
+      expectedEvents: [{ event: 'page viewed', maxSilenceHours: 2 }],
+    });
+    await ingest(store, config, [
+      { event: 'Signed Up', userId: 'u1' },
+      { event: 'Order Completed', userId: 'u1', properties: { revenue: 3 } },
+      { event: 'Page Viewed', userId: 'u1' },
+    ]);
+
+    const summary = await rollupPeriods(['2026-11-20'], '2026-11-22', { store, config, now: NOW });
+
+    expect(summary.eventNotes).toEqual([
+      {
+        event: 'Order Complted',
+        kpis: ['orders'],
+        terms: ['count("Order Complted")'],
+        expected: false,
+        days: 1,
+        daysWithEvents: 1,
+        events: 3,
+        suggestion: 'Order Completed',
+      },
+      {
+        event: 'page viewed',
+        kpis: [],
+        terms: [],
+        expected: true,
+        days: 1,
+        daysWithEvents: 1,
+        events: 3,
+        suggestion: 'Page Viewed',
+      },
+    ]);
+    expect(eventNoteLine(summary.eventNotes[0]!)).toBe(
+      'note: KPI orders: no "Order Complted" event in the 1 day read (3 events of other names); did you mean "Order Completed"? (names are matched exactly, case included); a formula counts no such events',
+    );
+    expect(eventNoteLine(summary.eventNotes[1]!)).toContain(
+      'alerts.expectedEvents: no "page viewed" event in the 1 day read (3 events of other names); did you mean "Page Viewed"?',
+    );
+  });
+
+  it('says nothing on days with no events at all, and of a name with no look-alike before a week of days with events', () => {
+    const kpis = [{ id: 'refunds', formula: parseFormula('count("Refund Issued")') }];
+    const empty = new PropertyReads();
+    for (let d = 0; d < 10; d++) empty.addEventNames(new Map());
+    const short = new PropertyReads();
+    const week = new PropertyReads();
+    for (let d = 0; d < EVENT_NOTE_MIN_DAYS; d++) {
+      short.addEventNames(new Map(d === 0 ? [] : [['Signed Up', 5]]));
+      week.addEventNames(new Map([['Signed Up', 5]]));
+    }
+
+    expect(empty.eventNotes(kpis)).toEqual([]);
+    expect(short.eventNotes(kpis)).toEqual([]);
+    expect(week.eventNotes(kpis)).toEqual([
+      expect.objectContaining({ event: 'Refund Issued', days: 7, daysWithEvents: 7, events: 35 }),
+    ]);
+    expect(week.eventNotes(kpis)[0]).not.toHaveProperty('suggestion');
+  });
+});
+
+describe('nearestName', () => {
+  it.each([
+    ['Order Complted', ['Order Completed', 'Signed Up'], 'Order Completed'],
+    ['page viewed', ['Page Viewed'], 'Page Viewed'],
+    ['PageViewed', ['Page Viewed', 'Page Loaded'], 'Page Viewed'],
+    ['Refund Issued', ['Signed Up', 'Order Completed'], undefined],
+  ])('%s among %j: %s', (wanted, names, expected) => {
+    expect(nearestName(wanted, names)).toBe(expected);
   });
 });
