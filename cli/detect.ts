@@ -8,8 +8,8 @@ import {
 } from '#shared/detection/detect.ts';
 import { readProfile } from '#shared/detection/stream-profile.ts';
 import { readDayFigures } from '#shared/events/day-figures.ts';
+import { nearestName } from '#shared/formula/formula.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
-import { nearestName } from '#shared/kpi/property-reads.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import type { LocalDate } from '#shared/time/calendar.ts';
 import type { CommandContext } from './context.ts';

@@ -1,7 +1,7 @@
 // Values a config may hold that are almost certainly slips: the config loads, and `validate` and every command say
 // what and where. Read from the file as written, not as parsed: `pct: 0.2` and `pct: 0.2%` parse alike, and only the
 // first is a slip.
-import { parseFormula, shareScale } from '#shared/formula/formula.ts';
+import { editDistance, formulaReads, nearestName, parseFormula, shareScale } from '#shared/formula/formula.ts';
 import { at, list, type NightshiftConfig } from './schema.ts';
 
 /** A warning at a path of the file (`['alerts', 'rules', 0, 'all', 1, 'change', 'pct']`). */
@@ -15,7 +15,7 @@ export const plain = (n: number): string => String(+n.toPrecision(12));
 
 /** The warnings of a config file that validated: `raw` is the file's YAML as read, `config` what the schema made of it. */
 export function configWarnings(raw: unknown, config: NightshiftConfig): ConfigWarning[] {
-  return [...changePercents(raw), ...unitMixUps(raw, config)];
+  return [...changePercents(raw), ...unitMixUps(raw, config), ...expectedEventSlips(config)];
 }
 
 /**
@@ -83,5 +83,23 @@ function* unitMixUps(raw: unknown, config: NightshiftConfig): Generator<ConfigWa
         }
       }
     }
+  }
+}
+
+/**
+ * An expected event no KPI formula reads, a typo or a case away from one they do: most likely the same stream misspelt.
+ * Its stream would be watched only from its first event on, so never. (Which names arrive, the config cannot know:
+ * the rollup and detect note those against the events.)
+ */
+function* expectedEventSlips(config: NightshiftConfig): Generator<ConfigWarning> {
+  const read = new Set(config.kpis.flatMap((k) => formulaReads(parseFormula(k.formula)).events));
+  for (const [i, e] of config.alerts.expectedEvents.entries()) {
+    if (read.has(e.event)) continue;
+    const meant = nearestName(e.event, read);
+    if (meant === undefined || editDistance(meant.toLowerCase(), e.event.toLowerCase()) > 2) continue;
+    yield {
+      path: ['alerts', 'expectedEvents', i, 'event'],
+      message: `no KPI formula reads "${e.event}", and they read "${meant}": did you mean "${meant}"? (event names are matched exactly, case included; a stream is watched from its first event on)`,
+    };
   }
 }

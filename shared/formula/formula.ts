@@ -623,6 +623,25 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/**
+ * The name among `names` that `wanted` most likely meant: the same but for case, one that starts with it or it starts
+ * with (user, userId), or one a couple of typos away; the fewest edits win. Property, event and column names alike.
+ */
+export function nearestName(wanted: string, names: Iterable<string>): string | undefined {
+  const w = wanted.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const name of names) {
+    const n = name.toLowerCase();
+    const distance = editDistance(w, n);
+    const close =
+      n === w ||
+      (Math.min(n.length, w.length) >= 3 && (n.startsWith(w) || w.startsWith(n))) ||
+      (w.length >= 4 && distance <= 2);
+    if (close && name !== wanted && (best === undefined || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Printing: one canonical text per formula, used as the label of each term in results.
 

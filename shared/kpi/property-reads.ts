@@ -8,10 +8,10 @@ import {
   type AggregateExpr,
   type Condition,
   type EventSelector,
-  editDistance,
   type Formula,
   formatTerm,
   formulaTerms,
+  nearestName,
 } from '#shared/formula/formula.ts';
 import { type Getter, getter } from './evaluate.ts';
 
@@ -310,25 +310,6 @@ const EVENT_FIELDS = ['userId', 'messageId'];
 export function closestName(property: string, names: readonly string[]): string | undefined {
   if (property.includes('.')) return undefined;
   return nearestName(property, [...names, ...EVENT_FIELDS]);
-}
-
-/**
- * The name among `names` that `wanted` most likely meant: the same but for case, one that starts with it or it starts
- * with (user, userId), or one a couple of typos away; the fewest edits win. Property, event and column names alike.
- */
-export function nearestName(wanted: string, names: Iterable<string>): string | undefined {
-  const w = wanted.toLowerCase();
-  let best: { name: string; distance: number } | undefined;
-  for (const name of names) {
-    const n = name.toLowerCase();
-    const distance = editDistance(w, n);
-    const close =
-      n === w ||
-      (Math.min(n.length, w.length) >= 3 && (n.startsWith(w) || w.startsWith(n))) ||
-      (w.length >= 4 && distance <= 2);
-    if (close && name !== wanted && (best === undefined || distance < best.distance)) best = { name, distance };
-  }
-  return best?.name;
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -121,6 +121,30 @@ describe('a target in the wrong unit', () => {
     expect(warningsOf(withConversion('{ min: 180% }'))).toEqual([]);
     expect(warningsOf(withConversion('{ min: 1 }'))).toEqual([]);
   });
+
+  it('an expected event a typo or a case away from an event the formulas read is warned about, with that name', () => {
+    const typo = example.replace(
+      '{ event: Order Completed, maxSilenceHours: 8',
+      '{ event: Order Complted, maxSilenceHours: 8',
+    );
+    const lower = example.replace(
+      '{ event: Page Viewed, maxSilenceHours: 2',
+      '{ event: page viewed, maxSilenceHours: 2',
+    );
+
+    expect(warningsOf(typo)).toEqual([
+      'alerts.expectedEvents[1].event: no KPI formula reads "Order Complted", and they read "Order Completed": did you mean "Order Completed"? (event names are matched exactly, case included; a stream is watched from its first event on)',
+    ]);
+    expect(warningsOf(lower)).toEqual([expect.stringContaining('did you mean "Page Viewed"?')]);
+  });
+
+  it('an expected event no formula reads and none resembles is a stream of its own: no warning', () => {
+    expect(
+      warningsOf(
+        example.replace('{ event: Order Completed, maxSilenceHours: 8', '{ event: Heartbeat, maxSilenceHours: 8'),
+      ),
+    ).toEqual([]);
+  });
 });
 
 describe('nightshift validate with a likely slip', () => {

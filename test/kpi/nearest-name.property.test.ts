@@ -2,8 +2,7 @@
 // answered with a seen name at most one edit away, and never with the name itself.
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { editDistance } from '#shared/formula/formula.ts';
-import { nearestName } from '#shared/kpi/property-reads.ts';
+import { editDistance, nearestName } from '#shared/formula/formula.ts';
 
 const name = fc.stringMatching(/^[A-Za-z][A-Za-z _]{3,15}$/);
 

@@ -4,13 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '#shared/config/load.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { ingestMessages } from '#shared/events/ingest.ts';
-import { parseFormula } from '#shared/formula/formula.ts';
+import { nearestName, parseFormula } from '#shared/formula/formula.ts';
 import { readKpiValues } from '#shared/kpi/kpi-store.ts';
 import {
   closestName,
   EVENT_NOTE_MIN_DAYS,
   eventNoteLine,
-  nearestName,
   PropertyReads,
   propertyNoteLine,
 } from '#shared/kpi/property-reads.ts';
