@@ -1,5 +1,5 @@
 // Reads and validates the config file; every problem is reported with its path, never just the first.
-import { parseDocument } from 'yaml';
+import { parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { readInputFile } from './input-file.ts';
 import { NightshiftConfig } from './schema.ts';
@@ -100,14 +100,20 @@ function describeInput(input: unknown): string {
 export function parseConfigText(text: string, source = 'config', options: LoadOptions = {}): NightshiftConfig {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(
-      source,
-      doc.errors.map((e) => {
-        const at = e.linePos?.[0];
-        const where = at ? { line: at.line, column: at.col } : {};
-        return { path: `line ${at?.line ?? '?'}`, message: yamlMessage(e.message), ...where };
-      }),
-    );
+    const lines = text.split(/\r?\n/);
+    const problems = new Map<string, ConfigProblem>();
+    for (const e of doc.errors) {
+      const indent = indentProblem(e, lines);
+      if (indent !== undefined) {
+        // One mis-indented line often trips two or three of the parser's checks: it is said once.
+        problems.set(`indent ${indent.line}`, indent);
+        continue;
+      }
+      const at = e.linePos?.[0];
+      const where = at ? { line: at.line, column: at.col } : {};
+      problems.set(`${problems.size}`, { path: `line ${at?.line ?? '?'}`, message: yamlMessage(e.message), ...where });
+    }
+    throw new ConfigError(source, [...problems.values()]);
   }
   let raw: unknown;
   try {
@@ -117,6 +123,77 @@ export function parseConfigText(text: string, source = 'config', options: LoadOp
     throw new ConfigError(source, [{ path: '', message: `cannot read the YAML: ${(error as Error).message}` }]);
   }
   return validateConfig(raw, source, options);
+}
+
+/** The parser's errors that are about indentation, whatever words it uses for them. */
+const INDENT_CODES = new Set(['BAD_INDENT', 'BLOCK_AS_IMPLICIT_KEY', 'MULTILINE_IMPLICIT_KEY', 'TAB_AS_INDENT']);
+
+const isContent = (line: string | undefined): line is string =>
+  line !== undefined && line.trim() !== '' && !line.trimStart().startsWith('#');
+const spaces = (n: number) => (n === 0 ? 'no indent' : `${n} space${n === 1 ? '' : 's'}`);
+
+/** Where a line's key starts (after any `- `), and the key; a line that is no `key:` has its content's column. */
+function keyOf(line: string): { column: number; key?: string } {
+  const dashes = /^[ ]*(?:-[ ]+)*/.exec(line)![0].length;
+  const key = /^([^\s#:'"{[][^:#]*?|"[^"]*"|'[^']*'):(\s|$)/.exec(line.slice(dashes))?.[1];
+  return key === undefined ? { column: dashes } : { column: dashes, key };
+}
+
+/**
+ * An indentation mistake said in plain words, at the line that has it. The parser reports a line indented too far
+ * under a `key: value` as a problem of the line before ("Nested mappings are not allowed in compact mappings", "Implicit
+ * keys need to be on a single line"), and one indented to no column above as a missing `-`; this names the line that
+ * is off, how far it is indented, and where the keys above it start.
+ */
+function indentProblem(e: YAMLError, lines: readonly string[]): ConfigProblem | undefined {
+  const sequenceItem = e.code === 'MISSING_CHAR' && e.message.startsWith('Sequence item without');
+  const at = e.linePos?.[0];
+  if (at === undefined || !(INDENT_CODES.has(e.code) || sequenceItem)) return undefined;
+  let n = at.line;
+  // The parser points at the value the next line was read into; the next line is the one indented too far.
+  if (e.code === 'BLOCK_AS_IMPLICIT_KEY' || e.code === 'MULTILINE_IMPLICIT_KEY') n++;
+  // It may also point at a blank line or a comment before the one.
+  while (n <= lines.length && !isContent(lines[n - 1])) n++;
+  const line = lines[n - 1];
+  if (!isContent(line)) return undefined;
+  const indent = line.length - line.trimStart().length;
+  const shown = `    ${line.trim()}`;
+  const problem = (message: string): ConfigProblem => ({
+    path: `line ${n}`,
+    message: `${message}\n${shown}`,
+    line: n,
+    column: indent + 1,
+  });
+  if (/^[ ]*\t/.test(line) || e.code === 'TAB_AS_INDENT') {
+    return problem('indented with a tab; YAML indents with spaces only');
+  }
+  // A list item lines up with the items (dashes) above it, a key with the keys: the nearest, then each enclosing one.
+  const item = line.trimStart().startsWith('-');
+  const above: Array<{ line: number; column: number; name: string }> = [];
+  for (let i = n - 1; i >= 1; i--) {
+    const before = lines[i - 1];
+    if (!isContent(before)) continue;
+    const start = before.length - before.trimStart().length;
+    const k = keyOf(before);
+    const dash = before.trimStart().startsWith('-');
+    const column = item && dash ? start : k.column;
+    const name =
+      item && dash ? `the list item on line ${i}` : k.key === undefined ? `line ${i}` : `${k.key} on line ${i}`;
+    if (above.length === 0 || column < above.at(-1)!.column) above.push({ line: i, column, name });
+    if (start === 0) break;
+  }
+  const nearest = above[0];
+  const what = indent === 0 ? 'not indented' : `indented by ${spaces(indent)}`;
+  if (nearest === undefined) return problem(`${what}, but it is the first line`);
+  if (indent > nearest.column && !item) {
+    return problem(
+      `${what}, more than ${nearest.name} (${spaces(nearest.column)}), which has its value already, so YAML reads this line as part of that value; to make it a key beside that one, give it ${spaces(nearest.column)} too`,
+    );
+  }
+  const candidates = above.map((k) => `${k.name} has ${spaces(k.column)}`).join(', ');
+  return problem(
+    `${what}, which lines up with no ${item ? 'list item' : 'key'} above it (${candidates}); indent it like the one it belongs beside`,
+  );
 }
 
 /**

@@ -470,9 +470,33 @@ describe('holes closed: each is refused with its path and what to write instead'
   });
 
   it('a YAML syntax error shows the lines around it with a caret under the spot', () => {
-    expect(problemsOf('name: x\nkpis:\n  - id: a\n   - id: b\n')).toEqual([
-      'line 4: All sequence items must start at the same column at line 4, column 4\n      - id: a\n       - id: b\n       ^',
+    expect(problemsOf('name: x\nkpis: [a, b\n')[0]).toMatch(/^line 3: .*\n.*\^/s);
+  });
+
+  it('a key indented too far names its own line, not the one before, and says what is wrong in words', () => {
+    const text = 'timeZone: Asia/Shanghai\nkpis:\n  - id: a\n    name: A\n      formula: count("x")\n';
+
+    expect(problemsOf(text)).toEqual([
+      'line 5: indented by 6 spaces, more than name on line 4 (4 spaces), which has its value already, so YAML reads this line as part of that value; to make it a key beside that one, give it 4 spaces too\n    formula: count("x")',
     ]);
+  });
+
+  it('a line indented to no column above it names the columns it could line up with', () => {
+    expect(problemsOf('name: x\nkpis:\n  - id: a\n    name: A\n   formula: count("x")\n')).toEqual([
+      'line 5: indented by 3 spaces, which lines up with no key above it (name on line 4 has 4 spaces, kpis on line 2 has no indent); indent it like the one it belongs beside\n    formula: count("x")',
+    ]);
+    expect(problemsOf('name: x\nkpis:\n  - id: a\n   - id: b\n')).toEqual([
+      'line 4: indented by 3 spaces, which lines up with no list item above it (the list item on line 3 has 2 spaces, kpis on line 2 has no indent); indent it like the one it belongs beside\n    - id: b',
+    ]);
+  });
+
+  it('a tab in the indentation, and a line indented after a blank line and a comment, name the line', () => {
+    expect(problemsOf('name: x\nkpis:\n\t- id: a\n')).toEqual([
+      'line 3: indented with a tab; YAML indents with spaces only\n    - id: a',
+    ]);
+    expect(problemsOf('name: x\nkpis:\n  - id: a\n\n    # c\n        name: b\n')[0]).toMatch(
+      /^line 6: indented by 8 spaces/,
+    );
   });
 
   it('YAML nested too deeply for the YAML parser is a problem with its line', () => {
