@@ -4,6 +4,7 @@
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { type DataStart, readDataStart } from '#shared/events/day-figures.ts';
 import {
+  findIncident,
   type IncidentStatus,
   type IncidentSubject,
   incidentId,
@@ -42,6 +43,7 @@ import {
   type RuleCondition,
   type RuleEvaluation,
   type RuleOutcome,
+  ruleIdKind,
   ruleKind,
   rulePeriodFor,
 } from './rules.ts';
@@ -128,13 +130,18 @@ const conditionTitle = (c: RuleCondition): string | undefined => {
 export function ruleSubject(rule: AlertRule, config: NightshiftConfig): IncidentSubject {
   const kpi = kpiOf(config, rule.kpi);
   const parts = rule.all.map(conditionTitle).filter((t): t is string => t !== undefined);
+  const scope = rule.scope === undefined ? {} : { scope: rule.scope };
+  const kind = ruleKind(rule);
+  const idKind = ruleIdKind(rule);
   return {
     type: 'rule',
     key: rule.id,
     rule: rule.id,
-    kind: ruleKind(rule),
+    kind,
+    // A change rule's incidents were named by its problem kind, ':deviation', before they had their own name.
+    ...(idKind ? { idKind, formerIds: [incidentId({ type: 'rule', key: rule.id, ...scope, kind })] } : {}),
     kpi: kpi.id,
-    ...(rule.scope === undefined ? {} : { scope: rule.scope }),
+    ...scope,
     granularity: rule.granularity,
     title: `${kpiLabel(kpi, rule.scope)}: ${parts.join(' and ')}`,
     label: kpiLabel(kpi, rule.scope),
@@ -293,7 +300,7 @@ export async function detectAnomalies(
         run.results.push({ incident: incidentId(subject), title: subject.title, outcome: 'not_due', summary: '' });
         return;
       }
-      const existing = await readIncident(store, incidentId(subject));
+      const { id, incident: existing } = await findIncident(store, subject, period);
       if (existing && existing.lastPeriod >= period) {
         run.add(subject, { incident: existing, repeated: true, deliver: existing.outbox }, 'already_judged');
         return;
@@ -315,7 +322,7 @@ export async function detectAnomalies(
         run.add(subject, await recordObservation(store, subject, ruleObservation(ev, rule), at), ev.outcome, notes);
       } else {
         run.results.push({
-          incident: incidentId(subject),
+          incident: id,
           title: subject.title,
           period,
           outcome: ev.outcome,

@@ -30,7 +30,18 @@ export interface IncidentSubject {
   type: 'rule' | 'kpi' | 'event' | 'job' | 'check';
   /** Rule id, KPI id, event name, 'rollup.schedule' (job and watchdog check) or check id. */
   key: string;
+  /** The kind of problem, for routing. */
   kind: ProblemKind;
+  /**
+   * What the id names when it is not `kind`: a change rule is routed as a deviation problem, but its incident is
+   * 'rule:orders_drop:*:change'.
+   */
+  idKind?: string;
+  /**
+   * Ids the subject's incident was kept under before (a change rule's ended in ':deviation'). An incident still
+   * running under one goes on under it until it is over, so it resolves, and is mailed, under the id it opened with.
+   */
+  formerIds?: string[];
   scope?: string;
   kpi?: string;
   rule?: string;
@@ -161,8 +172,9 @@ function idPart(text: string): string {
   return `${slug}-${createHash('sha256').update(text).digest('hex').slice(0, 8)}`;
 }
 
-export function incidentId(subject: Pick<IncidentSubject, 'type' | 'key' | 'scope' | 'kind'>): string {
-  return `${subject.type}:${idPart(subject.key)}:${subject.scope === undefined ? '*' : idPart(subject.scope)}:${subject.kind}`;
+export function incidentId(subject: Pick<IncidentSubject, 'type' | 'key' | 'scope' | 'kind' | 'idKind'>): string {
+  const scope = subject.scope === undefined ? '*' : idPart(subject.scope);
+  return `${subject.type}:${idPart(subject.key)}:${scope}:${subject.idKind ?? subject.kind}`;
 }
 
 const RANK: Record<Severity, number> = { warning: 0, critical: 1 };
@@ -221,11 +233,13 @@ export function advance(prev: Incident | undefined, subject: IncidentSubject, ob
 
 /** The incident before judging `obs`: the stored one with its policy refreshed from config, or a new normal one. */
 function carriedForward(prev: Incident | undefined, subject: IncidentSubject, obs: Observation, at: string): Incident {
-  const id = incidentId(subject);
+  // A stored incident keeps its id: one kept under a former id (findIncident) goes on under it.
+  const id = prev?.id ?? incidentId(subject);
+  const { formerIds: _formerIds, ...policy } = subject;
   const seen = { last: obs, lastPeriod: obs.period, updatedAt: at };
   if (!prev) {
     return {
-      ...subject,
+      ...policy,
       id,
       status: 'normal',
       seq: 0,
@@ -244,7 +258,7 @@ function carriedForward(prev: Incident | undefined, subject: IncidentSubject, ob
   // escalation to critical.
   return {
     ...prev,
-    ...subject,
+    ...policy,
     id,
     severity: prev.status === 'open' ? prev.severity : subject.severity,
     outliers: [...prev.outliers],
@@ -338,6 +352,32 @@ export async function readIncident(store: StateStore, id: string): Promise<Incid
   return item ? fromItem(item) : undefined;
 }
 
+/**
+ * A subject's stored incident and the id it is kept under when judging `period`: its own id, or a former one
+ * (`formerIds`) whose incident is still running (open, pending, or resolved and within its cooldown) while nothing is
+ * stored under its own. An incident opened before its subject's id changed so still resolves; once it is over, the
+ * subject's own id takes over and the old record stays readable as it was.
+ */
+export async function findIncident(
+  store: StateStore,
+  subject: IncidentSubject,
+  period: string,
+): Promise<{ id: string; incident?: Incident }> {
+  const id = incidentId(subject);
+  const own = await readIncident(store, id);
+  if (own) return { id, incident: own };
+  for (const former of subject.formerIds ?? []) {
+    const incident = await readIncident(store, former);
+    if (!incident) continue;
+    const running =
+      incident.status === 'open' ||
+      incident.status === 'pending' ||
+      (incident.status === 'resolved' && inCooldown(incident, period));
+    if (running) return { id: former, incident };
+  }
+  return { id };
+}
+
 /** Every incident record (all subjects ever judged), optionally only those in the given states. */
 export async function readIncidents(store: StateStore, status?: readonly IncidentStatus[]): Promise<Incident[]> {
   const out: Incident[] = [];
@@ -375,9 +415,10 @@ export async function recordObservation(
   obs: Observation,
   at: string,
 ): Promise<Recorded> {
-  const id = incidentId(subject);
+  const found = await findIncident(store, subject, obs.period);
+  const { id } = found;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const prev = await readIncident(store, id);
+    const prev = attempt === 0 ? found.incident : await readIncident(store, id);
     if (prev && prev.lastPeriod >= obs.period) return { incident: prev, repeated: true, deliver: prev.outbox };
     const step = advance(prev, subject, obs, at);
     step.incident.version = (prev?.version ?? 0) + 1;

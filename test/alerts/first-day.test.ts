@@ -56,7 +56,7 @@ describe('a change rule after a partial first day', () => {
     expect(second).toMatchObject({ outcome: 'normal', notes: [note] });
     expect(first).toMatchObject({ outcome: 'normal', notes: [note] });
     expect(third).toMatchObject({ outcome: 'anomalous', summary: 'Daily new users 100 down 33% on the previous day' });
-    expect(nights[2]!.opened).toEqual(['rule:signups_change:*:deviation']);
+    expect(nights[2]!.opened).toEqual(['rule:signups_change:*:change']);
   });
 });
 
