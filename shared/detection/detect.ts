@@ -19,6 +19,7 @@ import type { StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import type { DeliveryQueue } from '#shared/queue/messages.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import {
+  addDays,
   clockTime,
   dateRange,
   type LocalDate,
@@ -223,6 +224,7 @@ function silenceObservation(s: SilenceEvaluation): Observation {
     magnitude: s.magnitude,
     summary: s.summary,
     value: s.count,
+    ...(s.runsOn ? { silenceRunsOn: true } : {}),
   };
 }
 
@@ -364,12 +366,17 @@ export async function detectAnomalies(
 async function judgeEventDay(date: LocalDate, deps: DetectDeps, run: Run, at: string): Promise<void> {
   const { store, config } = deps;
   const due: ExpectedEvent[] = [];
+  // Streams whose previous day ended in a silence it reported: this day answers for its own hours of it only.
+  const reported = new Set<string>();
   for (const e of config.alerts.expectedEvents) {
     const subject = eventSubject(e, 'day');
     const existing = await readIncident(store, incidentId(subject));
     if (existing && existing.lastPeriod >= date) {
       run.add(subject, { incident: existing, repeated: true, deliver: existing.outbox }, 'already_judged');
-    } else due.push(e);
+      continue;
+    }
+    due.push(e);
+    if (existing?.lastPeriod === addDays(date, -1) && existing.last.silenceRunsOn) reported.add(e.event);
   }
   if (due.length === 0) return;
   const times = await readEventTimes(
@@ -388,7 +395,7 @@ async function judgeEventDay(date: LocalDate, deps: DetectDeps, run: Run, at: st
     const dayTimes = times.get(e.event) ?? [];
     const profile = profiles.get(e.event)!;
     const before = lastBefore.get(e.event);
-    const s = judgeDay(e, date, dayTimes, config.timeZone, profile, config.holidays, before);
+    const s = judgeDay(e, date, dayTimes, config.timeZone, profile, config.holidays, before, reported.has(e.event));
     const learned = foldDay(profile, date, dayTimes, config.timeZone, config.holidays);
     if (learned !== profile) await writeProfile(store, learned);
     const subject = eventSubject(e, 'day');

@@ -50,6 +50,11 @@ export interface SilenceEvaluation {
   /** How far past its limit the silence is (1 = exactly at it). */
   magnitude: number;
   summary: string;
+  /**
+   * A day's judgement: the day ended in a silence it judged a stop. The next day answers only for its own hours of
+   * that silence (judgeDay's `reported`).
+   */
+  runsOn?: boolean;
 }
 
 /** Timestamps (sorted) of the given event names on a local day, each event once. */
@@ -213,7 +218,10 @@ function notJudged(expected: ExpectedEvent, period: string): SilenceEvaluation {
  * Judges a whole local day: every silence that ends in it, from the stream's last event before the day (`lastBefore`;
  * else midnight, or the stream's first event when it began that day) to the first event, between events, and from
  * the last to midnight. A silence across midnight is so judged whole on the day it ends (its part up to midnight, on
- * the day before, too). Nothing before the stream's first event is judged. On a day in `holidays` the rhythm is off:
+ * the day before, too), unless the day before already judged it a stop (`reported`: that day ended in it and said
+ * so): then this day answers only for its own hours of it, so a Sunday outage that ends at 05:00 on Monday is
+ * Sunday's, and Monday is unusual only when the silence goes on into hours that expect events (or past the limit on
+ * its own). Nothing before the stream's first event is judged. On a day in `holidays` the rhythm is off:
  * `maxSilenceHours` alone decides.
  */
 export function judgeDay(
@@ -224,6 +232,7 @@ export function judgeDay(
   profile: StreamProfile = emptyProfile(expected.event),
   holidays: readonly LocalDate[] = [],
   lastBefore?: number,
+  reported = false,
 ): SilenceEvaluation {
   const { start, end } = dayRange(day, timeZone);
   const earlier = lastBefore !== undefined && lastBefore < start ? lastBefore : undefined;
@@ -231,11 +240,15 @@ export function judgeDay(
   if (known.firstSeen === undefined || known.firstSeen >= end) return notJudged(expected, day);
   const from = earlier ?? Math.max(start, known.firstSeen);
   const inDay = times.filter((t) => t >= from && t >= start && t < end);
+  // The part of a reported silence before midnight was the day before's: judged from midnight here.
+  const carried = reported && earlier !== undefined ? earlier : undefined;
+  const judgedFrom = carried === undefined ? from : start;
   const rhythm = rhythmOf(known, timeZone, holidays, day);
   type Gap = GapJudgement & { from: number; to: number };
-  let worst: Gap = { anomalous: false, early: false, magnitude: -1, expected: 0, from, to: from };
+  let worst: Gap = { anomalous: false, early: false, magnitude: -1, expected: 0, from: judgedFrom, to: judgedFrom };
+  let last: GapJudgement | undefined;
   let longest = 0;
-  let previous = from;
+  let previous = judgedFrom;
   for (const t of [...inDay, end]) {
     const g = judgeGap(expected, rhythm, previous, t, inDay.length + 1);
     if (g.anomalous > worst.anomalous || (g.anomalous === worst.anomalous && g.magnitude > worst.magnitude)) {
@@ -243,6 +256,7 @@ export function judgeDay(
     }
     longest = Math.max(longest, t - previous);
     previous = t;
+    last = g;
   }
   const limit = expected.maxSilenceHours;
   const anomalous = inDay.length === 0 || worst.anomalous;
@@ -250,12 +264,24 @@ export function judgeDay(
   const name = `"${expected.event}"`;
   // Read by people (alert mails, incident summaries, reports): '14 Oct' as every other alert writes a day.
   const on = periodLabel(day);
-  const when = `${span(worst.from, worst.to, timeZone, end)} on ${on} (${silence} h)`;
+  // A reported silence that goes on: its hours here, and since when it has lasted.
+  const at = (t: number) => {
+    const p = localParts(t, timeZone);
+    return `${clockTime(p)} (${periodLabel(p.date)})`;
+  };
+  const still = carried !== undefined && worst.from === start ? `, silent since ${at(carried)}` : '';
+  const when = `${span(worst.from, worst.to, timeZone, end)} on ${on} (${silence} h)${still}`;
   let summary: string;
   if (inDay.length === 0) summary = `No ${name} events on ${on}${about(worst.expected)}`;
   else if (anomalous && worst.early) summary = earlyStop(name, when, worst.expected, limit);
   else if (anomalous) summary = `No ${name} events ${when}${about(worst.expected)}; limit ${limit} h`;
-  else summary = `${inDay.length} ${name} events on ${on}, longest silence ${hours(longest)} h (limit ${limit} h)`;
+  else {
+    const ended =
+      carried === undefined
+        ? ''
+        : `; the silence since ${at(carried)} ended at ${clockTime(localParts(inDay[0]!, timeZone))}`;
+    summary = `${inDay.length} ${name} events on ${on}, longest silence ${hours(longest)} h (limit ${limit} h)${ended}`;
+  }
   return {
     event: expected.event,
     period: day,
@@ -267,6 +293,7 @@ export function judgeDay(
     severity: inDay.length === 0 ? 'critical' : 'warning',
     magnitude: Math.max(worst.magnitude, 0),
     summary,
+    ...(inDay.length === 0 || last?.anomalous ? { runsOn: true } : {}),
   };
 }
 

@@ -86,6 +86,11 @@ export interface Observation {
   outlier?: 'strict' | 'loose';
   /** Earlier periods of the run of values that decided a deviation: an incident it opens is about them too. */
   runPeriods?: string[];
+  /**
+   * Expected-event days: the day ended in a silence it judged a stop, still running at midnight. The next day answers
+   * only for its own hours of that silence: this day reported it.
+   */
+  silenceRunsOn?: boolean;
   /** Further facts an alert lists (a check's problems and examples); an empty label continues the one above. */
   details?: Array<{ label: string; value: string }>;
 }

@@ -13,7 +13,7 @@ import {
   writeProfile,
 } from '#shared/detection/stream-profile.ts';
 import { ingestMessages } from '#shared/events/ingest.ts';
-import { incidentId } from '#shared/incidents/incidents.ts';
+import { incidentId, readIncident } from '#shared/incidents/incidents.ts';
 import { addDays, dateRange, dayRange, isoWeekday, type LocalDate, zonedInstant } from '#shared/time/calendar.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
@@ -202,4 +202,75 @@ describe('how busy the weekends are changes no weekday judgement', () => {
     },
     60_000,
   );
+});
+
+describe('a silence over the Sunday night is dated where it was unusual', () => {
+  const saturday = '2026-10-03';
+  const sunday = '2026-10-04';
+  const monday = '2026-10-05';
+  const learnt = nightly(dateRange(FIRST, saturday), { weekday: 500, weekendDay: 50 });
+  /** Sunday and Monday with invoices stopped from 11:00 on Sunday until `until` on Monday. */
+  function weekendNight(until: string) {
+    const stop = (t: number) => t >= zonedInstant(sunday, '11:00', TZ) && t < zonedInstant(monday, until, TZ);
+    const traffic = { weekday: 500, weekendDay: 50, stop };
+    const sun = invoiceDay(sunday, 100, traffic);
+    const mon = invoiceDay(monday, 101, traffic);
+    const judgedSunday = judgeDay(INVOICES, sunday, sun, TZ, learnt.profile, [], learnt.byDay.get(saturday)!.at(-1));
+    const profile = foldDay(learnt.profile, sunday, sun, TZ);
+    const judge = (reported: boolean) => judgeDay(INVOICES, monday, mon, TZ, profile, [], sun.at(-1), reported);
+    return { judgedSunday, judge };
+  }
+
+  it('an outage from Sunday 11:00 through the night is Sunday’s; Monday, whose invoices come as usual, is not unusual', () => {
+    const { judgedSunday, judge } = weekendNight('06:00');
+
+    const mondayAlone = judge(true);
+
+    expect(judgedSunday).toMatchObject({ anomalous: true, runsOn: true });
+    expect(judgedSunday.summary).toMatch(/^No "Invoice Sent" events 1[01]:\d\d–24:00 on 4 Oct \(1\d(\.\d)? h\), where/);
+    // Judged whole, as before, the same silence made Monday unusual too ('10:55 (4 Oct)–08:00 on 5 Oct (21.1 h)').
+    expect(judge(false).anomalous).toBe(true);
+    expect(mondayAlone.anomalous).toBe(false);
+    expect(mondayAlone.summary).toMatch(
+      /^\d+ "Invoice Sent" events on 5 Oct, longest silence \d+(\.\d)? h \(limit 16 h\); the silence since 1[01]:\d\d \(4 Oct\) ended at 08:\d\d$/,
+    );
+  });
+
+  it('an outage that goes on into Monday’s working hours is unusual on Monday too, for its Monday hours', () => {
+    const { judgedSunday, judge } = weekendNight('11:00');
+
+    const mondayAlone = judge(true);
+
+    expect(judgedSunday.anomalous).toBe(true);
+    expect(mondayAlone.anomalous).toBe(true);
+    expect(mondayAlone.summary).toMatch(
+      /^No "Invoice Sent" events 00:00–11:0\d on 5 Oct \(11(\.\d)? h\), silent since 1[01]:\d\d \(4 Oct\), where about \d+ usually arrive; limit for any silence 16 h$/,
+    );
+  });
+
+  it('through detection and DynamoDB: the incident opens on Sunday and resolves on Monday, one unusual day', async () => {
+    const config = configWith([], [INVOICES], {
+      timeZone: TZ,
+      jobs: { ...exampleConfig().jobs, checksAt: '03:00' }, // 02:00 is skipped in Paris's spring
+    });
+    const { store } = await freshStore('weekend');
+    const now = () => dayRange(addDays(monday, 1), TZ).start + 9 * HOUR;
+    const stop = (t: number) => t >= zonedInstant(sunday, '11:00', TZ) && t < zonedInstant(monday, '06:00', TZ);
+    const first = '2026-09-14'; // a Monday: three weekends, two of them learnt before the Sunday
+    const messages = dateRange(first, monday).flatMap((day, i) =>
+      invoiceDay(day, i + 1, { weekday: 200, weekendDay: 20, stop }).map((t, j) => {
+        const id = `${day}-${j}`;
+        const body = { messageId: id, event: INVOICES.event, userId: `c${j}`, timestamp: new Date(t).toISOString() };
+        return { id, body: JSON.stringify(body) };
+      }),
+    );
+    await ingestMessages(messages, { store, config, now });
+
+    const run = await detectAnomaliesBetween(first, monday, { store, config, now, queue: memoryQueue() });
+
+    const id = incidentId(eventSubject(INVOICES, 'day'));
+    expect(run.opened).toEqual([{ incident: id, period: sunday }]);
+    expect(run.resolved).toEqual([{ incident: id, period: monday }]);
+    expect(await readIncident(store, id)).toMatchObject({ periods: 1, firstPeriod: sunday, resolvedPeriod: monday });
+  }, 120_000);
 });
