@@ -214,27 +214,39 @@ function robustFit(
     const df = counts.map((c) => c - (p * c) / kept) as [number, number];
     return { counts, df, variance: squares.map((s, k) => s / Math.max(1e-9, df[k] as number)) as [number, number] };
   };
-  const first = byKind(pooled.fit, pooled.keep);
-  if (Math.min(first.counts[0] as number, first.counts[1] as number) < KIND_MIN) return pooled.fit;
-  const ratio = first.variance[1] / first.variance[0];
-  const tail = ratio >= 1 ? fUpper(ratio, first.df[1], first.df[0]) : fUpper(1 / ratio, first.df[0], first.df[1]);
+  // The pooled scale is too narrow for the noisier kind, whose ordinary highs and lows it may have left out as
+  // outliers, hiding the very difference to be tested. So each kind's noise is measured from a fit that already weighs
+  // the kinds by their first estimates (and leaves out by each kind's own scale), twice, and then tested.
+  let fit = pooled.fit;
+  let keep = pooled.keep;
+  let measured = byKind(fit, keep);
+  for (let round = 0; round < 2; round++) {
+    if (Math.min(measured.counts[0] as number, measured.counts[1] as number) < KIND_MIN) return pooled.fit;
+    const ratio = measured.variance[1] / measured.variance[0];
+    if (!(ratio > 0 && Number.isFinite(ratio))) return pooled.fit;
+    const split = settle(
+      keep,
+      Float64Array.from(kinds, (k) => (k === 1 ? ratio : 1)),
+    );
+    if (!split.fit || !(split.fit.noise > 0)) return pooled.fit;
+    fit = split.fit;
+    keep = split.keep;
+    measured = byKind(fit, keep);
+  }
+  if (Math.min(measured.counts[0] as number, measured.counts[1] as number) < KIND_MIN) return pooled.fit;
+  const [weekday, weekend] = measured.variance;
+  if (!(weekday > 0 && weekend > 0)) return pooled.fit;
+  const ratio = weekend / weekday;
+  const tail =
+    ratio >= 1 ? fUpper(ratio, measured.df[1], measured.df[0]) : fUpper(1 / ratio, measured.df[0], measured.df[1]);
   if (!(2 * tail < KIND_ALPHA)) return pooled.fit;
-  const split = settle(
-    pooled.keep,
-    Float64Array.from(kinds, (k) => (k === 1 ? ratio : 1)),
-  );
-  if (!split.fit || !(split.fit.noise > 0)) return pooled.fit;
-  const second = byKind(split.fit, split.keep);
-  if (Math.min(second.counts[0] as number, second.counts[1] as number) < KIND_MIN) return pooled.fit;
   // The weighted fit's scale is the weekdays'; each kind's variance is given relative to it.
-  const weekday = second.variance[0];
-  if (!(weekday > 0 && second.variance[1] > 0)) return pooled.fit;
   return {
-    ...split.fit,
+    ...fit,
     noise: Math.sqrt(weekday),
-    sigma: (split.fit.sigma * Math.sqrt(weekday)) / split.fit.noise,
-    df: second.df[0],
-    kinds: { variance: [1, second.variance[1] / weekday], df: second.df },
+    sigma: (fit.sigma * Math.sqrt(weekday)) / fit.noise,
+    df: measured.df[0],
+    kinds: { variance: [1, ratio], df: measured.df },
   };
 }
 

@@ -46,4 +46,44 @@ describe('short-history judgement on arbitrary series', () => {
       expect(judgeRecent([...after, ...before.toReversed()], judged, { minHistory: 4 })).toEqual(a);
     },
   );
+
+  test.prop(
+    [
+      fc.record({
+        seed: fc.integer({ min: 1, max: 2 ** 30 }),
+        noise: fc.double({ min: 0.02, max: 0.1, noNaN: true }),
+        weekend: fc.double({ min: 0.05, max: 1, noNaN: true }),
+        weekendRatio: fc.double({ min: 1, max: 6, noNaN: true }),
+      }),
+    ],
+    { numRuns: 40 },
+  )(
+    'weekdays are judged by their own noise whatever the weekends do: a 7-sd weekday drop alerts, a 2.5-sd weekend day alone would not',
+    ({ seed, noise, weekend, weekendRatio }) => {
+      // Log-normal days (a weekend's noise capped at 30%), 112 days from a Monday.
+      let s = seed;
+      const rand = () => {
+        s = (s * 16807) % 2147483647;
+        return s / 2147483647;
+      };
+      const normal = () => Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
+      const weekendNoise = Math.min(0.3, noise * weekendRatio);
+      const start = Date.UTC(2026, 0, 5);
+      const level = (i: number) => 1000 * (i % 7 >= 5 ? weekend : 1);
+      const history = Array.from({ length: 112 }, (_, i) => ({
+        timestamp: start + i * DAY,
+        value: level(i) * Math.exp((i % 7 >= 5 ? weekendNoise : noise) * normal()),
+      }));
+
+      const monday = judgeRecent(history, { timestamp: start + 112 * DAY, value: level(112) * Math.exp(-7 * noise) });
+      const saturday = judgeRecent(history, { timestamp: start + 117 * DAY, value: level(117) });
+
+      expect(monday.score).toBeGreaterThanOrEqual(0.5);
+      // A weekend day 2.5 of its own sd (as drawn) above the expected value would not alert by itself (runs of earlier
+      // noisy days may still add up).
+      const weekends = history.filter((_, i) => i % 7 >= 5).map((p, i) => Math.log(p.value / level(5 + 7 * (i >> 1))));
+      const drawn = Math.sqrt(weekends.reduce((sum, e) => sum + e * e, 0) / weekends.length);
+      expect(saturday.alertUpper).toBeGreaterThan((saturday.expected as number) * Math.exp(2.5 * drawn));
+    },
+  );
 });
