@@ -90,7 +90,7 @@ function kpiRow(k: KpiView, first: boolean, v: ReportView): string {
     .filter(Boolean)
     .join(' · ');
   const b = rule(first);
-  const left = `<td style="${b}padding:12px 8px 12px 0;vertical-align:top"><div style="${F}font-size:15px;line-height:21px;font-weight:600;color:${COLOUR.ink}">${esc(k.name)}</div><div style="${SMALL}">${esc(meta)}</div><div style="padding-top:6px">${badge(k.kpi.status, k.statusLabel)}</div></td>`;
+  const left = `<td style="${b}padding:12px 8px 12px 0;vertical-align:top"><div style="${F}font-size:15px;line-height:21px;font-weight:600;color:${COLOUR.ink}">${esc(k.name)}</div><div style="${SMALL}">${esc(meta)}</div><div style="padding-top:6px">${badge(k.kpi.status, k.statusLabel)}</div>${k.reason ? `<div style="${SMALL}padding-top:4px">${esc(k.reason)}</div>` : ''}</td>`;
   const right = `<td align="right" style="${b}padding:12px 0;vertical-align:top;white-space:nowrap"><div style="${F}font-size:20px;line-height:26px;font-weight:700;color:${k.kpi.value === null ? COLOUR.faint : COLOUR.ink}">${esc(k.value)}</div>${changeLine(k.vsPrevious, v.labels.previous)}${changeLine(k.vsEarlier, v.labels.earlier)}</td>`;
   return `<tr>${left}${right}</tr>`;
 }

@@ -45,6 +45,7 @@ export function renderText(v: ReportView): string {
           .filter(Boolean)
           .join(', ');
         out.push(`* ${k.name}: ${k.value} — ${k.statusLabel}${facts ? ` (${facts})` : ''}`);
+        if (k.reason) out.push(`  ${k.reason}`);
         const changes = [
           k.vsPrevious ? `${k.vsPrevious.text} ${v.labels.previous}` : `– ${v.labels.previous}`,
           k.vsEarlier ? `${k.vsEarlier.text} ${v.labels.earlier}` : `– ${v.labels.earlier}`,

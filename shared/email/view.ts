@@ -44,6 +44,8 @@ export interface KpiView {
   name: string;
   /** The status badge's words: 'No data for your department' for a slice with no value. */
   statusLabel: string;
+  /** Why a row shows no data, where the model knows (one line, clipped). */
+  reason?: string;
   value: string;
   target?: string;
   attainment?: string;
@@ -129,6 +131,7 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
       name: `${clip(oneLine(kpi.name), 120)}${slice}`,
       statusLabel:
         kpi.department && kpi.status === 'no_value' ? 'No data for your department' : BADGE[kpi.status].label,
+      ...(kpi.noValueReason ? { reason: clip(oneLine(kpi.noValueReason), 300) } : {}),
       value: kpi.status === 'pending' ? 'pending' : formatKpiValue(kpi, kpi.value),
       target: formatTarget(kpi),
       attainment: formatAttainment(kpi.attainment),

@@ -153,6 +153,7 @@ export async function loadReportModel(
     if (v === undefined || department === undefined) return v;
     return Object.hasOwn(v.byScope ?? {}, department) ? v.byScope![department] : noSlice(v);
   };
+  const noValueInputs = new Map<ReportKpi, Record<string, number | null>>();
   model.kpis = kpis.map((k, i) => {
     const values = stored[i]!;
     const byPeriod = new Map(values.map((v) => [v.period, scope(k, v)]));
@@ -175,8 +176,15 @@ export async function loadReportModel(
     if (k.weight !== undefined) row.weight = k.weight;
     const department = slice(k);
     if (department) row.department = department;
+    else if (row.status === 'no_value') noValueInputs.set(row, v.inputs);
     return row;
   });
+  if (noValueInputs.size > 0) {
+    const days = periodDays(period);
+    const figures = await readDayFigures(store, days[0]!, days.at(-1)!);
+    const events = figures.reduce((sum, f) => sum + f.events, 0);
+    for (const [row, inputs] of noValueInputs) row.noValueReason = noValueReason(events, inputs);
+  }
 
   if (isSpecialist(person)) {
     const pending = model.kpis.filter((k) => k.status === 'pending').length;
@@ -195,6 +203,21 @@ export async function loadReportModel(
     }
   }
   return model;
+}
+
+/**
+ * Why a KPI had no value for a period whose rollup ran: no events at all, or the inputs of its formula that had
+ * nothing to compute from (a count of 0 it divides by, an average of no events).
+ */
+export function noValueReason(events: number, inputs: Readonly<Record<string, number | null>>): string {
+  if (events === 0) return 'No events were stored for this period, so there was nothing to compute it from.';
+  const empty = Object.entries(inputs)
+    .filter(([input, x]) => (x === null || x === 0) && !/^(cohort|returned) of /.test(input))
+    .map(([input, x]) => `${input} ${x === null ? 'had no value' : 'was 0'}`);
+  const stored = `${events.toLocaleString('en-US')} stored event${events === 1 ? '' : 's'}`;
+  if (empty.length === 0) return `Its formula gave no value from the period's ${stored}.`;
+  const list = empty.length === 1 ? empty[0]! : `${empty.slice(0, -1).join(', ')} and ${empty.at(-1)}`;
+  return `Nothing to compute it from: ${list}; none of the period's ${stored} is one ${empty.length === 1 ? 'it reads' : 'they read'}.`;
 }
 
 function historyOf(

@@ -35,6 +35,12 @@ export interface ReportKpi {
    * no value then means no data for that department, never the company-wide value instead.
    */
   department?: string;
+  /**
+   * Why a row with no value has none, where the stored data tells: no events at all for the period, or the inputs of
+   * its formula that had nothing ('count("Page Viewed") was 0'). A report not rolled up yet says so once
+   * (`notReadyReason`), a department's slice by its badge.
+   */
+  noValueReason?: string;
 }
 
 export interface ReportIncident {
