@@ -49,7 +49,10 @@ export interface RecentAssessment extends Assessment {
    * baseline's mean over the same periods, so a message can say "the last 7 days 21% below expected together".
    */
   run?: { length: number; actual: number; expected: number };
-  /** The values beyond which the value alone would score 0.5 at this sensitivity (what alerts by itself). */
+  /**
+   * The values beyond which the value alone would score 0.5 at this sensitivity (what alerts by itself); for a series
+   * never negative, alertLower is 0 where no value could be low enough.
+   */
   alertLower?: number;
   alertUpper?: number;
 }
@@ -407,9 +410,14 @@ export function judgeRecent(
       ? [expected * ratioOfNoise(-width), expected * ratioOfNoise(width)]
       : [expected - width, expected + width];
   };
-  const [lower, upper] = bandAt(BAND_P);
+  // A KPI that has never been negative cannot fall below zero: a band reaching there (an additive count near 0 on a
+  // quiet day) stops at 0.
+  const floor = point.value >= 0 && past.every((p) => p.value >= 0) ? 0 : Number.NEGATIVE_INFINITY;
+  const [lower, upper] = bandAt(BAND_P).map((x, i) => (i === 0 ? Math.max(floor, x) : x)) as [number, number];
   // The value alone scores 0.5 where its corrected tail probability is 10^-half.
-  const [alertLower, alertUpper] = bandAt(Math.min(1, 10 ** -half * share(1)));
+  const [alertLower, alertUpper] = bandAt(Math.min(1, 10 ** -half * share(1))).map((x, i) =>
+    i === 0 ? Math.max(floor, x) : x,
+  ) as [number, number];
   const pattern: PatternName = model.weekly ? 'weekly' : 'recent';
   const detector: DetectorName = best.k > 1 ? 'level_shift' : 'spike';
   const side = point.value >= expected ? 'above' : 'below';

@@ -472,13 +472,17 @@ function alertRange(
 ): string {
   const { alertLower: lo, alertUpper: hi } = a;
   if (lo === undefined || hi === undefined) return '';
+  // A bound at 0 for a KPI that is never negative: no single value is low enough to alert by itself.
+  const noLow = lo === 0;
   const where =
-    direction === 'down'
-      ? `below ${fmt(lo)}`
-      : direction === 'up'
-        ? `above ${fmt(hi)}`
-        : `outside ${fmt(lo)}–${fmt(hi)}`;
-  return ` (alerts ${where}${pattern})`;
+    direction === 'up' || (direction === 'both' && noLow)
+      ? `alerts above ${fmt(hi)}`
+      : noLow
+        ? 'no single value low enough to alert'
+        : direction === 'down'
+          ? `alerts below ${fmt(lo)}`
+          : `alerts outside ${fmt(lo)}–${fmt(hi)}`;
+  return ` (${where}${pattern})`;
 }
 
 /** 'the last 7 days 21% below expected together (6,980 against 8,840 on average)'. */

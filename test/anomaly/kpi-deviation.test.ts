@@ -69,6 +69,23 @@ describe('deviation judgement of a daily KPI, night by night', () => {
     expect([at(lo * 0.98), at(lo * 1.02), at(hi * 0.98), at(hi * 1.02)]).toEqual([true, false, false, true]);
   });
 
+  it('a count that is often 0 on Sundays gets no band below zero, and says a low day cannot alert by itself', () => {
+    // A B2B count: about 40 a weekday, 0 to 2 on a Saturday, mostly 0 on a Sunday; judged additively (zeros).
+    const rand = seeded(9);
+    const series = Array.from({ length: 100 }, (_, d) => ({
+      period: addDays(FIRST, d),
+      value:
+        d % 7 === 6 ? (rand() < 0.8 ? 0 : 1) : d % 7 === 5 ? Math.floor(rand() * 3) : Math.round(40 + 4 * normal(rand)),
+    }));
+    const sunday = night(series, 97);
+    const monday = night(series, 98);
+
+    expect(sunday.result.holds).toBe(false);
+    expect(sunday.lower).toBe(0);
+    expect(sunday.result.detail).toMatch(/\(alerts above [\d.]+, weekly pattern\)/);
+    expect(monday.result.detail).toMatch(/alerts outside [\d.]+–[\d.]+/);
+  });
+
   it('an alert decided by the last days together says so, with their own figures', () => {
     // 12% noise, 25% lower for the last 14 days: no day alone is beyond the bar.
     const rand = seeded(5);
