@@ -256,7 +256,7 @@ const CONDITIONS = {
   }),
   change: z.strictObject({
     pct: percentPoints(z.number({ error: PERCENT_POINTS }).positive()).describe(
-      'Change against the previous period, in percent: 25 and 25% both mean 25 percent.',
+      'Change against the previous period (a daily KPI with a weekly rhythm: the same weekday a week before), in percent: 25 and 25% both mean 25 percent.',
     ),
     direction: z.enum(['up', 'down', 'both']).default('both'),
   }),
