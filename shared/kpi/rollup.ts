@@ -207,9 +207,10 @@ export async function rollupPeriods(
     daysMerged: needed.length,
     daysArchived,
     propertyNotes: propertyReads.notes(kpiFormulas),
+    // The deployed rollup's config slice has no alerts (least privilege): its expected events are noted locally only.
     eventNotes: propertyReads.eventNotes(
       kpiFormulas,
-      config.alerts.expectedEvents.map((e) => e.event),
+      'alerts' in config ? config.alerts.expectedEvents.map((e) => e.event) : [],
     ),
   };
 }
