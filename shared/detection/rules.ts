@@ -224,7 +224,7 @@ export async function evaluateRule(
   const days = current?.days || periodDays(period).length;
   // The config's holidays are local dates: they match the periods of daily rules only.
   const calendar: DeviationCalendar = { holidays: new Set(deps.config.holidays) };
-  const compares = rule.all.some((c) => 'deviation' in c || 'change' in c);
+  const compares = rule.all.some((c) => 'deviation' in c || 'change' in c || 'breach' in c);
   const start = compares ? await (deps.dataStart ?? (() => readDataStart(deps.store)))() : undefined;
   const partial = (p: PeriodId) => start !== undefined && !coveredFrom(p, start, deps.config.timeZone);
 
@@ -258,6 +258,10 @@ export async function evaluateRule(
     let r: ConditionResult;
     if ('breach' in condition) {
       r = breach(condition.breach, condition.breach === 'target' ? target : alarm, value, fmt);
+      // A period the data covers only in part (deployed mid-morning) holds part of its events: below a floor says
+      // nothing yet. Above a ceiling it is above whatever the rest would have added.
+      if (r.holds && start !== undefined && partial(period) && value !== null && r.detail.startsWith('below'))
+        r = partFloor(r, start, deps.config.timeZone);
     } else if ('deviation' in condition) {
       // The partial first period, and the empty ones before it, are not what the KPI usually does.
       const exclude = new Set([...(options.exclude ?? []), ...history.map((v) => v.period).filter(partial)]);
@@ -592,6 +596,19 @@ function coveredFrom(period: PeriodId, start: DataStart, timeZone: string): bool
 }
 
 /** A change condition whose reference period the data covers only in part: a partial count is no baseline. */
+/** A breach below a floor on a period the data covers only in part: not judged, and says why. */
+function partFloor(r: ConditionResult, start: DataStart, timeZone: string): ConditionResult {
+  const p = localParts(start.at, timeZone);
+  return {
+    ...r,
+    holds: false,
+    persists: false,
+    magnitude: 0,
+    notReady: true,
+    detail: `${r.detail}, but the data covers this period only from ${clockTime(p)} on ${periodLabel(p.date)}: not judged`,
+  };
+}
+
 function notWhole(reference: string, start: DataStart, timeZone: string): ConditionResult {
   const p = localParts(start.at, timeZone);
   return {

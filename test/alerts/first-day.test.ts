@@ -60,6 +60,38 @@ describe('a change rule after a partial first day', () => {
   });
 });
 
+describe('a target rule on a partial first day', () => {
+  const rule = { id: 'signups_floor', kpi: 'new_users', all: [{ breach: 'target' }] };
+
+  it('a partial day below its floor is not judged, says why, and a whole day below it alerts', async () => {
+    const config = configWith([rule]); // new_users: target { min: 500, per: day }
+    const { store } = await freshStore('first-day-breach');
+    const queue = memoryQueue();
+    // Deployed on 3 Nov at 10:42: 300 sign-ups by midnight (a usual day has 600), then a whole day of 420.
+    const arrivals: Array<[string, ReturnType<typeof signUps>]> = [
+      [FIRST, signUps(FIRST, 300, '10:42')],
+      [addDays(FIRST, 1), signUps(addDays(FIRST, 1), 420)],
+    ];
+    const nights = [];
+    for (const [day, messages] of arrivals) {
+      const endOfDay = () => zonedInstant(addDays(day, 1), '00:00', TZ) - MIN;
+      await ingestMessages(messages, { store, config, now: endOfDay });
+      const night = () => zonedInstant(addDays(day, 1), '01:00', TZ);
+      await nightlyRollup({ store, config, now: night });
+      nights.push(await detectAnomalies(day, { store, config, queue, now: night }));
+    }
+
+    const [first, second] = nights.map((n) => n.results[0]!);
+    expect(nights[0]!.opened).toEqual([]);
+    expect(first).toMatchObject({
+      outcome: 'normal',
+      notes: ['breach: below target 500, but the data covers this period only from 10:42 on 3 Nov: not judged'],
+    });
+    expect(second).toMatchObject({ outcome: 'anomalous', summary: 'Daily new users 420 below target 500' });
+    expect(nights[1]!.opened).toEqual(['rule:signups_floor:*:target_breach']);
+  });
+});
+
 describe('a first day that is whole', () => {
   it('data that begins minutes after midnight (an export of whole days) covers its day: the change is judged', async () => {
     const rule = { id: 'signups_change', kpi: 'new_users', all: [{ change: { pct: 20, direction: 'both' } }] };
