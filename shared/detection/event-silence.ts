@@ -23,7 +23,9 @@ import {
   expectedEvents,
   foldDay,
   hasRhythm,
+  isWeekend,
   readProfile,
+  rhythmFor,
   type StreamProfile,
   withFirstSeen,
   writeProfile,
@@ -117,15 +119,20 @@ const MIN_STOP_MS = HOUR_MS;
 /** Live checks of a day: each looks at the silence then (one a hour). */
 const LIVE_CHECKS_PER_DAY = 24;
 
-/** The events a stream's rhythm expects between two instants. */
-type Expectation = (from: number, to: number) => number;
+/**
+ * The events a stream's rhythm expects between two instants. `waiveOnly`: the rhythm may make a long silence ordinary
+ * but never calls a shorter one a stop (a holiday, judged by the weekend's rhythm).
+ */
+type Expectation = ((from: number, to: number) => number) & { waiveOnly?: boolean };
 
 /**
  * The stream's hour-of-day rhythm, when it may judge a silence ending on `day`: once the rhythm of days like it
- * (weekdays, or Saturdays and Sundays) is learnt (`RHYTHM_MIN_DAYS` weekdays, `WEEKEND_MIN_DAYS` weekend days) and not
- * on a holiday. Otherwise none: a first week's average rate would call every quiet night a stop, a weekday's rate
- * every quiet weekend hour, and a holiday keeps its own hours, so `maxSilenceHours` alone decides. A silence that
- * began on a holiday, or on a day whose rhythm is not learnt yet, expects nothing of its hours there either.
+ * (weekdays, or Saturdays and Sundays) is learnt (`RHYTHM_MIN_DAYS` weekdays, `WEEKEND_MIN_DAYS` weekend days).
+ * Otherwise none: a first week's average rate would call every quiet night a stop, a weekday's rate every quiet weekend
+ * hour, so `maxSilenceHours` alone decides. A holiday keeps its own hours: no rhythm calls a shorter silence a stop
+ * there, but once the weekend's rhythm is learnt it may make a long one ordinary, judging the holiday as a weekend day
+ * (a business closed at weekends and on holidays). A silence that began on a holiday, or on a day whose rhythm is not
+ * learnt yet, expects nothing of its hours there otherwise.
  */
 function rhythmOf(
   profile: StreamProfile,
@@ -133,13 +140,21 @@ function rhythmOf(
   holidays: readonly LocalDate[],
   day: LocalDate,
 ): Expectation | undefined {
-  if (holidays.includes(day) || !hasRhythm(profile, day)) return undefined;
+  const holiday = (d: LocalDate) => holidays.includes(d);
+  if (holiday(day)) {
+    if (!rhythmFor(profile, day, true)) return undefined;
+    const asWeekend = (d: LocalDate) => holiday(d) || isWeekend(d);
+    return Object.assign((from: number, to: number) => expectedEvents(profile, from, to, timeZone, asWeekend), {
+      waiveOnly: true,
+    });
+  }
+  if (!hasRhythm(profile, day)) return undefined;
   return (from, to) => {
     let total = 0;
     for (let t = from; t < to; ) {
       const d = localDate(t, timeZone);
       const end = Math.min(to, dayRange(d, timeZone).end);
-      if (!holidays.includes(d)) total += expectedEvents(profile, t, end, timeZone);
+      if (!holiday(d)) total += expectedEvents(profile, t, end, timeZone);
       t = end;
     }
     return total;
@@ -174,7 +189,7 @@ function judgeGap(
   if (!rhythm) return { anomalous: long, early: false, magnitude: gap / (rule.maxSilenceHours * HOUR_MS), expected: 0 };
   const expected = rhythm(from, to);
   const p = Math.exp(-expected) * looks;
-  const early = !long && gap >= MIN_STOP_MS && p < STOP_PROBABILITY;
+  const early = !rhythm.waiveOnly && !long && gap >= MIN_STOP_MS && p < STOP_PROBABILITY;
   const anomalous = early || (long && p < LONG_SILENCE_PROBABILITY);
   // 1 at the evidence a stop needs, more the more certain it is.
   return { anomalous, early, magnitude: expected / Math.log(looks / STOP_PROBABILITY), expected };
@@ -259,7 +274,9 @@ export function judgeDay(
     last = g;
   }
   const limit = expected.maxSilenceHours;
-  const anomalous = inDay.length === 0 || worst.anomalous;
+  // A day without a single event is a stop, unless the day's learnt rhythm makes even that ordinary (a business closed
+  // at weekends).
+  const anomalous = worst.anomalous || (inDay.length === 0 && !rhythm);
   const silence = hours(worst.to - worst.from);
   const name = `"${expected.event}"`;
   // Read by people (alert mails, incident summaries, reports): '14 Oct' as every other alert writes a day.
@@ -272,7 +289,9 @@ export function judgeDay(
   const still = carried !== undefined && worst.from === start ? `, silent since ${at(carried)}` : '';
   const when = `${span(worst.from, worst.to, timeZone, end)} on ${on} (${silence} h)${still}`;
   let summary: string;
-  if (inDay.length === 0) summary = `No ${name} events on ${on}${about(worst.expected)}`;
+  if (inDay.length === 0 && !anomalous) {
+    summary = `No ${name} events on ${on}, as usual on such a day (${worst.expected.toFixed(1)} expected at its usual rate)`;
+  } else if (inDay.length === 0) summary = `No ${name} events on ${on}${about(worst.expected)}`;
   else if (anomalous && worst.early) summary = earlyStop(name, when, worst.expected, limit);
   else if (anomalous) summary = `No ${name} events ${when}${about(worst.expected)}; limit ${limit} h`;
   else {

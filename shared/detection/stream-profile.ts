@@ -91,9 +91,16 @@ export function foldDay(
   return { ...seen, foldedThrough: day, days, hourly: learn(seen.hourly, days, RHYTHM_WINDOW_DAYS) };
 }
 
-/** The hour-of-day rhythm that judges local `day`, once enough such days are learnt; else none. */
-export function rhythmFor(profile: StreamProfile, day: LocalDate): readonly number[] | undefined {
-  if (isWeekend(day)) {
+/**
+ * The hour-of-day rhythm that judges local `day`, once enough such days are learnt; else none. `weekendLike` judges it
+ * by the weekend rhythm whatever its weekday (a holiday, where a business keeps weekend hours at best).
+ */
+export function rhythmFor(
+  profile: StreamProfile,
+  day: LocalDate,
+  weekendLike = isWeekend(day),
+): readonly number[] | undefined {
+  if (weekendLike) {
     return (profile.weekendDays ?? 0) >= WEEKEND_MIN_DAYS ? profile.weekendHourly : undefined;
   }
   return profile.days >= RHYTHM_MIN_DAYS ? profile.hourly : undefined;
@@ -106,16 +113,23 @@ export function hasRhythm(profile: StreamProfile, day: LocalDate): boolean {
 
 /**
  * Events the rhythms expect between two instants: the hourly averages of each local day's rhythm (weekday or
- * weekend), pro rata for partial hours. Hours of a day whose rhythm is not learnt yet expect nothing.
+ * weekend; `weekendLike` days at the weekend's), pro rata for partial hours. Hours of a day whose rhythm is not learnt
+ * yet expect nothing.
  */
-export function expectedEvents(profile: StreamProfile, from: number, to: number, timeZone: string): number {
+export function expectedEvents(
+  profile: StreamProfile,
+  from: number,
+  to: number,
+  timeZone: string,
+  weekendLike: (day: LocalDate) => boolean = isWeekend,
+): number {
   let total = 0;
   let t = from;
   while (t < to) {
     const p = localParts(t, timeZone);
     const hourEnd = t - ((p.minute * 60 + p.second) * 1000 + (t % 1000)) + HOUR_MS;
     const end = Math.min(to, hourEnd);
-    total += (rhythmFor(profile, p.date)?.[p.hour] ?? 0) * ((end - t) / HOUR_MS);
+    total += (rhythmFor(profile, p.date, weekendLike(p.date))?.[p.hour] ?? 0) * ((end - t) / HOUR_MS);
     t = end;
   }
   return total;

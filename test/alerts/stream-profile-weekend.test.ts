@@ -14,7 +14,15 @@ import {
 } from '#shared/detection/stream-profile.ts';
 import { ingestMessages } from '#shared/events/ingest.ts';
 import { incidentId, readIncident } from '#shared/incidents/incidents.ts';
-import { addDays, dateRange, dayRange, isoWeekday, type LocalDate, zonedInstant } from '#shared/time/calendar.ts';
+import {
+  addDays,
+  dateRange,
+  dayRange,
+  isoWeekday,
+  type LocalDate,
+  localDate,
+  zonedInstant,
+} from '#shared/time/calendar.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
 import { configWith, memoryQueue } from './support.ts';
@@ -45,7 +53,13 @@ function invoiceDay(day: LocalDate, seed: number, { weekday, weekendDay, stop, z
 }
 
 /** Detection's nightly calls, day by day: judge the day from the last event before it, then learn it. */
-function nightly(days: readonly LocalDate[], traffic: Traffic, rule = INVOICES, zone = TZ) {
+function nightly(
+  days: readonly LocalDate[],
+  traffic: Traffic,
+  rule = INVOICES,
+  zone = TZ,
+  holidays: readonly LocalDate[] = [],
+) {
   let profile = emptyProfile(rule.event);
   let lastBefore: number | undefined;
   const alarms: Array<{ day: LocalDate; summary: string }> = [];
@@ -53,9 +67,9 @@ function nightly(days: readonly LocalDate[], traffic: Traffic, rule = INVOICES, 
   for (const [i, day] of days.entries()) {
     const times = invoiceDay(day, i + 1, { ...traffic, zone });
     byDay.set(day, times);
-    const judged = judgeDay(rule, day, times, zone, profile, [], lastBefore);
+    const judged = judgeDay(rule, day, times, zone, profile, holidays, lastBefore);
     if (judged.anomalous) alarms.push({ day, summary: judged.summary });
-    profile = foldDay(profile, day, times, zone);
+    profile = foldDay(profile, day, times, zone, holidays);
     lastBefore = times.at(-1) ?? lastBefore;
   }
   return { alarms, profile, byDay };
@@ -97,6 +111,51 @@ describe('quiet weekends are judged against weekend traffic', () => {
     expect(sum(profile.hourly)).toBeGreaterThan(450);
     expect(sum(profile.weekendHourly)).toBeGreaterThan(40);
     expect(sum(profile.weekendHourly)).toBeLessThan(60);
+  });
+});
+
+describe('a business closed at weekends and on holidays', () => {
+  const holiday = '2026-09-30'; // a Wednesday, in the config's holidays
+  const early = '2026-08-26'; // a Wednesday before any weekend
+  /** No events at weekends nor on the given holiday. */
+  const closedOn = (day: LocalDate) => ({
+    weekday: 500,
+    weekendDay: 0,
+    stop: (t: number) => isoWeekday(localDate(t, TZ)) >= 6 || localDate(t, TZ) === day,
+  });
+  const traffic = closedOn(holiday);
+  const secondWeekendOver = '2026-09-07';
+
+  it('empty weekends are ordinary once two weekends are learnt; a closed holiday too; the weekday outage is caught', () => {
+    const { alarms } = nightly(
+      DAYS,
+      { ...traffic, stop: (t) => traffic.stop(t) || between(OUTAGE_DAY, '10:00', '16:00')(t) },
+      INVOICES,
+      TZ,
+      [holiday],
+    );
+
+    // Before the rhythms are learnt the limit alone decides: the first two weekends' days are silences of 24 h, and
+    // the first Monday ends one of 61 h (only 4 whole weekdays learnt by then).
+    expect(alarms.filter((a) => a.day < secondWeekendOver).map((a) => a.day)).toEqual([
+      '2026-08-29',
+      '2026-08-30',
+      '2026-08-31',
+      '2026-09-05',
+      '2026-09-06',
+    ]);
+    expect(alarms.filter((a) => a.day >= secondWeekendOver).map((a) => a.day)).toEqual([OUTAGE_DAY]);
+  });
+
+  it('a holiday is judged by the limit alone while no weekend rhythm is learnt, and the live check agrees', () => {
+    const { alarms } = nightly(dateRange(FIRST, early), closedOn(early), INVOICES, TZ, [early]);
+    const { profile, byDay } = nightly(dateRange(FIRST, addDays(holiday, -1)), traffic, INVOICES, TZ, [holiday]);
+    const lastEvening = byDay.get(addDays(holiday, -1))?.at(-1);
+
+    const live = judgeLive(INVOICES, zonedInstant(holiday, '20:00', TZ), TZ, lastEvening, 0, 0, profile, [holiday]);
+
+    expect(alarms.map((a) => a.day)).toEqual([early]);
+    expect(live.anomalous).toBe(false);
   });
 });
 
