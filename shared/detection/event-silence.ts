@@ -1,8 +1,9 @@
 // Expected event streams: an event type that stops arriving is a missing-data problem, not silence. Judged for a
 // whole local day (no events, or a gap that is a stop) or live (the silence since the last one). A silence of
 // `maxSilenceHours` is a stop; once the stream's hour-of-day rhythm is learnt, so is a shorter one that rhythm makes
-// improbable. Weekdays and weekends (Saturday, Sunday) each have their own rhythm. Before a day's rhythm is learnt,
-// and on the config's holidays (which do not follow it), the limit alone decides.
+// improbable. Weekdays, Saturdays and Sundays each have their own rhythm. Before a day's rhythm is learnt the limit
+// alone decides; on the config's holidays (which do not follow it) Sunday's rhythm may only make a long silence
+// ordinary.
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { forEachEventOfDay } from '#shared/events/events-store.ts';
 import type { Severity } from '#shared/incidents/incidents.ts';
@@ -23,7 +24,6 @@ import {
   expectedEvents,
   foldDay,
   hasRhythm,
-  isWeekend,
   readProfile,
   rhythmFor,
   type StreamProfile,
@@ -121,17 +121,18 @@ const LIVE_CHECKS_PER_DAY = 24;
 
 /**
  * The events a stream's rhythm expects between two instants. `waiveOnly`: the rhythm may make a long silence ordinary
- * but never calls a shorter one a stop (a holiday, judged by the weekend's rhythm).
+ * but never calls a shorter one a stop (a holiday, judged by Sunday's rhythm).
  */
 type Expectation = ((from: number, to: number) => number) & { waiveOnly?: boolean };
 
 /**
  * The stream's hour-of-day rhythm, when it may judge a silence ending on `day`: once the rhythm of days like it
- * (weekdays, or Saturdays and Sundays) is learnt (`RHYTHM_MIN_DAYS` weekdays, `WEEKEND_MIN_DAYS` weekend days).
+ * (weekdays, Saturdays, Sundays) is learnt (`RHYTHM_MIN_DAYS` weekdays; two Saturdays or Sundays, or for a profile
+ * stored before they had their own, `WEEKEND_MIN_DAYS` weekend days).
  * Otherwise none: a first week's average rate would call every quiet night a stop, a weekday's rate every quiet weekend
  * hour, so `maxSilenceHours` alone decides. A holiday keeps its own hours: no rhythm calls a shorter silence a stop
- * there, but once the weekend's rhythm is learnt it may make a long one ordinary, judging the holiday as a weekend day
- * (a business closed at weekends and on holidays). A silence that began on a holiday, or on a day whose rhythm is not
+ * there, but once Sunday's rhythm is learnt it may make a long one ordinary, judging the holiday as a Sunday (a
+ * business closed on Sundays and holidays). A silence that began on a holiday, or on a day whose rhythm is not
  * learnt yet, expects nothing of its hours there otherwise.
  */
 function rhythmOf(
@@ -143,8 +144,7 @@ function rhythmOf(
   const holiday = (d: LocalDate) => holidays.includes(d);
   if (holiday(day)) {
     if (!rhythmFor(profile, day, true)) return undefined;
-    const asWeekend = (d: LocalDate) => holiday(d) || isWeekend(d);
-    return Object.assign((from: number, to: number) => expectedEvents(profile, from, to, timeZone, asWeekend), {
+    return Object.assign((from: number, to: number) => expectedEvents(profile, from, to, timeZone, holiday), {
       waiveOnly: true,
     });
   }

@@ -1,7 +1,8 @@
 // What an expected event stream normally looks like: when it first arrived (nothing is judged before that) and its
-// hour-of-day rhythms (average events per local hour), one for weekdays and one for Saturdays and Sundays, learned
+// hour-of-day rhythms (average events per local hour), one for weekdays, one for Saturdays and one for Sundays, learned
 // from the whole days detection has read. A business's weekend is often a tenth of its weekdays: one rhythm over both
-// would judge a quiet Sunday hour against a weekday's volume.
+// would judge a quiet Sunday hour against a weekday's volume; and a shop open on Saturdays but closed on Sundays would
+// have every Sunday judged against half a Saturday.
 import type { StateStore } from '#shared/store/store.ts';
 import { addDays, dayRange, isoWeekday, type LocalDate, localParts } from '#shared/time/calendar.ts';
 
@@ -11,9 +12,15 @@ const HOUR_MS = 3_600_000;
 export const RHYTHM_MIN_DAYS = 5;
 /** Whole weekend days (two weekends) before the weekend rhythm judges Saturdays and Sundays. */
 export const WEEKEND_MIN_DAYS = 4;
-/** The rhythms follow the last four weeks or so: each new day weighs at least 1/20 (1/8 for a weekend day). */
+/** Whole Saturdays (Sundays) before Saturday's (Sunday's) own rhythm judges them instead of the weekend's. */
+export const WEEKEND_DAY_MIN_DAYS = 2;
+/**
+ * The rhythms follow the last four weeks or so: each new day weighs at least 1/20 (1/8 for a weekend day in the
+ * weekend's rhythm, 1/4 in its own day's).
+ */
 const RHYTHM_WINDOW_DAYS = 20;
 const WEEKEND_WINDOW_DAYS = 8;
+const WEEKEND_DAY_WINDOW_DAYS = 4;
 
 export interface StreamProfile {
   event: string;
@@ -29,6 +36,12 @@ export interface StreamProfile {
   weekendDays?: number;
   /** Average events per local hour of a weekend day (24 entries). */
   weekendHourly?: number[];
+  /** Whole Saturdays folded into `saturdayHourly`, and its averages (absent in profiles stored before). */
+  saturdays?: number;
+  saturdayHourly?: number[];
+  /** Whole Sundays folded into `sundayHourly`, and its averages. */
+  sundays?: number;
+  sundayHourly?: number[];
 }
 
 /** Saturday or Sunday (`day` is a local date in the config's time zone). */
@@ -85,22 +98,34 @@ export function foldDay(
   if (isWeekend(day)) {
     const weekendDays = (seen.weekendDays ?? 0) + 1;
     const weekendHourly = learn(seen.weekendHourly ?? counts.map(() => 0), weekendDays, WEEKEND_WINDOW_DAYS);
-    return { ...seen, foldedThrough: day, weekendDays, weekendHourly };
+    const zero = counts.map(() => 0);
+    const own =
+      isoWeekday(day) === 6
+        ? {
+            saturdays: (seen.saturdays ?? 0) + 1,
+            saturdayHourly: learn(seen.saturdayHourly ?? zero, (seen.saturdays ?? 0) + 1, WEEKEND_DAY_WINDOW_DAYS),
+          }
+        : {
+            sundays: (seen.sundays ?? 0) + 1,
+            sundayHourly: learn(seen.sundayHourly ?? zero, (seen.sundays ?? 0) + 1, WEEKEND_DAY_WINDOW_DAYS),
+          };
+    return { ...seen, foldedThrough: day, weekendDays, weekendHourly, ...own };
   }
   const days = seen.days + 1;
   return { ...seen, foldedThrough: day, days, hourly: learn(seen.hourly, days, RHYTHM_WINDOW_DAYS) };
 }
 
 /**
- * The hour-of-day rhythm that judges local `day`, once enough such days are learnt; else none. `weekendLike` judges it
- * by the weekend rhythm whatever its weekday (a holiday, where a business keeps weekend hours at best).
+ * The hour-of-day rhythm that judges local `day`, once enough such days are learnt; else none. A Saturday or Sunday
+ * has its own day's rhythm once two are learnt, else the weekend's (a profile stored before days had their own).
+ * `asSunday` judges it as a Sunday whatever its weekday (a holiday, where a business keeps Sunday hours at best).
  */
-export function rhythmFor(
-  profile: StreamProfile,
-  day: LocalDate,
-  weekendLike = isWeekend(day),
-): readonly number[] | undefined {
-  if (weekendLike) {
+export function rhythmFor(profile: StreamProfile, day: LocalDate, asSunday = false): readonly number[] | undefined {
+  const weekday = asSunday ? 7 : isoWeekday(day);
+  if (weekday >= 6) {
+    const [days, hourly] =
+      weekday === 6 ? [profile.saturdays, profile.saturdayHourly] : [profile.sundays, profile.sundayHourly];
+    if ((days ?? 0) >= WEEKEND_DAY_MIN_DAYS && hourly) return hourly;
     return (profile.weekendDays ?? 0) >= WEEKEND_MIN_DAYS ? profile.weekendHourly : undefined;
   }
   return profile.days >= RHYTHM_MIN_DAYS ? profile.hourly : undefined;
@@ -112,16 +137,16 @@ export function hasRhythm(profile: StreamProfile, day: LocalDate): boolean {
 }
 
 /**
- * Events the rhythms expect between two instants: the hourly averages of each local day's rhythm (weekday or
- * weekend; `weekendLike` days at the weekend's), pro rata for partial hours. Hours of a day whose rhythm is not learnt
- * yet expect nothing.
+ * Events the rhythms expect between two instants: the hourly averages of each local day's rhythm (weekday, Saturday
+ * or Sunday; `asSunday` days at Sunday's), pro rata for partial hours. Hours of a day whose rhythm is not learnt yet
+ * expect nothing.
  */
 export function expectedEvents(
   profile: StreamProfile,
   from: number,
   to: number,
   timeZone: string,
-  weekendLike: (day: LocalDate) => boolean = isWeekend,
+  asSunday: (day: LocalDate) => boolean = () => false,
 ): number {
   let total = 0;
   let t = from;
@@ -129,7 +154,7 @@ export function expectedEvents(
     const p = localParts(t, timeZone);
     const hourEnd = t - ((p.minute * 60 + p.second) * 1000 + (t % 1000)) + HOUR_MS;
     const end = Math.min(to, hourEnd);
-    total += (rhythmFor(profile, p.date, weekendLike(p.date))?.[p.hour] ?? 0) * ((end - t) / HOUR_MS);
+    total += (rhythmFor(profile, p.date, asSunday(p.date))?.[p.hour] ?? 0) * ((end - t) / HOUR_MS);
     t = end;
   }
   return total;

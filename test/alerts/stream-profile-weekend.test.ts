@@ -38,15 +38,18 @@ const weekend = (day: LocalDate) => isoWeekday(day) >= 6;
 interface Traffic {
   weekday: number;
   weekendDay: number;
+  /** Invoices on a Sunday, when not `weekendDay`. */
+  sunday?: number;
   /** Instants with no invoices (an outage). */
   stop?: (t: number) => boolean;
   zone?: string;
 }
 
 /** A day's invoices at random: weekdays 08:00-19:00, weekends 09:00-19:00 (local). */
-function invoiceDay(day: LocalDate, seed: number, { weekday, weekendDay, stop, zone = TZ }: Traffic): number[] {
+function invoiceDay(day: LocalDate, seed: number, { weekday, weekendDay, sunday, stop, zone = TZ }: Traffic): number[] {
   const rand = mulberry32(seed);
-  const [open, close, n] = weekend(day) ? [9, 19, weekendDay] : [8, 19, weekday];
+  const onWeekend = isoWeekday(day) === 7 && sunday !== undefined ? sunday : weekendDay;
+  const [open, close, n] = weekend(day) ? [9, 19, onWeekend] : [8, 19, weekday];
   const start = zonedInstant(day, '04:00', zone) - 4 * HOUR; // local midnight, past any daylight-saving change
   const times = Array.from({ length: n }, () => start + (open + rand() * (close - open)) * HOUR);
   return times.filter((t) => !stop?.(t)).sort((a, b) => a - b);
@@ -111,6 +114,20 @@ describe('quiet weekends are judged against weekend traffic', () => {
     expect(sum(profile.hourly)).toBeGreaterThan(450);
     expect(sum(profile.weekendHourly)).toBeGreaterThan(40);
     expect(sum(profile.weekendHourly)).toBeLessThan(60);
+  });
+});
+
+describe('a shop open on Saturdays and closed on Sundays', () => {
+  const saturday = '2026-10-03';
+
+  it('its empty Sundays are ordinary once two are learnt (not half a Saturday), and a Saturday stop is caught', () => {
+    const stop = (t: number) => isoWeekday(localDate(t, TZ)) === 7 || between(saturday, '11:00', '15:00')(t);
+    const { alarms } = nightly(dateRange(FIRST, saturday), { weekday: 500, weekendDay: 250, sunday: 0, stop });
+
+    // The first two weekends: Saturdays judged by the limit alone are busy, Sundays silences of 24 h; the first Monday
+    // ends one of 37 h before the weekdays' rhythm is learnt.
+    expect(alarms.map((a) => a.day)).toEqual(['2026-08-30', '2026-08-31', '2026-09-06', saturday]);
+    expect(alarms.at(-1)?.summary).toMatch(/^No "Invoice Sent" events 1\d:\d\d–15:\d\d on 3 Oct .*usually arrive/);
   });
 });
 
