@@ -314,7 +314,12 @@ export async function detectAnomalies(
         { exclude: new Set(existing?.outliers) },
       );
       const notes = ev.conditions.filter((c) => c.notReady).map((c) => `${c.condition}: ${c.detail}`);
-      if (ev.outcome === 'anomalous' || ev.outcome === 'normal' || ev.outcome === 'no_value') {
+      if (
+        ev.outcome === 'anomalous' ||
+        ev.outcome === 'normal' ||
+        ev.outcome === 'no_value' ||
+        ev.outcome === 'not_judged'
+      ) {
         const key = `${rule.kpi}|${rule.scope ?? ''}|${rule.granularity}|${period}`;
         const hasValue = ev.outcome !== 'no_value';
         const scope = rule.scope === undefined ? {} : { scope: rule.scope };
@@ -323,6 +328,8 @@ export async function detectAnomalies(
       if (ev.outcome === 'anomalous' || ev.outcome === 'normal') {
         run.add(subject, await recordObservation(store, subject, ruleObservation(ev, rule), at), ev.outcome, notes);
       } else {
+        // Not judged (no rollup yet, a pending value, a day the rule does not apply to): the incident's state holds,
+        // as if the period had not happened, and a later period goes on from it.
         run.results.push({
           incident: id,
           title: subject.title,
@@ -330,6 +337,7 @@ export async function detectAnomalies(
           outcome: ev.outcome,
           ...(existing ? { status: existing.status } : {}),
           summary: ev.summary,
+          ...(notes.length ? { notes } : {}),
         });
       }
     }),

@@ -70,7 +70,8 @@ export interface ConditionResult {
   detail: string;
   /**
    * The condition cannot be judged yet, so it does not hold: a deviation's engine has not seen enough history, or a
-   * change's previous period was not wholly covered by data.
+   * change's previous period was not wholly covered by data (or has no value, or 0). Unless another condition rules
+   * the period out, the rule's outcome is then 'not_judged'.
    */
   notReady?: boolean;
   /**
@@ -91,7 +92,14 @@ export type RuleOutcome =
   /** The value cannot be known yet (e.g. next-day retention of the last day). */
   | 'pending'
   /** No stored value: the rollup has not run for the period. Not judged, so a later run can. */
-  | 'not_rolled_up';
+  | 'not_rolled_up'
+  /**
+   * The rule does not apply to the period (a `volume` condition fails: too few events for the value to mean much), or
+   * a condition cannot be judged yet and no other condition decides the period. Like 'pending', it neither opens,
+   * resolves nor escalates an incident: the incident's state holds. A weekend under the volume of a cancellation rate
+   * resolved its open incident at a value far worse than the one it opened at.
+   */
+  | 'not_judged';
 
 export interface RuleEvaluation {
   rule: string;
@@ -227,6 +235,7 @@ export async function evaluateRule(
   const compares = rule.all.some((c) => 'deviation' in c || 'change' in c || 'breach' in c);
   const start = compares ? await (deps.dataStart ?? (() => readDataStart(deps.store)))() : undefined;
   const partial = (p: PeriodId) => start !== undefined && !coveredFrom(p, start, deps.config.timeZone);
+  const volumes = rule.all.flatMap((c) => ('volume' in c ? [c.volume] : []));
 
   const result: RuleEvaluation = {
     rule: rule.id,
@@ -264,8 +273,16 @@ export async function evaluateRule(
         r = partFloor(r, start, deps.config.timeZone);
     } else if ('deviation' in condition) {
       // The partial first period, and the empty ones before it, are not what the KPI usually does.
-      const exclude = new Set([...(options.exclude ?? []), ...history.map((v) => v.period).filter(partial)]);
-      const d = deviation(condition.deviation, history, period, rule.scope, value, exclude, fmt, calendar);
+      const uncovered = new Map<PeriodId, 'partial' | 'before'>();
+      if (start !== undefined) {
+        const first = periodOf(localParts(start.at, deps.config.timeZone).date, g);
+        for (const v of history)
+          if (partial(v.period)) uncovered.set(v.period, v.period < first ? 'before' : 'partial');
+      }
+      const d = deviation(condition.deviation, history, period, rule.scope, value, options.exclude, fmt, {
+        ...calendar,
+        uncovered,
+      });
       r = d.result;
       if (d.expected !== undefined) {
         result.expected = d.expected;
@@ -277,10 +294,13 @@ export async function evaluateRule(
       else if (r.persists) result.outlier ??= 'loose';
       if (r.runPeriods) result.runPeriods = r.runPeriods;
     } else if ('change' in condition) {
-      const reference =
-        g === 'day'
-          ? dailyReference(period, history, rule.scope, (p) => calendar.holidays?.has(p) || partial(p))
-          : { period: shiftPeriod(period, -1), text: `previous ${periodWord[g]}` };
+      // The weekly rhythm is looked for on the days the rule judges: a rate's values on days under its volume
+      // condition (a weekend of few bookings) can be wild enough to hide the rhythm of the days that count.
+      const applies =
+        g === 'day' ? await volumeGate(deps, volumes, g, shiftPeriod(period, -lookback), period, rule.scope) : null;
+      const reference = applies
+        ? dailyReference(period, history, rule.scope, (p) => calendar.holidays?.has(p) || partial(p) || !applies(p))
+        : { period: shiftPeriod(period, -1), text: `previous ${periodWord[g]}` };
       const previous = scoped(
         history.find((v) => v.period === reference.period),
         rule.scope,
@@ -293,7 +313,7 @@ export async function evaluateRule(
     } else if ('volume' in condition) {
       const other = kpiOf(deps.config, condition.volume.kpi);
       const stored = (await values(deps, other.id, g, period, period))[0];
-      const scope = rule.scope !== undefined && stored?.byScope?.[rule.scope] ? rule.scope : undefined;
+      const scope = volumeScope(stored, rule.scope);
       const v = scoped(stored, scope);
       const holds = v !== null && v >= condition.volume.min;
       const detail = `${kpiLabel(other, scope)} ${formatKpiValue(v, other)} ${holds ? '>=' : 'under'} ${formatKpiValue(condition.volume.min, other)}`;
@@ -308,6 +328,25 @@ export async function evaluateRule(
   const anomalous = result.conditions.every((c) => c.holds);
   result.persists = result.conditions.every((c) => c.holds || c.persists);
   result.outcome = anomalous ? 'anomalous' : 'normal';
+  // A day under the volume condition is one the rule does not apply to; a condition that cannot be judged leaves the
+  // day undecided unless another condition rules it out. Either way the incident's state holds (no "normal" day).
+  const gated = result.conditions.filter((c) => c.condition === 'volume' && !c.holds);
+  const unjudged = result.conditions.filter((c) => c.notReady);
+  const undecided =
+    unjudged.length > 0 &&
+    result.conditions.every((c) => c.notReady || c.holds || c.persists || c.condition === 'volume');
+  if (gated.length > 0 || undecided) {
+    const why = (gated.length > 0 ? gated : unjudged).map((c) =>
+      c.notReady ? `${c.condition}: ${c.detail}` : c.detail,
+    );
+    return {
+      ...result,
+      outcome: 'not_judged',
+      persists: false,
+      magnitude: 0,
+      summary: `${label} ${fmt(value)} not judged: ${why.join('; ')}`,
+    };
+  }
   const telling = result.conditions.filter((c) => (c.holds || c.persists) && c.condition !== 'volume');
   result.magnitude = Math.max(0, ...telling.map((c) => c.magnitude));
   if (anomalous || result.persists) {
@@ -363,6 +402,11 @@ export type DeviationCondition = { direction: 'up' | 'down' | 'both'; sensitivit
 /** Calendar knowledge the deviation judgement may use: known holidays (the config's `holidays`) stay out of the baseline. */
 export interface DeviationCalendar {
   holidays?: ReadonlySet<PeriodId>;
+  /**
+   * Periods the data does not cover whole, left out of the baseline: 'partial' the one it began in (after its first
+   * hour), 'before' the empty ones the rollup stored before it began.
+   */
+  uncovered?: ReadonlyMap<PeriodId, 'partial' | 'before'>;
 }
 
 export interface DeviationJudgement {
@@ -398,10 +442,19 @@ export function judgeDeviation(
   if (value === null) return { result: { ...base, holds: false, persists: false, detail: 'no value' } };
   const past: Array<{ timestamp: number; value: number }> = [];
   const used: PeriodId[] = [];
+  // Earlier periods with a value the baseline leaves out, by why: said when there is not enough history yet.
+  const leftOut = { partial: 0, before: 0, outlier: 0, holiday: 0 };
+  let withValue = 0;
   for (const v of history) {
-    if (v.period >= period || exclude?.has(v.period) || v.value === null) continue;
+    if (v.period >= period || v.value === null) continue;
+    withValue++;
+    const uncovered = calendar.uncovered?.get(v.period);
+    if (uncovered) leftOut[uncovered]++;
+    else if (exclude?.has(v.period)) leftOut.outlier++;
+    if (uncovered || exclude?.has(v.period)) continue;
     past.push({ timestamp: timestampOf(v.period), value: v.value });
-    if (!calendar.holidays?.has(v.period)) used.push(v.period);
+    if (calendar.holidays?.has(v.period)) leftOut.holiday++;
+    else used.push(v.period);
   }
   const holidays = calendar.holidays ? new Set([...calendar.holidays].map(timestampOf)) : undefined;
   const a = judgeRecent(
@@ -419,7 +472,7 @@ export function judgeDeviation(
         holds: false,
         persists: false,
         notReady: true,
-        detail: `not enough history yet (${past.length} earlier periods with a value, ${MIN_HISTORY} needed)`,
+        detail: notEnoughHistory(used.length, withValue, leftOut, granularityOf(period)),
       },
     };
   }
@@ -467,6 +520,30 @@ export function judgeDeviation(
   };
 }
 
+/**
+ * 'not enough history yet (13 usable of 16 earlier periods with a value: the partial first day, 2 days before the data
+ * began and 1 holiday left out; 14 needed)', or '(9 earlier periods with a value, 14 needed)' when all are usable.
+ */
+function notEnoughHistory(
+  usable: number,
+  withValue: number,
+  leftOut: { partial: number; before: number; outlier: number; holiday: number },
+  g: Granularity,
+): string {
+  const word = periodWord[g];
+  const n = (k: number, noun: string) => `${k} ${noun}${k === 1 ? '' : 's'}`;
+  const parts = [
+    ...(leftOut.partial ? [`the partial first ${word}`] : []),
+    ...(leftOut.before ? [`${n(leftOut.before, word)} before the data began`] : []),
+    ...(leftOut.outlier ? [`${n(leftOut.outlier, `unusual ${word}`)} of the incident`] : []),
+    ...(leftOut.holiday ? [n(leftOut.holiday, 'holiday')] : []),
+  ];
+  if (parts.length === 0)
+    return `not enough history yet (${withValue} earlier periods with a value, ${MIN_HISTORY} needed)`;
+  const list = parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+  return `not enough history yet (${usable} usable of ${withValue} earlier periods with a value: ${list} left out; ${MIN_HISTORY} needed)`;
+}
+
 /** ' (alerts below 96, weekly pattern)': where the value alone would alert, on the rule's side(s). */
 function alertRange(
   a: RecentAssessment,
@@ -499,6 +576,35 @@ function runText(
   const pct = Math.round(relative(run.actual - run.expected, run.expected) * 100);
   const side = run.actual < run.expected ? 'below' : 'above';
   return `the last ${run.length} ${noun} ${pct}% ${side} expected together (${fmt(run.actual)} against ${fmt(run.expected)} on average)`;
+}
+
+/** The scope a volume condition reads: the rule's, when the other KPI has it, else the KPI's whole value. */
+function volumeScope(stored: StoredKpiValue | undefined, scope: string | undefined): string | undefined {
+  return scope !== undefined && stored?.byScope?.[scope] ? scope : undefined;
+}
+
+/** Whether each period from..to passes every volume condition (no conditions: every period does). */
+async function volumeGate(
+  deps: RuleDeps,
+  volumes: ReadonlyArray<{ kpi: string; min: number }>,
+  g: Granularity,
+  from: PeriodId,
+  to: PeriodId,
+  scope: string | undefined,
+): Promise<(p: PeriodId) => boolean> {
+  if (volumes.length === 0) return () => true;
+  const read = await Promise.all(
+    volumes.map(async (c) => {
+      const stored = await values(deps, kpiOf(deps.config, c.kpi).id, g, from, to);
+      return { min: c.min, byPeriod: new Map(stored.map((v) => [v.period, v])) };
+    }),
+  );
+  return (p) =>
+    read.every(({ min, byPeriod }) => {
+      const stored = byPeriod.get(p);
+      const v = scoped(stored, volumeScope(stored, scope));
+      return v !== null && v >= min;
+    });
 }
 
 /** Days before the judged one in which a daily change rule looks for a weekly rhythm: four weeks. */
@@ -569,8 +675,10 @@ function change(
   reference: ChangeReference,
 ): ConditionResult {
   const base = { condition: 'change' as const, magnitude: 0 };
-  if (value === null || previous === null || previous === 0) {
-    return { ...base, holds: false, persists: false, detail: `no ${reference.text} to compare with` };
+  if (value === null) return { ...base, holds: false, persists: false, detail: 'no value' };
+  // Nothing to measure a change against (no value, or 0): the period is not judged, rather than called normal.
+  if (previous === null || previous === 0) {
+    return { ...base, holds: false, persists: false, notReady: true, detail: `no ${reference.text} to compare with` };
   }
   const pct = ((value - previous) / Math.abs(previous)) * 100;
   const holds =

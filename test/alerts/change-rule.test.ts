@@ -143,7 +143,7 @@ describe("a change rule's incident id", () => {
     const opened = await recordObservation(store, before, drop, '2026-11-17T01:00:00.000Z');
     await markDelivered(store, legacy, [opened.transition!.seq]); // its mails went out then
     // Ordinary days, then a new drop once the old incident's cooldown (1 day) is over.
-    await seedDaily(store, config, 'new_users', days(LAST, [400, 410, 420, 415, 405, 150]));
+    await seedDaily(store, config, 'new_users', days(LAST, [400, 400, 410, 420, 415, 405, 150]));
 
     const run = await detectAnomaliesBetween('2026-11-17', LAST, deps);
 

@@ -112,7 +112,7 @@ describe('rules', () => {
     expect(summary.results.find((r) => r.incident === 'rule:retention:*:target_breach')?.period).toBe('2026-11-21');
   });
 
-  it('says "not enough history yet" for a deviation before the engine is ready, and opens nothing', async () => {
+  it('says "not enough history yet" for a deviation before the engine is ready: not judged, opens nothing', async () => {
     const { config, store, deps } = await setup([
       { id: 'dau_drop', kpi: 'dau', all: [{ deviation: { direction: 'down' } }] },
     ]);
@@ -121,7 +121,8 @@ describe('rules', () => {
     const summary = await detectAnomalies(LAST, deps);
 
     const result = summary.results.find((r) => r.incident === 'rule:dau_drop:*:deviation');
-    expect(result).toMatchObject({ outcome: 'normal', status: 'normal' });
+    expect(result).toMatchObject({ outcome: 'not_judged' });
+    expect(result?.status).toBeUndefined(); // no incident record: nothing was judged
     expect(result?.notes?.[0]).toMatch(/^deviation: not enough history yet/);
     expect(summary.opened).toEqual([]);
   });
@@ -167,8 +168,10 @@ describe('rules', () => {
     expect(judged.outcome).toBe('anomalous');
     expect(judged.summary).toBe('Daily new users 420 down 30% on the previous day');
     expect(ruleSubject(config.alerts.rules[0]!, config).title).toBe('Daily new users: drop of 20% or more');
-    expect(quiet.outcome).toBe('normal');
+    // Under the volume, the rule does not apply: not judged (an open incident neither resolves nor escalates).
+    expect(quiet.outcome).toBe('not_judged');
     expect(quiet.conditions.map((c) => c.holds)).toEqual([true, false]);
+    expect(quiet.summary).toBe('Daily new users 420 not judged: Daily active users 500 under 1,000');
   });
 });
 

@@ -53,8 +53,9 @@ describe('a change rule after a partial first day', () => {
     const note = 'change: no complete previous day to compare with (data starts 10:42 on 3 Nov)';
     // Against the 60 of 3 Nov, 4 Nov read as 'up 150% on the previous day'.
     expect(nights[1]!.opened).toEqual([]);
-    expect(second).toMatchObject({ outcome: 'normal', notes: [note] });
-    expect(first).toMatchObject({ outcome: 'normal', notes: [note] });
+    // Not judged, not "normal": an incident's state holds on such a day.
+    expect(second).toMatchObject({ outcome: 'not_judged', notes: [note] });
+    expect(first).toMatchObject({ outcome: 'not_judged', notes: [note] });
     expect(third).toMatchObject({ outcome: 'anomalous', summary: 'Daily new users 100 down 33% on the previous day' });
     expect(nights[2]!.opened).toEqual(['rule:signups_change:*:change']);
   });
@@ -84,7 +85,7 @@ describe('a target rule on a partial first day', () => {
     const [first, second] = nights.map((n) => n.results[0]!);
     expect(nights[0]!.opened).toEqual([]);
     expect(first).toMatchObject({
-      outcome: 'normal',
+      outcome: 'not_judged',
       notes: ['breach: below target 500, but the data covers this period only from 10:42 on 3 Nov: not judged'],
     });
     expect(second).toMatchObject({ outcome: 'anomalous', summary: 'Daily new users 420 below target 500' });
@@ -149,9 +150,30 @@ describe('a deviation baseline after a partial first day', () => {
     expect(early.conditions[0]).toMatchObject({
       holds: false,
       notReady: true,
-      detail: 'not enough history yet (13 earlier periods with a value, 14 needed)',
+      detail:
+        'not enough history yet (13 usable of 16 earlier periods with a value: the partial first day and 2 days ' +
+        'before the data began left out; 14 needed)',
     });
     expect(ready.conditions[0]?.notReady).toBeUndefined();
     expect(ready.outcome).toBe('normal');
+  });
+
+  it('says what it left out: 14 earlier days with a value but a holiday among them is not yet enough', async () => {
+    // As in a new user's trial: "14 earlier periods with a value, 14 needed" read as a contradiction.
+    const config = configWith([rule], [], { holidays: [addDays(FIRST, 5)] });
+    const { store } = await freshStore('first-day');
+    const whole = realisticSeries(addDays(FIRST, 15), 15, { weekday: 1300, weekend: 1050, seed: 5 });
+    await seedDaily(store, config, 'dau', [...days(FIRST, [420]), ...whole]);
+    await saveDayFigures(store, [
+      { day: FIRST, events: 900, quarantined: {}, countedAt: '', firstEventAt: zonedInstant(FIRST, '10:42', TZ) },
+    ]);
+
+    const judged = await evaluateRule(config.alerts.rules[0]!, whole.at(-1)!.period, { store, config });
+
+    expect(judged.outcome).toBe('not_judged');
+    expect(judged.conditions[0]?.detail).toBe(
+      'not enough history yet (13 usable of 15 earlier periods with a value: the partial first day and 1 holiday ' +
+        'left out; 14 needed)',
+    );
   });
 });
