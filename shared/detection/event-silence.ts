@@ -161,6 +161,22 @@ function rhythmOf(
   };
 }
 
+/**
+ * Pseudo-events of the day-volume adjustment: a day's own rate against its rhythm is taken as (events + K) /
+ * (expected + K), so a few hours say little and a whole day much.
+ */
+const DAY_RATE_PRIOR = 5;
+
+/**
+ * The rhythm scaled by how busy the day is outside the silence judged (its `seen` events where the rhythm expected
+ * `expectedOutside`). Day volumes swing (a Saturday at two thirds of the usual one): at the usual rate, an hour without
+ * events on a slow Saturday read as a stop. A stop is judged against the rest of its own day.
+ */
+function atDayRate(rhythm: Expectation, seen: number, expectedOutside: number): Expectation {
+  const scale = (seen + DAY_RATE_PRIOR) / (Math.max(0, expectedOutside) + DAY_RATE_PRIOR);
+  return Object.assign((from: number, to: number) => scale * rhythm(from, to), { waiveOnly: rhythm.waiveOnly });
+}
+
 interface GapJudgement {
   anomalous: boolean;
   /** A stop by the rhythm alone: shorter than `maxSilenceHours`. */
@@ -264,8 +280,12 @@ export function judgeDay(
   let last: GapJudgement | undefined;
   let longest = 0;
   let previous = judgedFrom;
+  const dayExpected = rhythm ? rhythm(Math.max(start, known.firstSeen), end) : 0;
   for (const t of [...inDay, end]) {
-    const g = judgeGap(expected, rhythm, previous, t, inDay.length + 1);
+    const gapRhythm = rhythm
+      ? atDayRate(rhythm, inDay.length, dayExpected - rhythm(Math.max(previous, start, known.firstSeen), t))
+      : undefined;
+    const g = judgeGap(expected, gapRhythm, previous, t, inDay.length + 1);
     if (g.anomalous > worst.anomalous || (g.anomalous === worst.anomalous && g.magnitude > worst.magnitude)) {
       worst = { ...g, from: previous, to: t };
     }
@@ -334,7 +354,8 @@ export function judgeLive(
   if (lastSeen === undefined && profile.firstSeen === undefined) return notJudged(expected, localHour(now, timeZone));
   const windowStart = Math.max(since, profile.firstSeen ?? since);
   const from = lastSeen ?? windowStart;
-  const rhythm = rhythmOf(profile, timeZone, holidays, localDate(now, timeZone));
+  const dayRhythm = rhythmOf(profile, timeZone, holidays, localDate(now, timeZone));
+  const rhythm = dayRhythm && atDayRate(dayRhythm, count, dayRhythm(windowStart, Math.max(windowStart, from)));
   const g = judgeGap(expected, rhythm, from, now, LIVE_CHECKS_PER_DAY);
   const silentFor = now - from;
   const limit = expected.maxSilenceHours;

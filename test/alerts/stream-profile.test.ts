@@ -125,3 +125,33 @@ describe('the demo’s normal days raise no missing-data alarm, whatever the dat
     expect(alarms).toEqual([]);
   });
 });
+
+describe('a stop is judged against the rest of its own day', () => {
+  const RULE = { event: 'Booking Made', maxSilenceHours: 12 };
+  /** `n` bookings spread evenly over 09:00-19:00 local, none in the given local hours. */
+  const evenDay = (day: string, n: number, quiet: [string, string] = ['00:00', '00:00']) => {
+    const open = zonedInstant(day, '09:00', TZ);
+    const step = (10 * 3_600_000) / n;
+    const [from, to] = quiet.map((h) => zonedInstant(day, h, TZ)) as [number, number];
+    return Array.from({ length: n }, (_, i) => open + i * step).filter((t) => t < from || t >= to);
+  };
+  // Six weekdays at 300 a day: the first (the stream's first day) is not learnt, five are.
+  const days = dateRange('2026-10-05', '2026-10-12');
+  const profile = days
+    .filter((d) => !['2026-10-10', '2026-10-11'].includes(d))
+    .reduce((p, d) => foldDay(p, d, evenDay(d, 300), TZ), emptyProfile(RULE.event));
+  const slow = '2026-10-13';
+
+  it('an ordinary lull on a slow day (a third of the usual volume) is not a stop', () => {
+    const judged = judgeDay(RULE, slow, evenDay(slow, 90, ['13:00', '14:00']), TZ, profile);
+
+    expect(judged.anomalous).toBe(false);
+  });
+
+  it('a three-hour stop on the same slow day is', () => {
+    const judged = judgeDay(RULE, slow, evenDay(slow, 90, ['12:00', '15:00']), TZ, profile);
+
+    expect(judged.anomalous).toBe(true);
+    expect(judged.summary).toMatch(/^No "Booking Made" events 1[12]:\d\d–15:\d\d on 13 Oct/);
+  });
+});
