@@ -211,13 +211,27 @@ export interface ServeTotals {
   /** Answers by HTTP status. */
   statuses: Record<string, number>;
   received: number;
+  /** Events held (answered 200): those stored and their duplicates. */
   accepted: number;
+  /** Distinct events stored. */
+  stored: number;
+  /** Events already stored when they came (sent again), stored once. */
+  duplicates: number;
   quarantined: Record<string, number>;
   profileCalls: Record<string, number>;
 }
 
 export function emptyTotals(): ServeTotals {
-  return { requests: 0, statuses: {}, received: 0, accepted: 0, quarantined: {}, profileCalls: {} };
+  return {
+    requests: 0,
+    statuses: {},
+    received: 0,
+    accepted: 0,
+    stored: 0,
+    duplicates: 0,
+    quarantined: {},
+    profileCalls: {},
+  };
 }
 
 export function addToTotals(totals: ServeTotals, s: RequestSummary): void {
@@ -226,6 +240,8 @@ export function addToTotals(totals: ServeTotals, s: RequestSummary): void {
   if (s.status !== 200) return;
   totals.received += s.received;
   totals.accepted += s.accepted;
+  totals.stored += s.accepted - s.duplicates;
+  totals.duplicates += s.duplicates;
   for (const [k, n] of Object.entries(s.quarantined)) totals.quarantined[k] = (totals.quarantined[k] ?? 0) + (n ?? 0);
   for (const [k, n] of Object.entries(s.profileCalls))
     totals.profileCalls[k] = (totals.profileCalls[k] ?? 0) + (n ?? 0);
@@ -299,7 +315,7 @@ export function serveLines(totals: ServeTotals): string[] {
         .map(([s, n]) => `${n} x ${s}`)
         .join(', ') || 'none'
     })`,
-    `received ${totals.received} calls: ${totals.accepted} events stored, ${sum(totals.quarantined)} quarantined, ${sum(totals.profileCalls)} identify/group/alias calls counted and not stored`,
+    `received ${totals.received} calls: ${totals.stored} unique events stored (${totals.duplicates} duplicates stored once), ${sum(totals.quarantined)} quarantined, ${sum(totals.profileCalls)} identify/group/alias calls counted and not stored`,
   ];
   for (const [reason, n] of Object.entries(totals.quarantined)) lines.push(`  ${reason}: ${n}`);
   return lines;

@@ -42,6 +42,11 @@ export interface RequestSummary {
   received: number;
   /** Events handed to the sink and held by it (a resent one is held again, and stored once). */
   accepted: number;
+  /**
+   * Of `accepted`, events the sink had already stored (resent by the client): known to a sink that stores them (the
+   * local server's), 0 for the queue's.
+   */
+  duplicates: number;
   /** Calls quarantined, by reason. */
   quarantined: Partial<Record<RejectReason, number>>;
   /** identify, group and alias calls: accepted and counted, not stored. */
@@ -69,7 +74,9 @@ export interface EventSink {
    * Resolves once every message is held, but those in `failed` (a retry may pass) and `rejected` (refused for good,
    * and quarantined by the sink itself).
    */
-  deliver(messages: readonly IncomingMessage[]): Promise<Pick<IngestResult, 'failed' | 'rejected'>>;
+  deliver(
+    messages: readonly IncomingMessage[],
+  ): Promise<Pick<IngestResult, 'failed' | 'rejected'> & Partial<Pick<IngestResult, 'duplicates'>>>;
   /** Keeps calls the API refused, for inspection; rejects when they could not be kept. */
   quarantine(calls: readonly QuarantinedCall[]): Promise<void>;
 }
@@ -204,6 +211,7 @@ async function ingestCalls(
     status: 200,
     received: calls.length,
     accepted: 0,
+    duplicates: 0,
     quarantined: {},
     profileCalls: {},
   };
@@ -233,13 +241,14 @@ async function ingestCalls(
   let failed: string[];
   try {
     const [delivered] = await Promise.all([
-      messages.length > 0 ? deps.sink.deliver(messages) : { failed: [], rejected: [] },
+      messages.length > 0 ? deps.sink.deliver(messages) : { failed: [], rejected: [], duplicates: 0 },
       refused.length > 0 ? deps.sink.quarantine(refused) : undefined,
     ]);
     failed = delivered.failed;
     for (const r of delivered.rejected)
       problems.push({ index: indexOf.get(r.id) ?? -1, reason: r.reason, detail: r.detail });
     summary.accepted = messages.length - delivered.failed.length - delivered.rejected.length;
+    summary.duplicates = delivered.duplicates ?? 0;
   } catch (error) {
     return unavailable(`events could not be stored: ${(error as Error).message?.slice(0, 200)}`, summary);
   }
@@ -307,7 +316,7 @@ function utf8(bytes: Uint8Array): string | undefined {
 }
 
 function emptySummary(status: number, refused: string): RequestSummary {
-  return { status, received: 0, accepted: 0, quarantined: {}, profileCalls: {}, refused };
+  return { status, received: 0, accepted: 0, duplicates: 0, quarantined: {}, profileCalls: {}, refused };
 }
 
 function refuse(
@@ -338,6 +347,6 @@ function tooLarge(what: string, limit: number, size: string): SegmentApiResponse
 
 function unavailable(message: string, summary?: RequestSummary): SegmentApiResponse {
   const out = refuse(503, 'unavailable', message, { 'retry-after': '1' });
-  if (summary) out.summary = { ...summary, status: 503, accepted: 0, refused: 'unavailable' };
+  if (summary) out.summary = { ...summary, status: 503, accepted: 0, duplicates: 0, refused: 'unavailable' };
   return out;
 }

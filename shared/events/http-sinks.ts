@@ -15,12 +15,16 @@ export interface SinkDeps {
   now: () => number;
 }
 
-/** Stores events as the events queue's consumer does: exactly once by messageId, problems quarantined. */
+/**
+ * Stores events as the events queue's consumer does: exactly once by messageId, problems quarantined. An event the
+ * sink stored before (a batch sent again) is counted as a duplicate and not written again.
+ */
 export function storeSink(deps: SinkDeps): EventSink {
+  const seen = new Set<string>();
   return {
     async deliver(messages) {
-      const result = await ingestMessages(messages, deps);
-      return { failed: result.failed, rejected: result.rejected };
+      const result = await ingestMessages(messages, { ...deps, seen });
+      return { failed: result.failed, rejected: result.rejected, duplicates: result.duplicates };
     },
     quarantine: (calls) => quarantineCalls(deps.store, calls, deps.config),
   };

@@ -47,8 +47,8 @@ export interface IngestDeps {
   config: NightshiftConfig;
   now: () => number;
   /**
-   * messageIds stored earlier in the same run (a file read in many batches): a message with one of them counts as a
-   * duplicate and is not written again. Stored messageIds are added to it.
+   * messageIds stored earlier in the same run (a file read in many batches, the requests of one `serve`): a message
+   * with one of them counts as a duplicate and is not written again. Stored messageIds are added to it.
    */
   seen?: Set<string>;
 }
@@ -89,11 +89,19 @@ export async function ingestMessages(messages: readonly IncomingMessage[], deps:
   );
   if (lateDays.length > 0) await markDaysDirty(store, lateDays, now);
   if (events.stored.length > 0) await markStored(store, now);
-  if (deps.seen) for (const e of events.stored) deps.seen.add(e.event.messageId);
+  // A call running alongside (the local server's next request) may have stored the same event meanwhile: one of the
+  // two counts it as a duplicate.
+  let storedMeanwhile = 0;
+  if (deps.seen) {
+    for (const e of events.stored) {
+      if (deps.seen.has(e.event.messageId)) storedMeanwhile++;
+      else deps.seen.add(e.event.messageId);
+    }
+  }
 
   return {
-    accepted: events.stored.length,
-    duplicates: seenBefore + events.stored.reduce((n, e) => n + e.copies.length - 1, 0),
+    accepted: events.stored.length - storedMeanwhile,
+    duplicates: seenBefore + storedMeanwhile + events.stored.reduce((n, e) => n + e.copies.length - 1, 0),
     rejected: lines.quarantined.map((r) => ({ id: r.sourceId, reason: r.reason, detail: r.detail })),
     failed: [...events.failed, ...lines.failed],
     lateDays,

@@ -324,6 +324,23 @@ describe('every line accounted for: retries and redeliveries', () => {
     expect((await eventsOf(store, '2026-11-22')).map((e) => e.messageId)).toEqual(['m1', 'm2']);
   });
 
+  it('an event two batches of the same run store at the same time is counted once stored and once a duplicate', async () => {
+    const { store } = await freshStore();
+    const seen = new Set<string>();
+    const batch = () => [msg(track('m1', '2026-11-22T10:00:00+08:00'))];
+
+    const results = await Promise.all([
+      ingestMessages(batch(), { store, config, now, seen }),
+      ingestMessages(batch(), { store, config, now, seen }),
+    ]);
+
+    // Whichever finishes second counts the duplicate.
+    expect(results.map((r) => [r.accepted, r.duplicates]).sort()).toEqual([
+      [0, 1],
+      [1, 0],
+    ]);
+  });
+
   it('an event DynamoDB refuses although the envelope let it through is quarantined as store_rejected; its pack is written', async () => {
     const { store } = await freshStore();
     // Stands in for a DynamoDB rule the envelope does not know: an item holding m07 gains an attribute name DynamoDB refuses.

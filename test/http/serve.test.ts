@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Analytics } from '@segment/analytics-node';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { type SegmentServer, startSegmentServer } from '#cli/serve.ts';
+import { addToTotals, emptyTotals, type SegmentServer, serveLines, startSegmentServer } from '#cli/serve.ts';
 import { forEachEventOfDay } from '#shared/events/events-store.ts';
 import { storeSink } from '#shared/events/http-sinks.ts';
 import { LOCAL_AWS } from '#shared/local/dynamodb-local.ts';
@@ -78,6 +78,27 @@ describe('the local server', () => {
     const answer = await post(server.url, '/v1/batch', Buffer.alloc(3 * 1024 * 1024, ' '));
 
     expect(answer).toMatchObject({ status: 413 });
+  });
+
+  it('a resent batch of events already stored is counted as duplicates stored once, not as events stored', async () => {
+    const { store } = await freshStore('http-serve');
+    const totals = emptyTotals();
+    server = await startSegmentServer({
+      handle: handlerFor(apiDeps(store, { sink: storeSink({ store, config, now }) })),
+      onRequest: (summary) => addToTotals(totals, summary),
+    });
+    const batch = (from: number, n: number) =>
+      JSON.stringify({ batch: Array.from({ length: n }, (_, i) => track(`m${from + i}`, from + i)) });
+
+    await post(server.url, '/v1/batch', batch(0, 30));
+    await post(server.url, '/v1/batch', batch(0, 20)); // resent: all 20 already stored
+    await post(server.url, '/v1/batch', batch(25, 10)); // 5 already stored, 5 new
+
+    expect(await storedEvents(store, ['2026-11-22'])).toHaveLength(35);
+    expect(totals).toMatchObject({ received: 60, accepted: 60, stored: 35, duplicates: 25 });
+    expect(serveLines(totals)[1]).toBe(
+      'received 60 calls: 35 unique events stored (25 duplicates stored once), 0 quarantined, 0 identify/group/alias calls counted and not stored',
+    );
   });
 
   it('requests past the waiting room are answered 429 at once (SDKs resend them)', async () => {

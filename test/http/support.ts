@@ -85,7 +85,15 @@ function failure(status: number) {
     status,
     headers: { 'content-type': 'application/json' },
     body,
-    summary: { status, received: 0, accepted: 0, quarantined: {}, profileCalls: {}, refused: 'injected' },
+    summary: {
+      status,
+      received: 0,
+      accepted: 0,
+      duplicates: 0,
+      quarantined: {},
+      profileCalls: {},
+      refused: 'injected',
+    },
   };
 }
 
