@@ -15,19 +15,71 @@ import type { LocalDate } from '#shared/time/calendar.ts';
 import type { CommandContext } from './context.ts';
 import { localDeliveryQueue } from './local-queue.ts';
 
-export async function runDetect(ctx: CommandContext, from: LocalDate, to: LocalDate) {
-  const { queue, sentCount, outbox } = await localDeliveryQueue(ctx);
+export interface DetectRunOptions {
+  /**
+   * false: judge and move incidents as usual, but send no alert mail (a backfill of history: the team hears of the
+   * transitions from the first nightly run on, not of every past one). @default true
+   */
+  mail?: boolean;
+}
+
+export async function runDetect(ctx: CommandContext, from: LocalDate, to: LocalDate, options: DetectRunOptions = {}) {
+  let unsent = 0;
+  const mail = options.mail !== false;
+  const { queue, sentCount, outbox } = mail
+    ? await localDeliveryQueue(ctx)
+    : {
+        queue: {
+          async enqueue(messages: readonly unknown[]) {
+            unsent += messages.length;
+          },
+        },
+        sentCount: () => 0,
+        outbox: undefined,
+      };
   const summary = await recordRun(ctx.store, 'detect-anomalies', ctx.now, () =>
     detectAnomaliesBetween(from, to, { store: ctx.store, config: ctx.config, now: ctx.now, queue }),
   );
   const unseen = await unseenExpectedEvents(ctx.store, ctx.config.alerts.expectedEvents, from, to);
   return {
     ...summary,
+    transitions: transitionsInOrder(summary.days),
     days: summary.days.map(skippedAsCurrent),
     unseenEvents: unseen,
     alertsSent: sentCount(),
+    // Only with --no-mail: the alert mails it left unsent.
+    ...(mail ? {} : { alertsNotSent: unsent }),
     outbox,
   };
+}
+
+/** An incident's move in a range, as `detect` lists them: by day judged, in the order judged. */
+export interface DetectTransition {
+  /** The day judged. */
+  date: LocalDate;
+  /** The period the transition is about (a day, or a week or month of a rule on one). */
+  period: string;
+  transition: NonNullable<SubjectResult['transition']>;
+  incident: string;
+}
+
+/**
+ * The incidents opened, escalated and resolved over the days, in date order: a backfill reads as it happened (the
+ * summary's `opened`, `escalated` and `resolved` hold the same, by kind).
+ */
+export function transitionsInOrder(
+  days: ReadonlyArray<{
+    date: LocalDate;
+    results: ReadonlyArray<Pick<SubjectResult, 'incident' | 'period' | 'outcome' | 'transition'>>;
+  }>,
+): DetectTransition[] {
+  return days.flatMap((d) =>
+    d.results.flatMap((r) =>
+      r.outcome === 'already_judged' || r.transition === undefined
+        ? []
+        : [{ date: d.date, period: r.period ?? d.date, transition: r.transition, incident: r.incident }],
+    ),
+  );
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   loadConfig,
 } from '#shared/config/load.ts';
 import { configReference, REFERENCE_END, REFERENCE_START } from '#shared/config/reference.ts';
+import { readDayFigures } from '#shared/events/day-figures.ts';
 import { assertEventFileHeader, countLines, readEventFile } from '#shared/events/files.ts';
 import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { JOBS, parseJobNames, recentRuns, recordRun } from '#shared/jobs/runs.ts';
@@ -23,7 +24,7 @@ import { backfillCommand } from './backfill.ts';
 import { runCheckBackups } from './checks.ts';
 import { type CommandContext, type GlobalOptions, withContext } from './context.ts';
 import { runDemo } from './demo.ts';
-import { runDetect, unseenEventLine } from './detect.ts';
+import { runDetect, transitionsInOrder, unseenEventLine } from './detect.ts';
 import { serveInbox } from './inbox.ts';
 import { errorJson, jsonLine, printJson } from './json.ts';
 import { kpiRows, silentInputLine, silentInputs, unexplained } from './kpis.ts';
@@ -31,7 +32,7 @@ import { progress } from './progress.ts';
 import { pseudonymCommand, useLocalPseudonymKey } from './pseudonym.ts';
 import { type ReportOptions, reportCommandRun } from './report.ts';
 import { serveCommand } from './serve.ts';
-import { parseInstant, parseJobList, runWatchdog, watchdogLines } from './watchdog.ts';
+import { instantProblem, parseInstant, parseJobList, runWatchdog, watchdogLines } from './watchdog.ts';
 
 /** Every verb, in the order `--help` lists them. */
 const COMMANDS: Array<() => Command> = [
@@ -64,21 +65,26 @@ export function buildProgram(): Command {
         '--now <instant>',
         'run as if the clock read this instant (ISO 8601 with offset); default: the real clock',
       ).argParser((value) => {
-        try {
-          return parseInstant(value, '--now');
-        } catch (error) {
-          throw new InvalidArgumentError((error as Error).message);
-        }
+        const problem = instantProblem(value);
+        // Commander's message names the option and value ("argument 'x' is invalid."); the problem follows.
+        if (typeof problem === 'string') throw new InvalidArgumentError(problem[0]!.toUpperCase() + problem.slice(1));
+        return problem.ms;
       }),
     )
-    .showHelpAfterError()
     // Commander's argument errors (unknown option, missing value) throw instead of exiting, so `main` can answer them
     // in JSON like any other failure; every verb inherits it (copyInheritedSettings).
     .exitOverride()
     .hook('preAction', useLocalPseudonymKey);
 
   for (const command of COMMANDS) program.addCommand(command().copyInheritedSettings(program));
+  pointToHelp(program);
   return program;
+}
+
+/** After an argument error, one line on where the usage is, not the whole help: the error stays in sight. */
+function pointToHelp(command: Command, path = [command.name()]): void {
+  command.showHelpAfterError(`see ${path.join(' ')} --help`);
+  for (const sub of command.commands) pointToHelp(sub, [...path, sub.name()]);
 }
 
 const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
@@ -133,14 +139,15 @@ function ingestCommand(): Command {
       // nothing.
       for (const file of files) assertReadable(file);
       for (const file of files) await assertEventFileHeader(file);
-      const result = await withContext(opts, async (ctx) => {
+      const result = await withContext(opts, async (ctx): Promise<IngestSummary> => {
         const total: IngestResult = { accepted: 0, duplicates: 0, rejected: [], failed: [], lateDays: [] };
         // A duplicate in a later chunk is one too: the totals are unique events, as a clean re-run would count them.
         const seen = new Set<string>();
+        const tally = { blankLines: 0 };
         for (const file of files) {
           const bar = progress(`ingest ${file}`, await countLines(file));
           // With --now the lines count as sent then (a replay as of that instant), else when the file was written.
-          for await (const chunk of readEventFile(file, 500, opts.now)) {
+          for await (const chunk of readEventFile(file, 500, opts.now, tally)) {
             const r = await ingestMessages(chunk, { store: ctx.store, config: ctx.config, now: ctx.now, seen });
             total.accepted += r.accepted;
             total.duplicates += r.duplicates;
@@ -151,7 +158,7 @@ function ingestCommand(): Command {
           }
           bar.done();
         }
-        return total;
+        return { ...total, ...tally, notRolledUp: await notRolledUp(ctx, total.lateDays) };
       });
       printIngest(result, opts.json ?? false);
       if (result.failed.length > 0) process.exitCode = 1;
@@ -240,28 +247,34 @@ function detectCommand(): Command {
     .option('--date <date>', 'one local date (default yesterday)')
     .option('--from <date>', 'first local date of a range')
     .option('--to <date>', 'last local date of a range')
-    .action(async (o: { date?: string; from?: string; to?: string }, cmd: Command) => {
+    .option('--no-mail', 'open, escalate and resolve incidents but mail nobody (a backfill of history)')
+    .action(async (o: { date?: string; from?: string; to?: string; mail: boolean }, cmd: Command) => {
       const opts = globals(cmd);
       const summary = await withContext(opts, (ctx) => {
         const { from, to } = dateRangeOption(o.date ? { from: o.date, to: o.date } : o, ctx);
-        return runDetect(ctx, from, to);
+        return runDetect(ctx, from, to, { mail: o.mail });
       });
       if (opts.json) printJson(summary);
-      else {
-        for (const t of [
-          ...summary.opened.map((x) => ['opened', x] as const),
-          ...summary.escalated.map((x) => ['escalated', x] as const),
-          ...summary.resolved.map((x) => ['resolved', x] as const),
-        ]) {
-          console.log(`${t[1].period}  ${t[0].padEnd(9)} ${t[1].incident}`);
-        }
-        for (const line of notJudgedLines(summary.days)) console.log(line);
-        for (const u of summary.unseenEvents) console.log(unseenEventLine(u, summary.from, summary.to));
-        console.log(
-          `${summary.open.length} incidents open; ${summary.alertsSent} alert mails sent (copies in ${summary.outbox})`,
-        );
-      }
+      else for (const line of detectLines(summary)) console.log(line);
     });
+}
+
+/** The lines `nightshift detect` prints: the range's incident transitions in date order, then what was not judged. */
+export function detectLines(
+  summary: Pick<
+    Awaited<ReturnType<typeof runDetect>>,
+    'days' | 'unseenEvents' | 'from' | 'to' | 'open' | 'alertsSent' | 'alertsNotSent' | 'outbox'
+  >,
+): string[] {
+  const lines = transitionsInOrder(summary.days).map((t) => `${t.period}  ${t.transition.padEnd(9)} ${t.incident}`);
+  lines.push(...notJudgedLines(summary.days));
+  for (const u of summary.unseenEvents) lines.push(unseenEventLine(u, summary.from, summary.to));
+  lines.push(
+    summary.alertsNotSent === undefined
+      ? `${summary.open.length} incidents open; ${summary.alertsSent} alert mails sent (copies in ${summary.outbox})`
+      : `${summary.open.length} incidents open; ${summary.alertsNotSent} alert mails not sent (--no-mail)`,
+  );
+  return lines;
 }
 
 /**
@@ -276,13 +289,18 @@ export function notJudgedLines(
   }>,
 ): string[] {
   const lines = new Map<string, string>();
+  // Set again at the end: the lines come in the order of the periods they show.
+  const set = (key: string, line: string) => {
+    lines.delete(key);
+    lines.set(key, line);
+  };
   for (const day of days) {
     for (const r of day.results) {
       const period = r.period ?? day.date;
       if (r.outcome === 'not_rolled_up' || r.outcome === 'pending')
-        lines.set(`${r.incident}|${r.outcome}`, `${period}  not judged ${r.incident}: ${r.summary}`);
+        set(`${r.incident}|${r.outcome}`, `${period}  not judged ${r.incident}: ${r.summary}`);
       for (const note of r.notes ?? [])
-        lines.set(`${r.incident}|${note.split(':')[0]}`, `${period}  not ready  ${r.incident}: ${note}`);
+        set(`${r.incident}|${note.split(':')[0]}`, `${period}  not ready  ${r.incident}: ${note}`);
     }
   }
   const repeated = days.flatMap((d) => d.results).filter((r) => r.outcome === 'already_judged').length;
@@ -429,15 +447,35 @@ function dateRangeOption(o: { from?: string; to?: string }, ctx: CommandContext)
 
 const minDate = (a: string, b: string) => (a < b ? a : b);
 
-function printIngest(r: IngestResult, json: boolean): void {
+/** What `nightshift ingest` reports: its batches' results summed, with what the files and the store add. */
+export interface IngestSummary extends IngestResult {
+  /** Blank lines of the files: skipped, neither stored nor quarantined. */
+  blankLines: number;
+  /**
+   * Of `lateDays`, those no rollup has counted yet (a history loaded for the first time): not late, only not rolled
+   * up yet. They are marked all the same, so the nightly rollup reads them.
+   */
+  notRolledUp: string[];
+}
+
+/** The days among `days` whose figures no rollup has written. */
+async function notRolledUp(ctx: CommandContext, days: readonly string[]): Promise<string[]> {
+  if (days.length === 0) return [];
+  const counted = new Set((await readDayFigures(ctx.store, days[0]!, days.at(-1)!)).map((f) => f.day));
+  return days.filter((d) => !counted.has(d));
+}
+
+function printIngest(r: IngestSummary, json: boolean): void {
   if (json) {
     printJson({
       accepted: r.accepted,
       duplicates: r.duplicates,
+      blankLines: r.blankLines,
       rejected: r.rejected.length,
       rejectedByReason: rejectedByReason(r),
       failed: r.failed.length,
       lateDays: r.lateDays,
+      notRolledUp: r.notRolledUp,
     });
     return;
   }
@@ -450,13 +488,25 @@ function rejectedByReason(r: IngestResult): Record<string, number> {
   return byReason;
 }
 
-/** The lines `nightshift ingest` prints: stored, rejected (by reason, a few examples), late days, failures. */
-export function ingestLines(r: IngestResult): string[] {
+/**
+ * The lines `nightshift ingest` prints: stored, blank lines skipped, rejected (by reason, a few examples), late days,
+ * days not rolled up yet, failures.
+ */
+export function ingestLines(r: IngestResult & Partial<Pick<IngestSummary, 'blankLines' | 'notRolledUp'>>): string[] {
   const out = [`stored ${r.accepted} unique events (${r.duplicates} duplicates in the input stored once)`];
+  if (r.blankLines) out.push(`skipped ${r.blankLines} blank line${r.blankLines === 1 ? '' : 's'}`);
   out.push(`rejected ${r.rejected.length}${r.rejected.length ? ' (kept in quarantine):' : ''}`);
   for (const [reason, n] of Object.entries(rejectedByReason(r))) out.push(`  ${reason}: ${n}`);
   for (const x of r.rejected.slice(0, 5)) out.push(`  e.g. ${x.id}: ${x.detail}`);
-  if (r.lateDays.length) out.push(`late events for ${dateList(r.lateDays)}: marked for recomputation`);
+  const fresh = new Set(r.notRolledUp ?? []);
+  const late = r.lateDays.filter((d) => !fresh.has(d));
+  if (late.length) out.push(`late events for ${dateList(late)}: marked for recomputation`);
+  if (fresh.size) {
+    const days = [...fresh];
+    out.push(
+      `events for ${dateList(days)}: not rolled up yet, marked for the nightly rollup (or now: nightshift rollup --from ${days[0]} --to ${days.at(-1)})`,
+    );
+  }
   if (r.failed.length) out.push(`FAILED to store ${r.failed.length} messages; run again to retry them`);
   return out;
 }
@@ -481,7 +531,7 @@ function printConfigError(error: ConfigError): void {
 /**
  * Runs the CLI; config problems print as path-named lines and exit 1. With `--json` a failure also prints one JSON
  * document on stdout (`errorJson`), as a success does; that includes commander's own argument errors, whose text
- * (and help) commander has already written to stderr.
+ * (and where the help is) commander has already written to stderr.
  */
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();

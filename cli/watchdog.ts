@@ -29,13 +29,20 @@ export function parseJobList(value: string): JobName[] {
 
 /** `--at 2026-11-23T03:45+08:00`: an instant with its offset (a local time alone is ambiguous). */
 export function parseInstant(value: string, option = '--at'): number {
+  const problem = instantProblem(value);
+  if (typeof problem === 'string') throw new Error(`${option} ${value}: ${problem}`);
+  return problem.ms;
+}
+
+/**
+ * What is wrong with an instant, without the option and value (commander's argument errors name both already), or
+ * the instant in epoch ms.
+ */
+export function instantProblem(value: string): string | { ms: number } {
   const parsed = parseOffsetTimestamp(value);
-  if (!parsed.ok) {
-    // An example helps with the format; a well-formed instant that does not exist (11-31, 24:30) is told why alone.
-    const example = parsed.impossible ? '' : ', e.g. 2026-11-23T03:45+08:00';
-    throw new Error(`${option} ${value}: ${parsed.reason}${example}`);
-  }
-  return parsed.ms;
+  if (parsed.ok) return { ms: parsed.ms };
+  // An example helps with the format; a well-formed instant that does not exist (11-31, 24:30) is told why alone.
+  return `${parsed.reason}${parsed.impossible ? '' : ', e.g. 2026-11-23T03:45+08:00'}`;
 }
 
 /** One watchdog check at `ctx.now()`. */

@@ -20,15 +20,22 @@ export class EventFileError extends Error {
   override name = 'EventFileError';
 }
 
+/** What reading a file skipped, counted as it is read. */
+export interface FileTally {
+  /** Empty lines and lines of whitespace only: skipped, as JSON Lines readers do, neither stored nor quarantined. */
+  blankLines: number;
+}
+
 /**
  * Yields chunks of messages; ids are 'file:line' so a rejection points at its line. The lines count as sent at
  * `sentAt` if given (a replay "as of" an instant), else when the file was last written: ingesting it again (after a
- * crash, or days later) judges and files every line alike.
+ * crash, or days later) judges and files every line alike. Blank lines are skipped, and counted in `tally`.
  */
 export async function* readEventFile(
   path: string,
   chunkSize = 500,
   sentAt?: number,
+  tally?: FileTally,
 ): AsyncGenerator<IncomingMessage[]> {
   const csv = path.toLowerCase().endsWith('.csv');
   const sent = sentAt ?? Math.floor((await stat(path)).mtimeMs);
@@ -39,7 +46,10 @@ export async function* readEventFile(
   let chunk: IncomingMessage[] = [];
   for await (const line of lines) {
     lineNo++;
-    if (line.trim() === '') continue;
+    if (line.trim() === '') {
+      if (tally) tally.blankLines++;
+      continue;
+    }
     if (csv && !header) {
       header = csvHeader(line);
       // Once for the file: a header without a required column would make every row a rejection of its own.

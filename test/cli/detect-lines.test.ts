@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { skippedAsCurrent } from '#cli/detect.ts';
-import { notJudgedLines } from '#cli/main.ts';
+import { detectLines, notJudgedLines } from '#cli/main.ts';
 import type { DetectSummary } from '#shared/detection/detect.ts';
 
 const day = (date: string, results: DetectSummary['results']): DetectSummary => ({
@@ -44,6 +44,70 @@ describe('detect text output', () => {
       '2026-W47  not ready  rule:signups:*:deviation: deviation: not enough history yet (7 earlier periods with a value, 14 needed)',
       '2026-11-22  not judged rule:orders:*:deviation: Orders: not rolled up for 2026-11-22',
       '1 judgement skipped: already judged by an earlier run (incidents only move forward)',
+    ]);
+  });
+});
+
+describe('detect over a range', () => {
+  const moved = (incident: string, period: string, transition: 'opened' | 'escalated' | 'resolved') => ({
+    incident,
+    title: incident,
+    period,
+    outcome: 'anomalous' as const,
+    transition,
+    summary: '',
+  });
+  const days = [
+    day('2026-10-03', [moved('rule:a', '2026-10-03', 'opened')]),
+    day('2026-10-05', [moved('rule:a', '2026-10-05', 'resolved'), moved('rule:b', '2026-10-05', 'opened')]),
+    day('2026-10-06', [moved('rule:b', '2026-10-06', 'escalated')]),
+    day('2026-10-07', [moved('rule:a', '2026-10-07', 'opened')]),
+  ];
+  const pick = (t: string) =>
+    days.flatMap((d) =>
+      d.results.filter((r) => r.transition === t).map((r) => ({ incident: r.incident, period: r.period! })),
+    );
+  const summary = {
+    from: '2026-10-03',
+    to: '2026-10-07',
+    opened: pick('opened'),
+    escalated: pick('escalated'),
+    resolved: pick('resolved'),
+    open: ['rule:a', 'rule:b'],
+    enqueued: 5,
+    days,
+    unseenEvents: [],
+    alertsSent: 5,
+    outbox: '/tmp/outbox',
+  };
+
+  it('says why rules said nothing in the order of the periods it shows', () => {
+    const notReady = (incident: string, period: string) => ({
+      incident,
+      title: incident,
+      period,
+      outcome: 'normal' as const,
+      summary: '',
+      notes: ['change: no complete previous day to compare with'],
+    });
+    const lines = notJudgedLines([
+      day('2026-09-29', [notReady('rule:a', '2026-09-29'), notReady('rule:b', '2026-09-29')]),
+      day('2026-09-30', [notReady('rule:a', '2026-09-30')]),
+    ]);
+    expect(lines).toEqual([
+      '2026-09-29  not ready  rule:b: change: no complete previous day to compare with',
+      '2026-09-30  not ready  rule:a: change: no complete previous day to compare with',
+    ]);
+  });
+
+  it('prints the incidents opened, escalated and resolved in date order, as the backfill saw them happen', () => {
+    expect(detectLines(summary)).toEqual([
+      '2026-10-03  opened    rule:a',
+      '2026-10-05  resolved  rule:a',
+      '2026-10-05  opened    rule:b',
+      '2026-10-06  escalated rule:b',
+      '2026-10-07  opened    rule:a',
+      '2 incidents open; 5 alert mails sent (copies in /tmp/outbox)',
     ]);
   });
 });

@@ -81,7 +81,16 @@ describe('a date in the right form that is not on the calendar', () => {
     const run = await runCli(['--now', '2026-11-31T03:00+08:00', 'runs'], { cwd, timeoutMs: 30_000 });
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('--now 2026-11-31T03:00+08:00: 2026-11-31 is not a date (November has 30 days)\n');
+    expect(run.stderr).toContain('is invalid. 2026-11-31 is not a date (November has 30 days)\n');
+  });
+
+  it('a bad --now says what is wrong once, then where the help is, not the whole help', async () => {
+    const run = await runCli(['--now', '2026-11-30', 'runs'], { cwd, timeoutMs: 30_000 });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      "error: option '--now <instant>' argument '2026-11-30' is invalid. Timestamp is not an ISO 8601 date-time with offset, e.g. 2026-11-23T03:45+08:00\nsee nightshift --help\n",
+    );
   });
 
   it('backfill --from with a date that does not exist says why', async () => {

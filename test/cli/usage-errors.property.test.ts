@@ -40,26 +40,39 @@ const badArguments = fc.oneof(
 );
 
 let stdout: string[] = [];
+let stderr = '';
 
 beforeEach(() => {
   stdout = [];
+  stderr = '';
   vi.spyOn(console, 'log').mockImplementation((line: string) => void stdout.push(line));
   vi.spyOn(console, 'error').mockImplementation(() => undefined);
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  vi.spyOn(process.stderr, 'write').mockImplementation((text) => {
+    stderr += String(text);
+    return true;
+  });
 });
 afterEach(() => {
   vi.restoreAllMocks();
   process.exitCode = undefined;
 });
 
-async function run(args: string[]): Promise<{ code: number | string | undefined; stdout: string[] }> {
+async function run(args: string[]): Promise<{ code: number | string | undefined; stdout: string[]; stderr: string[] }> {
   stdout = [];
+  stderr = '';
   process.exitCode = undefined;
   await main(['node', 'nightshift', ...args]);
   const code = process.exitCode;
   process.exitCode = undefined;
-  return { code, stdout };
+  return { code, stdout, stderr: stderr.trimEnd().split('\n') };
+}
+
+/** The error, perhaps commander's guess at the option meant, and where the verb's help is: never the help itself. */
+function expectErrorAndPointer(lines: string[], verb: string): void {
+  expect(lines[0]).toMatch(/^error: /);
+  expect(lines.at(-1)).toBe(`see nightshift ${verb} --help`);
+  expect(lines.length).toBeLessThanOrEqual(3);
 }
 
 describe("commander's argument errors", () => {
@@ -73,13 +86,18 @@ describe("commander's argument errors", () => {
       expect(result.code).toBe(1);
       expect(result.stdout).toHaveLength(1);
       expect(JSON.parse(result.stdout[0]!)).toEqual({ ok: false, error: 'UsageError', message: expect.any(String) });
+      expectErrorAndPointer(result.stderr, args[0]!);
     },
   );
 
-  test.prop([badArguments], { numRuns: 30 })('without --json: exit 1 and nothing on stdout', async (args) => {
-    const result = await run(args);
+  test.prop([badArguments], { numRuns: 30 })(
+    'without --json: exit 1, nothing on stdout, the error and a pointer to the help on stderr',
+    async (args) => {
+      const result = await run(args);
 
-    expect(result.code).toBe(1);
-    expect(result.stdout).toEqual([]);
-  });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toEqual([]);
+      expectErrorAndPointer(result.stderr, args[0]!);
+    },
+  );
 });
