@@ -297,7 +297,9 @@ export function notJudgedLines(
   for (const day of days) {
     for (const r of day.results) {
       const period = r.period ?? day.date;
-      if (r.outcome === 'not_rolled_up' || r.outcome === 'pending')
+      // A period under a rule's volume condition is not judged; one whose conditions were not ready says so below.
+      const gated = r.outcome === 'not_judged' && !r.notes?.length;
+      if (r.outcome === 'not_rolled_up' || r.outcome === 'pending' || gated)
         set(`${r.incident}|${r.outcome}`, `${period}  not judged ${r.incident}: ${r.summary}`);
       for (const note of r.notes ?? [])
         set(`${r.incident}|${note.split(':')[0]}`, `${period}  not ready  ${r.incident}: ${note}`);

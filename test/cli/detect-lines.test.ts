@@ -39,10 +39,20 @@ describe('detect text output', () => {
           summary: 'Orders: not rolled up for 2026-11-22',
         },
       ]),
+      day('2026-11-22', [
+        {
+          incident: 'rule:cancellations_up:*:change',
+          title: 'Cancellation rate',
+          period: '2026-11-22',
+          outcome: 'not_judged',
+          summary: 'Cancellation rate 28.7% not judged: Daily bookings 41 under 200',
+        },
+      ]),
     ]);
     expect(lines).toEqual([
       '2026-W47  not ready  rule:signups:*:deviation: deviation: not enough history yet (7 earlier periods with a value, 14 needed)',
       '2026-11-22  not judged rule:orders:*:deviation: Orders: not rolled up for 2026-11-22',
+      '2026-11-22  not judged rule:cancellations_up:*:change: Cancellation rate 28.7% not judged: Daily bookings 41 under 200',
       '1 judgement skipped: already judged by an earlier run (incidents only move forward)',
     ]);
   });
