@@ -356,28 +356,24 @@ export function judgeRecent(
     if (size < minHistory) continue;
     const fit = robustFit(rows.slice(0, size), ys.subarray(0, size), noise, kinds?.slice(0, size));
     if (!fit || !(fit.noise > 0)) continue;
-    // The run's shift is the precision-weighted mean of its errors (the plain mean when all days' noise is alike).
-    let precision = 0;
+    // The run's shift is the mean of its days' errors, each in its own kind's noise (the plain mean when all days'
+    // noise is alike). Weighted by precision instead, a run's quiet Sundays (a count near 0, with next to no noise)
+    // outweighed its weekdays, where a drop shows, and a 10-day weekday drop never made a run.
     let df = Number.POSITIVE_INFINITY;
-    for (let i = size; i < judged.length; i++) {
-      precision += 1 / varianceOf(fit, i);
-      df = Math.min(df, dfOf(fit, i));
-    }
     let mean = 0;
     let actual = 0;
     let baseline = 0;
     const average = new Float64Array((rows[0] as Float64Array).length);
     for (let i = size; i < judged.length; i++) {
       const row = rows[i] as Float64Array;
-      const weight = 1 / (varianceOf(fit, i) * precision);
+      df = Math.min(df, dfOf(fit, i));
+      const weight = 1 / (k * Math.sqrt(varianceOf(fit, i)));
       mean += weight * noise((ys[i] as number) - predict(fit.ls, row));
       actual += (judged[i] as DataPoint).value / k;
       baseline += back(predict(fit.ls, row)) / k;
       for (let c = 0; c < average.length; c++) average[c] = (average[c] as number) + weight * (row[c] as number);
     }
-    // One value's noise over the run (its variance the harmonic mean of the run's days').
-    const oneValue = fit.noise * Math.sqrt(k / precision);
-    const z = mean / (fit.noise * Math.sqrt(1 / precision + leverage(fit.ls, average)));
+    const z = mean / (fit.noise * Math.sqrt(1 / k + leverage(fit.ls, average)));
     const lastIndex = judged.length - 1;
     const last = rows[lastIndex] as Float64Array;
     const fitted = predict(fit.ls, last);
@@ -392,7 +388,7 @@ export function judgeRecent(
       };
     // A run counts only while the judged value is itself off on the run's side: yesterday's blip is not today's shift.
     else if (Math.sign((ys[lastIndex] as number) - fitted) !== Math.sign(mean)) continue;
-    tests.push({ k, z, p: tTwoSided(z, df), sigmas: mean / oneValue, actual, expected: baseline });
+    tests.push({ k, z, p: tTwoSided(z, df), sigmas: mean / fit.noise, actual, expected: baseline });
   }
   if (!today) return notReady();
 

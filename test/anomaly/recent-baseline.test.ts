@@ -222,6 +222,26 @@ describe('short-history baseline of daily KPIs', () => {
       expect(firstCaught.filter((d) => d > 7)).toEqual([]);
     });
 
+    it('a count closed on Sundays: a 20% weekday drop for a fortnight is caught by its runs', () => {
+      // Weekdays 400 (8% noise), Saturdays 80 (20%), Sundays always 0: judged additively, and a Sunday has next to no
+      // noise. Runs weighted by precision let the Sundays' zero errors outweigh the weekdays' (11 of 30 caught).
+      const caught = Array.from({ length: 30 }, (_, i) => i + 1).filter((seed) => {
+        const rand = seeded(seed);
+        const level = (d: number) => (d % 7 === 6 ? 0 : d % 7 === 5 ? 80 : 400);
+        const noiseOf = (d: number) => (d % 7 === 5 ? 0.2 : 0.08);
+        const series = Array.from({ length: 126 }, (_, d) => ({
+          timestamp: START + d * DAY,
+          value: Math.max(0, Math.round(level(d) * (1 + noiseOf(d) * normal(rand)))),
+        }));
+        const dropped = series
+          .slice(112)
+          .map((p, d) => ((112 + d) % 7 >= 5 ? p : { ...p, value: Math.round(p.value * 0.8) }));
+        return dropped.some((p, d) => judgeRecent([...series.slice(0, 112), ...dropped.slice(0, d)], p).score >= 0.5);
+      });
+
+      expect(caught.length).toBeGreaterThanOrEqual(18);
+    });
+
     it('a usual weekend day raises nothing, and the weekday band says what alerts', () => {
       const series = dailyKpi(112, { ...b2b, seed: 11 });
       const saturday = judgeRecent(series, planted(117, 2.5, { ...b2b, noise: 0.25 }));
