@@ -529,7 +529,7 @@ const ConfigObject = z.strictObject({
     .prefault({}),
   reports: z.array(Report).default([]),
   holidays: Holidays.default([]).describe(
-    'Public holidays and other known special days, as "YYYY-MM-DD" in the time zone, e.g. [2026-10-01, 2026-12-25]. A daily deviation rule leaves them out of the baseline and never opens an incident on one (it may keep a running one open); target, alarm, change and missing-data conditions still apply. A date listed twice is refused.',
+    'Public holidays and other known special days, as "YYYY-MM-DD" in the time zone, e.g. [2026-10-01, 2026-12-25]. A daily deviation rule leaves them out of the baseline and never opens an incident on one (it may keep a running one open); a daily change rule does not compare one with an ordinary day; a KPI with no value on one is not missing data; expected-event silences judge one as a Sunday; target and alarm conditions still apply. A date listed twice is refused.',
   ),
   monitoring: z
     .strictObject({

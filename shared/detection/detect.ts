@@ -2,7 +2,7 @@
 // missing data), and every expected event stream; records each as an observation of its incident, and puts the
 // resulting transitions on the delivery queue, one message per recipient.
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import { type DataStart, readDataStart } from '#shared/events/day-figures.ts';
+import { type DataStart, readDataStart, readDayFigures } from '#shared/events/day-figures.ts';
 import {
   findIncident,
   type IncidentStatus,
@@ -26,6 +26,7 @@ import {
   localDate,
   localHour,
   localParts,
+  periodLabel,
   yesterday,
 } from '#shared/time/calendar.ts';
 import {
@@ -348,18 +349,35 @@ export async function detectAnomalies(
     config.alerts.rules.some(
       (r) => r.kpi === kpi && r.scope === scope && r.granularity === g && r.all.some((c) => 'missing' in c),
     );
+  // A day in `holidays`, or one on which no event at all arrived (a business closed on Sundays), leaves a rate with
+  // no value as a matter of course: not missing data. A stream that stopped is the expected-event checks' to judge.
+  const emptyDays = [...presence.values()].filter((p) => !p.value && p.rule.granularity === 'day').map((p) => p.period);
+  const closed = new Set<string>(emptyDays.filter((d) => config.holidays.includes(d)));
+  if (emptyDays.length > 0) {
+    const sorted = emptyDays.toSorted();
+    for (const f of await readDayFigures(store, sorted[0] as LocalDate, sorted.at(-1) as LocalDate)) {
+      if (f.events === 0) closed.add(f.day);
+    }
+  }
   await Promise.all(
     [...presence.values()].map(async (p) => {
       if (ownsMissing(p.kpi, p.scope, p.rule.granularity)) return;
       const subject = missingKpiSubject(config, p.kpi, p.scope, p.rule.granularity);
       const label = kpiLabel(kpiOf(config, p.kpi), p.scope);
+      const when = periodLabel(p.period);
+      const why = config.holidays.includes(p.period) ? 'a holiday' : 'no events at all that day';
+      const missing = !p.value && !closed.has(p.period);
       const obs: Observation = {
         period: p.period,
-        anomalous: !p.value,
-        persists: !p.value,
+        anomalous: missing,
+        persists: missing,
         severity: 'warning',
         magnitude: 0,
-        summary: p.value ? `${label} has a value for ${p.period}` : `${label} has no value for ${p.period}`,
+        summary: p.value
+          ? `${label} has a value for ${when}`
+          : missing
+            ? `${label} has no value for ${when}`
+            : `${label} has no value for ${when} (${why}): nothing to compute, not missing data`,
       };
       run.add(subject, await recordObservation(store, subject, obs, at), p.value ? 'normal' : 'no_value');
     }),

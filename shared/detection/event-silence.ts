@@ -310,7 +310,7 @@ export function judgeDay(
   const when = `${span(worst.from, worst.to, timeZone, end)} on ${on} (${silence} h)${still}`;
   let summary: string;
   if (inDay.length === 0 && !anomalous) {
-    summary = `No ${name} events on ${on}, as usual on such a day (${worst.expected.toFixed(1)} expected at its usual rate)`;
+    summary = `No ${name} events on ${on}, within chance on such a day (about ${worst.expected.toFixed(1)} expected at its usual rate)`;
   } else if (inDay.length === 0) summary = `No ${name} events on ${on}${about(worst.expected)}`;
   else if (anomalous && worst.early) summary = earlyStop(name, when, worst.expected, limit);
   else if (anomalous) summary = `No ${name} events ${when}${about(worst.expected)}; limit ${limit} h`;

@@ -307,9 +307,18 @@ export async function evaluateRule(
       );
       result.previous = previous;
       r =
-        start !== undefined && partial(reference.period)
-          ? notWhole(reference.text, start, deps.config.timeZone)
-          : change(condition.change, value, previous, reference);
+        g === 'day' && calendar.holidays?.has(period)
+          ? {
+              condition: 'change',
+              holds: false,
+              persists: false,
+              notReady: true,
+              magnitude: 0,
+              detail: 'a holiday: not compared with an ordinary day',
+            }
+          : start !== undefined && partial(reference.period)
+            ? notWhole(reference.text, start, deps.config.timeZone)
+            : change(condition.change, value, previous, reference);
     } else if ('volume' in condition) {
       const other = kpiOf(deps.config, condition.volume.kpi);
       const stored = (await values(deps, other.id, g, period, period))[0];
@@ -661,12 +670,22 @@ function dailyReference(
     n++;
   }
   const weekly = n >= WEEKLY_RHYTHM_MIN_DAYS && dayToDay >= WEEKLY_RHYTHM_RATIO ** 2 * weekToWeek && dayToDay > 0;
-  if (!weekly) return { period: addDays(period, -1), text: 'previous day' };
+  if (!weekly) {
+    // The previous day, or when it has no usable value (a rate on a closed Sunday, a holiday) the last one that has,
+    // within a week: a Monday is compared with Saturday rather than not at all.
+    for (let back = 2; back <= 7 && !nonZero(usable(addDays(period, -1))); back++) {
+      const day = addDays(period, -back);
+      if (nonZero(usable(day))) return { period: day, text: `last day with a value (${periodLabel(day)})` };
+    }
+    return { period: addDays(period, -1), text: 'previous day' };
+  }
   const weeks = skip(addDays(period, -7)) && !skip(addDays(period, -14)) ? 2 : 1;
   const reference = addDays(period, -7 * weeks);
   const when = weeks === 1 ? 'last week' : 'two weeks before';
   return { period: reference, text: `same day ${when} (${periodLabel(reference)})`, weekly: true };
 }
+
+const nonZero = (v: number | null) => v !== null && v !== 0;
 
 function change(
   options: { pct: number; direction: 'up' | 'down' | 'both' },

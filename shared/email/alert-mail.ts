@@ -68,6 +68,9 @@ export function alertHeadline(incident: Incident, transition: Transition, config
   const kpi = kpiFor(incident, config);
   const n = incident.periods;
   const after = n > 0 ? ` after ${n} ${periodNoun[incident.granularity]}${n === 1 ? '' : 's'}` : '';
+  // Resolved by a day whose silence its rhythm expects (a closed Sunday): nothing has arrived again yet.
+  if (incident.type === 'event' && obs.summary.startsWith('No '))
+    return `${incident.label}: no unusual silence any more${after}`;
   if (incident.type === 'event') return `${incident.label} arriving again${after}`;
   if (incident.type === 'job') return `${incident.label} healthy again${after}`;
   if (incident.type === 'check') return `${incident.label} passing again${after}`;

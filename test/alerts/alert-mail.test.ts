@@ -5,12 +5,13 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendDelivery } from '#shared/delivery/send.ts';
 import { detectAnomaliesBetween } from '#shared/detection/detect.ts';
-import { alertComposer, loadAlertMail, renderAlert } from '#shared/email/alert-mail.ts';
-import { readIncident } from '#shared/incidents/incidents.ts';
+import { alertComposer, alertHeadline, loadAlertMail, renderAlert } from '#shared/email/alert-mail.ts';
+import { type Incident, readIncident, type Transition } from '#shared/incidents/incidents.ts';
 import { LOCAL_AWS } from '#shared/local/dynamodb-local.ts';
 import { type LocalSes, startSesLocal } from '#shared/local/ses-local.ts';
 import { createSesMailer, withOutbox } from '#shared/mailer/mailer.ts';
 import { reportIncidents } from '#shared/reporting/report-incidents.ts';
+import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
 import { configWith, conversionFloor, days, memoryQueue, seedDaily } from './support.ts';
 
@@ -160,5 +161,23 @@ describe('alert delivery through SES (DynamoDB Local + aws-ses-v2-local)', () =>
     const parsed = await simpleParser(readFileSync(join(outbox, files[0]!)));
     expect(parsed.subject).toBe('[Nightshift] OPENED critical: Conversion rate 1.18% below alarm floor 2.00%');
     expect(parsed.attachments.filter((a) => a.contentType === 'image/png')).toHaveLength(1);
+  });
+});
+
+describe('the headline of a resolved silence', () => {
+  const incident = { type: 'event', label: '"Invoice Sent" events', periods: 1, granularity: 'day' } as Incident;
+  const resolvedBy = (summary: string) => ({ transition: 'resolved', observation: { summary } }) as Transition;
+
+  it('says events arrive again only when they do; a quiet day its rhythm expects says the silence is over', () => {
+    const config = exampleConfig();
+    const quiet =
+      'No "Invoice Sent" events on 24 May, within chance on such a day (about 0.0 expected at its usual rate)';
+
+    expect(alertHeadline(incident, resolvedBy(quiet), config)).toBe(
+      '"Invoice Sent" events: no unusual silence any more after 1 day',
+    );
+    expect(
+      alertHeadline(incident, resolvedBy('412 "Invoice Sent" events on 26 May, longest silence 2 h'), config),
+    ).toBe('"Invoice Sent" events arriving again after 1 day');
   });
 });

@@ -114,6 +114,40 @@ describe('a daily change rule on a KPI without a weekly rhythm', () => {
   });
 });
 
+describe('a daily change rule around closed days', () => {
+  it('a holiday is not compared with an ordinary day: its drop to 0 opens nothing', async () => {
+    const { config, store, deps } = await setup([RULE], { holidays: ['2026-11-18'] });
+    const values = b2b(LAST, 56).map((v) => (v.period === '2026-11-18' ? { ...v, value: 0 } : v));
+    await seedDaily(store, config, 'new_users', values);
+
+    const run = await detectAnomaliesBetween(addDays(LAST, -6), LAST, deps);
+    const holiday = await evaluateRule(config.alerts.rules[0]!, '2026-11-18', { store, config });
+
+    expect(run.opened).toEqual([]);
+    expect(holiday.conditions[0]).toMatchObject({
+      holds: false,
+      notReady: true,
+      detail: 'a holiday: not compared with an ordinary day',
+    });
+  });
+
+  it('a KPI with no value on Sundays (a rate on a closed day) compares Monday with the last day that has one', async () => {
+    const { config, store } = await setup();
+    const monday = addDays(LAST, 1);
+    const values = flat(monday, 56).map((v) =>
+      isoWeekday(v.period) === 7 ? { ...v, value: null } : v.period === monday ? { ...v, value: 400 } : v,
+    );
+    await seedDaily(store, config, 'new_users', values);
+    const saturday = values.find((v) => v.period === addDays(LAST, -1))!.value!;
+
+    const judged = await evaluateRule(config.alerts.rules[0]!, monday, { store, config });
+
+    const pct = Math.round(((saturday - 400) / saturday) * 100);
+    expect(judged.outcome).toBe('anomalous');
+    expect(judged.summary).toBe(`Daily new users 400 down ${pct}% on the last day with a value (21 Nov)`);
+  });
+});
+
 describe("a change rule's incident id", () => {
   it('names the rule kind, as breach and deviation rules name theirs', async () => {
     const { config, store, deps } = await setup();

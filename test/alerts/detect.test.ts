@@ -9,6 +9,7 @@ import {
   ruleSubject,
 } from '#shared/detection/detect.ts';
 import { evaluateRule } from '#shared/detection/rules.ts';
+import { saveDayFigures } from '#shared/events/day-figures.ts';
 import { ingestMessages } from '#shared/events/ingest.ts';
 import { incidentId, readIncident } from '#shared/incidents/incidents.ts';
 import { addDays, localDate } from '#shared/time/calendar.ts';
@@ -40,6 +41,42 @@ describe('missing data', () => {
     expect(run.resolved).toEqual([{ incident: id, period: LAST }]);
     expect(run.days[0]!.results.find((r) => r.incident === 'rule:conv:*:target_breach')?.outcome).toBe('no_value');
     expect(recipients(queue)).toEqual(['tech_ops_manager', 'it_ops', 'tech_ops_manager', 'it_ops']);
+  });
+
+  it('a rate with no value on a day without any event (closed) or on a holiday is not missing data', async () => {
+    const rules = [{ id: 'conv', kpi: 'conversion_rate', all: [{ breach: 'alarm' }], plan: 'satisfaction' }];
+    const closedDay = await setup(rules);
+    const holiday = await setup(rules, [], { holidays: ['2026-11-21'] });
+    const openDay = await setup(rules);
+    const figures = (day: string, events: number) => ({
+      day,
+      events,
+      quarantined: {},
+      countedAt: '2026-11-23T00:00:00Z',
+    });
+    for (const [t, events] of [
+      [closedDay, 0],
+      [holiday, 1],
+      [openDay, 900],
+    ] as const) {
+      await seedDaily(t.store, t.config, 'conversion_rate', days(LAST, [0.035, null, 0.034]));
+      await saveDayFigures(t.store, [figures('2026-11-21', events)]);
+    }
+
+    const closed = await detectAnomaliesBetween('2026-11-21', LAST, closedDay.deps);
+    const onHoliday = await detectAnomaliesBetween('2026-11-21', LAST, holiday.deps);
+    const open = await detectAnomaliesBetween('2026-11-21', LAST, openDay.deps);
+
+    const id = 'kpi:conversion_rate:*:missing_data';
+    expect(closed.opened).toEqual([]);
+    expect(closed.days[0]!.results.find((r) => r.incident === id)?.summary).toBe(
+      'Conversion rate has no value for 21 Nov (no events at all that day): nothing to compute, not missing data',
+    );
+    expect(onHoliday.opened).toEqual([]);
+    expect(open.opened).toEqual([{ incident: id, period: '2026-11-21' }]);
+    expect(open.days[0]!.results.find((r) => r.incident === id)?.summary).toBe(
+      'Conversion rate has no value for 21 Nov',
+    );
   });
 
   it('an expected event with no events on the day is a critical incident; a steady stream is not', async () => {
