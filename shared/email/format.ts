@@ -51,6 +51,8 @@ export function formatTarget(kpi: Pick<ReportKpi, 'unit' | 'decimals' | 'target'
 /** '106%' of target. */
 export function formatAttainment(attainment: number | null): string | undefined {
   if (attainment === null || !Number.isFinite(attainment)) return undefined;
+  // A miss never reads 100% (39.96% against a floor of 40%): it keeps a decimal, 99.9%.
+  if (attainment < 1 && Math.round(attainment * 100) >= 100) return `${Math.floor(attainment * 1000) / 10}%`;
   return `${grouped(attainment * 100, 0)}%`;
 }
 

@@ -23,6 +23,14 @@ describe('figures', () => {
     expect(formatAttainment(1.0625)).toBe('106%');
     expect(formatAttainment(null)).toBeUndefined();
   });
+
+  it('a missed target never reads 100% of target', () => {
+    // 39.96% against a floor of 40%: a trial's report said "Missed ... 100% of target".
+    expect(formatAttainment(0.999)).toBe('99.9%');
+    expect(formatAttainment(0.9999)).toBe('99.9%');
+    expect(formatAttainment(0.994)).toBe('99%');
+    expect(formatAttainment(1)).toBe('100%');
+  });
 });
 
 describe('changes', () => {
