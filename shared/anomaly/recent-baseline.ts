@@ -111,6 +111,11 @@ export type DayKind = 0 | 1;
 const KIND_ALPHA = 0.01;
 /** Values of the smaller kind needed before its noise is estimated apart. */
 const KIND_MIN = 8;
+/**
+ * Largest ratio of the two kinds' noise variances (a tenth in standard deviations): a kind that is all but constant
+ * (a count at 0 every Sunday) would otherwise have a noise scale near zero, and a Sunday's 1 would be "8 sigma".
+ */
+const KIND_MAX_RATIO = 100;
 
 /** P(F >= f) for F with (d1, d2) degrees of freedom. */
 function fUpper(f: number, d1: number, d2: number): number {
@@ -225,8 +230,9 @@ function robustFit(
   let measured = byKind(fit, keep);
   for (let round = 0; round < 2; round++) {
     if (Math.min(measured.counts[0] as number, measured.counts[1] as number) < KIND_MIN) return pooled.fit;
-    const ratio = measured.variance[1] / measured.variance[0];
-    if (!(ratio > 0 && Number.isFinite(ratio))) return pooled.fit;
+    const raw = measured.variance[1] / measured.variance[0];
+    if (!(raw > 0 && Number.isFinite(raw))) return pooled.fit;
+    const ratio = Math.min(KIND_MAX_RATIO, Math.max(1 / KIND_MAX_RATIO, raw));
     const split = settle(
       keep,
       Float64Array.from(kinds, (k) => (k === 1 ? ratio : 1)),
@@ -239,15 +245,20 @@ function robustFit(
   if (Math.min(measured.counts[0] as number, measured.counts[1] as number) < KIND_MIN) return pooled.fit;
   const [weekday, weekend] = measured.variance;
   if (!(weekday > 0 && weekend > 0)) return pooled.fit;
-  const ratio = weekend / weekday;
+  const measuredRatio = weekend / weekday;
   const tail =
-    ratio >= 1 ? fUpper(ratio, measured.df[1], measured.df[0]) : fUpper(1 / ratio, measured.df[0], measured.df[1]);
+    measuredRatio >= 1
+      ? fUpper(measuredRatio, measured.df[1], measured.df[0])
+      : fUpper(1 / measuredRatio, measured.df[0], measured.df[1]);
   if (!(2 * tail < KIND_ALPHA)) return pooled.fit;
-  // The weighted fit's scale is the weekdays'; each kind's variance is given relative to it.
+  const ratio = Math.min(KIND_MAX_RATIO, Math.max(1 / KIND_MAX_RATIO, measuredRatio));
+  // The weighted fit's scale is the weekdays'; each kind's variance is given relative to it. Past the largest ratio the
+  // quieter kind's variance is raised to a hundredth of the other's.
+  const base = measuredRatio > KIND_MAX_RATIO ? weekend / KIND_MAX_RATIO : weekday;
   return {
     ...fit,
-    noise: Math.sqrt(weekday),
-    sigma: (fit.sigma * Math.sqrt(weekday)) / fit.noise,
+    noise: Math.sqrt(base),
+    sigma: (fit.sigma * Math.sqrt(base)) / fit.noise,
     df: measured.df[0],
     kinds: { variance: [1, ratio], df: measured.df },
   };

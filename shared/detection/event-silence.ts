@@ -173,7 +173,9 @@ const DAY_RATE_PRIOR = 5;
  * events on a slow Saturday read as a stop. A stop is judged against the rest of its own day.
  */
 function atDayRate(rhythm: Expectation, seen: number, expectedOutside: number): Expectation {
-  const scale = (seen + DAY_RATE_PRIOR) / (Math.max(0, expectedOutside) + DAY_RATE_PRIOR);
+  // Only ever down: events in hours the rhythm expects nothing of (a holiday's, a weekend's not learnt yet) would
+  // otherwise read as a busy day and call an ordinary quiet night a stop.
+  const scale = Math.min(1, (seen + DAY_RATE_PRIOR) / (Math.max(0, expectedOutside) + DAY_RATE_PRIOR));
   return Object.assign((from: number, to: number) => scale * rhythm(from, to), { waiveOnly: rhythm.waiveOnly });
 }
 
@@ -295,8 +297,9 @@ export function judgeDay(
   }
   const limit = expected.maxSilenceHours;
   // A day without a single event is a stop, unless the day's learnt rhythm makes even that ordinary (a business closed
-  // at weekends).
-  const anomalous = worst.anomalous || (inDay.length === 0 && !rhythm);
+  // at weekends): on a holiday, too, where the rhythm only waives, a day that Sunday's rhythm expects many events of.
+  const anomalous =
+    worst.anomalous || (inDay.length === 0 && (!rhythm || Math.exp(-worst.expected) < STOP_PROBABILITY));
   const silence = hours(worst.to - worst.from);
   const name = `"${expected.event}"`;
   // Read by people (alert mails, incident summaries, reports): '14 Oct' as every other alert writes a day.

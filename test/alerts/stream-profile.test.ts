@@ -155,3 +155,47 @@ describe('a stop is judged against the rest of its own day', () => {
     expect(judged.summary).toMatch(/^No "Booking Made" events 1[12]:\d\d–15:\d\d on 13 Oct/);
   });
 });
+
+describe('holidays and the day rate', () => {
+  const RULE = { event: 'Booking Made', maxSilenceHours: 12 };
+  /** `day` and `night` bookings spread evenly over 09:00-19:00 and 00:00-06:00 local. */
+  const shaped = (d: string, day: number, night: number) => {
+    const spread = (from: string, hours: number, n: number) =>
+      Array.from({ length: n }, (_, i) => zonedInstant(d, from, TZ) + (i * hours * 3_600_000) / n);
+    return [...spread('00:00', 6, night), ...spread('09:00', 10, day)];
+  };
+  const weekdays = ['2026-10-05', '2026-10-06', '2026-10-07', '2026-10-08', '2026-10-09', '2026-10-12'];
+
+  it('a quiet night after a busy holiday evening is not a stop (its events are not a busy day at the usual rate)', () => {
+    const profile = weekdays.reduce((p, d) => foldDay(p, d, shaped(d, 300, 6), TZ), emptyProfile(RULE.event));
+    const holiday = '2026-10-13';
+    const evening = Array.from({ length: 30 }, (_, i) => zonedInstant(holiday, '20:00', TZ) + i * 6 * 60_000);
+
+    const live = judgeLive(
+      RULE,
+      zonedInstant('2026-10-14', '03:00', TZ),
+      TZ,
+      evening.at(-1),
+      zonedInstant(holiday, '00:00', TZ),
+      evening.length,
+      profile,
+      [holiday],
+    );
+
+    expect(live.anomalous).toBe(false);
+  });
+
+  it('a holiday without a single event is a stop when its Sunday rhythm expects many, whatever maxSilenceHours', () => {
+    const sundays = ['2026-10-04', '2026-10-11', '2026-10-18'];
+    const profile = [...weekdays, ...sundays]
+      .toSorted()
+      .reduce((p, d) => foldDay(p, d, shaped(d, 100, 0), TZ), emptyProfile(RULE.event));
+    const holiday = '2026-10-20';
+    const rule = { ...RULE, maxSilenceHours: 48 };
+
+    const judged = judgeDay(rule, holiday, [], TZ, profile, [holiday], zonedInstant('2026-10-19', '18:59', TZ));
+
+    expect(judged.anomalous).toBe(true);
+    expect(judged.summary).toMatch(/^No "Booking Made" events on 20 Oct, about \d+ expected/);
+  });
+});

@@ -242,6 +242,18 @@ describe('short-history baseline of daily KPIs', () => {
       expect(caught.length).toBeGreaterThanOrEqual(18);
     });
 
+    it('a weekend that is all but constant (0 every time) keeps a noise floor: a Sunday of 1 is not 8 sigma', () => {
+      const rand = seeded(21);
+      const series = Array.from({ length: 56 }, (_, d) => ({
+        timestamp: START + d * DAY,
+        value: d % 7 >= 5 ? 0 : Math.round(100 + 10 * normal(rand)),
+      }));
+
+      const sunday = judgeRecent(series, { timestamp: START + 62 * DAY, value: 1 });
+
+      expect(sunday.score).toBeLessThan(0.5);
+    });
+
     it('a usual weekend day raises nothing, and the weekday band says what alerts', () => {
       const series = dailyKpi(112, { ...b2b, seed: 11 });
       const saturday = judgeRecent(series, planted(117, 2.5, { ...b2b, noise: 0.25 }));
