@@ -67,10 +67,12 @@ export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandC
   }
   let ses: LocalSes | undefined;
   const outbox = join(dataDir, 'outbox');
+  // One clock for the command: the outbox's file names follow `--now` as everything else does.
+  const clock = clockFrom(options.now);
   const mail = async () => {
     ses ??= await startSesLocal();
     return {
-      mailer: withOutbox(createSesMailer({ endpoint: ses.endpoint, ...LOCAL_AWS }), outbox),
+      mailer: withOutbox(createSesMailer({ endpoint: ses.endpoint, ...LOCAL_AWS }), outbox, clock),
       inboxUrl: ses.inboxUrl,
       outbox,
     };
@@ -97,7 +99,7 @@ export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandC
       tables,
       dynamoEndpoint,
       createdTables,
-      now: clockFrom(options.now),
+      now: clock,
       mail,
       openArchive: () => {
         archive ??= openArchive();
