@@ -88,13 +88,11 @@ const OUTLIER_ROUNDS = 6;
 
 interface Fit {
   ls: LeastSquares;
-  /** Noise scale of the kept values' errors, on the fit's scale (of a weekday when the kinds of day differ). */
-  sigma: number;
-  /** The same on the scale of `noise(error)`. */
+  /** Noise scale of the kept values' errors on the scale of `noise(error)` (a weekday's when the kinds differ). */
   noise: number;
   df: number;
   /**
-   * Variance of each kind of day's noise relative to `noise` (weekdays 1, weekends `kindVariance[1]`) and the degrees
+   * Variance of each kind of day's noise relative to `noise` (weekdays 1, weekends `variance[1]`) and the degrees
    * of freedom each kind's noise is known with, when the kinds' noise differs beyond chance; absent otherwise.
    */
   kinds?: { variance: [number, number]; df: [number, number] };
@@ -189,7 +187,7 @@ function robustFit(
       }
       const df = kept - p;
       const sigma = Math.sqrt(rss / df);
-      fit = { ls, sigma, noise: Math.sqrt(noiseSquares / df), df };
+      fit = { ls, noise: Math.sqrt(noiseSquares / df), df };
       if (!(sigma > 0)) return { fit, keep };
       const limit = cut(df - 1);
       const next = keep.map((k, i) => {
@@ -258,7 +256,6 @@ function robustFit(
   return {
     ...fit,
     noise: Math.sqrt(base),
-    sigma: (fit.sigma * Math.sqrt(base)) / fit.noise,
     df: measured.df[0],
     kinds: { variance: [1, ratio], df: measured.df },
   };

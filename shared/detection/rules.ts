@@ -266,11 +266,12 @@ export async function evaluateRule(
   for (const condition of rule.all) {
     let r: ConditionResult;
     if ('breach' in condition) {
-      r = breach(condition.breach, condition.breach === 'target' ? target : alarm, value, fmt);
+      const bounds = condition.breach === 'target' ? target : alarm;
+      r = breach(condition.breach, bounds, value, fmt);
       // A period the data covers only in part (deployed mid-morning) holds part of its events: below a floor says
       // nothing yet. Above a ceiling it is above whatever the rest would have added.
-      if (r.holds && start !== undefined && partial(period) && value !== null && r.detail.startsWith('below'))
-        r = partFloor(r, start, deps.config.timeZone);
+      const underFloor = value !== null && bounds?.min !== undefined && value < bounds.min;
+      if (underFloor && start !== undefined && partial(period)) r = partFloor(r, start, deps.config.timeZone);
     } else if ('deviation' in condition) {
       // The partial first period, and the empty ones before it, are not what the KPI usually does.
       const uncovered = new Map<PeriodId, 'partial' | 'before'>();
@@ -322,9 +323,7 @@ export async function evaluateRule(
     } else if ('volume' in condition) {
       const other = kpiOf(deps.config, condition.volume.kpi);
       const stored = (await values(deps, other.id, g, period, period))[0];
-      const scope = volumeScope(stored, rule.scope);
-      const v = scoped(stored, scope);
-      const holds = v !== null && v >= condition.volume.min;
+      const { v, scope, holds } = volumeOf(stored, rule.scope, condition.volume.min);
       const detail = `${kpiLabel(other, scope)} ${formatKpiValue(v, other)} ${holds ? '>=' : 'under'} ${formatKpiValue(condition.volume.min, other)}`;
       r = { condition: 'volume', holds, persists: holds, magnitude: 0, detail };
     } else {
@@ -608,12 +607,14 @@ async function volumeGate(
       return { min: c.min, byPeriod: new Map(stored.map((v) => [v.period, v])) };
     }),
   );
-  return (p) =>
-    read.every(({ min, byPeriod }) => {
-      const stored = byPeriod.get(p);
-      const v = scoped(stored, volumeScope(stored, scope));
-      return v !== null && v >= min;
-    });
+  return (p) => read.every(({ min, byPeriod }) => volumeOf(byPeriod.get(p), scope, min).holds);
+}
+
+/** A volume KPI's stored value for a rule's scope (the whole when it has no such scope), and whether it is >= min. */
+function volumeOf(stored: StoredKpiValue | undefined, ruleScope: string | undefined, min: number) {
+  const scope = volumeScope(stored, ruleScope);
+  const v = scoped(stored, scope);
+  return { v, scope, holds: v !== null && v >= min };
 }
 
 /** Days before the judged one in which a daily change rule looks for a weekly rhythm: four weeks. */
