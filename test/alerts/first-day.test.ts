@@ -27,6 +27,22 @@ function signUps(day: string, n: number, from = '00:00') {
   });
 }
 
+/** Each day's events arrive by its end; at 01:00 the next night the rollup runs, then detection judges the day. */
+async function nightByNight(
+  arrivals: ReadonlyArray<[string, ReturnType<typeof signUps>]>,
+  deps: Omit<Parameters<typeof detectAnomalies>[1], 'now'>,
+) {
+  const nights = [];
+  for (const [day, messages] of arrivals) {
+    const endOfDay = () => zonedInstant(addDays(day, 1), '00:00', TZ) - MIN;
+    await ingestMessages(messages, { store: deps.store, config: deps.config, now: endOfDay });
+    const night = () => zonedInstant(addDays(day, 1), '01:00', TZ);
+    await nightlyRollup({ store: deps.store, config: deps.config, now: night });
+    nights.push(await detectAnomalies(day, { ...deps, now: night }));
+  }
+  return nights;
+}
+
 describe('a change rule after a partial first day', () => {
   const rule = { id: 'signups_change', kpi: 'new_users', all: [{ change: { pct: 20, direction: 'both' } }] };
 
@@ -40,14 +56,7 @@ describe('a change rule after a partial first day', () => {
       [addDays(FIRST, 1), signUps(addDays(FIRST, 1), 150)],
       [addDays(FIRST, 2), signUps(addDays(FIRST, 2), 100)],
     ];
-    const nights = [];
-    for (const [day, messages] of arrivals) {
-      const endOfDay = () => zonedInstant(addDays(day, 1), '00:00', TZ) - MIN;
-      await ingestMessages(messages, { store, config, now: endOfDay });
-      const night = () => zonedInstant(addDays(day, 1), '01:00', TZ);
-      await nightlyRollup({ store, config, now: night });
-      nights.push(await detectAnomalies(day, { store, config, queue, now: night }));
-    }
+    const nights = await nightByNight(arrivals, { store, config, queue });
 
     const [first, second, third] = nights.map((n) => n.results[0]!);
     const note = 'change: no complete previous day to compare with (data starts 10:42 on 3 Nov)';
@@ -73,14 +82,7 @@ describe('a target rule on a partial first day', () => {
       [FIRST, signUps(FIRST, 300, '10:42')],
       [addDays(FIRST, 1), signUps(addDays(FIRST, 1), 420)],
     ];
-    const nights = [];
-    for (const [day, messages] of arrivals) {
-      const endOfDay = () => zonedInstant(addDays(day, 1), '00:00', TZ) - MIN;
-      await ingestMessages(messages, { store, config, now: endOfDay });
-      const night = () => zonedInstant(addDays(day, 1), '01:00', TZ);
-      await nightlyRollup({ store, config, now: night });
-      nights.push(await detectAnomalies(day, { store, config, queue, now: night }));
-    }
+    const nights = await nightByNight(arrivals, { store, config, queue });
 
     const [first, second] = nights.map((n) => n.results[0]!);
     expect(nights[0]!.opened).toEqual([]);
