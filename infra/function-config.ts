@@ -22,8 +22,8 @@ export const FUNCTION_CONFIG = {
   'ingest-events': { sections: ['name', 'timeZone', 'ingest', 'jobs'] },
   // The same checks as ingest-events before it queues, and quarantines refused calls the same way.
   'http-ingest': { sections: ['name', 'timeZone', 'ingest', 'jobs'] },
-  // Reads the day's events and computes every KPI.
-  'rollup-kpis': { sections: ['name', 'timeZone', 'ingest', 'jobs', 'kpis'] },
+  // Reads the day's events and computes every KPI (not judged on a closed day: a holiday, or an empty day off).
+  'rollup-kpis': { sections: ['name', 'timeZone', 'ingest', 'jobs', 'kpis', 'holidays'] },
   // Judges the KPIs by the alert rules (known holidays out of the deviation baseline) and the expected events (read
   // from the day's shards), routes incidents.
   'detect-anomalies': {
@@ -40,9 +40,9 @@ export const FUNCTION_CONFIG = {
     sections: ['name', 'timeZone', 'jobs', 'reports', 'alerts', 'checks', 'monitoring', 'responsePlans'],
     people: 'directory',
   },
-  // Renders reports and alerts for a recipient (their role's scope) and sends them from the sender.
+  // Renders reports and alerts for a recipient (their role's scope; a daily report names a holiday) and sends them.
   'send-email': {
-    sections: ['name', 'timeZone', 'email', 'kpis', 'alerts', 'checks', 'reports', 'jobs', 'responsePlans'],
+    sections: ['name', 'timeZone', 'email', 'kpis', 'alerts', 'checks', 'reports', 'jobs', 'responsePlans', 'holidays'],
     people: 'contacts',
   },
   // Records bounces and complaints by the recipient id SES echoes back; the day is local.

@@ -72,6 +72,8 @@ export const TABLE_ACCESS: Record<FunctionName, FunctionTableAccess> = {
     ],
     state: [
       { actions: ['GetItem', 'Query', 'PutItem', 'BatchWriteItem'], keys: [KEYS.daySummaries] },
+      // The day figures of the weeks before: which days the business was closed (shared/events/closed-days.ts).
+      { actions: ['Query'], keys: [KEYS.dayFigures] },
       { actions: ['BatchWriteItem'], keys: [KEYS.kpiValues, KEYS.scorecards, KEYS.dayFigures] },
       { actions: ['PutItem'], keys: [KEYS.runs('rollup-kpis')] },
     ],

@@ -168,7 +168,9 @@ export const Bounds = z
     per: z
       .enum(['period', 'day'])
       .default('period')
-      .describe('`day`: the bounds are per day and scale with the days in a week or month (for counts).'),
+      .describe(
+        '`day`: the bounds are per day and scale with the days of a week or month the business was open (for counts); see "Closed days".',
+      ),
   })
   .refine((b) => b.min !== undefined || b.max !== undefined, { error: 'expected min, max or both' })
   .refine((b) => b.min === undefined || b.max === undefined || b.min <= b.max, {
@@ -529,7 +531,7 @@ const ConfigObject = z.strictObject({
     .prefault({}),
   reports: z.array(Report).default([]),
   holidays: Holidays.default([]).describe(
-    'Public holidays and other known special days, as "YYYY-MM-DD" in the time zone, e.g. [2026-10-01, 2026-12-25]. A daily deviation rule leaves them out of the baseline and never opens an incident on one (it may keep a running one open); a daily change rule does not compare one with an ordinary day; a KPI with no value on one is not missing data; expected-event silences judge one as a Sunday; target and alarm conditions still apply. A date listed twice is refused.',
+    'Public holidays and other known special days, as "YYYY-MM-DD" in the time zone, e.g. [2026-10-01, 2026-12-25]. A daily deviation rule leaves them out of the baseline and never opens an incident on one (it may keep a running one open); a daily change rule does not compare one with an ordinary day; a KPI with no value on one is not missing data; expected-event silences judge one as a Sunday. One without events, or any one where Sundays are closed, is a closed day: its target and alarm bounds are not judged (not scored, not alerted on). A date listed twice is refused.',
   ),
   monitoring: z
     .strictObject({

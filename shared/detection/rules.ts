@@ -6,6 +6,7 @@
 import type { PatternName } from '#shared/anomaly/engine.ts';
 import { judgeRecent, MIN_HISTORY, type RecentAssessment } from '#shared/anomaly/recent-baseline.ts';
 import type { Kpi, NightshiftConfig } from '#shared/config/schema.ts';
+import type { ClosedReason } from '#shared/events/closed-days.ts';
 import { type DataStart, readDataStart } from '#shared/events/day-figures.ts';
 import { formulaLookaheadDays, parseFormula } from '#shared/formula/formula.ts';
 import type { ProblemKind } from '#shared/incidents/incidents.ts';
@@ -229,7 +230,8 @@ export async function evaluateRule(
   const value = scoped(current, rule.scope);
   const fmt = (x: number | null | undefined) => formatKpiValue(x, kpi);
   const label = kpiLabel(kpi, rule.scope);
-  const days = current?.days || periodDays(period).length;
+  // A per-day target counts the days the business was open, as the stored value's own target does.
+  const days = current?.openDays ?? (current?.days || periodDays(period).length);
   // The config's holidays are local dates: they match the periods of daily rules only.
   const calendar: DeviationCalendar = { holidays: new Set(deps.config.holidays) };
   const compares = rule.all.some((c) => 'deviation' in c || 'change' in c || 'breach' in c);
@@ -272,6 +274,8 @@ export async function evaluateRule(
       // nothing yet. Above a ceiling it is above whatever the rest would have added.
       const underFloor = value !== null && bounds?.min !== undefined && value < bounds.min;
       if (underFloor && start !== undefined && partial(period)) r = partFloor(r, start, deps.config.timeZone);
+      // A day the business was closed (its scorecard says so) is held against no bound: '0 below target' every Sunday.
+      if (current.closed !== undefined) r = closedBreach(current.closed);
     } else if ('deviation' in condition) {
       // The partial first period, and the empty ones before it, are not what the KPI usually does.
       const uncovered = new Map<PeriodId, 'partial' | 'before'>();
@@ -384,6 +388,18 @@ function breach(
     return { ...base, holds: true, persists: true, magnitude: relative(value - bounds.max, bounds.max), detail };
   }
   return { ...base, holds: false, persists: false, detail: `within ${name} ${rangeText(bounds, fmt)}` };
+}
+
+function closedBreach(reason: ClosedReason): ConditionResult {
+  const why = reason === 'holiday' ? 'a holiday the business was closed' : 'no events, on a day it is usually closed';
+  return {
+    condition: 'breach',
+    holds: false,
+    persists: false,
+    notReady: true,
+    magnitude: 0,
+    detail: `${why}: not judged`,
+  };
 }
 
 function rangeText(b: Range, fmt: (x: number) => string): string {

@@ -99,6 +99,11 @@ export function change(
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
+/** 'Sunday' for a local date. */
+export function weekdayName(date: string): string {
+  return WEEKDAYS[isoWeekday(date) - 1] ?? '';
+}
+
 function dayMonth(date: string): string {
   return `${Number(date.slice(8, 10))} ${MONTH_ABBREVIATIONS[Number(date.slice(5, 7)) - 1]}`;
 }

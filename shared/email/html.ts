@@ -65,6 +65,10 @@ function hero(v: ReportView): string {
 }
 
 function scorecard(v: ReportView): string {
+  // A period the business was closed: no score to show, and the headline says why.
+  if (v.closed) {
+    return `<table ${TABLE} style="margin-top:18px;border-top:1px solid ${COLOUR.rule}"><tr><td style="padding-top:16px"><div style="${SMALL}font-weight:600;letter-spacing:.04em;text-transform:uppercase">Weighted score</div><span style="${F}font-size:32px;line-height:44px;font-weight:700;color:${COLOUR.faint}">Closed</span></td></tr></table><div style="${F}font-size:14px;line-height:21px;color:${COLOUR.body};padding-top:12px">${esc(v.headline)}</div>`;
+  }
   const { score, outstanding, met, missed, noValue } = v.counts;
   const pct = score === null ? 0 : Math.max(0, Math.min(100, Math.round(score)));
   const scoreText =
@@ -136,7 +140,7 @@ function incidentSection(v: ReportView): string {
       const meta = [`First responder: ${inc.firstResponder}`, inc.kpi && `KPI: ${inc.kpi}`, inc.detected]
         .filter(Boolean)
         .join(' · ');
-      return `<tr><td style="${rule(i === 0)}padding:12px 0"><table ${TABLE}><tr><td>${badge(inc.severity)} ${badge(inc.state)}</td><td align="right" style="${SMALL}white-space:nowrap">${esc(inc.when)}</td></tr></table><div style="${F}font-size:15px;line-height:21px;font-weight:600;color:${COLOUR.ink};padding-top:6px">${esc(inc.title)}</div><div style="${F}font-size:14px;line-height:21px;color:${COLOUR.body};padding-top:2px">${esc(inc.summary)}</div><div style="${SMALL}padding-top:4px"><strong style="color:${COLOUR.body}">${esc(meta)}</strong></div></td></tr>`;
+      return `<tr><td style="${rule(i === 0)}padding:12px 0"><table ${TABLE}><tr><td>${badge(inc.severity)} ${badge(inc.state)}</td><td align="right" style="${SMALL}white-space:nowrap">${esc(inc.when)}</td></tr></table><div style="${F}font-size:15px;line-height:21px;font-weight:600;color:${COLOUR.ink};padding-top:6px">${esc(inc.title)}</div>${inc.resolved ? `<div style="${F}font-size:14px;line-height:21px;font-weight:600;color:${COLOUR.good};padding-top:2px">${esc(inc.resolved)}</div>` : ''}<div style="${F}font-size:14px;line-height:21px;color:${COLOUR.body};padding-top:2px">${esc(inc.summary)}</div><div style="${SMALL}padding-top:4px"><strong style="color:${COLOUR.body}">${esc(meta)}</strong></div></td></tr>`;
     })
     .join('');
   const more = v.hiddenIncidents

@@ -28,7 +28,8 @@ export const HTML_BUDGET_BYTES = 95 * 1024;
 
 /**
  * 'Daily report 22 Nov: score 87, 1 KPI missed' — the score, then what needs attention (missed KPIs, open
- * incidents, failed checks and jobs), or 'data not ready' when the rollup did not run.
+ * incidents, failed checks and jobs), or 'data not ready' when the rollup did not run, or 'closed' for a period the
+ * business was closed.
  */
 export function reportSubject(model: ReportModel): string {
   const head = `${clip(oneLine(model.report.title), 80)} ${oneLine(model.report.periodLabel) || shortPeriod(model.report.period)}`;
@@ -38,6 +39,9 @@ export function reportSubject(model: ReportModel): string {
   const jobs = (...statuses: string[]) => model.pipeline.jobs.filter((j) => statuses.includes(j.status)).length;
   if (!model.dataReady) {
     issues.push('data not ready');
+  } else if (model.closed) {
+    // Nothing judged on a day the business was closed: 'score 0, 2 KPIs missed' would be every Sunday's subject.
+    issues.push('closed');
   } else {
     const score = model.scorecard?.score;
     if (score !== undefined && score !== null && Number.isFinite(score)) issues.push(`score ${Math.round(score)}`);

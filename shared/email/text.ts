@@ -20,6 +20,8 @@ export function renderText(v: ReportView): string {
     out.push(`DATA FOR ${v.periodShort.toUpperCase()} IS NOT READY.`);
     out.push(oneLine(m.notReadyReason ?? 'The nightly rollup has not finished.'));
     out.push("KPI figures are left out so that no stale numbers pass as this period's.", '');
+  } else if (v.show('scorecard') && v.closed) {
+    out.push('Weighted score: — (closed)', v.headline, '');
   } else if (v.show('scorecard')) {
     const { score, outstanding, met, missed, noValue } = v.counts;
     out.push(`Weighted score: ${score === null ? '—' : `${Math.round(score)} / 100`}`);
@@ -74,6 +76,7 @@ export function renderText(v: ReportView): string {
       if (v.incidents.length === 0) out.push(v.noIncidents);
       for (const i of v.incidents) {
         out.push(`* [${BADGE[i.severity].label} · ${BADGE[i.state].label}] ${i.title}`);
+        if (i.resolved) out.push(`  ${i.resolved}`);
         out.push(`  ${i.summary}`);
         const meta = [`First responder: ${i.firstResponder}`, i.kpi && `KPI: ${i.kpi}`, i.when, i.detected];
         out.push(`  ${meta.filter(Boolean).join(' · ')}`);

@@ -28,6 +28,7 @@ export const BADGE = {
   no_target: { fg: '#4b5563', bg: '#f3f4f6', label: 'No target' },
   no_value: { fg: '#4b5563', bg: '#f3f4f6', label: 'No data' },
   pending: { fg: '#1e40af', bg: '#eff6ff', label: 'Pending' },
+  closed: { fg: '#4b5563', bg: '#f3f4f6', label: 'Closed' },
   critical: { fg: '#991b1b', bg: '#fee2e2', label: 'Critical' },
   warning: { fg: '#92400e', bg: '#fef3c7', label: 'Warning' },
   open: { fg: '#1e40af', bg: '#dbeafe', label: 'Open' },
@@ -61,4 +62,5 @@ export const STATUS_DOT: Record<KpiStatus, string> = {
   no_target: '#4f46e5',
   no_value: '#9ca3af',
   pending: '#9ca3af',
+  closed: '#9ca3af',
 };

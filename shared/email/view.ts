@@ -1,6 +1,13 @@
 // What the HTML and the text part both show, worked out once: formatted figures, changes, ordering and limits.
 
-import type { ReportCheck, ReportIncident, ReportKpi, ReportModel, ReportSection } from '#shared/reporting/model.ts';
+import type {
+  ClosedReason,
+  ReportCheck,
+  ReportIncident,
+  ReportKpi,
+  ReportModel,
+  ReportSection,
+} from '#shared/reporting/model.ts';
 import { clip, oneLine } from './escape.ts';
 import {
   type Change,
@@ -17,6 +24,7 @@ import {
   periodSpan,
   plural,
   shortPeriod,
+  weekdayName,
 } from './format.ts';
 import { BADGE } from './theme.ts';
 
@@ -60,6 +68,11 @@ export interface IncidentView extends ReportIncident {
   when: string;
   /** 'Detected 29 Nov 09:00', only when it was opened later than the night after its period (a catch-up run). */
   detected?: string;
+  /**
+   * A resolved one's first line: when and how it resolved, 'Resolved on 24 Nov: Orders 512'. Its `summary` then tells
+   * what it was about at its worst: 'At worst: Orders 295, 41% below expected 500'.
+   */
+  resolved?: string;
 }
 
 export interface ReportView {
@@ -71,10 +84,23 @@ export interface ReportView {
   show: (section: ReportSection) => boolean;
   /** Sections in the order the model lists them, without ones that show nothing (e.g. KPI figures when not ready). */
   sections: ReportSection[];
-  /** One sentence on what matters: which KPIs missed, which stood out. */
+  /** One sentence on what matters: which KPIs missed, which stood out; of a closed period, that it was closed. */
   headline: string;
-  /** `noValue` leaves out the `pending` KPIs (their value cannot be known yet). */
-  counts: { score: number | null; outstanding: number; met: number; missed: number; noValue: number; pending: number };
+  /** The business was closed on every day of the period: no score, and the headline says why. */
+  closed: boolean;
+  /**
+   * `noValue` leaves out the `pending` KPIs (their value cannot be known yet); `closed` counts the KPIs not judged
+   * because the business was closed.
+   */
+  counts: {
+    score: number | null;
+    outstanding: number;
+    met: number;
+    missed: number;
+    noValue: number;
+    pending: number;
+    closed: number;
+  };
   kpis: KpiView[];
   hiddenKpis: number;
   /** KPIs that get a trend chart, in order. */
@@ -121,6 +147,7 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
     missed: model.scorecard?.missed ?? model.kpis.filter((k) => k.status === 'missed').length,
     noValue: model.scorecard?.noValue ?? model.kpis.filter((k) => k.status === 'no_value').length,
     pending: model.scorecard?.pending ?? model.kpis.filter((k) => k.status === 'pending').length,
+    closed: model.scorecard?.closed ?? model.kpis.filter((k) => k.status === 'closed').length,
   };
 
   const kpis = model.kpis.slice(0, limits.kpis).map((kpi): KpiView => {
@@ -133,7 +160,7 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
         kpi.department && kpi.status === 'no_value' ? 'No data for your department' : BADGE[kpi.status].label,
       ...(kpi.noValueReason ? { reason: clip(oneLine(kpi.noValueReason), 300) } : {}),
       value: kpi.status === 'pending' ? 'pending' : formatKpiValue(kpi, kpi.value),
-      target: formatTarget(kpi),
+      target: targetText(kpi),
       attainment: formatAttainment(kpi.attainment),
       weight: formatWeight(kpi.weight),
       vsPrevious: change(kpi.value, kpi.previous, direction),
@@ -145,6 +172,7 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
   const outstandingNames = model.kpis.filter((k) => k.status === 'outstanding').map((k) => oneLine(k.name));
   const pendingNames = model.kpis.filter((k) => k.status === 'pending').map((k) => oneLine(k.name));
   const parts: string[] = [];
+  if (model.closed) parts.push(closedSentence(model, model.closed));
   if (missedNames.length) parts.push(`Missed target: ${listNames(missedNames)}.`);
   else if (counts.met + counts.outstanding > 0 && counts.noValue === 0) parts.push('Every KPI with a target met it.');
   if (outstandingNames.length) parts.push(`Outstanding (15%+ better than target): ${listNames(outstandingNames)}.`);
@@ -152,7 +180,7 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
   if (pendingNames.length) parts.push(`Pending until the days they need have ended: ${listNames(pendingNames)}.`);
 
   // Charts: KPIs that need attention first, then the rest in table order.
-  const rank = { missed: 0, outstanding: 1, no_value: 2, pending: 2, met: 3, no_target: 3 } as const;
+  const rank = { missed: 0, outstanding: 1, no_value: 2, pending: 2, met: 3, no_target: 3, closed: 3 } as const;
   const chartKpis = model.kpis
     .slice(0, limits.kpis)
     .filter(hasTrend)
@@ -173,7 +201,8 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
       (i): IncidentView => ({
         ...i,
         title: text(i.title),
-        summary: text(i.summary),
+        summary: text(i.state === 'resolved' ? `At worst: ${i.summary}` : i.summary),
+        ...(i.state === 'resolved' ? { resolved: text(resolvedLine(i, model)) } : {}),
         kpi: i.kpi && text(i.kpi),
         firstResponder: text(i.firstResponder),
         ...incidentDates(i, model),
@@ -202,6 +231,7 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
     show: (s) => shown.has(s) && wanted.has(s),
     sections,
     headline: parts.join(' '),
+    closed: model.closed !== undefined,
     counts,
     kpis,
     hiddenKpis: Math.max(0, model.kpis.length - kpis.length),
@@ -237,6 +267,35 @@ function incidentDates(i: ReportIncident, model: ReportModel): Pick<IncidentView
       : `Since ${shortPeriod(i.firstPeriod, year)}`;
   const late = openedLate(i.openedAt, i.openedPeriod ?? i.firstPeriod, model.timeZone);
   return late ? { when, detected: `Detected ${opened}` } : { when };
+}
+
+/** 'Resolved on 24 Nov: Orders 512': the period whose judgement resolved it, and that judgement as detection wrote it. */
+function resolvedLine(i: ReportIncident, model: ReportModel): string {
+  const year = model.report.period.slice(0, 4);
+  const when = i.resolvedPeriod
+    ? `on ${shortPeriod(i.resolvedPeriod, year)}`
+    : i.resolution
+      ? formatInstant(i.resolution.at, model.timeZone)
+      : '';
+  const how = i.resolution?.summary;
+  return `Resolved${when ? ` ${when}` : ''}${how ? `: ${how}` : ''}`;
+}
+
+/** The target as shown; a per-day one of a week with closed days says what it counts: '≥ 3,000 for 6 open days of 7'. */
+function targetText(kpi: ReportKpi): string | undefined {
+  const target = formatTarget(kpi);
+  if (target === undefined || kpi.targetDays === undefined) return target;
+  return `${target} for ${plural(kpi.targetDays.open, 'open day')} of ${kpi.targetDays.days}`;
+}
+
+/** What the report of a period the business was closed all of says in place of a score. */
+function closedSentence(model: ReportModel, reason: ClosedReason): string {
+  const { period, granularity } = model.report;
+  if (granularity !== 'day') return `Closed all ${granularity}: targets are not judged.`;
+  const day = `${weekdayName(period)} ${shortPeriod(period)}`;
+  return reason === 'holiday'
+    ? `Closed on ${day}, a holiday: targets are not judged.`
+    : `Closed on ${day}: no events, as on most ${weekdayName(period)}s; targets are not judged.`;
 }
 
 function mailLine(mail: NonNullable<ReportModel['pipeline']['mail']>): string {

@@ -1,5 +1,6 @@
 // Stored KPI values and scorecards, one item per (KPI, granularity, period), so reports and alerts read them back
 // without recomputing, and a range of periods is one query.
+import type { ClosedReason } from '#shared/events/closed-days.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import type { Granularity, PeriodId } from '#shared/time/calendar.ts';
 import type { Assessment, Scorecard } from './scorecard.ts';
@@ -17,6 +18,16 @@ export interface StoredKpiValue extends ScopeValue {
   byScope?: Record<string, ScopeValue>;
   /** Days of the period the value covers (fewer than the period's while it is still running). */
   days: number;
+  /**
+   * Of `days`, those the business was open, when it was closed on some but not all of them: a per-day target counts
+   * these only. Absent when it was open on every day (or closed on all: `closed`).
+   */
+  openDays?: number;
+  /**
+   * The business was closed on every day the value covers (status 'closed'): 'holiday' when each was a holiday, else
+   * 'weekday'.
+   */
+  closed?: ClosedReason;
   /** The period has ended and every day it needs (retention: the return day too) has been counted. */
   complete: boolean;
   /** null: the value cannot be known yet (e.g. next-day retention of yesterday). */
@@ -30,7 +41,7 @@ export interface StoredScorecard extends Scorecard {
   granularity: Granularity;
   period: PeriodId;
   kpis: Record<string, Assessment['status']>;
-  /** KPIs whose value cannot be known yet (also counted in `noValue`). */
+  /** KPIs whose value cannot be known yet (also counted in `noValue`; not those of a closed period). */
   pending?: number;
   complete: boolean;
   asOf: string;

@@ -4,6 +4,7 @@
 // of reading 30 days. Each day read records its unique events, quarantined lines and earliest event.
 import type { ObjectArchive } from '#shared/archive/archive.ts';
 import type { Kpi, NightshiftConfig } from '#shared/config/schema.ts';
+import { type ClosedReason, readClosedDays } from '#shared/events/closed-days.ts';
 import { DayArchiveWriter, forEachEventOfClosedDay } from '#shared/events/day-archive.ts';
 import { type DayFigures, keptEventNames, saveDayFigures } from '#shared/events/day-figures.ts';
 import { clearDirtyDay, countQuarantine, dirtyDays } from '#shared/events/events-store.ts';
@@ -23,7 +24,7 @@ import {
 import type { KpiResult } from './evaluate.ts';
 import { type ScopeValue, type StoredKpiValue, type StoredScorecard, saveKpiValues } from './kpi-store.ts';
 import { type EventNote, type PropertyNote, type PropertyRead, PropertyReads } from './property-reads.ts';
-import { assess, boundsFor, scorecard } from './scorecard.ts';
+import { assess, boundsFor, closedAssessment, scorecard } from './scorecard.ts';
 import { type DayRole, DaySummarizer, PeriodMerge, type SummaryInput, summaryInputs, UserNumbers } from './summary.ts';
 import { loadDaySummary, saveDaySummary, storedSummaryInputs } from './summary-store.ts';
 
@@ -181,9 +182,11 @@ export async function rollupPeriods(
 
   // Each needed day's summary is read once and fed to every period that needs it.
   const users = new UserNumbers();
+  const counted = new Map(figures.map((f) => [f.day, f.events]));
   for (const day of needed) {
     const summary = await loadDaySummary(store, day);
     if (summary === undefined) throw new Error(`no summary of ${day} after it was read: was it written?`);
+    counted.set(day, summary.events);
     const numbers = users.of(summary);
     for (const { merge, role } of feeds.get(day)!) merge.addDay(summary, role, numbers);
   }
@@ -194,7 +197,9 @@ export async function rollupPeriods(
 
   const kpiFormulas = config.kpis.map((k) => ({ id: k.id, formula: formulas.get(k.id)! }));
   const computedAt = new Date(deps.now()).toISOString();
-  const values = jobs.map((job) => toStoredValue(job, asOf, computedAt));
+  const ended = [...new Set(jobs.flatMap((job) => periodDays(job.period)))].filter((d) => d <= asOf);
+  const closed = await readClosedDays(store, ended, config.holidays, counted);
+  const values = jobs.map((job) => toStoredValue(job, asOf, computedAt, closed));
   const cards = scorecards(values, config, asOf, computedAt);
   await saveKpiValues(store, values, cards);
   await saveDayFigures(store, figures);
@@ -265,13 +270,27 @@ export async function summarizeDay(
   };
 }
 
-function toStoredValue(job: Job, asOf: LocalDate, computedAt: string): StoredKpiValue {
+/**
+ * A job's value as stored, held against its target: on the days the business was open. A period closed on every day
+ * it covers is not judged at all; a per-day target of one closed on some counts the open days only.
+ */
+function toStoredValue(
+  job: Job,
+  asOf: LocalDate,
+  computedAt: string,
+  closedDays: ReadonlyMap<LocalDate, ClosedReason>,
+): StoredKpiValue {
   const result = job.result;
-  const target = boundsFor(job.kpi.target, job.days.length || periodDays(job.period).length);
+  // A value still pending (no day counted yet) is held against the whole period.
+  const days = job.days.length > 0 ? job.days : periodDays(job.period);
+  const open = days.filter((d) => !closedDays.has(d)).length;
+  const closed: ClosedReason | undefined =
+    open > 0 ? undefined : days.every((d) => closedDays.get(d) === 'holiday') ? 'holiday' : 'weekday';
+  const target = boundsFor(job.kpi.target, closed ? days.length : open);
   const scoped = (value: number | null, inputs: Record<string, number | null>): ScopeValue => ({
     value,
     inputs,
-    ...assess(value, target),
+    ...(closed ? closedAssessment(target) : assess(value, target)),
   });
   const stored: StoredKpiValue = {
     kpi: job.kpi.id,
@@ -279,6 +298,8 @@ function toStoredValue(job: Job, asOf: LocalDate, computedAt: string): StoredKpi
     period: job.period,
     ...scoped(result?.value ?? null, result?.inputs ?? {}),
     days: job.days.length,
+    ...(job.days.length > 0 && closed === undefined && open < days.length ? { openDays: open } : {}),
+    ...(closed ? { closed } : {}),
     complete: job.complete,
     pending: !result,
     asOf,
@@ -306,7 +327,7 @@ function scorecards(
     period,
     ...scorecard(vs.map((v) => ({ kpi: kpis.get(v.kpi)!, assessment: v }))),
     kpis: Object.fromEntries(vs.map((v) => [v.kpi, v.status])),
-    pending: vs.filter((v) => v.pending).length,
+    pending: vs.filter((v) => v.pending && v.status !== 'closed').length,
     complete: vs.every((v) => v.complete),
     asOf,
     computedAt,

@@ -1,7 +1,8 @@
 // Holds KPI values against their targets: attainment, status (missed / met / outstanding) and the weighted score.
 import type { Bounds, Kpi } from '#shared/config/schema.ts';
 
-export type KpiStatus = 'outstanding' | 'met' | 'missed' | 'no_target' | 'no_value';
+/** `closed`: the business was closed on every day of the period (shared/events/closed-days.ts): nothing is judged. */
+export type KpiStatus = 'outstanding' | 'met' | 'missed' | 'no_target' | 'no_value' | 'closed';
 
 /** 15% or more better than target is "outstanding" (the handbook's rule). */
 export const OUTSTANDING_MARGIN = 0.15;
@@ -10,11 +11,11 @@ export interface Assessment {
   status: KpiStatus;
   /** value relative to target: 1 = exactly on target, 1.2 = 20% better, 0.8 = 20% short; null without one. */
   attainment: number | null;
-  /** Target bounds for this period (scaled by its days for per-day targets). */
+  /** Target bounds for this period (scaled by its open days for per-day targets). */
   target?: { min?: number; max?: number };
 }
 
-/** Bounds for a period of `days` days: per-day bounds of counts scale with the days. */
+/** Bounds for a period of `days` days (the days the business was open): per-day bounds of counts scale with them. */
 export function boundsFor(bounds: Bounds | undefined, days: number): { min?: number; max?: number } | undefined {
   if (!bounds) return undefined;
   const k = bounds.per === 'day' ? days : 1;
@@ -42,6 +43,11 @@ export function assess(value: number | null, target: { min?: number; max?: numbe
   return { status, attainment, target };
 }
 
+/** A KPI of a period the business was closed all of: its target is shown, not judged, and it is not scored. */
+export function closedAssessment(target: { min?: number; max?: number } | undefined): Assessment {
+  return target ? { status: 'closed', attainment: null, target } : { status: 'closed', attainment: null };
+}
+
 /** a/b for positive targets; for zero or negative targets, the signed distance relative to 1 (so 1 = on target). */
 function ratio(a: number, b: number): number {
   if (b > 0 && a >= 0) return a / b;
@@ -60,12 +66,14 @@ export interface Scorecard {
   missed: number;
   outstanding: number;
   noValue: number;
+  /** KPIs of a period the business was closed: neither missed nor without data, and left out of the score. */
+  closed: number;
   /** Weighted KPIs left out of the score because they had no value. */
   unscored: string[];
 }
 
 export function scorecard(inputs: readonly ScoreInput[]): Scorecard {
-  const card: Scorecard = { score: null, met: 0, missed: 0, outstanding: 0, noValue: 0, unscored: [] };
+  const card: Scorecard = { score: null, met: 0, missed: 0, outstanding: 0, noValue: 0, closed: 0, unscored: [] };
   let weighted = 0;
   let weights = 0;
   for (const { kpi, assessment } of inputs) {
@@ -73,7 +81,8 @@ export function scorecard(inputs: readonly ScoreInput[]): Scorecard {
     else if (assessment.status === 'missed') card.missed++;
     else if (assessment.status === 'outstanding') card.outstanding++;
     else if (assessment.status === 'no_value') card.noValue++;
-    if (kpi.weight === undefined || kpi.weight === 0) continue;
+    else if (assessment.status === 'closed') card.closed++;
+    if (kpi.weight === undefined || kpi.weight === 0 || assessment.status === 'closed') continue;
     if (assessment.attainment === null) {
       card.unscored.push(kpi.id);
       continue;

@@ -158,7 +158,8 @@ export async function loadReportModel(
     const values = stored[i]!;
     const byPeriod = new Map(values.map((v) => [v.period, scope(k, v)]));
     const v = byPeriod.get(period)!;
-    // Not known yet (next-day retention of a day whose next day has not ended): pending, not "no data".
+    // Not known yet (next-day retention of a day whose next day has not ended): pending, not "no data". On a day the
+    // business was closed it is not judged, known or not.
     const pending = current[i]?.pending === true;
     const row: ReportKpi = {
       id: k.id,
@@ -166,13 +167,15 @@ export async function loadReportModel(
       unit: k.unit,
       value: pending ? null : v.value,
       attainment: pending ? null : v.attainment,
-      status: pending ? 'pending' : v.status,
+      status: v.status === 'closed' ? 'closed' : pending ? 'pending' : v.status,
       previous: byPeriod.get(shiftPeriod(period, -1))?.value ?? null,
       samePeriodLastWeek: byPeriod.get(shiftPeriod(period, EARLIER[granularity]))?.value ?? null,
       history: historyOf(period, granularity, byPeriod),
     };
     if (k.decimals !== undefined) row.decimals = k.decimals;
     if (v.target) row.target = v.target;
+    const openDays = current[i]?.openDays;
+    if (openDays !== undefined && k.target?.per === 'day') row.targetDays = { open: openDays, days: current[i]!.days };
     if (k.weight !== undefined) row.weight = k.weight;
     const department = slice(k);
     if (department) row.department = department;
@@ -185,6 +188,10 @@ export async function loadReportModel(
     const events = figures.reduce((sum, f) => sum + f.events, 0);
     for (const [row, inputs] of noValueInputs) row.noValueReason = noValueReason(events, inputs);
   }
+
+  // Closed on every day of the period (each value says so): the report says why instead of scoring it.
+  const closed = current.every((v) => v?.closed !== undefined) ? current[0]?.closed : undefined;
+  if (closed) model.closed = closed;
 
   if (isSpecialist(person)) {
     const pending = model.kpis.filter((k) => k.status === 'pending').length;
@@ -347,9 +354,10 @@ async function jobHealth(store: StateStore, config: NightshiftConfig, now: numbe
 
 /** The scorecard's counts as a report shows them: values still pending are counted apart from those without data. */
 function scorecardSummary(
-  card: { score: number | null; met: number; missed: number; outstanding: number; noValue: number },
+  card: { score: number | null; met: number; missed: number; outstanding: number; noValue: number; closed?: number },
   pending: number,
 ) {
   const { score, met, missed, outstanding, noValue } = card;
-  return { score, met, missed, outstanding, noValue: noValue - pending, pending };
+  // A scorecard stored before closed days were told apart has no count of them.
+  return { score, met, missed, outstanding, noValue: noValue - pending, pending, closed: card.closed ?? 0 };
 }

@@ -1,14 +1,20 @@
 // The report model: everything one recipient's email shows, already scoped to their role and masked.
 // The loader fills it from the store; the renderer turns it into subject, HTML, text and chart images.
+import type { ClosedReason } from '#shared/events/closed-days.ts';
 import type { Granularity } from '#shared/time/calendar.ts';
+
+export type { ClosedReason };
 
 export const REPORT_SECTIONS = ['scorecard', 'kpis', 'trends', 'incidents', 'checks', 'pipeline'] as const;
 export type ReportSection = (typeof REPORT_SECTIONS)[number];
 
 export type Role = 'specialist' | 'analyst' | 'administrator';
 export type KpiUnit = 'count' | 'percent' | 'ratio' | 'currency' | 'score';
-/** `pending`: the value cannot be known yet (next-day retention of a day whose next day has not ended). */
-export type KpiStatus = 'outstanding' | 'met' | 'missed' | 'no_target' | 'no_value' | 'pending';
+/**
+ * `pending`: the value cannot be known yet (next-day retention of a day whose next day has not ended); `closed`: the
+ * business was closed on every day of the period (a holiday, a Sunday it keeps closed), so its target is not judged.
+ */
+export type KpiStatus = 'outstanding' | 'met' | 'missed' | 'no_target' | 'no_value' | 'pending' | 'closed';
 
 export interface ReportKpi {
   id: string;
@@ -19,6 +25,11 @@ export interface ReportKpi {
   decimals?: number;
   value: number | null;
   target?: { min?: number; max?: number };
+  /**
+   * A per-day target of a week or month the business was closed on some days of: the target counts its `open` days
+   * of the `days` the value covers.
+   */
+  targetDays?: { open: number; days: number };
   /** 1.0 = exactly on target. */
   attainment: number | null;
   status: KpiStatus;
@@ -63,8 +74,14 @@ export interface ReportIncident {
   openedPeriod?: string;
   /** The period that resolved it, when resolved. */
   resolvedPeriod?: string;
+  /**
+   * How it resolved, when resolved: the ISO 8601 instant detection (or the check, or the watchdog) resolved it, and
+   * its judgement of the period that did, as it wrote it ('Orders 512'), when the incident store keeps it.
+   */
+  resolution?: { at: string; summary?: string };
   /** Name of the person who acts first. */
   firstResponder: string;
+  /** What it is about: the latest judgement of an open incident; the worst of a resolved one (see `resolution`). */
   summary: string;
 }
 
@@ -121,7 +138,11 @@ export interface ReportModel {
     outstanding: number;
     noValue: number;
     pending?: number;
+    /** KPIs not judged because the business was closed. */
+    closed?: number;
   };
+  /** The business was closed on every day of the period: no target is judged, and the report says why. */
+  closed?: ClosedReason;
   kpis: ReportKpi[];
   incidents: ReportIncident[];
   checks: ReportCheck[];

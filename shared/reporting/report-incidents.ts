@@ -24,13 +24,22 @@ export function toReportIncident(incident: Incident, config: NightshiftConfig): 
     severity: incident.severity,
     openedAt: incident.openedAt ?? incident.updatedAt,
     firstResponder: responder,
-    summary: (incident.status === 'open' ? incident.last : (incident.worst ?? incident.last)).summary,
+    // What it is about: an open one's latest judgement; a resolved one's worst (its last one is the normal period
+    // that resolved it, told apart in `resolution`).
+    summary: (incident.status === 'open' ? incident.last : (incident.worst ?? incident.trigger ?? incident.last))
+      .summary,
     audience: incidentAudience(incident, config),
   };
   const first = incident.firstPeriod ?? incident.openedPeriod;
   if (first) out.firstPeriod = first;
   if (incident.openedPeriod) out.openedPeriod = incident.openedPeriod;
-  if (out.state === 'resolved' && incident.resolvedPeriod) out.resolvedPeriod = incident.resolvedPeriod;
+  if (out.state === 'resolved') {
+    if (incident.resolvedPeriod) out.resolvedPeriod = incident.resolvedPeriod;
+    // The transition that resolved it keeps the judgement that did; later normal periods do not replace it.
+    const resolved = incident.lastTransition?.transition === 'resolved' ? incident.lastTransition : undefined;
+    const at = resolved?.at ?? incident.resolvedAt;
+    if (at) out.resolution = { at, ...(resolved ? { summary: resolved.observation.summary } : {}) };
+  }
   if (kpi) out.kpi = kpi.name;
   return out;
 }

@@ -56,6 +56,7 @@ const EXPECTED: Record<string, Grant[]> = {
     g('events', ['Query'], ['EV#*', 'Q#*', 'DIRTY']),
     g('events', ['DeleteItem'], ['DIRTY']),
     g('state', ['GetItem', 'Query', 'PutItem', 'BatchWriteItem'], ['DAYSUM#*']),
+    g('state', ['Query'], ['FIGURES#day']),
     g('state', ['BatchWriteItem'], ['KPI#*', 'SCORE#*', 'FIGURES#day']),
     g('state', ['PutItem'], ['RUN#rollup-kpis']),
   ],

@@ -45,12 +45,23 @@ describe('what each function is given of the config', () => {
   const EXPECTED: Record<string, string[]> = {
     'ingest-events': ['name', 'timeZone', 'ingest', 'jobs'],
     'http-ingest': ['name', 'timeZone', 'ingest', 'jobs'],
-    'rollup-kpis': ['name', 'timeZone', 'ingest', 'jobs', 'kpis'],
+    'rollup-kpis': ['name', 'timeZone', 'ingest', 'jobs', 'kpis', 'holidays'],
     'detect-anomalies': ['name', 'timeZone', 'ingest', 'jobs', 'kpis', 'alerts', 'holidays', 'responsePlans'],
     'check-backups': ['name', 'timeZone', 'checks', 'responsePlans'],
     'plan-reports': ['name', 'timeZone', 'reports'],
     watchdog: ['name', 'timeZone', 'jobs', 'reports', 'alerts', 'checks', 'monitoring', 'responsePlans'],
-    'send-email': ['name', 'timeZone', 'email', 'kpis', 'alerts', 'checks', 'reports', 'jobs', 'responsePlans'],
+    'send-email': [
+      'name',
+      'timeZone',
+      'email',
+      'kpis',
+      'alerts',
+      'checks',
+      'reports',
+      'jobs',
+      'responsePlans',
+      'holidays',
+    ],
     'email-feedback': ['name', 'timeZone'],
   };
 
@@ -73,6 +84,14 @@ describe('what each function is given of the config', () => {
 
     expect(slice.holidays).toEqual(['2026-10-01', '2026-12-25']);
     expect(deployedConfig(slice).holidays).toEqual(['2026-10-01', '2026-12-25']);
+  });
+
+  it('the rollup (closed days) and the sender (a daily report names a holiday) are given the holidays too', () => {
+    const withHolidays = { ...exampleConfig(), holidays: ['2026-10-01'] };
+
+    for (const name of ['rollup-kpis', 'send-email']) {
+      expect(deployedConfig(functionSlice(name, withHolidays)).holidays, name).toEqual(['2026-10-01']);
+    }
   });
 
   it('no slice names a person: no people, report recipients, responders or alarm address', () => {

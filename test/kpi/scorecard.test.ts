@@ -1,5 +1,6 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { assess, boundsFor, scorecard } from '#shared/kpi/scorecard.ts';
+import { assess, boundsFor, closedAssessment, scorecard } from '#shared/kpi/scorecard.ts';
 
 describe('attainment and status against a target', () => {
   it('a ">=" target: 15% or more above is outstanding, at or above is met, below is missed', () => {
@@ -49,4 +50,45 @@ describe('weighted score', () => {
   it('has no score when no weighted KPI has a value', () => {
     expect(scorecard([{ kpi: { id: 'a', weight: 1 }, assessment: assess(null, { min: 1 }) }]).score).toBeNull();
   });
+});
+
+describe('a period the business was closed', () => {
+  it('its KPIs are neither missed nor without data, and the score leaves them out', () => {
+    const card = scorecard([
+      { kpi: { id: 'orders', weight: 0.5 }, assessment: closedAssessment({ min: 500 }) },
+      { kpi: { id: 'conversion', weight: 0.5 }, assessment: closedAssessment({ min: 0.03 }) },
+    ]);
+
+    expect(card).toMatchObject({ score: null, missed: 0, noValue: 0, closed: 2, unscored: [] });
+  });
+
+  it('keeps its target to show, with no attainment', () => {
+    expect(closedAssessment({ min: 500 })).toEqual({ status: 'closed', attainment: null, target: { min: 500 } });
+  });
+
+  const scored = fc.record({
+    weight: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }),
+    value: fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { nil: null }),
+    min: fc.double({ min: -1e3, max: 1e3, noNaN: true }),
+  });
+
+  test.prop([fc.array(scored, { maxLength: 6 }), fc.array(scored, { minLength: 1, maxLength: 6 })])(
+    'closed KPIs beside others change neither the score nor the missed, met and no-data counts',
+    (open, closed) => {
+      const inputs = open.map((k, i) => ({
+        kpi: { id: `k${i}`, ...(k.weight === undefined ? {} : { weight: k.weight }) },
+        assessment: assess(k.value, { min: k.min }),
+      }));
+      const closedInputs = closed.map((k, i) => ({
+        kpi: { id: `c${i}`, ...(k.weight === undefined ? {} : { weight: k.weight }) },
+        assessment: closedAssessment({ min: k.min }),
+      }));
+
+      const without = scorecard(inputs);
+      const withClosed = scorecard([...closedInputs, ...inputs]);
+
+      expect({ ...withClosed, closed: 0 }).toEqual(without);
+      expect(withClosed.closed).toBe(closed.length);
+    },
+  );
 });

@@ -143,4 +143,23 @@ describe('report incidents: dated by the period they are about', () => {
     expect(html).toMatch(/Critical Resolved Lasted 20 Nov – 24 Nov /);
     expect(html).toContain('Detected 25 Nov 09:00');
   });
+
+  it('a resolved incident reads as resolved: when and how it resolved, then what it was about at its worst', async () => {
+    const { store, config } = await seeded();
+    const detectedAt = at('2026-11-25', '09:00');
+    await detectAnomaliesBetween('2026-11-18', LAST, { store, config, now: () => detectedAt, queue: memoryQueue() });
+
+    const { model, out, html } = await report(store, config, LAST, detectedAt + 60_000);
+
+    expect(model.incidents[0]).toMatchObject({
+      summary: 'Conversion rate 1.15% below alarm floor 2.00%',
+      resolution: { at: new Date(detectedAt).toISOString(), summary: 'Conversion rate 3.30%' },
+    });
+    expect(out.text).toContain(
+      '  Resolved on 24 Nov: Conversion rate 3.30%\n  At worst: Conversion rate 1.15% below alarm floor 2.00%\n',
+    );
+    expect(html).toContain(
+      'Conversion rate: alarm bounds Resolved on 24 Nov: Conversion rate 3.30% At worst: Conversion rate 1.15% below',
+    );
+  });
 });

@@ -1,0 +1,81 @@
+// Which days the business was closed, from what Nightshift already keeps: the config's holidays and the day figures
+// (each day's stored events, as the nightly rollup counted them). A day's targets are not judged on a closed day, and a
+// per-day target of a week or month counts its open days only. A day without a single event is closed when its
+// weekday usually is (a parts distributor closed on Sundays); a holiday is closed when nothing arrived on it, or when
+// the business's Sundays are closed: a holiday is judged as a Sunday, as the expected-event silences judge it.
+import type { StateStore } from '#shared/store/store.ts';
+import { addDays, isoWeekday, type LocalDate } from '#shared/time/calendar.ts';
+import { readDataStart, readDayFigures } from './day-figures.ts';
+
+/** 'holiday': a day of the config's `holidays`; 'weekday': a day without events on a weekday the business keeps closed. */
+export type ClosedReason = 'holiday' | 'weekday';
+
+/** Earlier occurrences of a weekday that say whether it is usually closed: the last four weeks. */
+export const CLOSED_LOOKBACK_WEEKS = 4;
+/**
+ * Of those, how many must be known (counted, no holiday, since the data began) before a weekday can be called closed:
+ * two, as the stream profiles want two Sundays before Sunday's own rhythm judges one. A first empty Tuesday is missing
+ * data, not a closed day.
+ */
+export const CLOSED_MIN_WEEKS = 2;
+
+const SUNDAY = 7;
+
+/**
+ * The closed days among `days`. `events` holds the events of each counted day (a day it lacks is not known, so never
+ * closed by its weekday); `dataStart` is the first day with events: the empty days before it say nothing of a weekday.
+ */
+export function closedDays(
+  days: Iterable<LocalDate>,
+  events: ReadonlyMap<LocalDate, number>,
+  holidays: readonly LocalDate[],
+  dataStart: LocalDate | undefined,
+): Map<LocalDate, ClosedReason> {
+  const holiday = new Set(holidays);
+  /** Whether most of the known occurrences of `weekday` in the weeks before `day` had no event. */
+  const usuallyClosed = (day: LocalDate, weekday: number): boolean => {
+    const back = (isoWeekday(day) - weekday + 7) % 7 || 7;
+    let known = 0;
+    let empty = 0;
+    for (let k = 0; k < CLOSED_LOOKBACK_WEEKS; k++) {
+      const d = addDays(day, -back - 7 * k);
+      const n = events.get(d);
+      if (n === undefined || holiday.has(d) || dataStart === undefined || d < dataStart) continue;
+      known++;
+      if (n === 0) empty++;
+    }
+    return known >= CLOSED_MIN_WEEKS && 2 * empty > known;
+  };
+  const out = new Map<LocalDate, ClosedReason>();
+  for (const day of days) {
+    const n = events.get(day);
+    if (holiday.has(day)) {
+      if (n === 0 || usuallyClosed(day, SUNDAY)) out.set(day, 'holiday');
+    } else if (n === 0 && usuallyClosed(day, isoWeekday(day))) {
+      out.set(day, 'weekday');
+    }
+  }
+  return out;
+}
+
+/**
+ * The closed days among `days`, from the stored day figures of the weeks before them and `counted`: the events of days
+ * counted since (a rollup's own days, before it stores their figures), which take precedence.
+ */
+export async function readClosedDays(
+  store: StateStore,
+  days: readonly LocalDate[],
+  holidays: readonly LocalDate[],
+  counted: ReadonlyMap<LocalDate, number> = new Map(),
+): Promise<Map<LocalDate, ClosedReason>> {
+  if (days.length === 0) return new Map();
+  const sorted = days.toSorted();
+  const from = addDays(sorted[0]!, -7 * CLOSED_LOOKBACK_WEEKS);
+  const events = new Map<LocalDate, number>();
+  for (const f of await readDayFigures(store, from, sorted.at(-1)!)) events.set(f.day, f.events);
+  for (const [day, n] of counted) events.set(day, n);
+  const withEvents = [...events].filter(([, n]) => n > 0).map(([d]) => d);
+  // The stored start, or the first day with events seen here when none is stored yet (a first rollup).
+  const start = [(await readDataStart(store))?.day, ...withEvents].filter((d) => d !== undefined).sort()[0];
+  return closedDays(days, events, holidays, start);
+}
