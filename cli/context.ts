@@ -47,20 +47,45 @@ export interface CommandContext {
 /** The local archive bucket of a config (S3 bucket names are lower case). */
 export const archiveBucket = (config: NightshiftConfig) => `${config.name.toLowerCase()}-archive`;
 
-export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandContext) => Promise<T>): Promise<T> {
+/** How a command that says what it is doing starts up. */
+export interface StartupOptions {
+  /** Told each step of start-up ('starting local DynamoDB (data in ...)…', then how long it took). */
+  say?: (line: string) => void;
+  /**
+   * Gives up start-up when aborted: what was started is stopped (the command waits until it has), the data folder
+   * released, and withContext rejects with the signal's reason. Once `run` has begun, stopping is the command's own.
+   */
+  signal?: AbortSignal;
+}
+
+export async function withContext<T>(
+  options: GlobalOptions,
+  run: (ctx: CommandContext) => Promise<T>,
+  startup: StartupOptions = {},
+): Promise<T> {
+  const { say, signal } = startup;
   const configFile = resolve(options.config);
   // Named as given: 'cannot read nope.yaml: no such file'. Warnings go to stderr, so --json output stays parseable.
   const config = loadConfig(options.config, { onWarning: (w) => console.error(formatWarning(options.config, w)) });
   const dataDir = resolve(options.data);
   mkdirSync(dataDir, { recursive: true });
+  signal?.throwIfAborted();
   // Only a DynamoDB Local on the folder's database file conflicts with another command: --endpoint leaves concurrency
   // to that DynamoDB, and an in-memory one shares nothing (the outbox gets one new file per mail).
   const lock: DataDirLock | undefined = options.endpoint || options.inMemory ? undefined : lockDataDir(dataDir);
   let local: LocalDynamo | undefined;
+  const started = performance.now();
   try {
-    local = options.endpoint
-      ? undefined
-      : await startDynamoLocal(options.inMemory ? {} : { dbPath: join(dataDir, 'dynamodb') });
+    if (!options.endpoint) {
+      const dbPath = options.inMemory ? undefined : join(dataDir, 'dynamodb');
+      say?.(`starting local DynamoDB (${dbPath ? `data in ${dbPath}` : 'in memory'})…`);
+      // Each command starts its own DynamoDB Local and stops it when done: a quick start matters more than warm speed.
+      local = await startDynamoLocal({
+        ...(dbPath ? { dbPath } : {}),
+        quickStart: true,
+        ...(signal ? { signal } : {}),
+      });
+    }
   } catch (error) {
     lock?.release();
     throw error;
@@ -89,7 +114,15 @@ export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandC
     const dynamoEndpoint = options.endpoint ?? local!.endpoint;
     const client = createDocumentClient({ endpoint: dynamoEndpoint, ...LOCAL_AWS });
     const tables = tableNames(config.name);
+    const answered = performance.now();
+    signal?.throwIfAborted();
     const createdTables = await ensureTables(client, tables);
+    say?.(
+      `${local ? `local DynamoDB answered in ${seconds(answered - started)}, ` : `DynamoDB at ${dynamoEndpoint}: `}${
+        createdTables.length ? `tables ${createdTables.join(', ')} created` : 'tables checked'
+      } in ${seconds(performance.now() - answered)}`,
+    );
+    signal?.throwIfAborted();
     const store = createDynamoStore({ client, tables });
     return await run({
       config,
@@ -114,6 +147,8 @@ export async function withContext<T>(options: GlobalOptions, run: (ctx: CommandC
     lock?.release();
   }
 }
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** A clock that reads `start` now and runs on at real speed; the real clock without a start. */
 export function clockFrom(start: number | undefined): () => number {

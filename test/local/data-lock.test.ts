@@ -141,3 +141,35 @@ describe('many processes taking over one stale lock at the same moment', () => {
     }
   });
 });
+
+describe('a signal the holding process handles itself', () => {
+  // As `serve` does: on SIGTERM it first stops the DynamoDB Local that has the folder's database open.
+  const holderScript = (dir: string) => `
+    import { existsSync } from 'node:fs';
+    import { lockDataDir } from ${JSON.stringify(pathToFileURL(join(REPO, 'shared/local/data-lock.ts')).href)};
+    const lock = lockDataDir(${JSON.stringify(dir)});
+    const state = () => console.log(existsSync(lock.path) ? 'held' : 'released');
+    process.once('SIGTERM', () => setTimeout(() => {
+      state();
+      lock.release();
+      state();
+      process.exit(0);
+    }, 100));
+    setInterval(() => {}, 1000);
+    console.log('ready');`;
+
+  it('leaves the lock held until the process releases it', async () => {
+    const dir = dataDir();
+    const child = spawn(process.execPath, ['--input-type=module', '-e', holderScript(dir)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const next = async () => (await lines.next()).value as string;
+    expect(await next()).toBe('ready');
+
+    child.kill('SIGTERM');
+
+    expect([await next(), await next()]).toEqual(['held', 'released']);
+    expect(await exited(child)).toBe(0);
+  });
+});

@@ -1,5 +1,5 @@
-// Local mode under faults, with real processes: two commands on one --data folder, and a CLI that dies (SIGTERM,
-// SIGKILL) while its DynamoDB Local runs.
+// Local mode under faults, with real processes: two commands on one --data folder, a CLI that dies (SIGTERM,
+// SIGKILL) while its DynamoDB Local runs, and `serve` stopped while its DynamoDB Local is still starting.
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,12 +7,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   descendants,
   type Ended,
+  ended,
   eventually,
   type Holder,
   holdDataDir,
   isDynamoLocal,
   isRunning,
+  type ProcessInfo,
   runCli,
+  spawnCli,
 } from './processes.ts';
 
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
@@ -132,4 +135,54 @@ describe('kill -9 of a command holding a --data folder', () => {
     expect(next.code).toBe(0);
     expect(existsSync(join(data, 'lock'))).toBe(false);
   });
+});
+
+describe('nightshift serve stopped while its DynamoDB Local starts', () => {
+  /**
+   * Starts `serve` on a fresh folder and sends `signal` as soon as DynamoDB Local's Java runs under it, before it
+   * answers (a second or more): SIGTERM to the command alone, as a process manager does; SIGINT to its process group,
+   * as Ctrl-C at a terminal does.
+   */
+  async function stopWhileStarting(signal: 'SIGTERM' | 'SIGINT') {
+    const { root, data } = workspace();
+    const child = spawnCli(['--data', data, 'serve', '--port', '0', '--write-key', 'k'], {
+      detached: true,
+      timeoutMs: 100_000,
+    });
+    const end = ended(child);
+    let exited = false;
+    void end.then(() => (exited = true));
+    let started: ProcessInfo[] = descendants(child.pid!);
+    while (!exited && !started.some(isDynamoLocal)) {
+      await new Promise((r) => setTimeout(r, 20));
+      started = descendants(child.pid!);
+    }
+    if (signal === 'SIGINT') process.kill(-child.pid!, 'SIGINT');
+    else child.kill('SIGTERM');
+    const result = await end;
+    // What was running under the command when it was told to stop, still running the moment it has exited.
+    const leftRunning = started.filter((p) => isRunning(p.pid));
+    killQuietly(started.map((p) => p.pid));
+    const folder = readdirSync(data);
+    rmSync(root, { recursive: true, force: true });
+    return { end: result, started, leftRunning, folder };
+  }
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${signal}: says what it was doing and that it stopped, exits 0 with nothing left running and the folder free`, {
+      timeout: 120_000,
+    }, async () => {
+      const { end, started, leftRunning, folder } = await stopWhileStarting(signal);
+
+      expect(started.some(isDynamoLocal)).toBe(true);
+      expect(leftRunning).toEqual([]);
+      expect(folder).not.toContain('lock');
+      expect(end.stdout.split('\n')).toEqual([
+        expect.stringMatching(/^starting local DynamoDB \(data in .+\)…$/),
+        `${signal}: stopped during start-up, before serving anything`,
+        '',
+      ]);
+      expect([end.code, end.signal, end.stderr]).toEqual([0, null, '']);
+    });
+  }
 });

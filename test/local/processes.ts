@@ -23,16 +23,24 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
   return ended(spawnCli(args, options));
 }
 
-function spawnCli(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): ChildProcess {
+/**
+ * `nightshift --config <the example config> ...args` as a running child. `detached`: it leads its own process group,
+ * as a command run at a terminal does, so `process.kill(-pid, 'SIGINT')` is a Ctrl-C.
+ */
+export function spawnCli(
+  args: string[],
+  options: { cwd?: string; timeoutMs?: number; detached?: boolean } = {},
+): ChildProcess {
   return spawn(process.execPath, [CLI, '--config', CONFIG, ...args], {
     cwd: options.cwd ?? REPO,
     timeout: options.timeoutMs ?? 20_000,
     killSignal: 'SIGKILL',
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
 }
 
-function ended(child: ChildProcess): Promise<Ended> {
+export function ended(child: ChildProcess): Promise<Ended> {
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
