@@ -18,8 +18,18 @@ import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { JOBS, parseJobNames, recentRuns, recordRun } from '#shared/jobs/runs.ts';
 import { readKpiValues } from '#shared/kpi/kpi-store.ts';
 import { eventNoteLine, propertyNoteLine } from '#shared/kpi/property-reads.ts';
-import { periodsForDays, rollupPeriods } from '#shared/kpi/rollup.ts';
-import { dateRange, type Granularity, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
+import { periodsForDays, type RollupSummary, rollupPeriods } from '#shared/kpi/rollup.ts';
+import {
+  dateRange,
+  dayLabel,
+  type Granularity,
+  granularityOf,
+  type LocalDate,
+  type PeriodId,
+  parseLocalDate,
+  periodBounds,
+  yesterday,
+} from '#shared/time/calendar.ts';
 import { backfillCommand } from './backfill.ts';
 import { runCheckBackups } from './checks.ts';
 import { type CommandContext, type GlobalOptions, withContext } from './context.ts';
@@ -178,13 +188,19 @@ function rollupCommand(): Command {
         const bar = progress('rollup', days.length);
         const last = yesterday(ctx.now(), ctx.config.timeZone);
         const archive = await ctx.openArchive();
+        // The periods' other days are read too (a month's rollup reads the month): the line tells the range's own.
+        const requested = new Set(days);
+        const eventsOnDays: Record<LocalDate, number> = {};
         const work = () =>
           rollupPeriods(periodsForDays(days, ctx.config), minDate(to, last), {
             store: ctx.store,
             config: ctx.config,
             now: ctx.now,
             archive,
-            onDayRead: () => bar.tick(),
+            onDayRead: (day, events) => {
+              bar.tick();
+              if (requested.has(day)) eventsOnDays[day] = events;
+            },
           });
         // A range reaching the last closed day does what the nightly job does: it counts as its run (the watchdog and
         // the report's pipeline section see it); an older range is a backfill, not last night's rollup.
@@ -194,17 +210,73 @@ function rollupCommand(): Command {
         const end = minDate(to, last);
         const daily = ctx.config.kpis.filter((k) => k.granularities.includes('day'));
         const values = (await Promise.all(daily.map((k) => readKpiValues(ctx.store, k.id, 'day', from, end)))).flat();
-        return { ...result, silentInputs: unexplained(silentInputs(values), result.eventNotes) };
+        return {
+          ...result,
+          from,
+          to,
+          eventsOnDays,
+          silentInputs: unexplained(silentInputs(values), result.eventNotes),
+        };
       });
       if (opts.json) printJson(summary);
-      else
-        console.log(
-          `rolled up ${summary.values} KPI values for ${summary.periods.length} periods (${summary.periods[0]}..${summary.periods.at(-1)}) from ${summary.eventsRead} events, as of ${summary.asOf}`,
-        );
+      else console.log(rollupLine(summary));
       for (const note of summary.eventNotes) console.error(eventNoteLine(note));
       for (const s of summary.silentInputs) console.error(silentInputLine(s));
       for (const note of summary.propertyNotes) console.error(propertyNoteLine(note));
     });
+}
+
+/**
+ * The line `nightshift rollup` prints: what the range's own days had ('no events on Sun 8 Nov 2026'; a day not read,
+ * as one that has not ended, is not taken for an empty one), then what it rolled up, from how many days and events (a
+ * month's rollup reads the whole month).
+ */
+export function rollupLine(
+  s: Pick<RollupSummary, 'values' | 'periods' | 'daysRead' | 'eventsRead' | 'asOf'> & {
+    from: LocalDate;
+    to: LocalDate;
+    /** Events of each day of the range that was read. */
+    eventsOnDays: Readonly<Record<LocalDate, number>>;
+  },
+): string {
+  const days = dateRange(s.from, s.to);
+  const read = days.filter((d) => s.eventsOnDays[d] !== undefined);
+  const events = read.reduce((n, d) => n + s.eventsOnDays[d]!, 0);
+  const empty = read.filter((d) => s.eventsOnDays[d] === 0);
+  const parts: string[] = [];
+  if (read.length === 1) {
+    parts.push(
+      `${events === 0 ? 'no events' : events === 1 ? '1 event' : `${events} events`} on ${dayLabel(read[0]!)}`,
+    );
+  } else if (read.length > 1 && events === 0) {
+    parts.push(`no events on any of the ${read.length} days ${read[0]}..${read.at(-1)}`);
+  } else if (read.length > 1) {
+    const none = empty.length <= LISTED_DATES ? empty.map(dayLabel).join(', ') : `${empty.length} of them`;
+    parts.push(
+      `${events} events on the ${read.length} days ${read[0]}..${read.at(-1)}${empty.length ? ` (none on ${none})` : ''}`,
+    );
+  }
+  const notEnded = days.filter((d) => d > s.asOf);
+  if (notEnded.length) parts.push(`${dateList(notEnded)} not ended yet`);
+  // A day no value counts yet (a retention cohort's return day is read with its cohort's period).
+  const notRead = days.filter((d) => d <= s.asOf && s.eventsOnDays[d] === undefined);
+  if (notRead.length)
+    parts.push(`${dateList(notRead)} not read: no value counts ${notRead.length === 1 ? 'it' : 'them'} yet`);
+  return `${parts.join('; ')}; rolled up ${s.values} KPI values for ${periodList(s.periods, s.asOf)} (${s.daysRead} days read, ${s.eventsRead} events), as of ${s.asOf}`;
+}
+
+/** 'day 2026-11-08, week 2026-W45 and month 2026-11 (to date)': a period still running as of `asOf` says so. */
+function periodList(periods: readonly PeriodId[], asOf: LocalDate): string {
+  const groups = (['day', 'week', 'month'] as const).flatMap((g) => {
+    const of = periods.filter((p) => granularityOf(p) === g).sort();
+    if (of.length === 0) return [];
+    const running = of.filter((p) => periodBounds(p).last > asOf);
+    const toDate = running.length === 0 ? '' : of.length === 1 ? ' (to date)' : ` (${running.join(', ')} to date)`;
+    if (of.length === 1) return [`${g} ${of[0]}${toDate}`];
+    if (of.length <= LISTED_DATES) return [`${g}s ${of.join(', ')}${toDate}`];
+    return [`${of.length} ${g}s ${of[0]}..${of.at(-1)}${toDate}`];
+  });
+  return groups.length <= 1 ? (groups[0] ?? 'no periods') : `${groups.slice(0, -1).join(', ')} and ${groups.at(-1)}`;
 }
 
 function kpisCommand(): Command {

@@ -328,6 +328,13 @@ export function periodLabel(period: PeriodId): string {
   return `${MONTH_ABBREVIATIONS[Number(period.slice(5, 7)) - 1]} ${period.slice(0, 4)}`;
 }
 
+const WEEKDAY_ABBREVIATIONS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
+/** A day with its weekday, for a line a person reads: 'Sun 8 Nov 2026'. */
+export function dayLabel(date: LocalDate): string {
+  return `${WEEKDAY_ABBREVIATIONS[isoWeekday(date) - 1]} ${periodLabel(date)} ${date.slice(0, 4)}`;
+}
+
 /**
  * The first of `days` on which the wall-clock `time` (HH:MM) does not exist in `timeZone` (the hour the clocks skip
  * when they go forward), or undefined. EventBridge Scheduler skips a run due at such a time.
