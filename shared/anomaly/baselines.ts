@@ -1,26 +1,11 @@
 // Reference detectors for checking the NAB scorer: NAB's windowed Gaussian, and detectors that never fire.
 // They are yardsticks for the benchmark, not for production use.
 
+import { erfc } from './student-t.ts';
+
 /** Anything that scores a stream one point at a time. */
 export interface PointScorer {
   update(point: { timestamp: number; value: number }): { score: number };
-}
-
-/**
- * Complementary error function with small *relative* error (Chebyshev fit, < 1.2e-7) even far in the tail, so
- * that 1 - erfc/2 keeps the ordering of extreme points as NAB's Python (math.erfc) does.
- */
-export function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const c = [
-    -1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223,
-    0.17087277,
-  ];
-  let poly = 0;
-  for (let k = c.length - 1; k >= 0; k--) poly = (c[k] as number) + t * poly;
-  const r = t * Math.exp(-z * z + poly);
-  return x >= 0 ? r : 2 - r;
 }
 
 /**

@@ -20,6 +20,7 @@ import type { Assessment, DataPoint, DetectorName, PatternName } from './engine.
 import { type LeastSquares, leverage, predict, weightedLeastSquares } from './least-squares.ts';
 import { median } from './robust.ts';
 import { incompleteBeta, tQuantileTwoSided, tTwoSided } from './student-t.ts';
+import { combinedDf, learnSidedTails, type SidedTails, type StandardisedErrors, type Tails } from './tails.ts';
 
 export interface RecentBaselineOptions {
   /**
@@ -55,6 +56,11 @@ export interface RecentAssessment extends Assessment {
    */
   alertLower?: number;
   alertUpper?: number;
+  /**
+   * When the KPI's ordinary values jump far now and then (heavier tails than Gaussian noise, beyond chance), on the
+   * side(s) they do: the degrees of freedom of the Student t that side is judged by. Absent for Gaussian tails.
+   */
+  tails?: { below?: number; above?: number };
 }
 
 export class RecentBaselineError extends Error {
@@ -96,6 +102,9 @@ interface Fit {
    * of freedom each kind's noise is known with, when the kinds' noise differs beyond chance; absent otherwise.
    */
   kinds?: { variance: [number, number]; df: [number, number] };
+  /** Which values the fit kept (the rest it left out as outliers), and the t limit that left them out. */
+  keep: readonly boolean[];
+  limit: number;
 }
 
 /** Kinds of day that keep their own noise scale: 0 weekday, 1 weekend (Saturday and Sunday). */
@@ -187,9 +196,9 @@ function robustFit(
       }
       const df = kept - p;
       const sigma = Math.sqrt(rss / df);
-      fit = { ls, noise: Math.sqrt(noiseSquares / df), df };
-      if (!(sigma > 0)) return { fit, keep };
       const limit = cut(df - 1);
+      fit = { ls, noise: Math.sqrt(noiseSquares / df), df, keep, limit };
+      if (!(sigma > 0)) return { fit, keep };
       const next = keep.map((k, i) => {
         const h = leverage(ls, x[i] as Float64Array);
         const v = variance[i] as number;
@@ -259,6 +268,46 @@ function robustFit(
     df: measured.df[0],
     kinds: { variance: [1, ratio], df: measured.df },
   };
+}
+
+/** A fit's errors as its tails are learnt from them: each side apart, and all kept ones with their signs. */
+interface SidedErrors {
+  below: StandardisedErrors;
+  above: StandardisedErrors;
+  kept: number[];
+}
+
+/**
+ * The kept values' errors of `fit` (on the noise's scale, each in its own noise standard deviation, its leverage
+ * taken out), split by side, and how many values on each side were left out beyond the fit's cut: what the noise's
+ * tails are learnt from. When weekdays and weekends keep their own noise, the weekdays' only: a weekend kind that mixes
+ * an open Saturday with a closed Sunday (a count at 0) is two scales in one, which reads as heavy tails though neither
+ * day has them.
+ */
+function standardisedErrors(
+  fit: Fit,
+  x: readonly Float64Array[],
+  y: Float64Array,
+  noise: (e: number) => number,
+  kinds: readonly DayKind[] | undefined,
+): SidedErrors {
+  const kept: number[] = [];
+  const leftOut = { below: 0, above: 0 };
+  x.forEach((row, i) => {
+    if (fit.kinds && kinds?.[i] === 1) return;
+    const error = noise((y[i] as number) - predict(fit.ls, row));
+    if (!fit.keep[i]) {
+      leftOut[error < 0 ? 'below' : 'above']++;
+      return;
+    }
+    kept.push(error / (fit.noise * Math.sqrt(Math.max(1e-12, 1 - leverage(fit.ls, row)))));
+  });
+  const side = (below: boolean): StandardisedErrors => ({
+    kept: kept.filter((e) => (below ? e < 0 : e >= 0)).map(Math.abs),
+    cut: fit.limit,
+    leftOut: leftOut[below ? 'below' : 'above'],
+  });
+  return { below: side(true), above: side(false), kept };
 }
 
 /** Box-Cox power of value / baseline that noise is measured on: the cube root (Wilson-Hilferty). */
@@ -357,18 +406,52 @@ export function judgeRecent(
   const varianceOf = (fit: Fit, i: number) => (fit.kinds ? fit.kinds.variance[kinds?.[i] ?? 0] : 1);
   const dfOf = (fit: Fit, i: number) => (fit.kinds ? fit.kinds.df[kinds?.[i] ?? 0] : fit.df);
 
-  let today: { fit: Fit; fitted: number; leverage: number; variance: number; df: number; z: number } | null = null;
-  const tests: RunTest[] = [];
+  const fits: Array<{ k: number; size: number; fit: Fit }> = [];
   for (const k of [1, ...RUNS]) {
     const size = judged.length - k;
     if (size < minHistory) continue;
     const fit = robustFit(rows.slice(0, size), ys.subarray(0, size), noise, kinds?.slice(0, size));
-    if (!fit || !(fit.noise > 0)) continue;
+    if (fit && fit.noise > 0) fits.push({ k, size, fit });
+  }
+  // The noise's own tails, each side apart, learnt from the fit that reads the least of the newest values (the longest
+  // run's): a shift under way is not taken for heavy tails.
+  const tailFit = fits.at(-1);
+  const errors = tailFit ? standardisedErrors(tailFit.fit, rows.slice(0, tailFit.size), ys, noise, kinds) : null;
+  const tails: SidedTails = errors ? learnSidedTails(errors.below, errors.above) : { below: null, above: null };
+  const heavy = tails.below !== null || tails.above !== null;
+  const tailOf = (error: number): Tails | null => (error < 0 ? tails.below : tails.above);
+  // With a heavy tail, a run's days are clipped at that tail's 1-in-100 point before they are averaged: a run is there
+  // for a shift, and the mean of a few heavy-tailed values keeps their power-law tail (one far day can carry it), so
+  // unclipped, a single far day alerted through the runs it ends where it would not alone. Clipped (and centred: a tail
+  // clipped on one side moves the mean), the mean is light-tailed again, on the spread of clipped errors measured on
+  // the history.
+  const clipAt = (tail: Tails | null) =>
+    tail ? tQuantileTwoSided(BAND_P, tail.nu) * tail.scale : Number.POSITIVE_INFINITY;
+  const [clipBelow, clipAbove] = [clipAt(tails.below), clipAt(tails.above)];
+  const clipOf = (e: number) => Math.max(-clipBelow, Math.min(clipAbove, e));
+  const clippedKept = (errors?.kept ?? []).map(clipOf);
+  const clippedMean = heavy ? clippedKept.reduce((a, b) => a + b, 0) / clippedKept.length : 0;
+  const clippedVariance = heavy
+    ? clippedKept.reduce((sum, e) => sum + (e - clippedMean) ** 2, 0) / Math.max(1, clippedKept.length - 1)
+    : 1;
+
+  let today: { fit: Fit; fitted: number; leverage: number; variance: number; df: number; z: number } | null = null;
+  const tests: RunTest[] = [];
+  for (const { k, size, fit } of fits) {
     // The run's shift is the mean of its days' errors, each in its own kind's noise (the plain mean when all days'
     // noise is alike). Weighted by precision instead, a run's quiet Sundays (a count near 0, with next to no noise)
     // outweighed its weekdays, where a drop shows, and a 10-day weekday drop never made a run.
     let df = Number.POSITIVE_INFINITY;
     let mean = 0;
+    // The same mean, each day clipped at a heavy tail's 1-in-100 point and centred (in the noise's sd).
+    let clipped = 0;
+    // And each day clipped at its side's 1-in-100 point (the Gaussian one where the tail is not heavy): how far off the
+    // run is for keeping an incident open, so that one far day does not keep its incident open for a week of ordinary
+    // days (a big order's day kept an average-order-value incident open five days).
+    let persisting = 0;
+    const usual = tQuantileTwoSided(BAND_P, fit.df);
+    const persistOf = (e: number) =>
+      Math.max(-(tails.below ? clipBelow : usual), Math.min(tails.above ? clipAbove : usual, e));
     let actual = 0;
     let baseline = 0;
     const average = new Float64Array((rows[0] as Float64Array).length);
@@ -376,12 +459,25 @@ export function judgeRecent(
       const row = rows[i] as Float64Array;
       df = Math.min(df, dfOf(fit, i));
       const weight = 1 / (k * Math.sqrt(varianceOf(fit, i)));
-      mean += weight * noise((ys[i] as number) - predict(fit.ls, row));
+      const error = weight * noise((ys[i] as number) - predict(fit.ls, row));
+      mean += error;
+      clipped += (clipOf((k * error) / fit.noise) - clippedMean) / k;
+      persisting += persistOf((k * error) / fit.noise) / k;
       actual += (judged[i] as DataPoint).value / k;
       baseline += back(predict(fit.ls, row)) / k;
       for (let c = 0; c < average.length; c++) average[c] = (average[c] as number) + weight * (row[c] as number);
     }
     const z = mean / (fit.noise * Math.sqrt(1 / k + leverage(fit.ls, average)));
+    // The value alone: with a heavy tail on its side, the learnt t on the learnt scale (its uncertainty's df combined),
+    // never less surprising than the Gaussian reading (the scale learnt with the tail can read a little under the
+    // measured one). A run, when either side is heavy: its clipped mean against the clipped errors' spread.
+    const tail = tailOf(z);
+    const p =
+      k === 1
+        ? Math.max(tTwoSided(z, df), tail ? tTwoSided(z / tail.scale, combinedDf(tail.nu, df)) : 0)
+        : heavy
+          ? tTwoSided(clipped / Math.sqrt(clippedVariance / k + leverage(fit.ls, average)), df)
+          : tTwoSided(z, df);
     const lastIndex = judged.length - 1;
     const last = rows[lastIndex] as Float64Array;
     const fitted = predict(fit.ls, last);
@@ -396,7 +492,7 @@ export function judgeRecent(
       };
     // A run counts only while the judged value is itself off on the run's side: yesterday's blip is not today's shift.
     else if (Math.sign((ys[lastIndex] as number) - fitted) !== Math.sign(mean)) continue;
-    tests.push({ k, z, p: tTwoSided(z, df), sigmas: mean / fit.noise, actual, expected: baseline });
+    tests.push({ k, z, p, sigmas: persisting, actual, expected: baseline });
   }
   if (!today) return notReady();
 
@@ -408,11 +504,19 @@ export function judgeRecent(
   const surprise = Math.max(0, -Math.log10(Math.max(pValue, Number.MIN_VALUE)));
   const half = HALF_SCORE_SURPRISE - SURPRISE_PER_SENSITIVITY * (sensitivity - 0.5);
   const expected = back(today.fitted);
+  // Each edge from its own side's tail.
   const bandAt = (p: number): [number, number] => {
-    const width = tQuantileTwoSided(p, today.df) * today.fit.noise * Math.sqrt(today.variance + today.leverage);
+    const widthOf = (tail: Tails | null) =>
+      Math.max(
+        tQuantileTwoSided(p, today.df),
+        tail ? tQuantileTwoSided(p, combinedDf(tail.nu, today.df)) * tail.scale : 0,
+      ) *
+      today.fit.noise *
+      Math.sqrt(today.variance + today.leverage);
+    const [below, above] = [widthOf(tails.below), widthOf(tails.above)];
     return model.multiplicative
-      ? [expected * ratioOfNoise(-width), expected * ratioOfNoise(width)]
-      : [expected - width, expected + width];
+      ? [expected * ratioOfNoise(-below), expected * ratioOfNoise(above)]
+      : [expected - below, expected + above];
   };
   // A KPI that has never been negative cannot fall below zero: a band reaching there (an additive count near 0 on a
   // quiet day) stops at 0.
@@ -430,6 +534,12 @@ export function judgeRecent(
     .filter((t) => t.k > 1 && t.k <= PERSIST_RUN)
     .reduce((far, t) => (Math.abs(t.sigmas) > Math.abs(far) ? t.sigmas : far), 0);
   const runWords = best.k > 1 ? `, the last ${best.k} values ${Math.abs(best.z).toFixed(1)} sigma off together` : '';
+  const tailWords = [
+    ...(tails.below ? [`a heavy tail below (t with ${tails.below.nu} df)`] : []),
+    ...(tails.above ? [`a heavy tail above (t with ${tails.above.nu} df)`] : []),
+  ]
+    .map((w) => `, ${w}`)
+    .join('');
   return {
     score: surprise / (surprise + half),
     expected,
@@ -444,6 +554,14 @@ export function judgeRecent(
     ...(best.k > 1 ? { run: { length: best.k, actual: best.actual, expected: best.expected } } : {}),
     alertLower,
     alertUpper,
-    reason: `${side} the ${words} by ${Math.abs(today.z).toFixed(1)} sigma${runWords}`,
+    ...(heavy
+      ? {
+          tails: {
+            ...(tails.below ? { below: tails.below.nu } : {}),
+            ...(tails.above ? { above: tails.above.nu } : {}),
+          },
+        }
+      : {}),
+    reason: `${side} the ${words} by ${Math.abs(today.z).toFixed(1)} sigma${runWords}${tailWords}`,
   };
 }

@@ -519,7 +519,7 @@ export function judgeDeviation(
   const off = Math.abs(a.deviation ?? 0) >= PERSIST_DEVIATION || Math.abs(a.runDeviation ?? 0) >= PERSIST_DEVIATION;
   const magnitude = relative(value - expected, expected);
   const pct = Math.round(magnitude * 100);
-  const pattern = a.pattern ? `, ${PATTERN_WORDS[a.pattern]}` : '';
+  const pattern = a.pattern ? `, ${PATTERN_WORDS[a.pattern]}${tailWords(a.tails)}` : '';
   const day = `${pct}% ${below ? 'below' : 'above'} expected ${fmt(expected)}`;
   // A run decided it: say so, with the run's own figures (the day alone may look ordinary).
   const run = holds && a.run ? runText(a.run, period, fmt) : undefined;
@@ -533,7 +533,10 @@ export function judgeDeviation(
       ...base,
       holds,
       persists: sideOk && (holds || outside || off),
-      magnitude,
+      // A holiday is measured against ordinary days: how far off it is says nothing about how bad the problem has
+      // got, so it keeps a running incident going without escalating it (a Thanksgiving at 43% below an ordinary
+      // Thursday escalated an incident opened at 20% to critical).
+      magnitude: holiday ? 0 : magnitude,
       detail,
       ...(runPeriods ? { runPeriods } : {}),
     },
@@ -566,6 +569,13 @@ function notEnoughHistory(
     return `not enough history yet (${withValue} earlier periods with a value, ${MIN_HISTORY} needed)`;
   const list = parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
   return `not enough history yet (${usable} usable of ${withValue} earlier periods with a value: ${list} left out; ${MIN_HISTORY} needed)`;
+}
+
+/** ', heavy tail above': the side(s) whose ordinary values jump far, which the band allows for. */
+function tailWords(tails: RecentAssessment['tails']): string {
+  if (!tails) return '';
+  if (tails.below !== undefined && tails.above !== undefined) return ', heavy tails';
+  return tails.below !== undefined ? ', heavy tail below' : ', heavy tail above';
 }
 
 /** ' (alerts below 96, weekly pattern)': where the value alone would alert, on the rule's side(s). */

@@ -68,10 +68,14 @@ export function alertHeadline(incident: Incident, transition: Transition, config
   const kpi = kpiFor(incident, config);
   const n = incident.periods;
   const after = n > 0 ? ` after ${n} ${periodNoun[incident.granularity]}${n === 1 ? '' : 's'}` : '';
-  // Resolved by a day whose silence its rhythm expects (a closed Sunday): nothing has arrived again yet.
-  if (incident.type === 'event' && obs.summary.startsWith('No '))
-    return `${incident.label}: no unusual silence any more${after}`;
-  if (incident.type === 'event') return `${incident.label} arriving again${after}`;
+  if (incident.type === 'event') {
+    // A silence is judged a day at a time, but lasted hours: "after 1 day" read as a day-long gap for one of 4 hours.
+    // Only a silence that ran over several judged days says how many.
+    const days = n > 1 ? ` after ${n} ${periodNoun[incident.granularity]}s with an unusual silence` : '';
+    // Resolved by a day whose silence its rhythm expects (a closed Sunday): nothing has arrived again yet.
+    if (obs.summary.startsWith('No ')) return `${incident.label}: no unusual silence any more${days}`;
+    return `${incident.label} arriving again${days}`;
+  }
   if (incident.type === 'job') return `${incident.label} healthy again${after}`;
   if (incident.type === 'check') return `${incident.label} passing again${after}`;
   if (incident.kind === 'missing_data') return `${incident.label} has data again${after}`;

@@ -174,10 +174,20 @@ describe('the headline of a resolved silence', () => {
       'No "Invoice Sent" events on 24 May, within chance on such a day (about 0.0 expected at its usual rate)';
 
     expect(alertHeadline(incident, resolvedBy(quiet), config)).toBe(
-      '"Invoice Sent" events: no unusual silence any more after 1 day',
+      '"Invoice Sent" events: no unusual silence any more',
     );
     expect(
       alertHeadline(incident, resolvedBy('412 "Invoice Sent" events on 26 May, longest silence 2 h'), config),
-    ).toBe('"Invoice Sent" events arriving again after 1 day');
+    ).toBe('"Invoice Sent" events arriving again');
+  });
+
+  it('does not call a silence of hours "1 day"; one that ran over several judged days counts them', () => {
+    // A trial's closing mails said "arriving again after 1 day" for gaps of 3.7 to 7 hours.
+    const config = exampleConfig();
+    const arriving = resolvedBy('412 "Invoice Sent" events on 26 May, longest silence 2 h');
+
+    expect(alertHeadline({ ...incident, periods: 3 }, arriving, config)).toBe(
+      '"Invoice Sent" events arriving again after 3 days with an unusual silence',
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEVIATION_HISTORY, judgeDeviation } from '#shared/detection/rules.ts';
-import { advance, type Incident, type IncidentSubject } from '#shared/incidents/incidents.ts';
+import { advance, type Incident, type IncidentSubject, type Observation } from '#shared/incidents/incidents.ts';
 import { addDays, type LocalDate } from '#shared/time/calendar.ts';
 
 // The deviation condition of alert rules as detection runs it each night: the days read back, then the night's day.
@@ -67,6 +67,30 @@ describe('deviation judgement of a daily KPI, night by night', () => {
       return night(copy, 90).result.holds;
     };
     expect([at(lo * 0.98), at(lo * 1.02), at(hi * 0.98), at(hi * 1.02)]).toEqual([true, false, false, true]);
+  });
+
+  it('a KPI whose ordinary days now and then jump far says its band allows for heavy tails, and its big days raise nothing', () => {
+    // Revenue made by a few large orders on some days: Student-t noise with 3 degrees of freedom, 8% sd.
+    const revenue = (seed: number) => {
+      const rand = seeded(seed * 7919);
+      const studentT = () => {
+        let chi = 0;
+        for (let i = 0; i < 3; i++) chi += normal(rand) ** 2;
+        return normal(rand) / Math.sqrt(chi / 3) / Math.sqrt(3);
+      };
+      return Array.from({ length: 141 }, (_, d) => ({
+        period: addDays(FIRST, d),
+        value: Math.round(expectedOf(d) * Math.max(0.05, 1 + 0.08 * studentT())),
+      }));
+    };
+    const nights = Array.from({ length: 6 }, (_, i) => revenue(i + 1)).flatMap((series) =>
+      Array.from({ length: 21 }, (_, i) => night(series, 120 + i).result),
+    );
+    const heavy = nights.filter((n) => /, weekly pattern, heavy (tails|tail below|tail above)\)/.test(n.detail));
+
+    expect(heavy.length).toBeGreaterThan(0);
+    expect(heavy.every((n) => /\(alerts outside [\d.]+–[\d.]+, weekly pattern, heavy /.test(n.detail))).toBe(true);
+    expect(heavy.filter((n) => n.holds)).toEqual([]);
   });
 
   it('a count that is often 0 on Sundays gets no band below zero, and says a low day cannot alert by itself', () => {
@@ -209,6 +233,45 @@ describe('deviation judgement of a daily KPI, night by night', () => {
 
     expect(j.result).toMatchObject({ holds: false, persists: true });
     expect(j.result.detail).toMatch(/a holiday$/);
+  });
+
+  it('a holiday far below an ordinary day keeps a running incident going without escalating it', () => {
+    // A drop of 30% (6 sd) opens the incident; the holiday the next day is 70% below an ordinary day, as holidays are.
+    const series = dau(100, 11, { day: 80, sigmas: -6 }).map((p, d) =>
+      d === 81 ? { ...p, value: Math.round(expectedOf(81) * (1 - 14 * NOISE)) } : p,
+    );
+    const holiday = new Set([series[81]?.period as LocalDate]);
+    const subject: IncidentSubject = {
+      type: 'rule',
+      key: 'dau_deviation',
+      kind: 'deviation',
+      granularity: 'day',
+      title: 'DAU: unusual',
+      label: 'DAU',
+      severity: 'warning',
+      openAfter: 1,
+      resolveAfter: 2,
+      cooldownDays: 1,
+    };
+    let incident: Incident | undefined;
+    const transitions = [80, 81].map((d) => {
+      const r = night(series, d, 0.5, holiday).result;
+      console.log(d, JSON.stringify(r));
+      const observation: Observation = {
+        period: series[d]?.period as LocalDate,
+        anomalous: r.holds,
+        persists: r.persists,
+        severity: 'warning',
+        magnitude: r.magnitude,
+        summary: r.detail,
+      };
+      const step = advance(incident, subject, observation, `${observation.period}T06:00:00Z`);
+      incident = step.incident;
+      return step.transition?.transition;
+    });
+
+    expect(transitions).toEqual(['opened', undefined]);
+    expect(incident).toMatchObject({ status: 'open', severity: 'warning', escalated: false });
   });
 
   it('is causal: values after the judged day in what was read change nothing', () => {
