@@ -18,7 +18,7 @@ import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { JOBS, parseJobNames, recentRuns, recordRun } from '#shared/jobs/runs.ts';
 import { readKpiValues } from '#shared/kpi/kpi-store.ts';
 import { eventNoteLine, propertyNoteLine } from '#shared/kpi/property-reads.ts';
-import { periodsForDays, type RollupSummary, rollupPeriods } from '#shared/kpi/rollup.ts';
+import { type RangeRollupSummary, rollupRange } from '#shared/kpi/rollup.ts';
 import {
   dateRange,
   dayLabel,
@@ -188,20 +188,23 @@ function rollupCommand(): Command {
         const bar = progress('rollup', days.length);
         const last = yesterday(ctx.now(), ctx.config.timeZone);
         const archive = await ctx.openArchive();
-        // The periods' other days are read too (a month's rollup reads the month): the line tells the range's own.
+        // Days marked for late events are read too (and a week's day never rolled up): the line tells the range's own.
         const requested = new Set(days);
         const eventsOnDays: Record<LocalDate, number> = {};
         const work = () =>
-          rollupPeriods(periodsForDays(days, ctx.config), minDate(to, last), {
-            store: ctx.store,
-            config: ctx.config,
-            now: ctx.now,
-            archive,
-            onDayRead: (day, events) => {
-              bar.tick();
-              if (requested.has(day)) eventsOnDays[day] = events;
+          rollupRange(
+            { from, to },
+            {
+              store: ctx.store,
+              config: ctx.config,
+              now: ctx.now,
+              archive,
+              onDayRead: (day, events) => {
+                bar.tick();
+                if (requested.has(day)) eventsOnDays[day] = events;
+              },
             },
-          });
+          );
         // A range reaching the last closed day does what the nightly job does: it counts as its run (the watchdog and
         // the report's pipeline section see it); an older range is a backfill, not last night's rollup.
         const result = to >= last ? await recordRun(ctx.store, 'rollup-kpis', ctx.now, work) : await work();
@@ -228,16 +231,17 @@ function rollupCommand(): Command {
 
 /**
  * The line `nightshift rollup` prints: what the range's own days had ('no events on Sun 8 Nov 2026'; a day not read,
- * as one that has not ended, is not taken for an empty one), then what it rolled up, from how many days and events (a
- * month's rollup reads the whole month).
+ * as one that has not ended, is not taken for an empty one), the other days ingest had marked, then what it rolled
+ * up, from how many days and events (a week's days rolled up before are merged from their summaries, not read).
  */
 export function rollupLine(
-  s: Pick<RollupSummary, 'values' | 'periods' | 'daysRead' | 'eventsRead' | 'asOf'> & {
-    from: LocalDate;
-    to: LocalDate;
-    /** Events of each day of the range that was read. */
-    eventsOnDays: Readonly<Record<LocalDate, number>>;
-  },
+  s: Pick<RangeRollupSummary, 'values' | 'periods' | 'daysRead' | 'eventsRead' | 'asOf'> &
+    Partial<Pick<RangeRollupSummary, 'lateDays'>> & {
+      from: LocalDate;
+      to: LocalDate;
+      /** Events of each day of the range that was read. */
+      eventsOnDays: Readonly<Record<LocalDate, number>>;
+    },
 ): string {
   const days = dateRange(s.from, s.to);
   const read = days.filter((d) => s.eventsOnDays[d] !== undefined);
@@ -256,13 +260,16 @@ export function rollupLine(
       `${events} events on the ${read.length} days ${read[0]}..${read.at(-1)}${empty.length ? ` (none on ${none})` : ''}`,
     );
   }
+  const late = (s.lateDays ?? []).filter((d) => d < s.from || d > s.to);
+  // Marked by ingest: late events, or a history's days not rolled up before.
+  if (late.length) parts.push(`also read ${dateList(late)}, marked by ingest`);
   const notEnded = days.filter((d) => d > s.asOf);
   if (notEnded.length) parts.push(`${dateList(notEnded)} not ended yet`);
   // A day no value counts yet (a retention cohort's return day is read with its cohort's period).
   const notRead = days.filter((d) => d <= s.asOf && s.eventsOnDays[d] === undefined);
   if (notRead.length)
     parts.push(`${dateList(notRead)} not read: no value counts ${notRead.length === 1 ? 'it' : 'them'} yet`);
-  return `${parts.join('; ')}; rolled up ${s.values} KPI values for ${periodList(s.periods, s.asOf)} (${s.daysRead} days read, ${s.eventsRead} events), as of ${s.asOf}`;
+  return `${parts.join('; ')}; rolled up ${s.values} KPI values for ${periodList(s.periods, s.asOf)} (${s.daysRead === 1 ? '1 day' : `${s.daysRead} days`} read, ${s.eventsRead === 1 ? '1 event' : `${s.eventsRead} events`}), as of ${s.asOf}`;
 }
 
 /** 'day 2026-11-08, week 2026-W45 and month 2026-11 (to date)': a period still running as of `asOf` says so. */

@@ -22,7 +22,13 @@ import {
   yesterday,
 } from '#shared/time/calendar.ts';
 import type { KpiResult } from './evaluate.ts';
-import { type ScopeValue, type StoredKpiValue, type StoredScorecard, saveKpiValues } from './kpi-store.ts';
+import {
+  readScorecards,
+  type ScopeValue,
+  type StoredKpiValue,
+  type StoredScorecard,
+  saveKpiValues,
+} from './kpi-store.ts';
 import { type EventNote, type PropertyNote, type PropertyRead, PropertyReads } from './property-reads.ts';
 import { assess, boundsFor, closedAssessment, scorecard } from './scorecard.ts';
 import { type DayRole, DaySummarizer, PeriodMerge, type SummaryInput, summaryInputs, UserNumbers } from './summary.ts';
@@ -342,27 +348,79 @@ export function periodsForDays(days: Iterable<LocalDate>, config: NightshiftConf
   return [...out].sort();
 }
 
+/** The days a rollup is asked for (inclusive); days that have not ended are held as pending. */
+export interface RollupRange {
+  from: LocalDate;
+  to: LocalDate;
+}
+
+export interface RangeRollupSummary extends RollupSummary {
+  /** Days that were marked for late events when the rollup began and were read again (their marks cleared). */
+  lateDays: LocalDate[];
+}
+
 /**
- * The nightly rollup: yesterday (in the config's time zone), the `recomputeDays` before it, every day that received
- * late events since it was last read, and the weeks and months they fall in (and those of the retention cohorts they
- * complete), merged from the day summaries.
+ * The rollup of a range of days, as the nightly job (`nightlyRollup`) and `nightshift rollup` run it. It reads the
+ * range's ended days again, every day marked for late events (up to its as-of day), and, for a range reaching
+ * yesterday, the `recomputeDays` before yesterday; it stores those days and the weeks and months they fall in (and
+ * those of the retention cohorts they complete), merged from the day summaries, then clears the marks it read.
+ *
+ * A range reaching yesterday is rolled up as of yesterday. An older range is rolled up as of the latest day its weeks
+ * and months already count (at least its last day), so recomputing an old day never takes days out of them.
  */
-export async function nightlyRollup(deps: RollupDeps): Promise<RollupSummary> {
+export async function rollupRange(range: RollupRange, deps: RollupDeps): Promise<RangeRollupSummary> {
   const { store, config } = deps;
-  const asOf = yesterday(deps.now(), config.timeZone);
-  const late = await dirtyDays(store);
-  const days = new Set(late.map((d) => d.day).filter((d) => d <= asOf));
-  for (let i = 0; i <= config.jobs.recomputeDays; i++) days.add(addDays(asOf, -i));
+  const last = yesterday(deps.now(), config.timeZone);
+  const requested = dateRange(range.from, range.to);
+  const nightly = range.to >= last;
+  const asOf = nightly ? last : maxDate(range.to, (await storedThrough(store, requested, config, last)) ?? range.to);
+  const late = (await dirtyDays(store)).filter((d) => d.day <= asOf);
+  const days = new Set([...requested.filter((d) => d <= last), ...late.map((d) => d.day)]);
+  if (nightly) for (let i = 0; i <= config.jobs.recomputeDays; i++) days.add(addDays(last, -i));
   // A day read also completes the retention of the cohort days before it (next-day retention of a month's last day
   // is known once the 1st has ended): their periods are merged again too.
   const look = Math.max(0, ...[...compileKpis(config).values()].map(formulaLookaheadDays));
-  const touched = new Set(days);
+  const touched = new Set([...requested, ...days]);
   for (const day of days) for (let k = 1; k <= look; k++) touched.add(addDays(day, -k));
   const summary = await rollupPeriods(periodsForDays(touched, config), asOf, deps, { reread: days });
-  // A day marked again while it was being rolled up keeps its mark: the next night reads it again.
-  for (const d of late) if (d.day <= asOf) await clearDirtyDay(store, d);
-  return { ...summary, lateDays: late.map((d) => d.day) };
+  // Only once the values are stored: a run cut short before this leaves the marks, and the next run reads the days
+  // again. A day marked again while it was being rolled up keeps its mark: the next run reads it again.
+  for (const d of late) await clearDirtyDay(store, d);
+  return { ...summary, lateDays: late.map((d) => d.day).sort() };
 }
+
+/**
+ * The nightly rollup: yesterday (in the config's time zone), the `recomputeDays` before it, every day that received
+ * late events since it was last read, and the weeks and months they fall in, merged from the day summaries.
+ */
+export async function nightlyRollup(deps: RollupDeps): Promise<RangeRollupSummary> {
+  const last = yesterday(deps.now(), deps.config.timeZone);
+  return rollupRange({ from: last, to: last }, deps);
+}
+
+/**
+ * The latest day the stored weeks and months of `days` count (their scorecards' as-of day), at most `last`;
+ * undefined when none is stored.
+ */
+async function storedThrough(
+  store: StateStore,
+  days: readonly LocalDate[],
+  config: NightshiftConfig,
+  last: LocalDate,
+): Promise<LocalDate | undefined> {
+  let through: LocalDate | undefined;
+  const periods = periodsForDays(days, config).filter((p) => granularityOf(p) !== 'day');
+  for (const granularity of ['week', 'month'] as const) {
+    const of = periods.filter((p) => granularityOf(p) === granularity);
+    if (of.length === 0) continue;
+    for (const card of await readScorecards(store, granularity, of[0]!, of.at(-1)!)) {
+      if (card.asOf <= last && (through === undefined || card.asOf > through)) through = card.asOf;
+    }
+  }
+  return through;
+}
+
+const maxDate = (a: LocalDate, b: LocalDate) => (a > b ? a : b);
 
 export interface BackfillOptions {
   /** First local day to recompute. */

@@ -1,6 +1,6 @@
-// What `nightshift rollup` says it did: the range's own days first (a day without events says so), then the periods
-// it rolled up and what it read for them. A business closed on Sundays rolls up a Sunday with no events; its month
-// reads the whole month, whose events are not that Sunday's.
+// What `nightshift rollup` says it did: the range's own days first (a day without events says so), the other days
+// ingest marked, then the periods it rolled up and what it read for them. A business closed on Sundays rolls up a
+// Sunday with no events after loading its week: the week's days are read too, and their events are not that Sunday's.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ describe('nightshift rollup of a Sunday on which no events arrived', () => {
   const root = mkdtempSync(join(tmpdir(), 'nightshift-rollup-line-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('says the Sunday had no events, and reads the month for its periods', { timeout: 120_000 }, async () => {
+  it('says the Sunday had no events, and reads the days its ingest marked', { timeout: 120_000 }, async () => {
     const NOW = ['--now', '2026-11-09T01:00:00+08:00', '--data', join(root, 'data')];
     // Monday 2 .. Saturday 7 Nov 2026, three sign-ups a day; nothing on Sunday 8 Nov.
     const file = join(root, 'events.jsonl');
@@ -35,7 +35,7 @@ describe('nightshift rollup of a Sunday on which no events arrived', () => {
 
     expect(rollup.code).toBe(0);
     expect(rollup.stdout).toMatch(
-      /^no events on Sun 8 Nov 2026; rolled up \d+ KPI values for day 2026-11-08, week 2026-W45 and month 2026-11 \(to date\) \(8 days read, 18 events\), as of 2026-11-08\n$/,
+      /^no events on Sun 8 Nov 2026; also read 6 days, 2026-11-02 … 2026-11-07, marked by ingest; rolled up \d+ KPI values for 8 days 2026-11-01..2026-11-08, weeks 2026-W44, 2026-W45 and month 2026-11 \(to date\) \(14 days read, 18 events\), as of 2026-11-08\n$/,
     );
   });
 });
@@ -60,6 +60,18 @@ describe('the rollup line', () => {
     expect(line).toBe(
       '215 events on the 3 days 2026-11-01..2026-11-03 (none on Sun 1 Nov 2026); rolled up 40 KPI values for days 2026-11-01, 2026-11-02, 2026-11-03, weeks 2026-W44, 2026-W45 and month 2026-11 (to date) (8 days read, 900 events), as of 2026-11-08',
     );
+  });
+
+  it('names the days ingest marked (late events) that it read besides the range, not those in it', () => {
+    const line = rollupLine({
+      ...summary,
+      from: '2026-11-08',
+      to: '2026-11-08',
+      eventsOnDays: { '2026-11-08': 40 },
+      lateDays: ['2026-11-03', '2026-11-08'],
+    });
+
+    expect(line).toMatch(/^40 events on Sun 8 Nov 2026; also read 2026-11-03, marked by ingest; rolled up /);
   });
 
   it('a day that has not ended yet is not called a day without events', () => {
