@@ -87,6 +87,8 @@ const HALF_SCORE_SURPRISE = 4;
 const SURPRISE_PER_SENSITIVITY = 6;
 /** The "usual" band holds 99 of 100 values: its edges are a 1-in-100 surprise. */
 const BAND_P = 0.01;
+/** A run's days count at most their side's 1-in-10,000 point (about 3.9 sd for Gaussian noise). */
+const RUN_CLIP_P = 1e-4;
 /** Least-absolute-deviations iterations of the robust start. */
 const LAD_ITERATIONS = 10;
 /** Rounds of leaving out and taking back values. */
@@ -420,16 +422,19 @@ export function judgeRecent(
   const tails: SidedTails = errors ? learnSidedTails(errors.below, errors.above) : { below: null, above: null };
   const heavy = tails.below !== null || tails.above !== null;
   const tailOf = (error: number): Tails | null => (error < 0 ? tails.below : tails.above);
-  // With a heavy tail, a run's days are clipped at that tail's 1-in-100 point before they are averaged: a run is there
-  // for a shift, and the mean of a few heavy-tailed values keeps their power-law tail (one far day can carry it), so
-  // unclipped, a single far day alerted through the runs it ends where it would not alone. Clipped (and centred: a tail
-  // clipped on one side moves the mean), the mean is light-tailed again, on the spread of clipped errors measured on
-  // the history.
-  const clipAt = (tail: Tails | null) =>
-    tail ? tQuantileTwoSided(BAND_P, tail.nu) * tail.scale : Number.POSITIVE_INFINITY;
-  const [clipBelow, clipAbove] = [clipAt(tails.below), clipAt(tails.above)];
-  const clipOf = (e: number) => Math.max(-clipBelow, Math.min(clipAbove, e));
-  const clippedKept = (errors?.kept ?? []).map(clipOf);
+  // A run's days are clipped before they are averaged: a run is there for a shift, days consistently off, and one far
+  // day (a big order, an outage) carried the mean of the 3 and 7 days it ends past the bar for a week, re-alerting and
+  // keeping its incident open. A Gaussian side clips at its 1-in-10,000 point (a shift of up to 3 sd a day, what the
+  // runs are for, is hardly touched); a heavy tail at its 1-in-100 point, since the mean of a few heavy-tailed values
+  // keeps their power-law tail. With a heavy tail the clipped mean is centred (a tail clipped on one side moves it) and
+  // taken against the spread of clipped errors measured on the history; Gaussian days lose next to no spread.
+  const clipAt = (tail: Tails | null, df: number) =>
+    tail ? tQuantileTwoSided(BAND_P, tail.nu) * tail.scale : tQuantileTwoSided(RUN_CLIP_P, df);
+  const clipperFor = (df: number) => {
+    const [below, above] = [clipAt(tails.below, df), clipAt(tails.above, df)];
+    return (e: number) => Math.max(-below, Math.min(above, e));
+  };
+  const clippedKept = heavy && tailFit && errors ? errors.kept.map(clipperFor(tailFit.fit.df)) : [];
   const clippedMean = heavy ? clippedKept.reduce((a, b) => a + b, 0) / clippedKept.length : 0;
   const clippedVariance = heavy
     ? clippedKept.reduce((sum, e) => sum + (e - clippedMean) ** 2, 0) / Math.max(1, clippedKept.length - 1)
@@ -443,15 +448,10 @@ export function judgeRecent(
     // outweighed its weekdays, where a drop shows, and a 10-day weekday drop never made a run.
     let df = Number.POSITIVE_INFINITY;
     let mean = 0;
-    // The same mean, each day clipped at a heavy tail's 1-in-100 point and centred (in the noise's sd).
+    // The same mean, each day clipped (in the noise's sd): what the run is judged by, and how far off it is for keeping
+    // an incident open (a big order's day kept an average-order-value incident open five days).
     let clipped = 0;
-    // And each day clipped at its side's 1-in-100 point (the Gaussian one where the tail is not heavy): how far off the
-    // run is for keeping an incident open, so that one far day does not keep its incident open for a week of ordinary
-    // days (a big order's day kept an average-order-value incident open five days).
-    let persisting = 0;
-    const usual = tQuantileTwoSided(BAND_P, fit.df);
-    const persistOf = (e: number) =>
-      Math.max(-(tails.below ? clipBelow : usual), Math.min(tails.above ? clipAbove : usual, e));
+    const clipOf = clipperFor(fit.df);
     let actual = 0;
     let baseline = 0;
     const average = new Float64Array((rows[0] as Float64Array).length);
@@ -461,8 +461,7 @@ export function judgeRecent(
       const weight = 1 / (k * Math.sqrt(varianceOf(fit, i)));
       const error = weight * noise((ys[i] as number) - predict(fit.ls, row));
       mean += error;
-      clipped += (clipOf((k * error) / fit.noise) - clippedMean) / k;
-      persisting += persistOf((k * error) / fit.noise) / k;
+      clipped += clipOf((k * error) / fit.noise) / k;
       actual += (judged[i] as DataPoint).value / k;
       baseline += back(predict(fit.ls, row)) / k;
       for (let c = 0; c < average.length; c++) average[c] = (average[c] as number) + weight * (row[c] as number);
@@ -470,14 +469,12 @@ export function judgeRecent(
     const z = mean / (fit.noise * Math.sqrt(1 / k + leverage(fit.ls, average)));
     // The value alone: with a heavy tail on its side, the learnt t on the learnt scale (its uncertainty's df combined),
     // never less surprising than the Gaussian reading (the scale learnt with the tail can read a little under the
-    // measured one). A run, when either side is heavy: its clipped mean against the clipped errors' spread.
+    // measured one). A run: its clipped mean (centred) against the clipped errors' spread.
     const tail = tailOf(z);
     const p =
       k === 1
         ? Math.max(tTwoSided(z, df), tail ? tTwoSided(z / tail.scale, combinedDf(tail.nu, df)) : 0)
-        : heavy
-          ? tTwoSided(clipped / Math.sqrt(clippedVariance / k + leverage(fit.ls, average)), df)
-          : tTwoSided(z, df);
+        : tTwoSided((clipped - clippedMean) / Math.sqrt(clippedVariance / k + leverage(fit.ls, average)), df);
     const lastIndex = judged.length - 1;
     const last = rows[lastIndex] as Float64Array;
     const fitted = predict(fit.ls, last);
@@ -492,7 +489,7 @@ export function judgeRecent(
       };
     // A run counts only while the judged value is itself off on the run's side: yesterday's blip is not today's shift.
     else if (Math.sign((ys[lastIndex] as number) - fitted) !== Math.sign(mean)) continue;
-    tests.push({ k, z, p, sigmas: persisting, actual, expected: baseline });
+    tests.push({ k, z, p, sigmas: clipped, actual, expected: baseline });
   }
   if (!today) return notReady();
 

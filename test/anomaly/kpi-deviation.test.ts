@@ -31,6 +31,20 @@ function dau(days: number, seed: number, plant?: { day: number; sigmas: number }
 
 const fmt = (x: number | null | undefined) => String(x);
 
+/** How detection keeps a deviation rule's incident on daily active users. */
+const DAU_SUBJECT: IncidentSubject = {
+  type: 'rule',
+  key: 'dau_deviation',
+  kind: 'deviation',
+  granularity: 'day',
+  title: 'DAU: unusual',
+  label: 'DAU',
+  severity: 'warning',
+  openAfter: 1,
+  resolveAfter: 2,
+  cooldownDays: 1,
+};
+
 /** The night that judges day d: the days detection reads back, then day d. */
 function night(series: ReturnType<typeof dau>, d: number, sensitivity = 0.5, holidays?: ReadonlySet<LocalDate>) {
   const past = series.slice(Math.max(0, d - DEVIATION_HISTORY.day), d);
@@ -235,24 +249,45 @@ describe('deviation judgement of a daily KPI, night by night', () => {
     expect(j.result.detail).toMatch(/a holiday$/);
   });
 
+  it('one far day does not keep its incident open through a week of ordinary days a little on its side', () => {
+    // A big order: one day 20 sd up, then ordinary days 0.3 sd up. Counted in full, the far day kept the last 3 and 7
+    // days "a sigma off on average" for a week, and the incident open with them (five days in a trial).
+    const series = dau(100, 11).map((p, d) =>
+      d === 80
+        ? { ...p, value: Math.round(expectedOf(80) * (1 + 20 * NOISE)) }
+        : d > 80
+          ? { ...p, value: Math.round(expectedOf(d) * (1 + 0.3 * NOISE)) }
+          : p,
+    );
+    let incident: Incident | undefined;
+    const statuses = Array.from({ length: 8 }, (_, i) => {
+      const d = 80 + i;
+      const r = night(series, d, 0.5).result;
+      const observation: Observation = {
+        period: series[d]?.period as LocalDate,
+        anomalous: r.holds,
+        persists: r.persists,
+        severity: 'warning',
+        magnitude: r.magnitude,
+        summary: r.detail,
+        ...(r.holds ? { outlier: 'strict' as const } : r.persists ? { outlier: 'loose' as const } : {}),
+      };
+      incident = advance(incident, DAU_SUBJECT, observation, `${observation.period}T06:00:00Z`).incident;
+      return incident.status;
+    });
+
+    expect(statuses[0]).toBe('open');
+    expect(statuses.indexOf('resolved')).toBeGreaterThan(0);
+    expect(statuses.indexOf('resolved')).toBeLessThanOrEqual(4);
+  });
+
   it('a holiday far below an ordinary day keeps a running incident going without escalating it', () => {
     // A drop of 30% (6 sd) opens the incident; the holiday the next day is 70% below an ordinary day, as holidays are.
     const series = dau(100, 11, { day: 80, sigmas: -6 }).map((p, d) =>
       d === 81 ? { ...p, value: Math.round(expectedOf(81) * (1 - 14 * NOISE)) } : p,
     );
     const holiday = new Set([series[81]?.period as LocalDate]);
-    const subject: IncidentSubject = {
-      type: 'rule',
-      key: 'dau_deviation',
-      kind: 'deviation',
-      granularity: 'day',
-      title: 'DAU: unusual',
-      label: 'DAU',
-      severity: 'warning',
-      openAfter: 1,
-      resolveAfter: 2,
-      cooldownDays: 1,
-    };
+    const subject = DAU_SUBJECT;
     let incident: Incident | undefined;
     const transitions = [80, 81].map((d) => {
       const r = night(series, d, 0.5, holiday).result;
