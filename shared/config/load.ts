@@ -3,7 +3,7 @@ import { parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { readInputFile } from './input-file.ts';
 import { NightshiftConfig } from './schema.ts';
-import { configWarnings } from './warnings.ts';
+import { commentCuts, configWarnings } from './warnings.ts';
 
 export const DEFAULT_CONFIG_FILE = 'nightshift.config.yaml';
 
@@ -122,7 +122,11 @@ export function parseConfigText(text: string, source = 'config', options: LoadOp
     // The yaml package refuses aliases that expand without bound (a "billion laughs" file) while building values.
     throw new ConfigError(source, [{ path: '', message: `cannot read the YAML: ${(error as Error).message}` }]);
   }
-  return validateConfig(raw, source, options);
+  const config = validateConfig(raw, source, options);
+  for (const w of options.onWarning ? commentCuts(doc, text) : []) {
+    options.onWarning?.({ path: formatPath(w.path), message: w.message, ...(w.line ? { line: w.line } : {}) });
+  }
+  return config;
 }
 
 /** The parser's errors that are about indentation, whatever words it uses for them. */

@@ -511,7 +511,7 @@ const ConfigObject = z.strictObject({
       checksAt: timeOfDay
         .default(JOB_TIMES.checksAt)
         .describe(
-          "Backup and data checks, local time: after the night's backups, before the morning's reports (an aws_backup restore test starts an hour later). Refused in the hour the clocks skip in spring (Scheduler would skip the run).",
+          "Backup and data checks, local time: after the night's backups, before the morning's reports (an aws_backup restore test starts an hour later). Refused in the hour the clocks skip in spring (Scheduler would skip the run) when checks are configured; without any, only warned about.",
         ),
       graceMinutes: z.int().min(1).default(60).describe('A due run later than this is "missed".'),
     })
@@ -824,7 +824,11 @@ function checkRule(rule: Parsed, kpi: Parsed, kpiById: ReadonlyMap<string, Parse
 }
 
 /** Two calendar years of days: every daylight-saving rule repeats within them. Fixed, so validation never reads the clock. */
-const DST_CHECK_DAYS: readonly LocalDate[] = dateRange('2026-01-01', '2027-12-31');
+export const DST_CHECK_DAYS: readonly LocalDate[] = dateRange('2026-01-01', '2027-12-31');
+
+/** Whether the config has a backup check or a reconciliation (as far as it parsed): work for the checks job. */
+export const hasChecks = (cfg: Parsed): boolean =>
+  list(cfg, 'checks', 'backups').length + list(cfg, 'checks', 'reconciliations').length > 0;
 const WEEKDAY_NUMBER: Record<string, number> = {
   monday: 1,
   tuesday: 2,
@@ -853,7 +857,11 @@ function scheduleTimes(cfg: Parsed, issue: Issue): void {
     );
   };
   check(at(cfg, 'jobs', 'rollupAt'), DST_CHECK_DAYS, ['jobs', 'rollupAt'], 'the rollup');
-  check(at(cfg, 'jobs', 'checksAt'), DST_CHECK_DAYS, ['jobs', 'checksAt'], 'the backup and data checks');
+  // Without any check the job has nothing to do and the watchdog expects no run: a skipped night is no loss, so the
+  // time is only warned about (warnings.ts), to be moved before checks are added.
+  if (hasChecks(cfg)) {
+    check(at(cfg, 'jobs', 'checksAt'), DST_CHECK_DAYS, ['jobs', 'checksAt'], 'the backup and data checks');
+  }
   list(cfg, 'reports').forEach((r, i) => {
     const every = at(r, 'schedule', 'every');
     if (every !== 'day' && every !== 'week' && every !== 'month') return; // reported at schedule.every

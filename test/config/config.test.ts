@@ -674,3 +674,39 @@ describe('the reference says how each number field reads a percent sign', () => 
     expect(parseConfigText(shrink, 'test.yaml').checks.backups[1]).toMatchObject({ maxShrinkPct: 50 });
   });
 });
+
+describe('a new user trial: a time zone misspelt, and a checks time with no checks', () => {
+  const zone = (tz: string) => problemsOf(example.replace('timeZone: Asia/Shanghai', `timeZone: "${tz}"`));
+
+  it('a zone Intl does not know, a spelling away from one, says which one it most likely is', () => {
+    expect(zone('America/LosAngeles')).toEqual([
+      "timeZone: 'America/LosAngeles' is not an IANA time zone: did you mean America/Los_Angeles?",
+    ]);
+    expect(zone('Asia/Shangai')).toEqual([
+      "timeZone: 'Asia/Shangai' is not an IANA time zone: did you mean Asia/Shanghai?",
+    ]);
+    expect(zone('Los Angeles')).toEqual([
+      "timeZone: 'Los Angeles' is not an IANA time zone: did you mean America/Los_Angeles?",
+    ]);
+    expect(zone('Mars/Olympus_Mons')).toEqual(['timeZone: expected an IANA time zone such as Asia/Shanghai']);
+  });
+
+  const inLosAngeles = (checks: boolean) => {
+    const raw = parse(example) as Record<string, unknown>;
+    return { ...raw, timeZone: 'America/Los_Angeles', checks: checks ? raw.checks : {} };
+  };
+
+  it('jobs.checksAt at 02:00 in Los Angeles is refused when checks are configured: that night they would not run', () => {
+    expect(() => validateConfig(inLosAngeles(true), 'test')).toThrow(
+      /jobs\.checksAt: 02:00 does not exist in America\/Los_Angeles on 2026-03-08/,
+    );
+  });
+
+  it('with no checks configured the same time loads (a warning says it is refused once checks are added)', () => {
+    const warnings: string[] = [];
+
+    validateConfig(inLosAngeles(false), 'test', { onWarning: (w) => warnings.push(w.path) });
+
+    expect(warnings).toEqual(['jobs.checksAt']);
+  });
+});

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { parse } from 'yaml';
-import { ConfigError, type ConfigProblem, validateConfig } from '#shared/config/load.ts';
+import { ConfigError, type ConfigProblem, parseConfigText, validateConfig } from '#shared/config/load.ts';
+import { timeZoneProblem } from '#shared/config/time-zone.ts';
 
 const example = parse(readFileSync('nightshift.config.yaml', 'utf8')) as Record<string, unknown>;
 const base = {
@@ -103,6 +104,132 @@ describe("a percent KPI's target written as a number", () => {
     'written with its percent sign it is taken as meant on a ratio, however large',
     (value) => {
       expect(warningsOf(withPercentKpi(RATIO, { min: `${value.toFixed(3)}%` }))).toEqual([]);
+    },
+  );
+});
+
+/** The example's KPIs and a count KPI with this target and alarm (it is kpis[7]). */
+const withBounds = (target: Record<string, unknown>, alarm: Record<string, unknown>) => ({
+  ...base,
+  kpis: [
+    ...(base.kpis as unknown[]),
+    { id: 'probe', name: 'Probe', formula: 'count("Order Completed")', target, alarm },
+  ],
+});
+
+describe('an alarm bound on the good side of its target', () => {
+  test.prop([fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 1000 })], { numRuns: 100 })(
+    'a floor is warned about exactly when it is above the target, a ceiling exactly when it is below; the config loads',
+    (target, alarm) => {
+      const floors = warningsOf(withBounds({ min: target }, { min: alarm })).map((w) => w.path);
+      const ceilings = warningsOf(withBounds({ max: target }, { max: alarm })).map((w) => w.path);
+
+      expect(floors).toEqual(alarm > target ? ['kpis[7].alarm.min'] : []);
+      expect(ceilings).toEqual(alarm < target ? ['kpis[7].alarm.max'] : []);
+    },
+  );
+
+  test.prop([fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 100 })], { numRuns: 30 })(
+    'bounds per day and per period are not compared: 20 a day is no floor above 100 a week',
+    (target, alarm) => {
+      expect(warningsOf(withBounds({ min: target }, { min: alarm, per: 'day' }))).toEqual([]);
+    },
+  );
+});
+
+/** Text YAML reads as a plain scalar: a letter first, no ': ' and no ' #' inside, no trailing blank. */
+const plainText = fc.stringMatching(/^[A-Za-z][A-Za-z0-9 ,;.()/-]{0,30}[A-Za-z0-9.)]$/).filter((t) => !/ #|: /.test(t));
+/** What people write after a #: a channel, an issue number, a word. */
+const hashWord = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,12}$/);
+
+describe('text a " #" cut short', () => {
+  const example = readFileSync('nightshift.config.yaml', 'utf8');
+  const STEP = '      - Announce the incident and its expected impact.\n';
+  const withStep = (step: string) => example.replace(STEP, `      - ${step}\n`);
+  const loaded = (text: string) => {
+    const warnings: ConfigProblem[] = [];
+    const config = parseConfigText(text, 'probe', { onWarning: (w) => warnings.push(w) });
+    return { step: config.responsePlans[0]!.steps[1], warnings };
+  };
+
+  test.prop([plainText, hashWord, plainText], { numRuns: 60 })(
+    'a plain step with " #word" is warned about, and the quoted text it suggests loads as the whole step, without a warning',
+    (before, word, after) => {
+      const whole = `${before} #${word} ${after}`;
+      const cut = loaded(withStep(whole));
+
+      expect(cut.step).toBe(before);
+      expect(cut.warnings.map((w) => w.path)).toEqual(['responsePlans[0].steps[1]']);
+      const suggested = /quote the whole text: (".*")$/.exec(cut.warnings[0]!.message)?.[1];
+      const fixed = loaded(withStep(suggested!));
+      expect(fixed.step).toBe(whole);
+      expect(fixed.warnings).toEqual([]);
+    },
+  );
+
+  test.prop([plainText, plainText], { numRuns: 40 })(
+    'a comment written as one ("# " and words) after a step is not warned about',
+    (step, comment) => {
+      expect(loaded(withStep(`${step} # ${comment}`)).warnings).toEqual([]);
+    },
+  );
+});
+
+describe('a time zone misspelt', () => {
+  const ZONES = Intl.supportedValuesOf('timeZone').filter((z) => timeZoneProblem(z) === undefined);
+
+  test.prop([fc.constantFrom(...ZONES.filter((z) => z.includes('_')))], { numRuns: 60 })(
+    'a region zone written without its underscores, or with spaces for them, is refused naming that zone',
+    (zone) => {
+      for (const slip of [zone.replaceAll('_', ''), zone.replaceAll('_', ' ')]) {
+        expect(timeZoneProblem(slip)).toBe(`'${slip}' is not an IANA time zone: did you mean ${zone}?`);
+      }
+    },
+  );
+
+  test.prop(
+    [
+      fc.oneof(
+        fc.string({ maxLength: 30 }),
+        fc.constantFrom(...ZONES).map((z) => z.slice(0, -1)),
+      ),
+    ],
+    {
+      numRuns: 200,
+    },
+  )('whatever the name, a zone suggested is one a config may name', (name) => {
+    const suggested = /did you mean (.*)\?$/.exec(timeZoneProblem(name) ?? '')?.[1];
+    if (suggested !== undefined) expect(timeZoneProblem(suggested)).toBeUndefined();
+  });
+});
+
+describe('an event name a slip away from another', () => {
+  /** Event names of two or three words of at least five letters: one letter less, a word is still four. */
+  const eventName = fc
+    .array(fc.stringMatching(/^[A-Z][a-z]{4,8}$/), { minLength: 2, maxLength: 3 })
+    .map((w) => w.join(' '));
+
+  test.prop([eventName, fc.nat(), fc.nat()], { numRuns: 60 })(
+    'a formula reading a name and the name with one letter dropped is warned about once, at a formula, naming both',
+    (name, w, at) => {
+      const words = name.split(' ');
+      const k = w % words.length;
+      const word = words[k]!;
+      const i = at % word.length;
+      const slip = [...words.slice(0, k), word.slice(0, i) + word.slice(i + 1), ...words.slice(k + 1)].join(' ');
+      const raw = {
+        ...base,
+        kpis: [
+          ...(base.kpis as unknown[]),
+          { id: 'probe', name: 'Probe', formula: `count("${name}") / count("${slip}")` },
+        ],
+      };
+
+      const warnings = warningsOf(raw).filter((w) => w.message.includes(name));
+
+      expect(warnings).toEqual([
+        { path: 'kpis[7].formula', message: expect.stringContaining(`reads "${slip}", a letter away from "${name}"`) },
+      ]);
     },
   );
 });

@@ -172,3 +172,96 @@ describe('nightshift validate with a likely slip', () => {
     });
   });
 });
+
+// A new user's trial: each of these loaded without a word, and each showed up only later, in a mail or as a silence.
+describe('slips a new user made that validate now names', () => {
+  it('an alarm floor above the target (3.5% against 2.6%) is warned about at the alarm, with both values as written', () => {
+    expect(warningsOf(withConversion('{ min: 2.6% }').replace('alarm: { min: 2% }', 'alarm: { min: 3.5% }'))).toEqual([
+      "kpis[2].alarm.min: the alarm floor 3.5% is above the target's 2.6%: a value between them meets the target and still raises the alarm; an alarm floor is the worse level, below the target (were the two swapped?)",
+    ]);
+  });
+
+  it('an alarm ceiling below the target is warned about too; a floor below the target, or equal to it, is not', () => {
+    const ceilings = withKpi(
+      [
+        '  - id: failure_rate',
+        '    name: Payment failure rate',
+        '    formula: count("Payment Failed") / count("Order Completed")',
+        '    unit: percent',
+        '    target: { max: 5% }',
+        '    alarm: { max: 0.04 }',
+      ].join('\n'),
+    );
+
+    expect(warningsOf(ceilings)).toEqual([
+      expect.stringMatching(/^kpis\[7\]\.alarm\.max: the alarm ceiling 4% is below the target's 5%/),
+    ]);
+    expect(warningsOf(withConversion('{ min: 3% }'))).toEqual([]);
+    expect(warningsOf(withConversion('{ min: 2% }'))).toEqual([]);
+  });
+
+  it('an event name in a formula a letter away from another the config reads is warned about, naming the one meant', () => {
+    const typo = example.replace(
+      'formula: count("Order Completed") / distinct(userId of "Page Viewed")',
+      'formula: count("Order Complted") / distinct(userId of "Page Viewed")',
+    );
+
+    expect(warningsOf(typo)).toEqual([
+      'kpis[2].formula: reads "Order Complted", a letter away from "Order Completed", which the config reads 2 times: did you mean "Order Completed"? (event names are matched exactly, case included: these count two different events)',
+    ]);
+  });
+
+  it('two names read as often, the later is taken for the slip ("Payment Faild" after "Payment Failed"); two events a short word apart are not', () => {
+    const failures = withKpi(
+      [
+        '  - id: failure_rate',
+        '    name: Payment failure rate',
+        '    formula: count("Payment Failed") / (count("Payment Faild") + count("Order Completed"))',
+        '  - id: logins',
+        '    name: Log-ins against sign-ups',
+        '    formula: count("Signed In") / count("Signed Up")',
+      ].join('\n'),
+    );
+
+    expect(warningsOf(failures)).toEqual([
+      expect.stringMatching(
+        /^kpis\[7\]\.formula: reads "Payment Faild", a letter away from "Payment Failed", which the config reads once: did you mean "Payment Failed"\?/,
+      ),
+    ]);
+  });
+
+  it('a runbook step cut short by " #" (YAML reads a comment) is warned about with its line and the quoted text to write', () => {
+    const cut = example.replace(
+      '      - Announce the incident and its expected impact.\n',
+      '      - Announce the incident and its expected impact; post in #incidents.\n',
+    );
+    const line = cut.split('\n').findIndex((l) => l.includes('#incidents')) + 1;
+
+    expect(warningsOf(cut)).toEqual([
+      `responsePlans[0].steps[1]: line ${line} reads "Announce the incident and its expected impact; post in": YAML takes "#incidents." for a comment and drops it; to keep it, quote the whole text: "Announce the incident and its expected impact; post in #incidents."`,
+    ]);
+  });
+
+  it('a comment written as one ("# why", after a value or on its own line), or a # inside quotes, is not warned about', () => {
+    const commented = example
+      .replace(
+        '      - Announce the incident and its expected impact.\n',
+        '      - Announce the incident. # see the wiki\n',
+      )
+      .replace('      - Reply to affected customers in bulk.\n', '      - "Reply in bulk; post in #support."\n')
+      .replace('kpis:\n', '# #kpis below\nkpis:\n');
+
+    expect(warningsOf(commented)).toEqual([]);
+  });
+
+  it('jobs.checksAt in the hour the clocks skip, with no check configured: a warning that it is refused once checks are added', () => {
+    const noChecks = example
+      .replace('timeZone: Asia/Shanghai', 'timeZone: America/Los_Angeles')
+      // The example's checks run at 02:00, which Los Angeles skips once a year.
+      .replace(/\nchecks:\n[\s\S]*?\n(?=\S)/, '\n');
+
+    expect(warningsOf(noChecks)).toEqual([
+      'jobs.checksAt: 02:00 does not exist in America/Los_Angeles on 2026-03-08 (the clocks go forward): with no checks configured nothing is skipped, but once checks are added EventBridge Scheduler would skip them that night, and this time is refused; choose a time outside the hour the clocks skip',
+    ]);
+  });
+});
