@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DemoData, generateDemoEvents } from '#cli/demo/generate.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
-import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
+import { type IngestResult, ingestMessages, type StoredMessages } from '#shared/events/ingest.ts';
 import { recordRun } from '#shared/jobs/runs.ts';
 import { periodsForDays, type RollupSummary, rollupPeriods } from '#shared/kpi/rollup.ts';
 import { LOCK_ENTRY, lockDataDir } from '#shared/local/data-lock.ts';
@@ -375,7 +375,7 @@ async function ingestAsQueue(ctx: CommandContext, lines: string[]): Promise<Inge
   const total: IngestResult = { accepted: 0, duplicates: 0, rejected: [], failed: [], lateDays: [] };
   const bar = progress('ingest', lines.length);
   // Shared by the batches: a duplicate that falls in another batch is counted as one, not stored twice.
-  const seen = new Set<string>();
+  const seen: StoredMessages = new Map();
   let next = 0;
   await Promise.all(
     Array.from({ length: QUEUE_BATCH_CONCURRENCY }, async () => {

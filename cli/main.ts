@@ -13,8 +13,8 @@ import {
 } from '#shared/config/load.ts';
 import { configReference, REFERENCE_END, REFERENCE_START } from '#shared/config/reference.ts';
 import { readDayFigures } from '#shared/events/day-figures.ts';
-import { assertEventFileHeader, countLines, readEventFile } from '#shared/events/files.ts';
-import { type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
+import { assertEventFileHeader, countLines, fileLineOf, readEventFile } from '#shared/events/files.ts';
+import { type IngestResult, ingestMessages, type StoredMessages } from '#shared/events/ingest.ts';
 import { JOBS, parseJobNames, recentRuns, recordRun } from '#shared/jobs/runs.ts';
 import { readKpiValues } from '#shared/kpi/kpi-store.ts';
 import { eventNoteLine, propertyNoteLine } from '#shared/kpi/property-reads.ts';
@@ -40,6 +40,7 @@ import { errorJson, jsonLine, printJson } from './json.ts';
 import { kpiRows, silentInputLine, silentInputs, unexplained } from './kpis.ts';
 import { progress } from './progress.ts';
 import { pseudonymCommand, useLocalPseudonymKey } from './pseudonym.ts';
+import { quarantineCommand } from './quarantine.ts';
 import { type ReportOptions, reportCommandRun } from './report.ts';
 import { serveCommand } from './serve.ts';
 import { instantProblem, parseInstant, parseJobList, runWatchdog, watchdogLines } from './watchdog.ts';
@@ -48,6 +49,7 @@ import { instantProblem, parseInstant, parseJobList, runWatchdog, watchdogLines 
 const COMMANDS: Array<() => Command> = [
   validateCommand,
   ingestCommand,
+  quarantineCommand,
   serveCommand,
   rollupCommand,
   backfillCommand,
@@ -152,7 +154,8 @@ function ingestCommand(): Command {
       const result = await withContext(opts, async (ctx): Promise<IngestSummary> => {
         const total: IngestResult = { accepted: 0, duplicates: 0, rejected: [], failed: [], lateDays: [] };
         // A duplicate in a later chunk is one too: the totals are unique events, as a clean re-run would count them.
-        const seen = new Set<string>();
+        // And a line reusing the messageId of another event stored by an earlier chunk is quarantined like one in its own.
+        const seen: StoredMessages = new Map();
         const tally = { blankLines: 0 };
         for (const file of files) {
           const bar = progress(`ingest ${file}`, await countLines(file));
@@ -554,6 +557,8 @@ function printIngest(r: IngestSummary, json: boolean): void {
       blankLines: r.blankLines,
       rejected: r.rejected.length,
       rejectedByReason: rejectedByReason(r),
+      // Every line quarantined, with its file and line number: `rejected` counts them.
+      rejectedLines: r.rejected.map((x) => ({ source: x.id, ...fileLineOf(x.id), reason: x.reason, detail: x.detail })),
       failed: r.failed.length,
       lateDays: r.lateDays,
       notRolledUp: r.notRolledUp,
@@ -569,16 +574,38 @@ function rejectedByReason(r: IngestResult): Record<string, number> {
   return byReason;
 }
 
+/** Rejected lines `nightshift ingest` lists one by one; `nightshift quarantine` (or `--json`) lists every one. */
+export const LISTED_REJECTIONS = 20;
+
 /**
- * The lines `nightshift ingest` prints: stored, blank lines skipped, rejected (by reason, a few examples), late days,
- * days not rolled up yet, failures.
+ * The lines `nightshift ingest` prints: stored, lines that reused another event's messageId (apart from duplicates),
+ * blank lines skipped, rejected (by reason, then line by line), late days, days not rolled up yet, failures.
  */
 export function ingestLines(r: IngestResult & Partial<Pick<IngestSummary, 'blankLines' | 'notRolledUp'>>): string[] {
   const out = [`stored ${r.accepted} unique events (${r.duplicates} duplicates in the input stored once)`];
+  const reused = r.rejected.filter((x) => x.reason === 'reused_message_id');
+  if (reused.length) {
+    const [lines, these] = reused.length === 1 ? ['1 line', 'this one'] : [`${reused.length} lines`, 'these'];
+    out.push(
+      `${lines} reused the messageId of a different event: kept the first, quarantined ${these} with reason reused_message_id:`,
+    );
+    for (const x of reused.slice(0, LISTED_REJECTIONS)) out.push(`  ${x.id}: ${x.detail}`);
+    if (reused.length > LISTED_REJECTIONS) {
+      out.push(
+        `  and ${reused.length - LISTED_REJECTIONS} more: nightshift quarantine --reason reused_message_id lists them`,
+      );
+    }
+  }
   if (r.blankLines) out.push(`skipped ${r.blankLines} blank line${r.blankLines === 1 ? '' : 's'}`);
   out.push(`rejected ${r.rejected.length}${r.rejected.length ? ' (kept in quarantine):' : ''}`);
   for (const [reason, n] of Object.entries(rejectedByReason(r))) out.push(`  ${reason}: ${n}`);
-  for (const x of r.rejected.slice(0, 5)) out.push(`  e.g. ${x.id}: ${x.detail}`);
+  const others = r.rejected.filter((x) => x.reason !== 'reused_message_id');
+  for (const x of others.slice(0, LISTED_REJECTIONS)) out.push(`  ${x.id} ${x.reason}: ${x.detail}`);
+  if (others.length > LISTED_REJECTIONS) {
+    out.push(
+      `  and ${others.length - LISTED_REJECTIONS} more: nightshift quarantine lists every line with its file, line number and reason`,
+    );
+  }
   const fresh = new Set(r.notRolledUp ?? []);
   const late = r.lateDays.filter((d) => !fresh.has(d));
   if (late.length) out.push(`late events for ${dateList(late)}: marked for recomputation`);

@@ -342,6 +342,13 @@ export function serveLines(totals: ServeTotals): string[] {
     `received ${totals.received} calls: ${totals.stored} unique events stored (${totals.duplicates} duplicates stored once), ${sum(totals.quarantined)} quarantined, ${sum(totals.profileCalls)} identify/group/alias calls counted and not stored`,
   ];
   for (const [reason, n] of Object.entries(totals.quarantined)) lines.push(`  ${reason}: ${n}`);
+  // Not a resend: another event under a messageId already stored. Said apart from the duplicates.
+  const reused = totals.quarantined.reused_message_id ?? 0;
+  if (reused > 0) {
+    lines.push(
+      `${reused === 1 ? '1 call' : `${reused} calls`} reused the messageId of a different event: kept the first, quarantined ${reused === 1 ? 'this one' : 'these'} with reason reused_message_id (nightshift quarantine lists them)`,
+    );
+  }
   return lines;
 }
 

@@ -18,10 +18,11 @@ export interface FunctionConfig {
 
 /** By function (folder under functions/). */
 export const FUNCTION_CONFIG = {
-  // Validates and stores events: the local day, the shards, the limits, and how many days the rollup recomputes.
-  'ingest-events': { sections: ['name', 'timeZone', 'ingest', 'jobs'] },
+  // Validates and stores events: the local day, the shards, the limits, how many days the rollup recomputes, and the
+  // properties the KPI formulas add up (an event holding one as text is quarantined as not_a_number).
+  'ingest-events': { sections: ['name', 'timeZone', 'ingest', 'jobs', 'kpis'] },
   // The same checks as ingest-events before it queues, and quarantines refused calls the same way.
-  'http-ingest': { sections: ['name', 'timeZone', 'ingest', 'jobs'] },
+  'http-ingest': { sections: ['name', 'timeZone', 'ingest', 'jobs', 'kpis'] },
   // Reads the day's events and computes every KPI (not judged on a closed day: a holiday, or an empty day off).
   'rollup-kpis': { sections: ['name', 'timeZone', 'ingest', 'jobs', 'kpis', 'holidays'] },
   // Judges the KPIs by the alert rules (known holidays out of the deviation baseline) and the expected events (read

@@ -20,7 +20,9 @@ export const REJECT_REASONS = [
   'unstorable_string',
   'bad_property_name',
   'too_deep',
+  'not_a_number',
   'item_too_large',
+  'reused_message_id',
   'store_rejected',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
@@ -38,6 +40,23 @@ export interface StoredEvent {
   properties: Record<string, unknown>;
 }
 
+/**
+ * A property a KPI formula adds up (sum, avg, min or max of it): an event holding it as anything but a number would
+ * count in the KPI's counts and not in its sums, so an average order value of three orders with one readable amount
+ * reads a third of it. Such an event is refused (`not_a_number`) rather than stored.
+ */
+export interface NumberRead {
+  /** The property's path inside `properties`. */
+  path: readonly string[];
+  /** The term that reads it, as the formula language prints it: 'sum("Order Completed".revenue)'. */
+  term: string;
+  /** The KPIs whose formulas have the term. */
+  kpis: readonly string[];
+}
+
+/** The properties formulas add up, by the event name they read them on; `null`: terms that read any event. */
+export type NumberReads = ReadonlyMap<string | null, readonly NumberRead[]>;
+
 export type ParseResult = { ok: true; event: StoredEvent } | { ok: false; reason: RejectReason; detail: string };
 
 export interface EnvelopeOptions {
@@ -52,6 +71,8 @@ export interface EnvelopeOptions {
   futureToleranceMinutes?: number;
   /** How far before `sentAt` a timestamp may lie: an older event would expire (TTL) as soon as it was stored. */
   maxAgeDays?: number;
+  /** Properties the KPI formulas add up (`numberReadsOf(config)`): one that is not a number refuses the event. */
+  numberReads?: NumberReads;
 }
 
 const MAX_ID_LENGTH = 512;
@@ -144,6 +165,9 @@ export function parseEventValue(value: unknown, options: Omit<EnvelopeOptions, '
     const path = `properties${flaw.path.reverse().join('')}`;
     return fail(flaw.reason, `${clipPath(path)} ${flaw.problem} (message ${messageId})`);
   }
+  const notNumber =
+    options.numberReads && notANumber(event, properties as Record<string, unknown>, options.numberReads);
+  if (notNumber) return fail('not_a_number', `${notNumber} (message ${messageId})`);
   const stored: StoredEvent = {
     messageId,
     event,
@@ -153,6 +177,59 @@ export function parseEventValue(value: unknown, options: Omit<EnvelopeOptions, '
   };
   if (typeof userId === 'string' && userId !== '') stored.userId = userId;
   return { ok: true, event: stored };
+}
+
+/** What is wrong when a property a formula adds up holds something other than a number (null is no value). */
+function notANumber(event: string, properties: Record<string, unknown>, reads: NumberReads): string | undefined {
+  for (const name of [event, null]) {
+    for (const read of reads.get(name) ?? []) {
+      const value = valueAt(properties, read.path);
+      if (value === undefined || value === null || typeof value === 'number') continue;
+      const kpis = read.kpis.length > 3 ? `${read.kpis.slice(0, 3).join(', ')}, ...` : read.kpis.join(', ');
+      return `${clipPath(`properties.${read.path.join('.')}`)} is ${shownValue(value)}, not a number, and ${read.term} (KPI ${kpis}) adds up numbers: stored, this event would count in its KPIs' counts but not in that sum; ${numberAdvice(value)}`;
+    }
+  }
+  return undefined;
+}
+
+function valueAt(properties: Record<string, unknown>, path: readonly string[]): unknown {
+  let value: unknown = properties;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, key)) {
+      return undefined;
+    }
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+function shownValue(value: unknown): string {
+  if (typeof value === 'string')
+    return `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+/** '$1,250.00' and '1,250.00' as the plain number they most likely mean ('1250.00'), when that is unambiguous. */
+export function plainAmount(text: string): string | undefined {
+  const bare = text
+    .trim()
+    .replace(/^([-+]?)\s*[$€£¥]\s*/, '$1')
+    .replace(/\s*(USD|EUR|GBP|[$€£¥])$/i, '');
+  const number = /^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$/.test(bare)
+    ? bare.replaceAll(',', '').replace(/^\+/, '')
+    : undefined;
+  return number !== undefined && number !== text ? number : undefined;
+}
+
+function numberAdvice(value: unknown): string {
+  const plain =
+    typeof value === 'string'
+      ? (plainAmount(value) ?? (/^-?\d+(\.\d+)?$/.test(value.trim()) ? value.trim() : undefined))
+      : undefined;
+  const what = plain === undefined ? 'a number' : `the number ${plain}`;
+  return `send ${what} (in JSON without quotes; in CSV without currency sign or thousands separators)`;
 }
 
 function fail(reason: RejectReason, detail: string): ParseResult {

@@ -235,6 +235,53 @@ export function quarantineItem(r: Rejected, sentAt: number, sentDay: string, ret
   };
 }
 
+/** A quarantined line as kept for inspection. */
+export interface QuarantinedLine {
+  /** The local day it was first sent: the day it is filed under. */
+  sentDay: string;
+  /** What carried it: 'history.jsonl:12' for a line of a file, 'http:<request>#<call>' for a call, or a queue message id. */
+  source: string;
+  reason: RejectReason;
+  detail: string;
+  /** The line as received (cut to QUARANTINE_BODY_LIMIT characters when `truncated`). */
+  body: string;
+  truncated: boolean;
+  /** When it was first sent, epoch ms. */
+  sentAt: number;
+}
+
+/**
+ * Every line quarantined on the given local days (by the day each was first sent), in day order and then by source,
+ * a file's lines in line order. One per distinct line and day: copies of a line share one.
+ */
+export async function quarantinedLines(store: StateStore, sentDays: readonly string[]): Promise<QuarantinedLine[]> {
+  const days = await Promise.all(
+    sentDays.map(async (day) => {
+      const out: QuarantinedLine[] = [];
+      for await (const item of store.query('events', quarantinePartition(day))) {
+        out.push({
+          sentDay: day,
+          source: String(item.source ?? ''),
+          reason: String(item.reason) as RejectReason,
+          detail: String(item.detail ?? ''),
+          body: String(item.body ?? ''),
+          truncated: item.truncated === true,
+          sentAt: Number(item.sentAt),
+        });
+      }
+      return out.sort((a, b) => compareSources(a.source, b.source));
+    }),
+  );
+  return days.flat();
+}
+
+/** 'a.jsonl:9' before 'a.jsonl:10': a source's trailing number compares as a number. */
+function compareSources(a: string, b: string): number {
+  const [x, y] = [/^(.*?)(\d+)$/.exec(a), /^(.*?)(\d+)$/.exec(b)];
+  if (x && y && x[1] === y[1]) return Number(x[2]) - Number(y[2]);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export async function readQuarantine(store: StateStore, sentDay: string, limit = 100): Promise<Item[]> {
   const out: Item[] = [];
   for await (const item of store.query('events', quarantinePartition(sentDay), { limit })) out.push(item);

@@ -26,6 +26,12 @@ export interface FileTally {
   blankLines: number;
 }
 
+/** The file and line number of a message id `readEventFile` gave ('history.jsonl:12'); undefined for another id. */
+export function fileLineOf(id: string): { file: string; line: number } | undefined {
+  const m = /^(?!http:)(.+):(\d+)$/.exec(id);
+  return m ? { file: m[1]!, line: Number(m[2]) } : undefined;
+}
+
 /**
  * Yields chunks of messages; ids are 'file:line' so a rejection points at its line. The lines count as sent at
  * `sentAt` if given (a replay "as of" an instant), else when the file was last written: ingesting it again (after a

@@ -8,6 +8,7 @@ import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { isWriteKey, type WriteKeys } from '#shared/secrets/write-keys.ts';
 import { parseEventBody, type RejectReason } from './envelope.ts';
 import type { IncomingMessage, IngestResult } from './ingest.ts';
+import { numberReadsOf } from './number-reads.ts';
 import {
   MAX_BATCH_BYTES,
   MAX_CALL_BYTES,
@@ -206,6 +207,7 @@ async function ingestCalls(
     sentAt,
     futureToleranceMinutes: config.ingest.futureToleranceMinutes,
     maxAgeDays: config.ingest.eventRetentionDays,
+    numberReads: numberReadsOf(config),
   };
   const summary: RequestSummary = {
     status: 200,

@@ -7,7 +7,7 @@ import type { Item, StateStore } from '#shared/store/store.ts';
 import { localDate } from '#shared/time/calendar.ts';
 import { quarantineItem } from './events-store.ts';
 import type { EventSink, QuarantinedCall } from './http-api.ts';
-import { ingestMessages } from './ingest.ts';
+import { ingestMessages, type StoredMessages } from './ingest.ts';
 
 export interface SinkDeps {
   store: StateStore;
@@ -17,10 +17,11 @@ export interface SinkDeps {
 
 /**
  * Stores events as the events queue's consumer does: exactly once by messageId, problems quarantined. An event the
- * sink stored before (a batch sent again) is counted as a duplicate and not written again.
+ * sink stored before (a batch sent again) is counted as a duplicate and not written again; another event under a
+ * messageId it stored is quarantined (`reused_message_id`).
  */
 export function storeSink(deps: SinkDeps): EventSink {
-  const seen = new Set<string>();
+  const seen: StoredMessages = new Map();
   return {
     async deliver(messages) {
       const result = await ingestMessages(messages, { ...deps, seen });

@@ -1,7 +1,8 @@
 // Exactly-once ingestion of a batch of messages: every line ends stored, a duplicate of one stored, or quarantined
 // with its reason, whatever else its batch holds. Valid events are stored in packs keyed by their messageIds (every
 // read keeps one event per messageId) and quarantined lines by their content, so a redelivery overwrites the same
-// items; only a write that may succeed later asks for a retry.
+// items; only a write that may succeed later asks for a retry. A line whose messageId another event already carries
+// (same id, other content) is no resend: the first is kept and this one quarantined as `reused_message_id`.
 import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { type Item, PutManyError, type StateStore } from '#shared/store/store.ts';
 import { addDays, localDate } from '#shared/time/calendar.ts';
@@ -17,6 +18,7 @@ import {
   quarantineItem,
   type Rejected,
 } from './events-store.ts';
+import { numberReadsOf } from './number-reads.ts';
 
 /** One message from the queue (or one line of a file): `id` is what a retry is reported against. */
 export interface IncomingMessage {
@@ -47,11 +49,15 @@ export interface IngestDeps {
   config: NightshiftConfig;
   now: () => number;
   /**
-   * messageIds stored earlier in the same run (a file read in many batches, the requests of one `serve`): a message
-   * with one of them counts as a duplicate and is not written again. Stored messageIds are added to it.
+   * The messageIds stored earlier in the same run (a file read in many batches, the requests of one `serve`), each
+   * with what its event was: a message with one of them counts as a duplicate and is not written again, or, when its
+   * content differs, is quarantined as `reused_message_id`. Stored messageIds are added to it.
    */
-  seen?: Set<string>;
+  seen?: StoredMessages;
 }
+
+/** messageId -> `seenValue(event, source)` of the event stored under it. */
+export type StoredMessages = Map<string, string>;
 
 /**
  * An event item is at most 1.5 times its JSON line (a list of one-digit numbers is the worst case) plus its keys, so
@@ -89,13 +95,13 @@ export async function ingestMessages(messages: readonly IncomingMessage[], deps:
   );
   if (lateDays.length > 0) await markDaysDirty(store, lateDays, now);
   if (events.stored.length > 0) await markStored(store, now);
-  // A call running alongside (the local server's next request) may have stored the same event meanwhile: one of the
-  // two counts it as a duplicate.
+  // A call running alongside (the local server's next request) may have stored the same messageId meanwhile: one of
+  // the two counts it as a duplicate. (Both events are stored then, however they differ; a read keeps one.)
   let storedMeanwhile = 0;
   if (deps.seen) {
     for (const e of events.stored) {
       if (deps.seen.has(e.event.messageId)) storedMeanwhile++;
-      else deps.seen.add(e.event.messageId);
+      else deps.seen.set(e.event.messageId, seenValue(e.event, e.copies[0]!.id));
     }
   }
 
@@ -124,6 +130,7 @@ function sortMessages(
     maxBytes: config.ingest.maxEventBytes,
     futureToleranceMinutes,
     maxAgeDays: eventRetentionDays,
+    numberReads: numberReadsOf(config),
   };
   const byMessageId = new Map<string, Entry>();
   const rejected: Line[] = [];
@@ -139,12 +146,25 @@ function sortMessages(
     const copy = { id: m.id, body: m.body, sentAt };
     const entry = byMessageId.get(event.messageId);
     if (entry) {
+      const first = entry.copies[0]!;
+      const differs = first.body === m.body ? [] : differences(fingerprint(entry.event), fingerprint(event));
+      if (differs.length > 0) {
+        const detail = reuseDetail(event, { source: first.id, event: entry.event.event, ts: entry.event.ts }, differs);
+        rejected.push({ sourceId: m.id, reason: 'reused_message_id', detail, body: m.body, sentAt });
+        continue;
+      }
       // BatchWriteItem refuses two writes of one key in a request; the first copy wins, both acknowledge together.
       entry.copies.push(copy);
       continue;
     }
-    if (deps.seen?.has(event.messageId)) {
-      seenBefore++;
+    const earlier = deps.seen?.get(event.messageId);
+    if (earlier !== undefined) {
+      const stored = parseSeenValue(earlier);
+      const differs = differences(stored.fingerprint, fingerprint(event));
+      if (differs.length > 0) {
+        const detail = reuseDetail(event, stored, differs);
+        rejected.push({ sourceId: m.id, reason: 'reused_message_id', detail, body: m.body, sentAt });
+      } else seenBefore++;
       continue;
     }
     if (m.body.length > SIZE_CHECK_CHARS) {
@@ -254,6 +274,69 @@ async function putAll(store: StateStore, items: Item[]): Promise<PutOutcome[]> {
       return unwritten.has(keyOf(item)) ? 'unwritten' : 'written';
     });
   }
+}
+
+/** The parts of an event a resend repeats, each as a hash: what the event is, whose, when, and its properties. */
+const FIELDS = ['event name', 'user', 'timestamp', 'properties'] as const;
+type Field = (typeof FIELDS)[number];
+
+/**
+ * What an event is, as a resend repeats it: its name, user, instant and properties (keys in any order, numbers as
+ * read). Not the rest of the line (an SDK stamps `sentAt` and `context` anew on a retry) and not how the timestamp was
+ * written (`+08:00` or `Z`). One short hash per part, so a run remembers millions of them and can say which differ.
+ */
+export function fingerprint(e: StoredEvent): string {
+  return [fnv(e.event), fnv(e.userId ?? ''), e.ts.toString(36), fnv(canonicalJson(e.properties))].join(' ');
+}
+
+/** The parts of two fingerprints that differ, in FIELDS order. */
+function differences(a: string, b: string): Field[] {
+  if (a === b) return [];
+  const [x, y] = [a.split(' '), b.split(' ')];
+  return FIELDS.filter((_, i) => x[i] !== y[i]);
+}
+
+/** What a run keeps of an event it stored: its fingerprint, the line (or request) that carried it, and its name. */
+export function seenValue(e: StoredEvent, source: string): string {
+  return `${fingerprint(e)}\n${source}\n${e.event}`;
+}
+
+/** The first event of a messageId, as the detail of a reuse names it. */
+interface FirstCarrier {
+  source: string;
+  event: string;
+  ts: number;
+}
+
+function parseSeenValue(value: string): FirstCarrier & { fingerprint: string } {
+  const [fingerprint = '', source = '', ...name] = value.split('\n');
+  const ts = Number.parseInt(fingerprint.split(' ')[2] ?? '', 36);
+  return { fingerprint, source, event: name.join('\n'), ts };
+}
+
+function reuseDetail(e: StoredEvent, first: FirstCarrier, differs: readonly Field[]): string {
+  const what = differs.length === 1 ? differs[0]! : `${differs.slice(0, -1).join(', ')} and ${differs.at(-1)}`;
+  const name = (n: string) => JSON.stringify(n.length > 60 ? `${n.slice(0, 60)}…` : n);
+  const when = Number.isFinite(first.ts) ? ` at ${new Date(first.ts).toISOString()}` : '';
+  return `messageId ${e.messageId.slice(0, 100)} already carried another event, ${name(first.event)}${when} (${first.source.slice(0, 200)}); this line's ${name(e.event)} differs in its ${what}, so it is no resend: the first is kept, this one is not stored; send it with a messageId of its own`;
+}
+
+/** JSON with every object's keys sorted: two serialisations of one value give one text. */
+function canonicalJson(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+/** FNV-1a over UTF-16 units, as 7 base-36 digits or fewer: enough to tell two events apart that share a messageId. */
+function fnv(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(36);
 }
 
 /**

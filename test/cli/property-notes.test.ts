@@ -67,6 +67,12 @@ describe('nightshift rollup, on a property no event had', () => {
 describe('nightshift rollup, on amounts sent as strings', () => {
   it('prints how many events the sum skipped and why', async () => {
     writeConfig('strings.yaml', []);
+    // Ingest quarantines an amount a formula adds up sent as text: these were stored before ROI summed profit.
+    writeConfig('strings-before.yaml', [], (text) =>
+      text
+        .replace('name: nightshift\n', `name: notes-${process.pid}-stringsyaml\n`)
+        .replace('sum("Order Completed".profit)', 'count("Order Completed")'),
+    );
     writeFileSync(
       join(cwd, 'strings.jsonl'),
       [
@@ -75,7 +81,7 @@ describe('nightshift rollup, on amounts sent as strings', () => {
         event('s3', 'Marketing Spend', { amount: 100, department: 'market' }),
       ].join('\n'),
     );
-    expect((await cli('strings.yaml', ['ingest', 'strings.jsonl'])).code).toBe(0);
+    expect((await cli('strings-before.yaml', ['ingest', 'strings.jsonl'])).code).toBe(0);
 
     const run = await cli('strings.yaml', ['--json', 'rollup']);
 

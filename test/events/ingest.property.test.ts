@@ -2,6 +2,7 @@
 // deep nesting, numbers DynamoDB cannot hold, duplicates), every valid event is stored exactly once, every other line
 // is quarantined with a reason, the counts add up, and a run killed partway then retried leaves what a clean run does.
 
+import { isDeepStrictEqual } from 'node:util';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
@@ -191,7 +192,7 @@ describe('ingest: every line accounted for, whatever the batch holds', () => {
     async (s, oneRun) => {
       const { store } = await freshStore('prop');
       // One run (a file read in batches) knows what it stored; separate deliveries (the queue) do not.
-      const seen = oneRun ? new Set<string>() : undefined;
+      const seen = oneRun ? new Map<string, string>() : undefined;
       const results: IngestResult[] = [];
       for (const batch of batchesOf(s)) {
         results.push(await ingestMessages(batch, { store, config, now: () => NOW, ...(seen ? { seen } : {}) }));
@@ -365,7 +366,7 @@ describe('ingest: killed partway and retried, the same as a clean run', () => {
       batch.map((m, i) => ({ ...m, sentAt: mode === 'queue' ? NOW - 60_000 + i : NOW - 3_600_000 })),
     );
     const later = NOW + minutesLater * 60_000;
-    const deps = (store: StateStore, now: number, seen?: Set<string>) => ({
+    const deps = (store: StateStore, now: number, seen?: Map<string, string>) => ({
       store,
       config,
       now: () => now,
@@ -376,13 +377,13 @@ describe('ingest: killed partway and retried, the same as a clean run', () => {
     const k = killedAfter(crashed, writes, applyLast);
     let inFlight = 0;
     const firstRun = (async () => {
-      const seen = mode === 'file' ? new Set<string>() : undefined;
+      const seen = mode === 'file' ? new Map<string, string>() : undefined;
       for (; inFlight < batches.length; inFlight++) await ingestMessages(batches[inFlight]!, deps(k.store, NOW, seen));
       return 'done' as const;
     })();
     await Promise.race([firstRun, k.killed]);
     // Later: the whole file again (`nightshift ingest` re-run), or what SQS redelivers (the batch in flight on).
-    const retrySeen = mode === 'file' ? new Set<string>() : undefined;
+    const retrySeen = mode === 'file' ? new Map<string, string>() : undefined;
     const retryResults: IngestResult[] = [];
     for (const batch of batches.slice(mode === 'file' ? 0 : Math.min(inFlight, batches.length - 1))) {
       retryResults.push(await ingestMessages(batch, deps(crashed, later, retrySeen)));
@@ -390,7 +391,7 @@ describe('ingest: killed partway and retried, the same as a clean run', () => {
 
     // A clean run: every line read or delivered once.
     const clean = (await freshStore('clean')).store;
-    const cleanSeen = mode === 'file' ? new Set<string>() : undefined;
+    const cleanSeen = mode === 'file' ? new Map<string, string>() : undefined;
     const cleanResults: IngestResult[] = [];
     for (const batch of batches) cleanResults.push(await ingestMessages(batch, deps(clean, NOW, cleanSeen)));
 
@@ -405,4 +406,131 @@ describe('ingest: killed partway and retried, the same as a clean run', () => {
       expect([a.accepted, a.duplicates, a.rejected.length]).toEqual([b.accepted, b.duplicates, b.rejected.length]);
     }
   });
+});
+
+// --- messageIds reused by other events -----------------------------------------------------------------------
+
+/** The same instant written in another offset: '2026-11-22T02:00:00.000Z' at +08:00 is '2026-11-22T10:00:00+08:00'. */
+function inOffset(iso: string, minutes: number): string {
+  const local = new Date(Date.parse(iso) + minutes * 60_000).toISOString().slice(0, 19);
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** An object with its keys in another order (deeply), as another serializer may write it. */
+function reordered(value: unknown, seed: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((v) => reordered(v, seed));
+  const entries = Object.entries(value);
+  const turned = [
+    ...entries.slice(seed % Math.max(1, entries.length)),
+    ...entries.slice(0, seed % Math.max(1, entries.length)),
+  ];
+  return Object.fromEntries(turned.reverse().map(([k, v]) => [k, reordered(v, seed + 1)]));
+}
+
+/** How a line writes its event: as sent first, or resent by another client (keys, offset, extra fields changed). */
+interface Writing {
+  seed: number;
+  offsetMinutes: number;
+  extras: boolean;
+}
+
+const writeLine = (e: PoolEvent, w: Writing): string => {
+  const envelope: Record<string, unknown> = { ...e, timestamp: inOffset(e.timestamp, w.offsetMinutes) };
+  if (w.extras) Object.assign(envelope, { sentAt: new Date(NOW + w.seed).toISOString(), context: { retry: w.seed } });
+  return JSON.stringify(reordered(envelope, w.seed));
+};
+
+/** What a resend repeats, independently of ingest's own fingerprint: name, user, instant and properties, deep-equal. */
+const sameContent = (a: PoolEvent, b: PoolEvent) =>
+  isDeepStrictEqual(
+    {
+      event: a.event,
+      userId: a.userId,
+      ts: Date.parse(a.timestamp),
+      properties: JSON.parse(JSON.stringify(a.properties)),
+    },
+    {
+      event: b.event,
+      userId: b.userId,
+      ts: Date.parse(b.timestamp),
+      properties: JSON.parse(JSON.stringify(b.properties)),
+    },
+  );
+
+/** Events of a few messageIds, several per id: a line resends one, or reuses its id for another. */
+const reuseScenario = fc
+  .record({
+    ids: fc.integer({ min: 1, max: 4 }),
+    variants: fc.array(fc.tuple(fc.nat(3), poolEvent(0)), { minLength: 1, maxLength: 8 }),
+  })
+  .chain(({ ids, variants }) => {
+    const pool = variants.map(([id, e]) => ({ ...e, messageId: `reused-${id % ids}` }));
+    const writing = fc.record({
+      seed: fc.nat(20),
+      offsetMinutes: fc.constantFrom(0, 480, -300, 330),
+      extras: fc.boolean(),
+    });
+    return fc.record({
+      pool: fc.constant(pool),
+      lines: fc.array(fc.tuple(fc.nat(pool.length - 1), writing), { minLength: 1, maxLength: 30 }),
+      cuts: fc.uniqueArray(fc.nat(30), { maxLength: 3 }),
+      oneBatch: fc.boolean(),
+    });
+  });
+
+describe('ingest: a messageId reused by another event is no duplicate', () => {
+  test.prop([reuseScenario], { numRuns: 25 })(
+    'every line is stored once, counted as a duplicate of the first event of its id, or quarantined as reused_message_id naming that first line',
+    async ({ pool, lines, cuts, oneBatch }) => {
+      const { store } = await freshStore('reuse');
+      const messages = lines.map(([k, w], i) => ({ id: `line-${i}`, body: writeLine(pool[k]!, w) }));
+      const ends = oneBatch
+        ? [messages.length]
+        : [...new Set([...cuts.filter((c) => c > 0 && c < messages.length), messages.length])].sort((a, b) => a - b);
+      // One run (a file in chunks, one serve) remembers what it stored; a single queue batch compares within itself.
+      const seen = oneBatch ? undefined : new Map<string, string>();
+      const results: IngestResult[] = [];
+      let from = 0;
+      for (const end of ends) {
+        results.push(
+          await ingestMessages(messages.slice(from, end), { store, config, now: () => NOW, ...(seen ? { seen } : {}) }),
+        );
+        from = end;
+      }
+      const t = total(results);
+
+      // The first line of each messageId decides its event; every later line is a resend of it or a reuse.
+      const firstOf = new Map<string, { line: number; event: PoolEvent }>();
+      lines.forEach(([k], i) => {
+        const e = pool[k]!;
+        if (!firstOf.has(e.messageId)) firstOf.set(e.messageId, { line: i, event: e });
+      });
+      const reuses = lines.flatMap(([k], i) => {
+        const first = firstOf.get(pool[k]!.messageId)!;
+        return sameContent(first.event, pool[k]!) ? [] : [i];
+      });
+
+      expect(t.failed).toEqual([]);
+      expect(t.accepted + t.duplicates + t.rejected.length).toBe(lines.length);
+      expect(t.accepted).toBe(firstOf.size);
+      expect(t.duplicates).toBe(lines.length - firstOf.size - reuses.length);
+      expect(t.rejected.map((r) => r.id).sort()).toEqual(reuses.map((i) => `line-${i}`).sort());
+      for (const r of t.rejected) {
+        const line = Number(r.id.slice('line-'.length));
+        const first = firstOf.get(pool[lines[line]![0]]!.messageId)!;
+        expect(r.reason).toBe('reused_message_id');
+        expect(r.detail).toContain(`(line-${first.line})`);
+      }
+      // Stored: the first event of each messageId, once.
+      const stored = await storedEvents(store);
+      expect(stored.map((e) => [e.messageId, e.event, e.ts])).toEqual(
+        [...firstOf.values()]
+          .map(({ event: e }) => [e.messageId, e.event, Date.parse(e.timestamp)])
+          .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      );
+    },
+  );
 });

@@ -314,7 +314,7 @@ describe('every line accounted for: retries and redeliveries', () => {
 
   it('a duplicate in a later batch of the same run is counted as a duplicate, not stored again', async () => {
     const { store } = await freshStore();
-    const seen = new Set<string>();
+    const seen = new Map<string, string>();
     const first = await ingestMessages([msg(track('m1', '2026-11-22T10:00:00+08:00'))], { store, config, now, seen });
     const second = await ingestMessages(
       [msg(track('m1', '2026-11-22T10:00:00+08:00')), msg(track('m2', '2026-11-22T10:00:00+08:00'))],
@@ -326,7 +326,7 @@ describe('every line accounted for: retries and redeliveries', () => {
 
   it('an event two batches of the same run store at the same time is counted once stored and once a duplicate', async () => {
     const { store } = await freshStore();
-    const seen = new Set<string>();
+    const seen = new Map<string, string>();
     const batch = () => [msg(track('m1', '2026-11-22T10:00:00+08:00'))];
 
     const results = await Promise.all([
@@ -390,5 +390,141 @@ describe('every line accounted for: retries and redeliveries', () => {
     expect(result.failed).toEqual(batch.slice(0, PACK_EVENTS).map((m) => m.id));
     expect(result.accepted).toBe(30 - PACK_EVENTS);
     expect(await eventsOf(store, '2026-11-22')).toHaveLength(30 - PACK_EVENTS);
+  });
+});
+
+describe('a messageId reused by a different event', () => {
+  // A new user's trial: a bogus $5,000 order sent under the messageId of a real page view was counted among the
+  // duplicates and dropped without a word.
+  const pageView = { ...track('pv-77', '2026-11-22T10:00:00+08:00'), properties: { path: '/pricing' } };
+  const bogusOrder = {
+    messageId: 'pv-77',
+    event: 'Order Completed',
+    userId: 'u_1',
+    timestamp: '2026-11-22T10:05:00+08:00',
+    properties: { revenue: 5000, profit: 1000 },
+  };
+
+  it('in one batch: the first is stored, the other is quarantined as reused_message_id naming the first, not a duplicate', async () => {
+    const { store } = await freshStore();
+    const first = { id: 'history.jsonl:12', body: JSON.stringify(pageView) };
+    const reuse = { id: 'history.jsonl:4711', body: JSON.stringify(bogusOrder) };
+
+    const result = await ingestMessages([first, reuse], { store, config, now });
+
+    expect(result).toMatchObject({ accepted: 1, duplicates: 0, failed: [] });
+    expect(result.rejected).toEqual([
+      {
+        id: 'history.jsonl:4711',
+        reason: 'reused_message_id',
+        detail:
+          'messageId pv-77 already carried another event, "Page Viewed" at 2026-11-22T02:00:00.000Z (history.jsonl:12); this line\'s "Order Completed" differs in its event name, timestamp and properties, so it is no resend: the first is kept, this one is not stored; send it with a messageId of its own',
+      },
+    ]);
+    expect(await eventsOf(store, '2026-11-22')).toEqual([expect.objectContaining({ event: 'Page Viewed' })]);
+    expect(await countQuarantine(store, '2026-11-23')).toEqual({ reused_message_id: 1 });
+  });
+
+  it('in a later batch of the same run (a file read in chunks, one serve): the same, naming the line stored first', async () => {
+    const { store } = await freshStore();
+    const seen = new Map<string, string>();
+    await ingestMessages([{ id: 'a.jsonl:1', body: JSON.stringify(pageView) }], { store, config, now, seen });
+
+    const later = await ingestMessages([{ id: 'a.jsonl:900', body: JSON.stringify(bogusOrder) }], {
+      store,
+      config,
+      now,
+      seen,
+    });
+
+    expect(later).toMatchObject({ accepted: 0, duplicates: 0 });
+    expect(later.rejected).toEqual([
+      expect.objectContaining({
+        id: 'a.jsonl:900',
+        reason: 'reused_message_id',
+        detail: expect.stringContaining('another event, "Page Viewed" at 2026-11-22T02:00:00.000Z (a.jsonl:1)'),
+      }),
+    ]);
+    expect((await eventsOf(store, '2026-11-22')).map((e) => e.event)).toEqual(['Page Viewed']);
+  });
+
+  it('a resend written differently is a duplicate: keys in another order, the same instant in another offset, 129.0 for 129, a new sentAt and context', async () => {
+    const { store } = await freshStore();
+    const seen = new Map<string, string>();
+    const original = {
+      messageId: 'o-1',
+      event: 'Order Completed',
+      userId: 'u_9',
+      timestamp: '2026-11-22T12:00:00+08:00',
+      properties: { revenue: 129, department: 'market', items: [{ sku: 'a', qty: 1 }] },
+    };
+    const resend =
+      '{"context":{"ip":"10.0.0.1"},"sentAt":"2026-11-22T05:00:09Z","properties":{"items":[{"qty":1,"sku":"a"}],' +
+      '"department":"market","revenue":129.0},"timestamp":"2026-11-22T04:00:00Z","userId":"u_9","event":"Order Completed","messageId":"o-1"}';
+
+    const inBatch = await ingestMessages([msg(original), { id: 'r', body: resend }], { store, config, now, seen });
+    const inLaterBatch = await ingestMessages([{ id: 'r2', body: resend }], { store, config, now, seen });
+
+    expect(inBatch).toMatchObject({ accepted: 1, duplicates: 1, rejected: [] });
+    expect(inLaterBatch).toMatchObject({ accepted: 0, duplicates: 1, rejected: [] });
+  });
+
+  it('what differs is named: only the properties of a reuse that kept the name, user and time', async () => {
+    const { store } = await freshStore();
+    const order = { ...bogusOrder, timestamp: '2026-11-22T10:00:00+08:00' };
+    const changed = { ...order, properties: { revenue: 50, profit: 10 } };
+
+    const result = await ingestMessages([msg(order), msg(changed)], { store, config, now });
+
+    expect(result.rejected[0]?.detail).toContain('this line\'s "Order Completed" differs in its properties, so');
+  });
+});
+
+describe('a value a KPI formula adds up, sent as text', () => {
+  // The example config's ROI sums "Order Completed".profit and "Marketing Spend".amount.
+  const order = (messageId: string, profit: unknown) => ({
+    messageId,
+    event: 'Order Completed',
+    userId: 'u_1',
+    timestamp: '2026-11-22T10:00:00+08:00',
+    properties: { revenue: 100, profit },
+  });
+
+  it('is quarantined as not_a_number with the plain number to send, so the event counts in no term of the KPI', async () => {
+    const { store } = await freshStore();
+    const lines = [
+      { id: 'orders.csv:2', body: JSON.stringify(order('c1', 30)) },
+      { id: 'orders.csv:3', body: JSON.stringify(order('c2', '1,250.00')) },
+      { id: 'orders.csv:4', body: JSON.stringify(order('c3', '$99.00')) },
+      { id: 'orders.csv:5', body: JSON.stringify(order('c4', true)) },
+    ];
+
+    const result = await ingestMessages(lines, { store, config, now });
+
+    expect(result.accepted).toBe(1);
+    expect(result.rejected.map((r) => [r.id, r.reason])).toEqual([
+      ['orders.csv:3', 'not_a_number'],
+      ['orders.csv:4', 'not_a_number'],
+      ['orders.csv:5', 'not_a_number'],
+    ]);
+    expect(result.rejected[0]?.detail).toBe(
+      'properties.profit is the text "1,250.00", not a number, and sum("Order Completed".profit) (KPI roi) adds up numbers: stored, this event would count in its KPIs\' counts but not in that sum; send the number 1250.00 (in JSON without quotes; in CSV without currency sign or thousands separators) (message c2)',
+    );
+    expect(result.rejected[1]?.detail).toContain('send the number 99.00');
+    expect((await eventsOf(store, '2026-11-22')).map((e) => e.messageId)).toEqual(['c1']);
+  });
+
+  it('a property no formula adds up, a missing or null one, or a text on another event is stored as sent', async () => {
+    const { store } = await freshStore();
+    const lines = [
+      msg({ ...order('k1', 30), properties: { revenue: '100.00', profit: 30 } }),
+      msg({ ...order('k2', 30), properties: { revenue: 100 } }),
+      msg({ ...order('k3', null) }),
+      msg({ ...order('k4', 30), event: 'Refund Issued', properties: { profit: '-30' } }),
+    ];
+
+    const result = await ingestMessages(lines, { store, config, now });
+
+    expect(result).toMatchObject({ accepted: 4, rejected: [] });
   });
 });

@@ -246,6 +246,19 @@ describe("Segment's size limits", () => {
     expect((await storedEvents(store, DAYS)).map((e) => e.messageId)).toEqual(['fine']);
   });
 
+  it('an amount a KPI adds up sent as text ("12.50") is quarantined as not_a_number at once, in AWS as locally', async () => {
+    const { store, send } = await setup();
+    const batch = [track('fine', 60), track('text-profit', 61, { properties: { revenue: 10, profit: '12.50' } })];
+
+    const response = await send(request('/v1/batch', { batch }));
+
+    expect(bodyOf(response)).toMatchObject({
+      accepted: 1,
+      problems: [{ index: 1, reason: 'not_a_number', detail: expect.stringContaining('send the number 12.50') }],
+    });
+    expect((await storedEvents(store, DAYS)).map((e) => e.messageId)).toEqual(['fine']);
+  });
+
   it('a single call (/v1/track) over 32 KB is 413', async () => {
     const { send } = await setup();
 

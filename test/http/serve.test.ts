@@ -101,6 +101,37 @@ describe('the local server', () => {
     );
   });
 
+  it('another event sent under a messageId already stored is quarantined and said apart from the duplicates', async () => {
+    const { store } = await freshStore('http-serve');
+    const totals = emptyTotals();
+    server = await startSegmentServer({
+      handle: handlerFor(apiDeps(store, { sink: storeSink({ store, config, now }) })),
+      onRequest: (summary) => addToTotals(totals, summary),
+    });
+
+    await post(server.url, '/v1/batch', JSON.stringify({ batch: [track('m1', 1), track('m2', 2)] }));
+    // A resend of m1 with a new sentAt (SDKs stamp one per try), and an order for $5,000 under m2's messageId.
+    const second = await post(
+      server.url,
+      '/v1/batch',
+      JSON.stringify({
+        batch: [
+          { ...track('m1', 1), sentAt: on22nd(9).toISOString() },
+          track('m2', 2, { properties: { revenue: 5000 } }),
+        ],
+      }),
+    );
+
+    expect(second).toMatchObject({ status: 200 });
+    expect(JSON.parse((second as { body: string }).body).problems).toEqual([
+      { index: 1, reason: 'reused_message_id', detail: expect.stringContaining('differs in its properties') },
+    ]);
+    expect(totals).toMatchObject({ stored: 2, duplicates: 1, quarantined: { reused_message_id: 1 } });
+    expect(serveLines(totals).at(-1)).toBe(
+      '1 call reused the messageId of a different event: kept the first, quarantined this one with reason reused_message_id (nightshift quarantine lists them)',
+    );
+  });
+
   it('requests past the waiting room are answered 429 at once (SDKs resend them)', async () => {
     const { store } = await freshStore('http-serve');
     const sink = heldSink(storeSink({ store, config, now }));

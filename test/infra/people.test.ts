@@ -43,8 +43,8 @@ afterAll(() => {
 
 describe('what each function is given of the config', () => {
   const EXPECTED: Record<string, string[]> = {
-    'ingest-events': ['name', 'timeZone', 'ingest', 'jobs'],
-    'http-ingest': ['name', 'timeZone', 'ingest', 'jobs'],
+    'ingest-events': ['name', 'timeZone', 'ingest', 'jobs', 'kpis'],
+    'http-ingest': ['name', 'timeZone', 'ingest', 'jobs', 'kpis'],
     'rollup-kpis': ['name', 'timeZone', 'ingest', 'jobs', 'kpis', 'holidays'],
     'detect-anomalies': ['name', 'timeZone', 'ingest', 'jobs', 'kpis', 'alerts', 'holidays', 'responsePlans'],
     'check-backups': ['name', 'timeZone', 'checks', 'responsePlans'],
@@ -72,9 +72,15 @@ describe('what each function is given of the config', () => {
     }
   });
 
-  it('ingest is given its time zone, ingest settings and recompute window, and nothing about people or KPIs', () => {
+  it('ingest is given its time zone, ingest settings, recompute window and the KPIs (what they add up), no people', () => {
     const slice = functionSlice('ingest-events', config);
-    expect(slice).toEqual({ name: config.name, timeZone: config.timeZone, ingest: config.ingest, jobs: config.jobs });
+    expect(slice).toEqual({
+      name: config.name,
+      timeZone: config.timeZone,
+      ingest: config.ingest,
+      jobs: config.jobs,
+      kpis: config.kpis,
+    });
   });
 
   it('detection is given the holidays its deviation rules leave out, and the deployed config reads them', () => {

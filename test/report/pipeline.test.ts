@@ -46,7 +46,7 @@ function exportOfTheDay(): IncomingMessage[] {
 
 /** `nightshift ingest export.jsonl`: batches of 50, duplicates counted across them. */
 async function ingestFile(store: StateStore, lines: IncomingMessage[], now: number) {
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   const results: IngestResult[] = [];
   for (let i = 0; i < lines.length; i += 50) {
     results.push(await ingestMessages(lines.slice(i, i + 50), { store, config, now: () => now, seen }));
