@@ -33,12 +33,12 @@ export function assess(value: number | null, target: { min?: number; max?: numbe
   let attainment: number;
   if (min !== undefined && max !== undefined) {
     // A range: on target anywhere inside, measured against the nearer bound outside.
-    if (value < min) attainment = ratio(value, min);
-    else if (value > max) attainment = ratio(max, value);
+    if (value < min) attainment = atLeast(value, min);
+    else if (value > max) attainment = atMost(value, max);
     else attainment = 1;
     return { status: attainment >= 1 ? 'met' : 'missed', attainment, target };
   }
-  attainment = min !== undefined ? ratio(value, min) : ratio(max!, value);
+  attainment = min !== undefined ? atLeast(value, min) : atMost(value, max!);
   const status = attainment < 1 ? 'missed' : attainment >= 1 + OUTSTANDING_MARGIN ? 'outstanding' : 'met';
   return { status, attainment, target };
 }
@@ -48,10 +48,24 @@ export function closedAssessment(target: { min?: number; max?: number } | undefi
   return target ? { status: 'closed', attainment: null, target } : { status: 'closed', attainment: null };
 }
 
-/** a/b for positive targets; for zero or negative targets, the signed distance relative to 1 (so 1 = on target). */
-function ratio(a: number, b: number): number {
-  if (b > 0 && a >= 0) return a / b;
-  return 1 + (a - b) / Math.max(1, Math.abs(b));
+/**
+ * Attainment of an "at least" target, rising with the value: value / min for a positive floor; for a floor at or
+ * below zero, the signed distance relative to 1 (so 1 = on target).
+ */
+function atLeast(value: number, min: number): number {
+  if (min > 0) return value / min;
+  return 1 + (value - min) / Math.max(1, Math.abs(min));
+}
+
+/**
+ * Attainment of an "at most" target, falling as the value rises, so a lower value never scores worse. Under a positive
+ * ceiling, 1 plus the share of it left unused: 4% against 5% is 120%, 0% is 200% (max / value would make 0 infinite;
+ * a zero divisor once read as 105%, below 4%'s 125%); over it, max / value, as a floor's value / min. For a ceiling at
+ * or below zero, the signed distance relative to 1.
+ */
+function atMost(value: number, max: number): number {
+  if (max > 0) return value <= max ? 2 - value / max : max / value;
+  return 1 + (max - value) / Math.max(1, Math.abs(max));
 }
 
 export interface ScoreInput {

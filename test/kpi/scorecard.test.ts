@@ -12,9 +12,22 @@ describe('attainment and status against a target', () => {
   });
 
   it('a "<=" target: lower is better, 15% or more below is outstanding', () => {
-    expect(assess(80, { max: 100 })).toMatchObject({ status: 'outstanding', attainment: 1.25 });
-    expect(assess(100, { max: 100 })).toMatchObject({ status: 'met' });
+    expect(assess(80, { max: 100 })).toMatchObject({ status: 'outstanding', attainment: 1.2 });
+    expect(assess(85, { max: 100 })).toMatchObject({ status: 'outstanding' });
+    expect(assess(86, { max: 100 })).toMatchObject({ status: 'met' });
+    expect(assess(100, { max: 100 })).toMatchObject({ status: 'met', attainment: 1 });
     expect(assess(125, { max: 100 })).toMatchObject({ status: 'missed', attainment: 0.8 });
+  });
+
+  it('a "<=" target: none at all is the best there is, above a value that merely beats it', () => {
+    // A trial's payment failure rate: 0.0% read "Met, 105% of target" while 4.0% read "Outstanding, 125%".
+    const none = assess(0, { max: 0.05 });
+    const some = assess(0.04, { max: 0.05 });
+
+    expect(none).toMatchObject({ status: 'outstanding', attainment: 2 });
+    expect(some.status).toBe('outstanding');
+    expect(some.attainment).toBeCloseTo(1.2, 10);
+    expect(assess(0.049, { max: 0.05 }).status).toBe('met');
   });
 
   it('a range is met anywhere inside and missed outside', () => {
@@ -31,6 +44,42 @@ describe('attainment and status against a target', () => {
   it('per-day targets scale with the days of a week or month; others do not', () => {
     expect(boundsFor({ min: 500, per: 'day' }, 7)).toEqual({ min: 3500 });
     expect(boundsFor({ min: 0.03, per: 'period' }, 30)).toEqual({ min: 0.03 });
+  });
+});
+
+describe('better is never scored worse', () => {
+  const RANK = { missed: 0, met: 1, outstanding: 2 } as const;
+  const rank = (status: string) => RANK[status as keyof typeof RANK];
+  const value = fc.double({ min: -1e6, max: 1e6, noNaN: true });
+  // Rates (0 to 1 against a ceiling of a few percent) and counts, and bounds on both sides of zero.
+  const bound = fc.oneof(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }));
+  const rate = fc.double({ min: 0, max: 1, noNaN: true });
+
+  /** Asserts that `better` scores at least as well as `worse`: attainment, status and its share of the score. */
+  const atLeastAsGood = (better: ReturnType<typeof assess>, worse: ReturnType<typeof assess>) => {
+    expect(better.attainment!).toBeGreaterThanOrEqual(worse.attainment!);
+    expect(rank(better.status)).toBeGreaterThanOrEqual(rank(worse.status));
+    const score = (a: ReturnType<typeof assess>) => scorecard([{ kpi: { id: 'k', weight: 1 }, assessment: a }]).score!;
+    expect(score(better)).toBeGreaterThanOrEqual(score(worse));
+  };
+
+  test.prop([value, value, bound])('an "at most" target: a lower value never scores worse', (a, b, max) => {
+    const [low, high] = a <= b ? [a, b] : [b, a];
+    atLeastAsGood(assess(low, { max }), assess(high, { max }));
+  });
+
+  test.prop([rate, rate, fc.double({ min: 1e-6, max: 1, noNaN: true })])(
+    'an "at most" rate: a lower one never scores worse, and 0 scores best of all',
+    (a, b, max) => {
+      const [low, high] = a <= b ? [a, b] : [b, a];
+      atLeastAsGood(assess(low, { max }), assess(high, { max }));
+      atLeastAsGood(assess(0, { max }), assess(low, { max }));
+    },
+  );
+
+  test.prop([value, value, bound])('an "at least" target: a higher value never scores worse', (a, b, min) => {
+    const [low, high] = a <= b ? [a, b] : [b, a];
+    atLeastAsGood(assess(high, { min }), assess(low, { min }));
   });
 });
 
