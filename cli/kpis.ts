@@ -1,4 +1,5 @@
 // `nightshift kpis`: stored values for a range of periods; periods never rolled up are computed (and stored) first.
+import { periodsWithoutEvents } from '#shared/events/day-figures.ts';
 import { formatKpiValue } from '#shared/kpi/format.ts';
 import { readKpiValues, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import type { EventNote } from '#shared/kpi/property-reads.ts';
@@ -40,15 +41,18 @@ export async function kpiRows(
     await rollupPeriods(missing, yesterday(ctx.now(), ctx.config.timeZone), ctx);
     stored = await read();
   }
+  // Not a single event stored for a period: no data, where a sum of nothing read as 'revenue 0 missed'.
+  const empty = await periodsWithoutEvents(ctx.store, periods);
   return stored.flat().map((v) => {
     const kpi = relevant.find((k) => k.id === v.kpi)!;
+    const nothing = empty.has(v.period) && !v.pending && v.status !== 'closed';
     const row: KpiRow = {
       kpi: v.kpi,
       period: v.period,
-      value: v.value,
-      formatted: v.pending ? 'pending' : formatKpiValue(v.value, kpi),
-      status: v.status,
-      attainment: v.attainment,
+      value: nothing ? null : v.value,
+      formatted: v.pending ? 'pending' : nothing ? 'no data' : formatKpiValue(v.value, kpi),
+      status: nothing ? 'no_value' : v.status,
+      attainment: nothing ? null : v.attainment,
       complete: v.complete,
       pending: v.pending,
       inputs: v.inputs,

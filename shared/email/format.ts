@@ -188,6 +188,14 @@ export function comparisonLabels(model: ReportModel): { previous: string; earlie
  * An instant as local time in the report's zone: '22 Nov 05:00'; the input string if it is not a date. The month is the
  * calendar's own abbreviation: Intl's en-GB writes 'Sept' in newer ICU, where every other date in a report says 'Sep'.
  */
+/** '10:42 on Tuesday 1 Sep': an instant in the report's zone, with its weekday. */
+export function instantOnDay(iso: string, timeZone: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  const local = localParts(ms, isValidTimeZone(timeZone) ? timeZone : 'UTC');
+  return `${clockTime(local)} on ${weekdayName(local.date)} ${dayMonth(local.date)}`;
+}
+
 export function formatInstant(iso: string | undefined, timeZone: string, withDate = true): string {
   if (!iso) return '';
   const ms = Date.parse(iso);

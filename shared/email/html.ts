@@ -65,9 +65,9 @@ function hero(v: ReportView): string {
 }
 
 function scorecard(v: ReportView): string {
-  // A period the business was closed: no score to show, and the headline says why.
+  // A period the business was closed, or the data begins during: no score to show, and the headline says why.
   if (v.closed) {
-    return `<table ${TABLE} style="margin-top:18px;border-top:1px solid ${COLOUR.rule}"><tr><td style="padding-top:16px"><div style="${SMALL}font-weight:600;letter-spacing:.04em;text-transform:uppercase">Weighted score</div><span style="${F}font-size:32px;line-height:44px;font-weight:700;color:${COLOUR.faint}">Closed</span></td></tr></table><div style="${F}font-size:14px;line-height:21px;color:${COLOUR.body};padding-top:12px">${esc(v.headline)}</div>`;
+    return `<table ${TABLE} style="margin-top:18px;border-top:1px solid ${COLOUR.rule}"><tr><td style="padding-top:16px"><div style="${SMALL}font-weight:600;letter-spacing:.04em;text-transform:uppercase">Weighted score</div><span style="${F}font-size:32px;line-height:44px;font-weight:700;color:${COLOUR.faint}">${esc(v.closedLabel)}</span></td></tr></table><div style="${F}font-size:14px;line-height:21px;color:${COLOUR.body};padding-top:12px">${esc(v.headline)}</div>`;
   }
   const { score, outstanding, met, missed, noValue } = v.counts;
   const pct = score === null ? 0 : Math.max(0, Math.min(100, Math.round(score)));
@@ -183,10 +183,10 @@ function pipelineSection(v: ReportView): string {
   const reasons = v.rejectReasons.length
     ? `<div style="${SMALL}padding-top:10px">Quarantined because: ${v.rejectReasons.map(([r, n]) => `${esc(r)} <strong style="color:${COLOUR.body}">${formatKpiValue({ unit: 'count' }, n)}</strong>`).join(' · ')}${v.hiddenRejectReasons ? ` · ${v.hiddenRejectReasons} more` : ''}</div>`
     : '';
-  const jobs = p.jobs
+  const jobs = v.jobs
     .map(
       (j, i) =>
-        `<tr><td style="${rule(i === 0)}padding:8px 8px 8px 0;${F}font-size:14px;line-height:20px;color:${COLOUR.ink}">${esc(j.job)}${j.note ? `<div style="${SMALL}">${esc(clip(oneLine(j.note), 300))}</div>` : ''}</td><td align="right" style="${rule(i === 0)}padding:8px 0;${SMALL}white-space:nowrap;vertical-align:top">${j.at ? `${esc(formatInstant(j.at, v.model.timeZone))} &nbsp;` : ''}${badge(JOB_BADGE[j.status].kind, JOB_BADGE[j.status].label)}</td></tr>`,
+        `<tr><td style="${rule(i === 0)}padding:8px 8px 8px 0;${F}font-size:14px;line-height:20px;color:${COLOUR.ink}">${esc(j.job)}${j.note ? `<div style="${SMALL}">${esc(clip(oneLine(j.note), 300))}</div>` : ''}</td><td align="right" style="${rule(i === 0)}padding:8px 0;${SMALL}white-space:nowrap;vertical-align:top">${j.when ? `${esc(j.when)} &nbsp;` : ''}${badge(JOB_BADGE[j.status].kind, JOB_BADGE[j.status].label)}</td></tr>`,
     )
     .join('');
   const jobTable = p.jobs.length

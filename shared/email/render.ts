@@ -4,7 +4,7 @@
 import type { ReportKpi, ReportModel } from '#shared/reporting/model.ts';
 import { renderTrendChart } from './chart.ts';
 import { clip, oneLine } from './escape.ts';
-import { formatKpiValue, plural, shortPeriod } from './format.ts';
+import { formatInstant, formatKpiValue, plural, shortPeriod } from './format.ts';
 import { type ChartRef, renderHtml } from './html.ts';
 import { renderText } from './text.ts';
 import { buildView, LIMIT_LEVELS, type ReportView } from './view.ts';
@@ -39,6 +39,11 @@ export function reportSubject(model: ReportModel): string {
   const jobs = (...statuses: string[]) => model.pipeline.jobs.filter((j) => statuses.includes(j.status)).length;
   if (!model.dataReady) {
     issues.push('data not ready');
+  } else if (model.closed === 'partial') {
+    // The data begins mid-day: its part of a day is not a day of missed targets.
+    const day = model.report.granularity === 'day';
+    const from = model.dataFrom ? ` (data from ${formatInstant(model.dataFrom, model.timeZone, !day)})` : '';
+    issues.push(`partial ${model.report.granularity}${from}`);
   } else if (model.closed) {
     // Nothing judged on a day the business was closed: 'score 0, 2 KPIs missed' would be every Sunday's subject.
     issues.push('closed');

@@ -21,7 +21,7 @@ export function renderText(v: ReportView): string {
     out.push(oneLine(m.notReadyReason ?? 'The nightly rollup has not finished.'));
     out.push("KPI figures are left out so that no stale numbers pass as this period's.", '');
   } else if (v.show('scorecard') && v.closed) {
-    out.push('Weighted score: — (closed)', v.headline, '');
+    out.push(`Weighted score: — (${v.closedLabel.toLowerCase()})`, v.headline, '');
   } else if (v.show('scorecard')) {
     const { score, outstanding, met, missed, noValue } = v.counts;
     out.push(`Weighted score: ${score === null ? '—' : `${Math.round(score)} / 100`}`);
@@ -104,8 +104,8 @@ export function renderText(v: ReportView): string {
         out.push(`Quarantined because: ${reasons}${v.hiddenRejectReasons ? `, ${v.hiddenRejectReasons} more` : ''}`);
       }
       if (v.mailFeedback) out.push(v.mailFeedback);
-      for (const j of p.jobs) {
-        const at = j.at ? ` (${formatInstant(j.at, m.timeZone)})` : '';
+      for (const j of v.jobs) {
+        const at = j.when ? ` (${j.when})` : '';
         const note = j.note ? ` — ${clip(oneLine(j.note), 300)}` : '';
         out.push(`* ${clip(oneLine(j.job), 80)}: ${JOB_BADGE[j.status].label}${at}${note}`);
       }

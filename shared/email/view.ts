@@ -1,9 +1,10 @@
 // What the HTML and the text part both show, worked out once: formatted figures, changes, ordering and limits.
 
 import type {
-  ClosedReason,
+  NotJudgedReason,
   ReportCheck,
   ReportIncident,
+  ReportJob,
   ReportKpi,
   ReportModel,
   ReportSection,
@@ -19,6 +20,7 @@ import {
   formatTarget,
   formatWeight,
   goodDirection,
+  instantOnDay,
   longPeriod,
   openedLate,
   periodSpan,
@@ -75,6 +77,15 @@ export interface IncidentView extends ReportIncident {
   resolved?: string;
 }
 
+/** A nightly job as the pipeline section shows it. */
+export interface JobView extends ReportJob {
+  /**
+   * When it last ran: '3 Oct 01:30'; 'last ran 3 Oct 01:30' beside a due run it did not start, so a run that happened
+   * never reads as the one that did not.
+   */
+  when?: string;
+}
+
 export interface ReportView {
   model: ReportModel;
   title: string;
@@ -86,8 +97,13 @@ export interface ReportView {
   sections: ReportSection[];
   /** One sentence on what matters: which KPIs missed, which stood out; of a closed period, that it was closed. */
   headline: string;
-  /** The business was closed on every day of the period: no score, and the headline says why. */
+  /**
+   * No target of the period is judged (the business was closed on every day of it, or the data begins during it): no
+   * score, and the headline says why.
+   */
   closed: boolean;
+  /** What stands in place of the score then: 'Closed', 'Partial day'. */
+  closedLabel: string;
   /**
    * `noValue` leaves out the `pending` KPIs (their value cannot be known yet); `closed` counts the KPIs not judged
    * because the business was closed.
@@ -114,6 +130,7 @@ export interface ReportView {
   checkCounts: { pass: number; warn: number; fail: number };
   rejectReasons: Array<[string, number]>;
   hiddenRejectReasons: number;
+  jobs: JobView[];
   /** 'Mail: 1 bounce, 0 complaints (ops_director)'; undefined when the pipeline was not read. */
   mailFeedback?: string;
   recipientLine: string;
@@ -150,6 +167,7 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
     closed: model.scorecard?.closed ?? model.kpis.filter((k) => k.status === 'closed').length,
   };
 
+  const closedLabel = model.closed === 'partial' ? `Partial ${model.report.granularity}` : BADGE.closed.label;
   const kpis = model.kpis.slice(0, limits.kpis).map((kpi): KpiView => {
     const direction = goodDirection(kpi);
     const slice = kpi.department ? ` (${clip(oneLine(kpi.department), 40)})` : '';
@@ -157,7 +175,11 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
       kpi,
       name: `${clip(oneLine(kpi.name), 120)}${slice}`,
       statusLabel:
-        kpi.department && kpi.status === 'no_value' ? 'No data for your department' : BADGE[kpi.status].label,
+        kpi.department && kpi.status === 'no_value'
+          ? 'No data for your department'
+          : kpi.status === 'closed'
+            ? closedLabel
+            : BADGE[kpi.status].label,
       ...(kpi.noValueReason ? { reason: clip(oneLine(kpi.noValueReason), 300) } : {}),
       value: kpi.status === 'pending' ? 'pending' : formatKpiValue(kpi, kpi.value),
       target: targetText(kpi),
@@ -225,13 +247,15 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
   return {
     model,
     title: clip(oneLine(model.report.title), 120),
-    periodLong: longPeriod(model),
+    // A holiday says so beside its date in the body too, not only in the subject.
+    periodLong: `${longPeriod(model)}${model.report.holiday ? ' (holiday)' : ''}`,
     periodShort: oneLine(model.report.periodLabel) || shortPeriod(model.report.period),
     labels,
     show: (s) => shown.has(s) && wanted.has(s),
     sections,
     headline: parts.join(' '),
     closed: model.closed !== undefined,
+    closedLabel,
     counts,
     kpis,
     hiddenKpis: Math.max(0, model.kpis.length - kpis.length),
@@ -247,6 +271,11 @@ export function buildView(model: ReportModel, limits: Limits): ReportView {
     checkCounts,
     rejectReasons: reasons.slice(0, limits.rejectReasons),
     hiddenRejectReasons: Math.max(0, reasons.length - limits.rejectReasons),
+    jobs: model.pipeline.jobs.map((j) => {
+      if (!j.at) return j;
+      const at = formatInstant(j.at, model.timeZone);
+      return { ...j, when: j.status === 'missed' ? `last ran ${at}` : at };
+    }),
     ...(model.pipeline.mail ? { mailFeedback: mailLine(model.pipeline.mail) } : {}),
     recipientLine: `${clip(oneLine(recipient.name), 80)}${scope ? ` (${oneLine(scope)})` : ''}`,
     limits,
@@ -288,9 +317,13 @@ function targetText(kpi: ReportKpi): string | undefined {
   return `${target} for ${plural(kpi.targetDays.open, 'open day')} of ${kpi.targetDays.days}`;
 }
 
-/** What the report of a period the business was closed all of says in place of a score. */
-function closedSentence(model: ReportModel, reason: ClosedReason): string {
+/** What the report of a period the business was closed all of, or the data begins during, says in place of a score. */
+function closedSentence(model: ReportModel, reason: NotJudgedReason): string {
   const { period, granularity } = model.report;
+  if (reason === 'partial') {
+    const from = model.dataFrom ? ` at ${instantOnDay(model.dataFrom, model.timeZone)}` : ' during it';
+    return `Partial ${granularity}: the data begins${from}, so its figures count only a part of it; targets are not judged.`;
+  }
   if (granularity !== 'day') return `Closed all ${granularity}: targets are not judged.`;
   const day = `${weekdayName(period)} ${shortPeriod(period)}`;
   return reason === 'holiday'

@@ -4,8 +4,17 @@
 // weekday usually is (a parts distributor closed on Sundays); a holiday is closed when nothing arrived on it, or when
 // the business's Sundays are closed: a holiday is judged as a Sunday, as the expected-event silences judge it.
 import type { StateStore } from '#shared/store/store.ts';
-import { addDays, isoWeekday, type LocalDate } from '#shared/time/calendar.ts';
-import { readDataStart, readDayFigures } from './day-figures.ts';
+import {
+  addDays,
+  dayRange,
+  type Granularity,
+  isoWeekday,
+  type LocalDate,
+  type PeriodId,
+  periodBounds,
+  periodOf,
+} from '#shared/time/calendar.ts';
+import { type DataStart, readDataStart, readDayFigures } from './day-figures.ts';
 
 /** 'holiday': a day of the config's `holidays`; 'weekday': a day without events on a weekday the business keeps closed. */
 export type ClosedReason = 'holiday' | 'weekday';
@@ -78,4 +87,26 @@ export async function readClosedDays(
   // The stored start, or the first day with events seen here when none is stored yet (a first rollup).
   const start = [(await readDataStart(store))?.day, ...withEvents].filter((d) => d !== undefined).sort()[0];
   return closedDays(days, events, holidays, start);
+}
+
+/**
+ * Data that began in a period's first hour covers it: a whole day's first event comes some minutes after midnight (an
+ * export of history starts so), while a first event mid-morning leaves out much of the day.
+ */
+export const COVERED_WITHIN_MS = 3_600_000;
+
+/**
+ * The period of `granularity` the data began in, when it began after that period's first hour: its figures count only
+ * a part of it, so, as on a closed day, its targets are not judged (detection leaves it out too). Undefined when the
+ * data covers its first period whole, or has not begun.
+ */
+export function partialPeriod(
+  start: DataStart | undefined,
+  granularity: Granularity,
+  timeZone: string,
+): PeriodId | undefined {
+  if (start === undefined) return undefined;
+  const period = periodOf(start.day, granularity);
+  const begins = dayRange(periodBounds(period).first, timeZone).start;
+  return start.at >= begins + COVERED_WITHIN_MS ? period : undefined;
 }

@@ -3,7 +3,7 @@
 // (by the day they were first sent). The nightly rollup writes them for every day it reads; reports read them, and
 // alert rules learn from them when the data begins.
 import type { StateStore } from '#shared/store/store.ts';
-import type { LocalDate } from '#shared/time/calendar.ts';
+import { type LocalDate, type PeriodId, periodDays } from '#shared/time/calendar.ts';
 
 export interface DayFigures {
   day: LocalDate;
@@ -63,6 +63,18 @@ export async function readDayFigures(store: StateStore, from: LocalDate, to: Loc
     });
   }
   return out;
+}
+
+/**
+ * The periods of `periods` without a single stored event: every day counted, none with an event. Their KPIs have no
+ * data (a sum or a count of nothing is no measure of the period), whatever the formula computed.
+ */
+export async function periodsWithoutEvents(store: StateStore, periods: readonly PeriodId[]): Promise<Set<PeriodId>> {
+  const days = periods.flatMap((p) => periodDays(p)).sort();
+  if (days.length === 0) return new Set();
+  const events = new Map<LocalDate, number>();
+  for (const f of await readDayFigures(store, days[0]!, days.at(-1)!)) events.set(f.day, f.events);
+  return new Set(periods.filter((p) => periodDays(p).every((d) => events.get(d) === 0)));
 }
 
 /** Where the stored data begins: the first day with events and the instant of its earliest event. */

@@ -18,6 +18,11 @@ export interface JobRun {
   /** What the run processed, e.g. { periods: 9, events: 52110 }. */
   summary?: Record<string, unknown>;
   error?: string;
+  /**
+   * Started from the command line (`nightshift detect`), not by the stack's schedule: judged by how it is actually run
+   * (see asRun in shared/watchdog/schedule.ts), not as a missed hourly slot.
+   */
+  manual?: true;
 }
 
 /**
@@ -67,14 +72,15 @@ const partition = (job: JobName) => `RUN#${job}`;
 
 /**
  * Runs `work` as a recorded run of `job`; a failure is recorded with its error and rethrown. `key` names the schedule
- * the run is for (a report id), kept on every state of the record so even a failed run is matched to its schedule.
+ * the run is for (a report id), kept on every state of the record so even a failed run is matched to its schedule;
+ * `manual` marks a run started from the command line rather than by the stack's schedule.
  */
 export async function recordRun<T extends Record<string, unknown>>(
   store: StateStore,
   job: JobName,
   now: () => number,
   work: () => Promise<T>,
-  options: { key?: string } = {},
+  options: { key?: string; manual?: boolean } = {},
 ): Promise<T> {
   const start = now();
   const base: Item = {
@@ -83,6 +89,7 @@ export async function recordRun<T extends Record<string, unknown>>(
     sk: `${new Date(start).toISOString()}#${randomUUID().slice(0, 8)}`,
     job,
     ...(options.key === undefined ? {} : { key: options.key }),
+    ...(options.manual ? { manual: true } : {}),
     startedAt: new Date(start).toISOString(),
     ttl: Math.floor(start / 1000) + RUN_RETENTION_DAYS * 86_400,
   };

@@ -4,7 +4,8 @@
 // pipeline details that concern their department or are routed to them.
 
 import type { Kpi, NightshiftConfig, Person, Report } from '#shared/config/schema.ts';
-import { quarantinedTotal, readDayFigures } from '#shared/events/day-figures.ts';
+import { partialPeriod } from '#shared/events/closed-days.ts';
+import { periodsWithoutEvents, quarantinedTotal, readDataStart, readDayFigures } from '#shared/events/day-figures.ts';
 import { type Incident, readIncidents } from '#shared/incidents/incidents.ts';
 import { idleReason, JOBS, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
 import { readKpiValues, readScorecards, type ScopeValue, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
@@ -20,8 +21,8 @@ import {
   periodLabel,
   shiftPeriod,
 } from '#shared/time/calendar.ts';
-import { DEFAULT_THRESHOLDS, judgeStream, type Verdict } from '#shared/watchdog/judge.ts';
-import { dueTimes, periodMs, reportCadence, runStreams } from '#shared/watchdog/schedule.ts';
+import { DEFAULT_THRESHOLDS, judgeStream } from '#shared/watchdog/judge.ts';
+import { asRun, dueTimes, periodMs, reportCadence, runStreams } from '#shared/watchdog/schedule.ts';
 import { RUNS_READ } from '#shared/watchdog/watchdog.ts';
 import type { ReportCheck, ReportIncident, ReportJob, ReportKpi, ReportModel, ReportSection } from './model.ts';
 import {
@@ -84,10 +85,9 @@ function sectionsFor(report: Report, person: Person, config: NightshiftConfig): 
   );
 }
 
-/** '22 Nov', or '1 Oct (holiday)' for a daily report on one of the config's holidays: its figures are unusual. */
-function labelOf(period: PeriodId, granularity: Granularity, config: NightshiftConfig): string {
-  const holiday = granularity === 'day' && (config.holidays as readonly string[]).includes(period);
-  return holiday ? `${periodLabel(period)} (holiday)` : periodLabel(period);
+/** Whether a report is a daily one of a day in the config's holidays: its figures are unusual. */
+function isHoliday(period: PeriodId, granularity: Granularity, config: NightshiftConfig): boolean {
+  return granularity === 'day' && (config.holidays as readonly string[]).includes(period);
 }
 
 /** The pipeline of a report without that section: nothing read, nothing to show. */
@@ -109,6 +109,7 @@ export async function loadReportModel(
   const current = stored.map((values) => values.find((v) => v.period === period));
   const ready = current.length > 0 && current.every((v) => v !== undefined && v.asOf >= last);
   const sections = sectionsFor(report, person, config);
+  const holiday = isHoliday(period, granularity, config);
   const incidents = deps.incidents ? await deps.incidents(period) : [];
   const checks = deps.checks && sections.includes('checks') ? await deps.checks(period) : [];
   const model: ReportModel = {
@@ -116,8 +117,9 @@ export async function loadReportModel(
       id: report.id,
       title: report.title,
       period,
-      periodLabel: labelOf(period, granularity, config),
+      periodLabel: holiday ? `${periodLabel(period)} (holiday)` : periodLabel(period),
       granularity,
+      ...(holiday ? { holiday: true as const } : {}),
     },
     recipient: {
       name: person.name,
@@ -153,6 +155,15 @@ export async function loadReportModel(
     if (v === undefined || department === undefined) return v;
     return Object.hasOwn(v.byScope ?? {}, department) ? v.byScope![department] : noSlice(v);
   };
+  // The period the data begins in, after its first hour, counts only a part of it: as on a closed day, its targets
+  // are not judged, and no other period is compared with it.
+  const start = await readDataStart(store);
+  const partial = partialPeriod(start, granularity, config.timeZone);
+  const unjudged = partial === period;
+  const comparable = (p: PeriodId, values: Map<PeriodId, ScopeValue | undefined>) =>
+    p === partial ? null : (values.get(p)?.value ?? null);
+  // Not a single event stored for the period: no data, where a sum of nothing read as 'Revenue 0, missed'.
+  const noEvents = (await periodsWithoutEvents(store, [period])).has(period);
   const noValueInputs = new Map<ReportKpi, Record<string, number | null>>();
   model.kpis = kpis.map((k, i) => {
     const values = stored[i]!;
@@ -161,15 +172,16 @@ export async function loadReportModel(
     // Not known yet (next-day retention of a day whose next day has not ended): pending, not "no data". On a day the
     // business was closed it is not judged, known or not.
     const pending = current[i]?.pending === true;
+    const nothing = noEvents && !pending && v.status !== 'closed';
     const row: ReportKpi = {
       id: k.id,
       name: k.name,
       unit: k.unit,
-      value: pending ? null : v.value,
-      attainment: pending ? null : v.attainment,
-      status: v.status === 'closed' ? 'closed' : pending ? 'pending' : v.status,
-      previous: byPeriod.get(shiftPeriod(period, -1))?.value ?? null,
-      samePeriodLastWeek: byPeriod.get(shiftPeriod(period, EARLIER[granularity]))?.value ?? null,
+      value: pending || nothing ? null : v.value,
+      attainment: pending || unjudged || nothing ? null : v.attainment,
+      status: v.status === 'closed' || unjudged ? 'closed' : pending ? 'pending' : nothing ? 'no_value' : v.status,
+      previous: comparable(shiftPeriod(period, -1), byPeriod),
+      samePeriodLastWeek: comparable(shiftPeriod(period, EARLIER[granularity]), byPeriod),
       history: historyOf(period, granularity, byPeriod),
     };
     if (k.decimals !== undefined) row.decimals = k.decimals;
@@ -192,8 +204,14 @@ export async function loadReportModel(
   // Closed on every day of the period (each value says so): the report says why instead of scoring it.
   const closed = current.every((v) => v?.closed !== undefined) ? current[0]?.closed : undefined;
   if (closed) model.closed = closed;
+  else if (unjudged && start) {
+    model.closed = 'partial';
+    model.dataFrom = new Date(start.at).toISOString();
+  }
 
-  if (isSpecialist(person)) {
+  // The stored scorecard is the company's, and judges a partial period and one without events: score the rows the
+  // reader sees instead.
+  if (isSpecialist(person) || model.closed === 'partial' || noEvents) {
     const pending = model.kpis.filter((k) => k.status === 'pending').length;
     const card = scorecard(
       kpis.map((k, i) => {
@@ -313,29 +331,35 @@ async function jobHealth(store: StateStore, config: NightshiftConfig, now: numbe
     const last = runs[0];
     const base = { job, ...(last ? { at: last.startedAt } : {}) };
     // A job with no run recorded may not be deployed at all: only the watchdog, which knows, says it is missed.
-    const streams = runs.length === 0 ? [] : runStreams(config, [job]);
-    const verdicts: Verdict[] = streams.flatMap(
-      (stream) =>
-        judgeStream(
-          {
-            stream,
-            // A report's planning has one stream per report; its runs name the report.
-            runs: stream.key === undefined ? runs : runs.filter((r) => scheduleKeyOf(r) === stream.key),
-            truncated: runs.length >= RUNS_READ,
-            now,
-            timeZone: config.timeZone,
-            graceMinutes: config.jobs.graceMinutes,
-            watchingSince: since,
-            thresholds: DEFAULT_THRESHOLDS,
-          },
-          // Reports go to people who need not read a job's error: the run record has it.
-          () => 'the error is in its run record',
-        ).verdicts,
-    );
-    if (verdicts.length > 0) {
+    // As the job is actually run: detection started by hand once a night is judged by that nightly run (asRun).
+    const streams = runs.length === 0 ? [] : runStreams(config, [job]).map((s) => asRun(s, runs, now, config));
+    const judged = streams.flatMap((stream) => {
+      // A report's planning has one stream per report; its runs name the report.
+      const own = stream.key === undefined ? runs : runs.filter((r) => scheduleKeyOf(r) === stream.key);
+      const { verdicts } = judgeStream(
+        {
+          stream,
+          runs: own,
+          truncated: runs.length >= RUNS_READ,
+          now,
+          timeZone: config.timeZone,
+          graceMinutes: config.jobs.graceMinutes,
+          watchingSince: since,
+          thresholds: DEFAULT_THRESHOLDS,
+        },
+        // Reports go to people who need not read a job's error: the run record has it.
+        () => 'the error is in its run record',
+      );
+      return verdicts.map((verdict) => ({ verdict, last: own[0] }));
+    });
+    if (judged.length > 0) {
       for (const problem of WORST_FIRST) {
-        const v = verdicts.find((x) => x.problem === problem);
-        if (v) return { ...base, status: problem, note: v.summary };
+        const found = judged.find((x) => x.verdict.problem === problem);
+        if (!found) continue;
+        // The run shown beside a schedule missed is that schedule's last one (the weekly report's planning, not the
+        // daily's that ran since), or none.
+        const at = problem === 'missed' ? found.last?.startedAt : last?.startedAt;
+        return { job, ...(at ? { at } : {}), status: problem, note: found.verdict.summary };
       }
       return { ...base, status: 'ok' };
     }

@@ -5,6 +5,12 @@ import type { Granularity } from '#shared/time/calendar.ts';
 
 export type { ClosedReason };
 
+/**
+ * Why no target of the period is judged: the business was closed on every day of it (a ClosedReason), or 'partial':
+ * the data begins during it, after its first hour, so its figures count only a part of it (partialPeriod).
+ */
+export type NotJudgedReason = ClosedReason | 'partial';
+
 export const REPORT_SECTIONS = ['scorecard', 'kpis', 'trends', 'incidents', 'checks', 'pipeline'] as const;
 export type ReportSection = (typeof REPORT_SECTIONS)[number];
 
@@ -12,7 +18,8 @@ export type Role = 'specialist' | 'analyst' | 'administrator';
 export type KpiUnit = 'count' | 'percent' | 'ratio' | 'currency' | 'score';
 /**
  * `pending`: the value cannot be known yet (next-day retention of a day whose next day has not ended); `closed`: the
- * business was closed on every day of the period (a holiday, a Sunday it keeps closed), so its target is not judged.
+ * business was closed on every day of the period (a holiday, a Sunday it keeps closed), or the data begins during it
+ * (`ReportModel.closed` says which), so its target is not judged.
  */
 export type KpiStatus = 'outstanding' | 'met' | 'missed' | 'no_target' | 'no_value' | 'pending' | 'closed';
 
@@ -118,9 +125,11 @@ export interface ReportModel {
     title: string;
     /** '2026-11-22' | '2026-W47' | '2026-11' */
     period: string;
-    /** '22 Nov' */
+    /** '22 Nov', '1 Oct (holiday)' */
     periodLabel: string;
     granularity: Granularity;
+    /** A daily report of one of the config's holidays: its figures are unusual, and the report says why. */
+    holiday?: true;
   };
   recipient: { name: string; email: string; role: Role; department?: string };
   /** ISO 8601 instant. */
@@ -141,8 +150,13 @@ export interface ReportModel {
     /** KPIs not judged because the business was closed. */
     closed?: number;
   };
-  /** The business was closed on every day of the period: no target is judged, and the report says why. */
-  closed?: ClosedReason;
+  /**
+   * No target is judged, and the report says why: the business was closed on every day of the period, or the data
+   * begins during it ('partial', from `dataFrom`).
+   */
+  closed?: NotJudgedReason;
+  /** ISO 8601 instant of the earliest event stored, when the period is the partial one the data begins in. */
+  dataFrom?: string;
   kpis: ReportKpi[];
   incidents: ReportIncident[];
   checks: ReportCheck[];

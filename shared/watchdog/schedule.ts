@@ -2,7 +2,7 @@
 // Scheduler, read in the config's time zone. Like Scheduler, a local time that does not exist on a spring-forward
 // night has no run, and a time that occurs twice on a fall-back night has one run (its first occurrence).
 import type { NightshiftConfig, Schedule } from '#shared/config/schema.ts';
-import { idleReason, type JobName } from '#shared/jobs/runs.ts';
+import { idleReason, type JobName, type JobRun } from '#shared/jobs/runs.ts';
 import {
   addDays,
   clockTime,
@@ -76,6 +76,37 @@ export function runStreams(config: NightshiftConfig, jobs?: readonly JobName[]):
     }
   }
   return out;
+}
+
+/** 'HH:MM' half an hour after `at`: the hourly detection slot after the rollup, the one that judges the day. */
+function slotAfter(at: string): string {
+  const minutes = (Number(at.slice(0, 2)) * 60 + minuteOf(at) + 30) % (24 * 60);
+  return clockTime({ hour: Math.floor(minutes / 60), minute: minutes % 60 });
+}
+
+/** How long a run of the stack's own schedule keeps detection judged hourly: two days. */
+const SCHEDULED_WITHIN_MS = 2 * 24 * 3_600_000;
+
+/**
+ * A stream as its job is actually run, judged at `now` from the runs of it read. The stack runs detection hourly;
+ * detection whose latest run was started from the command line (`nightshift detect` once a night after the rollup, as
+ * the README's local routine does) is judged as that one nightly run, due at the hourly slot after the rollup (the one
+ * that judges the day), so the hours between are not read as missed. It stays hourly while any run of the stack's
+ * schedule started in the two days before: a deployment whose hourly runs stop is still told of each missed slot.
+ */
+export function asRun(stream: RunStream, runs: readonly JobRun[], now: number, config: NightshiftConfig): RunStream {
+  if (stream.job !== 'detect-anomalies' || stream.cadence.every !== 'hour') return stream;
+  const started = runs
+    .map((r) => ({ at: Date.parse(r.startedAt), manual: r.manual === true }))
+    .filter((r) => r.at <= now)
+    .sort((a, b) => b.at - a.at);
+  const scheduled = started.some((r) => !r.manual && r.at > now - SCHEDULED_WITHIN_MS);
+  if (started[0]?.manual !== true || scheduled) return stream;
+  return {
+    ...stream,
+    cadence: { every: 'day', at: slotAfter(config.jobs.rollupAt) },
+    label: 'Nightly anomaly detection',
+  };
 }
 
 /** The instant a local date and time occurs, or undefined when the clocks skip it (Scheduler skips it too). */

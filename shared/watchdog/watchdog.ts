@@ -16,7 +16,7 @@ import { localHour } from '#shared/time/calendar.ts';
 import { type Check, DEFAULT_THRESHOLDS, judgeStream, type Problem, type Thresholds, type Verdict } from './judge.ts';
 import { judgeMailFeedback, type MailProblem } from './mail-feedback.ts';
 import { checkQueueSilence, type QueueSilence, WATCHDOG_PK } from './queue-silence.ts';
-import { dueTimes, periodMs, type RunStream, runStreams } from './schedule.ts';
+import { asRun, dueTimes, periodMs, type RunStream, runStreams } from './schedule.ts';
 
 export interface WatchdogDeps {
   store: StateStore;
@@ -160,9 +160,10 @@ export async function watchdogCheck(now: number, deps: WatchdogDeps): Promise<Wa
 
   const streams = runStreams(config, jobs);
   for (const job of jobs) {
-    const own = streams.filter((s) => s.job === job);
-    if (own.length === 0) continue;
+    if (!streams.some((s) => s.job === job)) continue;
     const runs = await recentRuns(store, job, RUNS_READ);
+    // As the job is actually run: detection started by hand once a night is judged by that nightly run (asRun).
+    const own = streams.filter((s) => s.job === job).map((s) => asRun(s, runs, now, config));
     const truncated = runs.length >= RUNS_READ;
     const dueBefore = (s: RunStream, t: number) =>
       dueTimes(s.cadence, config.timeZone, t - 2 * periodMs(s.cadence), t + thresholds.earlyMs).at(-1) ??

@@ -44,7 +44,8 @@ export async function preparedTables(
   await ingestMessages(
     events.map((e, i) => ({
       id: String(i),
-      body: JSON.stringify({ messageId: `m${i}`, timestamp: `${DAY}T12:00:00+08:00`, properties: {}, ...e }),
+      // In the day's first hour: the data covers the day whole (from noon on, its first day would be partial).
+      body: JSON.stringify({ messageId: `m${i}`, timestamp: `${DAY}T00:30:00+08:00`, properties: {}, ...e }),
     })),
     { store, config, now },
   );

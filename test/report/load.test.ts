@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { JobName } from '#shared/jobs/runs.ts';
+import { renderReport } from '#shared/email/render.ts';
+import { type JobName, recordRun } from '#shared/jobs/runs.ts';
 import { loadReportModel } from '#shared/reporting/load.ts';
 import { reportIncidents } from '#shared/reporting/report-incidents.ts';
 import type { StateStore } from '#shared/store/store.ts';
+import { addDays } from '#shared/time/calendar.ts';
 import { watchdogCheck } from '#shared/watchdog/watchdog.ts';
 import { memoryQueue } from '../alerts/support.ts';
 import { exampleConfig } from '../support/config.ts';
@@ -105,6 +107,114 @@ describe('report pipeline health: each job as the watchdog judges its schedule',
   });
 });
 
+/** `nightshift detect` run by hand (or a nightly cron) at `start`, a minute long. */
+const detectByHand = (store: StateStore, start: number) => {
+  const ticks = [start, start + 60_000];
+  return recordRun(
+    store,
+    'detect-anomalies',
+    () => ticks.shift() ?? start + 60_000,
+    async () => ({}),
+    {
+      manual: true,
+    },
+  );
+};
+
+/** The README's local routine for the nights before `day`'s report: the rollup at 00:30, then `detect` at 01:30. */
+async function nightlyByHand(store: StateStore, nights: string[]) {
+  for (const night of nights) {
+    await run(store, 'rollup-kpis', at(night, '00:30:04'));
+    await detectByHand(store, at(night, '01:30:00'));
+  }
+}
+
+describe('report pipeline health of detection run once a night by hand', () => {
+  it('a nightly `detect` after the rollup reads as ran, not as the hourly runs the stack would make', async () => {
+    const { store } = await freshStore('pipeline');
+    await nightlyByHand(store, ['2026-11-21', '2026-11-22', '2026-11-23']);
+
+    const jobs = await pipelineAt(store, at('2026-11-23', '05:00:30'));
+
+    expect(jobs['detect-anomalies']).toEqual({ job: 'detect-anomalies', status: 'ok', at: '2026-11-22T17:30:00.000Z' });
+  });
+
+  it('a night it did not run after the rollup is missed at the slot after the rollup, and says when it last ran', async () => {
+    const { store } = await freshStore('pipeline');
+    await nightlyByHand(store, ['2026-11-21', '2026-11-22']);
+    await run(store, 'rollup-kpis', at('2026-11-23', '00:30:04'));
+    const config = exampleConfig();
+    const report = config.reports.find((r) => r.id === 'daily')!;
+    const person = config.people.find((p) => p.id === 'ops_director')!;
+
+    const model = await loadReportModel(report, '2026-11-22', person, {
+      store,
+      config,
+      now: () => at('2026-11-23', '05:00:30'),
+    });
+    const { text } = renderReport(model);
+
+    expect(model.pipeline.jobs.find((j) => j.job === 'detect-anomalies')).toEqual({
+      job: 'detect-anomalies',
+      status: 'missed',
+      at: '2026-11-21T17:30:00.000Z',
+      note: 'Nightly anomaly detection did not run: due 01:00 on 23 Nov, nothing started within the 60-minute grace time',
+    });
+    // The run that happened is named as the last one, never as the one that did not run.
+    expect(text).toContain('* detect-anomalies: ✗ Did not run (last ran 22 Nov 01:30) — Nightly anomaly detection');
+  });
+
+  it('a deployment whose hourly runs stopped is still missed by the hour, though someone ran `detect` by hand', async () => {
+    const { store } = await freshStore('pipeline');
+    await run(store, 'rollup-kpis', at('2026-11-23', '00:30:04'));
+    for (let h = 0; h < 24; h++) await run(store, 'detect-anomalies', at('2026-11-22', '03:00:02') + h * 3_600_000);
+    await detectByHand(store, at('2026-11-23', '03:10:00'));
+
+    const jobs = await pipelineAt(store, at('2026-11-23', '05:00:30'));
+
+    expect(jobs['detect-anomalies']).toMatchObject({
+      status: 'missed',
+      note: expect.stringMatching(/^Anomaly detection did not run: due 04:00 on 23 Nov, /),
+    });
+  });
+
+  it('the watchdog, like the report, opens nothing for the hours between nightly runs by hand', async () => {
+    const { store } = await freshStore('pipeline');
+    const config = exampleConfig();
+    config.monitoring.queueSilenceMinutes = 100_000;
+    const nights = Array.from({ length: 5 }, (_, i) => addDays('2026-11-19', i));
+    await nightlyByHand(store, nights);
+    const deps = { store, config, queue: memoryQueue(), jobs: ['detect-anomalies'] as JobName[] };
+
+    const check = await watchdogCheck(at('2026-11-23', '09:15:00'), {
+      ...deps,
+      expectSince: at('2026-11-19', '00:00:00'),
+    });
+
+    expect(check.findings).toEqual([]);
+    expect(check.opened).toEqual([]);
+  });
+});
+
+describe('report pipeline health of a job with several schedules', () => {
+  it("a report's planning that missed names that report's last run, not another report's run since", async () => {
+    const { store } = await freshStore('pipeline');
+    // Monday 23 Nov: the weekly report's planning was due at 09:00 and did not run; the daily one ran on 24 Nov.
+    await run(store, 'plan-reports', at('2026-11-16', '09:00:01'), 'ok', 'weekly');
+    await run(store, 'plan-reports', at('2026-11-23', '05:00:01'), 'ok', 'daily');
+    await run(store, 'plan-reports', at('2026-11-24', '05:00:01'), 'ok', 'daily');
+
+    const jobs = await pipelineAt(store, at('2026-11-24', '05:30:00'), '2026-11-23');
+
+    expect(jobs['plan-reports']).toEqual({
+      job: 'plan-reports',
+      status: 'missed',
+      at: '2026-11-16T01:00:01.000Z',
+      note: 'Report planning (weekly) did not run: due 09:00 on 23 Nov, nothing started within the 60-minute grace time',
+    });
+  });
+});
+
 describe('report pipeline health of an earlier period', () => {
   it('judges the jobs as they stood when the report was due, not by the runs since', async () => {
     const { store } = await freshStore('pipeline');
@@ -186,5 +296,18 @@ describe('the report period', () => {
     const dayBefore = await loadReportModel(report, '2026-11-21', person, { store, config, now });
     expect(onHoliday.report.periodLabel).toMatch(/\(holiday\)$/);
     expect(dayBefore.report.periodLabel).not.toContain('holiday');
+  });
+
+  it('says "holiday" beside the date in the body too, not only in the subject', async () => {
+    const { store } = await freshStore('holiday-report');
+    const config = { ...exampleConfig(), holidays: ['2026-11-22'] };
+    const report = config.reports.find((r) => r.id === 'daily')!;
+    const person = config.people.find((p) => p.id === 'ops_director')!;
+    const now = () => at('2026-11-23', '08:00:00');
+
+    const { text, html } = renderReport(await loadReportModel(report, '2026-11-22', person, { store, config, now }));
+
+    expect(text.split('\n')[0]).toBe('DAILY REPORT · Sunday 22 November 2026 (holiday)');
+    expect(html).toContain('Sunday 22 November 2026 (holiday)</div>');
   });
 });

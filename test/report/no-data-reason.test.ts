@@ -17,7 +17,7 @@ async function dailyReport(events: Array<{ event: string; properties?: Record<st
   const config = exampleConfig();
   const messages = events.map((e, i) => ({
     id: `m${i}`,
-    body: JSON.stringify({ messageId: `nd${i}`, userId: `u${i}`, timestamp: `${DAY}T10:00:00+08:00`, ...e }),
+    body: JSON.stringify({ messageId: `nd${i}`, userId: `u${i}`, timestamp: `${DAY}T00:10:00+08:00`, ...e }),
   }));
   await ingestMessages(messages, { store, config, now: NOW });
   await rollupPeriods([DAY], DAY, { store, config, now: NOW });
@@ -53,6 +53,21 @@ describe('a KPI with no data says why', () => {
     for (const k of empty) {
       expect(k.noValueReason).toBe('No events were stored for this period, so there was nothing to compute it from.');
     }
+  });
+
+  it('a day with no events at all is no data for every KPI, a count or sum of nothing not "0, missed"', async () => {
+    const model = await dailyReport([]);
+    const out = renderReport(model);
+
+    // Next-day retention waits for the next day as ever; every other KPI has no data.
+    const known = model.kpis.filter((k) => k.status !== 'pending');
+    expect(known.map((k) => [k.id, k.status, k.value])).toEqual(known.map((k) => [k.id, 'no_value', null]));
+    expect(model.scorecard).toMatchObject({ score: null, missed: 0, noValue: known.length });
+    expect(out.subject).toMatch(/^Daily report 22 Nov: \d+ KPIs without data/);
+    expect(out.text).toContain(
+      '* Daily new users: — — No data (target ≥ 500, weight 20%)\n  No events were stored for this period',
+    );
+    expect(out.text).not.toMatch(/Missed/);
   });
 
   it('the reason lists every input that had nothing, an average of no events as "had no value"', () => {

@@ -24,7 +24,8 @@ function exportOfTheDay(): IncomingMessage[] {
       messageId: `e-${i}`,
       event: names[i % names.length],
       userId: `u_${i % 60}`,
-      timestamp: `${DAY}T${String(8 + (i % 14)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00+08:00`,
+      // From 00:00: the data covers the day whole (a first day whose data begins later is partial, not scored).
+      timestamp: `${DAY}T${String(i % 14).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00+08:00`,
       properties: { revenue: 100, profit: 20, amount: 50, score: i % 11, department: 'market' },
     }),
   );

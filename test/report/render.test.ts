@@ -162,7 +162,7 @@ describe('pipeline health: how each nightly job stands', () => {
   it('badges each status in the HTML, with what is wrong under the job', () => {
     expect(text).toMatch(/rollup-kpis 23 Nov 00:30 ✓ Ran/);
     expect(text).toMatch(
-      /detect-anomalies Anomaly detection did not run: due 02:00 on 23 Nov, .* 23 Nov 01:00 ✗ Did not run/,
+      /detect-anomalies Anomaly detection did not run: due 02:00 on 23 Nov, .* last ran 23 Nov 01:00 ✗ Did not run/,
     );
     expect(text).toMatch(
       /check-backups Backup and data checks ran late: .*\(1\.9 h late; grace 60 min\) 23 Nov 03:52 ! Late/,
@@ -177,7 +177,7 @@ describe('pipeline health: how each nightly job stands', () => {
       '* check-backups: ! Late (23 Nov 03:52) — Backup and data checks ran late: due 02:00 on 23 Nov, started 03:52 on 23 Nov (1.9 h late; grace 60 min)\n',
     );
     expect(out.text).toContain(
-      '* detect-anomalies: ✗ Did not run (23 Nov 01:00) — Anomaly detection did not run: due 02:00',
+      '* detect-anomalies: ✗ Did not run (last ran 23 Nov 01:00) — Anomaly detection did not run: due 02:00',
     );
     expect(out.text).toContain('* plan-reports: ✗ Failed (23 Nov 05:00) — Report planning (daily) failed');
     expect(out.text).toContain('* restore-test: ! Never ran\n');

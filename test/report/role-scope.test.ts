@@ -36,7 +36,8 @@ function events(): string[] {
       messageId: `${day}-${name}-${userId}-${i}`,
       event: name,
       userId,
-      timestamp: `${day}T${String(9 + (i % 12)).padStart(2, '0')}:15:00+08:00`,
+      // From 00:15: the data covers its first day whole (a first day whose data begins later is partial, not scored).
+      timestamp: `${day}T${String(i % 12).padStart(2, '0')}:15:00+08:00`,
       properties,
     });
   for (let i = 0; i < 10; i++) event(WITH_MARKET, i, 'Page Viewed', `mk_${i}`, { department: 'market' });
