@@ -351,10 +351,12 @@ export function detectLines(
   const lines = transitionsInOrder(summary.days).map((t) => `${t.period}  ${t.transition.padEnd(9)} ${t.incident}`);
   lines.push(...notJudgedLines(summary.days));
   for (const u of summary.unseenEvents) lines.push(unseenEventLine(u, summary.from, summary.to));
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const open = `${count(summary.open.length, 'incident')} open`;
   lines.push(
     summary.alertsNotSent === undefined
-      ? `${summary.open.length} incidents open; ${summary.alertsSent} alert mails sent (copies in ${summary.outbox})`
-      : `${summary.open.length} incidents open; ${summary.alertsNotSent} alert mails not sent (--no-mail)`,
+      ? `${open}; ${count(summary.alertsSent, 'alert mail')} sent (copies in ${summary.outbox})`
+      : `${open}; ${count(summary.alertsNotSent, 'alert mail')} not sent (--no-mail)`,
   );
   return lines;
 }

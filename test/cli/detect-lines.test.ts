@@ -120,6 +120,13 @@ describe('detect over a range', () => {
       '2 incidents open; 5 alert mails sent (copies in /tmp/outbox)',
     ]);
   });
+
+  it('counts one incident and one mail in the singular', () => {
+    const one = { ...summary, open: summary.open.slice(0, 1), alertsSent: 1 };
+
+    expect(detectLines(one).at(-1)).toBe('1 incident open; 1 alert mail sent (copies in /tmp/outbox)');
+    expect(detectLines({ ...one, alertsNotSent: 1 }).at(-1)).toBe('1 incident open; 1 alert mail not sent (--no-mail)');
+  });
 });
 
 describe('detect --json for a day judged before', () => {

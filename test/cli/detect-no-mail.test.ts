@@ -50,9 +50,7 @@ describe('nightshift detect --no-mail', () => {
     expect(backfill.opened).toEqual([{ incident: 'rule:conv:*:target_breach', period: '2026-11-20' }]);
     expect(backfill.enqueued).toBeGreaterThan(0);
     expect(backfill).toMatchObject({ alertsSent: 0, alertsNotSent: backfill.enqueued });
-    expect(detectLines(backfill).at(-1)).toBe(
-      `1 incidents open; ${backfill.enqueued} alert mails not sent (--no-mail)`,
-    );
+    expect(detectLines(backfill).at(-1)).toBe(`1 incident open; ${backfill.enqueued} alert mails not sent (--no-mail)`);
     expect(nightly.resolved.map((r) => r.incident)).toEqual(['rule:conv:*:target_breach']);
     expect(nightly.alertsSent).toBe(nightly.enqueued);
     expect(mails).toHaveLength(nightly.enqueued);
