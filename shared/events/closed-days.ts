@@ -1,8 +1,10 @@
 // Which days the business was closed, from what Nightshift already keeps: the config's holidays and the day figures
 // (each day's stored events, as the nightly rollup counted them). A day's targets are not judged on a closed day, and a
 // per-day target of a week or month counts its open days only. A day without a single event is closed when its
-// weekday usually is (a parts distributor closed on Sundays); a holiday is closed when nothing arrived on it, or when
-// the business's Sundays are closed: a holiday is judged as a Sunday, as the expected-event silences judge it.
+// weekday usually is (a parts distributor closed on Sundays), in weeks that had events: a week without any is the data
+// stopping, not the business closing. A holiday is closed when nothing arrived on it, or when the business's Sundays
+// are closed (a holiday is judged as a Sunday, as the expected-event silences judge it) and its events are strays.
+import { median } from '#shared/anomaly/robust.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import {
   addDays,
@@ -27,6 +29,17 @@ export const CLOSED_LOOKBACK_WEEKS = 4;
  * data, not a closed day.
  */
 export const CLOSED_MIN_WEEKS = 2;
+/**
+ * An empty occurrence of a weekday is evidence of closing only when the days around it (3 either side, a week with it)
+ * had an event: a shop open every day whose ingest went silent for weeks has empty Mondays in empty weeks.
+ */
+export const CLOSED_WEEK_REACH = 3;
+/**
+ * A holiday judged as a closed Sunday is closed only with fewer events than this share of the usual: the median of its
+ * weekday's open occurrences of the last four weeks (or, with none, of every open day of those weeks). A tenth keeps a
+ * distributor's few stray orders closed and a shop's busy Christmas Eve scored.
+ */
+export const CLOSED_HOLIDAY_SHARE = 0.1;
 
 const SUNDAY = 7;
 
@@ -41,25 +54,43 @@ export function closedDays(
   dataStart: LocalDate | undefined,
 ): Map<LocalDate, ClosedReason> {
   const holiday = new Set(holidays);
+  const hadEvents = (d: LocalDate) => (events.get(d) ?? 0) > 0;
+  /** Whether occurrence `d` tells of its weekday: counted, no holiday, since the data began, in a week with events. */
+  const known = (d: LocalDate): boolean => {
+    if (!events.has(d) || holiday.has(d) || dataStart === undefined || d < dataStart) return false;
+    if (hadEvents(d)) return true;
+    for (let i = 1; i <= CLOSED_WEEK_REACH; i++) if (hadEvents(addDays(d, -i)) || hadEvents(addDays(d, i))) return true;
+    return false;
+  };
+  /** The occurrences of `weekday` in the weeks before `day`, latest first. */
+  const earlier = (day: LocalDate, weekday: number): LocalDate[] => {
+    const back = (isoWeekday(day) - weekday + 7) % 7 || 7;
+    return Array.from({ length: CLOSED_LOOKBACK_WEEKS }, (_, k) => addDays(day, -back - 7 * k));
+  };
   /** Whether most of the known occurrences of `weekday` in the weeks before `day` had no event. */
   const usuallyClosed = (day: LocalDate, weekday: number): boolean => {
-    const back = (isoWeekday(day) - weekday + 7) % 7 || 7;
-    let known = 0;
-    let empty = 0;
-    for (let k = 0; k < CLOSED_LOOKBACK_WEEKS; k++) {
-      const d = addDays(day, -back - 7 * k);
-      const n = events.get(d);
-      if (n === undefined || holiday.has(d) || dataStart === undefined || d < dataStart) continue;
-      known++;
-      if (n === 0) empty++;
-    }
-    return known >= CLOSED_MIN_WEEKS && 2 * empty > known;
+    const seen = earlier(day, weekday).filter(known);
+    const empty = seen.filter((d) => !hadEvents(d)).length;
+    return seen.length >= CLOSED_MIN_WEEKS && 2 * empty > seen.length;
+  };
+  /** Whether the `n` events of holiday `day` are strays: under CLOSED_HOLIDAY_SHARE of the usual before it. */
+  const strays = (day: LocalDate, n: number): boolean => {
+    const open = (ds: LocalDate[]) => ds.filter((d) => hadEvents(d) && !holiday.has(d)).map((d) => events.get(d)!);
+    const weekday = open(earlier(day, isoWeekday(day)));
+    const usual = median(
+      weekday.length > 0
+        ? weekday
+        : open(Array.from({ length: 7 * CLOSED_LOOKBACK_WEEKS }, (_, i) => addDays(day, -1 - i))),
+    );
+    // With no open day to compare with, nothing says its events are strays (NaN compares false).
+    return n < CLOSED_HOLIDAY_SHARE * usual;
   };
   const out = new Map<LocalDate, ClosedReason>();
   for (const day of days) {
     const n = events.get(day);
     if (holiday.has(day)) {
-      if (n === 0 || usuallyClosed(day, SUNDAY)) out.set(day, 'holiday');
+      // A holiday not counted yet has no events to weigh: its Sundays decide, as they always did.
+      if (n === 0 || (usuallyClosed(day, SUNDAY) && (n === undefined || strays(day, n)))) out.set(day, 'holiday');
     } else if (n === 0 && usuallyClosed(day, isoWeekday(day))) {
       out.set(day, 'weekday');
     }
@@ -79,7 +110,7 @@ export async function readClosedDays(
 ): Promise<Map<LocalDate, ClosedReason>> {
   if (days.length === 0) return new Map();
   const sorted = days.toSorted();
-  const from = addDays(sorted[0]!, -7 * CLOSED_LOOKBACK_WEEKS);
+  const from = addDays(sorted[0]!, -7 * CLOSED_LOOKBACK_WEEKS - CLOSED_WEEK_REACH);
   const events = new Map<LocalDate, number>();
   for (const f of await readDayFigures(store, from, sorted.at(-1)!)) events.set(f.day, f.events);
   for (const [day, n] of counted) events.set(day, n);

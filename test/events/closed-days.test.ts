@@ -37,6 +37,21 @@ describe('closed days', () => {
     expect(closedDays([tuesday], events, [], START).size).toBe(0);
   });
 
+  it('a long ingest outage is not closed: a week without a single event is the data stopping, not the business', () => {
+    // A shop open every day, 500 events a day since 5 Oct; nothing arrived from Monday 2 Nov, for five weeks.
+    const outage = dateRange('2026-11-02', '2026-12-06');
+    const events = new Map(dateRange('2026-10-05', '2026-12-06').map((d) => [d, d < outage[0]! ? 500 : 0]));
+
+    expect(closedDays(outage, events, [], '2026-10-05').size).toBe(0);
+  });
+
+  it('an empty Sunday in a week without events says nothing of Sundays', () => {
+    // Open every day but 8 and 15 Nov, Sundays in the weeks the data stopped (5 to 11 Nov, 12 to 18 Nov).
+    const events = history(SUNDAY, (d) => (d >= '2026-11-05' && d <= '2026-11-18') || d === SUNDAY);
+
+    expect(closedDays([SUNDAY], events, [], START).size).toBe(0);
+  });
+
   it('a Sunday with events is open, whatever the Sundays before it', () => {
     const events = history(SUNDAY, (d) => sundays(d) && d !== SUNDAY);
 
@@ -64,6 +79,36 @@ describe('closed days', () => {
     events.set(holiday, 3);
 
     expect(closedDays([holiday], events, [holiday], START)).toEqual(new Map([[holiday, 'holiday']]));
+  });
+
+  it('a holiday as busy as its weekday is open, even where Sundays are closed: its events are no stray ones', () => {
+    const christmasEve = '2026-12-24'; // a Thursday
+    const events = new Map(dateRange(START, christmasEve).map((d) => [d, sundays(d) ? 0 : 500]));
+    events.set(christmasEve, 3000);
+
+    expect(closedDays([christmasEve], events, [christmasEve], START).size).toBe(0);
+  });
+
+  it("a holiday is closed under a tenth of its weekday's usual events, open from a tenth on", () => {
+    const holiday = '2026-11-18'; // a Wednesday; the Wednesdays before it had 40, 60 and 80 events: median 60
+    const events = history(holiday, sundays);
+    events.set('2026-11-04', 60);
+    events.set('2026-11-11', 80);
+
+    events.set(holiday, 5);
+    expect(closedDays([holiday], events, [holiday], START)).toEqual(new Map([[holiday, 'holiday']]));
+    events.set(holiday, 6);
+    expect(closedDays([holiday], events, [holiday], START).size).toBe(0);
+  });
+
+  it('a busy holiday on a closed Sunday is judged against the open days of the weeks before it', () => {
+    // A holiday on Sunday 22 Nov, of a business closed on Sundays: no open Sunday to compare with; its days had 40.
+    const events = history(SUNDAY, sundays);
+
+    events.set(SUNDAY, 3);
+    expect(closedDays([SUNDAY], events, [SUNDAY], START)).toEqual(new Map([[SUNDAY, 'holiday']]));
+    events.set(SUNDAY, 400);
+    expect(closedDays([SUNDAY], events, [SUNDAY], START).size).toBe(0);
   });
 
   it("a shop open on Sundays keeps its busy holidays open (the example config's National Day week)", () => {
