@@ -365,21 +365,23 @@ export interface RangeRollupSummary extends RollupSummary {
  * yesterday, the `recomputeDays` before yesterday; it stores those days and the weeks and months they fall in (and
  * those of the retention cohorts they complete), merged from the day summaries, then clears the marks it read.
  *
- * A range reaching yesterday is rolled up as of yesterday. An older range is rolled up as of the latest day its weeks
- * and months already count (at least its last day), so recomputing an old day never takes days out of them.
+ * A range reaching yesterday is rolled up as of yesterday. An older range is rolled up as of the latest day already
+ * counted (at least its last day), so recomputing an old day never makes a stored value less complete: it takes no
+ * days out of a week or month, nor a retention's return day out of a day.
  */
 export async function rollupRange(range: RollupRange, deps: RollupDeps): Promise<RangeRollupSummary> {
   const { store, config } = deps;
   const last = yesterday(deps.now(), config.timeZone);
   const requested = dateRange(range.from, range.to);
   const nightly = range.to >= last;
-  const asOf = nightly ? last : maxDate(range.to, (await storedThrough(store, requested, config, last)) ?? range.to);
-  const late = (await dirtyDays(store)).filter((d) => d.day <= asOf);
-  const days = new Set([...requested.filter((d) => d <= last), ...late.map((d) => d.day)]);
-  if (nightly) for (let i = 0; i <= config.jobs.recomputeDays; i++) days.add(addDays(last, -i));
   // A day read also completes the retention of the cohort days before it (next-day retention of a month's last day
   // is known once the 1st has ended): their periods are merged again too.
   const look = Math.max(0, ...[...compileKpis(config).values()].map(formulaLookaheadDays));
+  const counted = nightly ? undefined : await countedThrough(store, addDays(range.from, -look), last, config);
+  const asOf = nightly ? last : maxDate(range.to, counted ?? range.to);
+  const late = (await dirtyDays(store)).filter((d) => d.day <= asOf);
+  const days = new Set([...requested.filter((d) => d <= last), ...late.map((d) => d.day)]);
+  if (nightly) for (let i = 0; i <= config.jobs.recomputeDays; i++) days.add(addDays(last, -i));
   const touched = new Set([...requested, ...days]);
   for (const day of days) for (let k = 1; k <= look; k++) touched.add(addDays(day, -k));
   const summary = await rollupPeriods(periodsForDays(touched, config), asOf, deps, { reread: days });
@@ -399,21 +401,21 @@ export async function nightlyRollup(deps: RollupDeps): Promise<RangeRollupSummar
 }
 
 /**
- * The latest day the stored weeks and months of `days` count (their scorecards' as-of day), at most `last`;
- * undefined when none is stored.
+ * The latest day counted (the as-of day) by a stored scorecard of any granularity, days included, of the periods
+ * touching `from`..`last`; at most `last`, undefined when none is stored. Days included: with day granularities only,
+ * a day's own scorecard is all that records its return day was counted. Up to `last`: a day marked for late events
+ * that the rollup reads may have been counted through a later day than the range.
  */
-async function storedThrough(
+async function countedThrough(
   store: StateStore,
-  days: readonly LocalDate[],
-  config: NightshiftConfig,
+  from: LocalDate,
   last: LocalDate,
+  config: NightshiftConfig,
 ): Promise<LocalDate | undefined> {
   let through: LocalDate | undefined;
-  const periods = periodsForDays(days, config).filter((p) => granularityOf(p) !== 'day');
-  for (const granularity of ['week', 'month'] as const) {
-    const of = periods.filter((p) => granularityOf(p) === granularity);
-    if (of.length === 0) continue;
-    for (const card of await readScorecards(store, granularity, of[0]!, of.at(-1)!)) {
+  for (const granularity of new Set(config.kpis.flatMap((k) => k.granularities))) {
+    const cards = await readScorecards(store, granularity, periodOf(from, granularity), periodOf(last, granularity));
+    for (const card of cards) {
       if (card.asOf <= last && (through === undefined || card.asOf > through)) through = card.asOf;
     }
   }

@@ -8,9 +8,9 @@ import type { NightshiftConfig } from '#shared/config/schema.ts';
 import { dirtyDays } from '#shared/events/events-store.ts';
 import { ingestMessages } from '#shared/events/ingest.ts';
 import { readKpiValues, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
-import { rollupPeriods, rollupRange } from '#shared/kpi/rollup.ts';
+import { nightlyRollup, rollupPeriods, rollupRange } from '#shared/kpi/rollup.ts';
 import type { StateStore } from '#shared/store/store.ts';
-import { dateRange, type Granularity, type LocalDate, zonedInstant } from '#shared/time/calendar.ts';
+import { addDays, dateRange, type Granularity, type LocalDate, zonedInstant } from '#shared/time/calendar.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
 import { killedAfter } from '../support/killable.ts';
@@ -41,9 +41,9 @@ const config: NightshiftConfig = (() => {
 type Ev = { event: string; userId: string; timestamp: string };
 let seq = 0;
 
-async function ingest(store: StateStore, events: Ev[], now: number): Promise<string[]> {
+async function ingest(store: StateStore, events: Ev[], now: number, cfg = config): Promise<string[]> {
   const messages = events.map((e) => ({ id: `m${++seq}`, body: JSON.stringify({ messageId: `e${seq}`, ...e }) }));
-  const r = await ingestMessages(messages, { store, config, now: () => now });
+  const r = await ingestMessages(messages, { store, config: cfg, now: () => now });
   expect(r.failed).toEqual([]);
   return r.lateDays;
 }
@@ -61,6 +61,8 @@ const LATE: Ev[] = Array.from({ length: 3 }, (_, i) => ({
   userId: `late${i}`,
   timestamp: '2026-11-27T21:00:00+08:00',
 }));
+
+const LATE_26: Ev[] = [{ event: 'Order Completed', userId: 'late-26', timestamp: '2026-11-26T21:00:00+08:00' }];
 
 const value = async (store: StateStore, kpi: string, g: Granularity, period: string) =>
   (await readKpiValues(store, kpi, g, period, period))[0];
@@ -178,6 +180,59 @@ describe('nightshift rollup of an older day', () => {
     expect(await value(store, 'orders', 'week', '2026-W48')).toMatchObject({ value: 3 * 4, days: 3 });
     // The 28th, never counted by this rollup, keeps its mark for the nightly one.
     expect((await dirtyDays(store)).map((d) => d.day)).toEqual(['2026-11-26', '2026-11-27', '2026-11-28']);
+  });
+});
+
+describe('nightshift rollup of an older day, with day granularities only', () => {
+  const dayOnly = validateConfig(
+    { ...config, kpis: config.kpis.map((k) => ({ ...k, granularities: ['day'] })) },
+    'day-only config',
+  );
+
+  /**
+   * Mon 23 .. Sat 28 Nov as they happen: each day's events arrive that day (the day before's sign-up returns) and
+   * the nightly rollup counts the day after midnight, up to the night of the 28th.
+   */
+  async function nightlyThrough28th(label: string): Promise<StateStore> {
+    const { store } = await freshStore(label);
+    for (const day of dateRange('2026-11-23', '2026-11-28')) {
+      const returning = { event: 'Page Viewed', userId: `new-${addDays(day, -1)}`, timestamp: `${day}T12:00:00+08:00` };
+      await ingest(store, [...orders(day, 4), returning], at(day, '18:00'), dayOnly);
+      await nightlyRollup({ store, config: dayOnly, now: () => at(addDays(day, 1), '00:30') });
+    }
+    return store;
+  }
+
+  it("keeps a day's next-day retention known once its return day was counted", async () => {
+    const store = await nightlyThrough28th('day-only-older');
+    expect(await value(store, 'retention', 'day', '2026-11-25')).toMatchObject({ value: 1, complete: true });
+
+    const summary = await rollupRange(
+      { from: '2026-11-25', to: '2026-11-25' },
+      { store, config: dayOnly, now: () => at('2026-11-29', '10:00') },
+    );
+
+    expect(await value(store, 'retention', 'day', '2026-11-25')).toMatchObject({
+      value: 1,
+      complete: true,
+      pending: false,
+    });
+    expect(summary.asOf).toBe('2026-11-28');
+    expect(summary.daysRead).toBe(1);
+  });
+
+  it('counts a day marked for late events as of the latest day counted, its retention still known', async () => {
+    const store = await nightlyThrough28th('day-only-late');
+    await ingest(store, LATE_26, at('2026-11-29', '09:00'), dayOnly);
+
+    const summary = await rollupRange(
+      { from: '2026-11-25', to: '2026-11-25' },
+      { store, config: dayOnly, now: () => at('2026-11-29', '10:00') },
+    );
+
+    expect(summary.lateDays).toEqual(['2026-11-26']);
+    expect((await value(store, 'orders', 'day', '2026-11-26'))?.value).toBe(4 + 1);
+    expect(await value(store, 'retention', 'day', '2026-11-26')).toMatchObject({ value: 1, complete: true });
   });
 });
 
