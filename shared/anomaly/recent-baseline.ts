@@ -471,14 +471,15 @@ export function judgeRecent(
     // never less surprising than the Gaussian reading (the scale learnt with the tail can read a little under the
     // measured one). A run: its clipped mean (centred) against the clipped errors' spread.
     const tail = tailOf(z);
+    const runZ = (clipped - clippedMean) / Math.sqrt(clippedVariance / k + leverage(fit.ls, average));
     const p =
       k === 1
         ? Math.max(tTwoSided(z, df), tail ? tTwoSided(z / tail.scale, combinedDf(tail.nu, df)) : 0)
-        : tTwoSided((clipped - clippedMean) / Math.sqrt(clippedVariance / k + leverage(fit.ls, average)), df);
+        : tTwoSided(runZ, df);
     const lastIndex = judged.length - 1;
     const last = rows[lastIndex] as Float64Array;
     const fitted = predict(fit.ls, last);
-    if (k === 1)
+    if (k === 1) {
       today = {
         fit,
         fitted,
@@ -487,9 +488,16 @@ export function judgeRecent(
         df: dfOf(fit, lastIndex),
         z,
       };
+    }
     // A run counts only while the judged value is itself off on the run's side: yesterday's blip is not today's shift.
-    else if (Math.sign((ys[lastIndex] as number) - fitted) !== Math.sign(mean)) continue;
-    tests.push({ k, z, p, sigmas: clipped, actual, expected: baseline });
+    // One that does not still takes its share of the budget (p 1), so the value alone's share, and the alert bounds
+    // announced with it, do not depend on the value: dropped, an ordinary day announced its bounds at the whole budget
+    // and a value at them was judged at 70% of it (a heavy-tailed KPI said "alerts below 428" and 370 did not alert).
+    if (k > 1 && Math.sign((ys[lastIndex] as number) - fitted) !== Math.sign(mean)) {
+      tests.push({ k, z: 0, p: 1, sigmas: 0, actual, expected: baseline });
+      continue;
+    }
+    tests.push({ k, z: k === 1 ? z : runZ, p, sigmas: clipped, actual, expected: baseline });
   }
   if (!today) return notReady();
 

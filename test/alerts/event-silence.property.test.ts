@@ -47,6 +47,9 @@ const SHOP = {
   margin: fc.double({ min: 0.1, max: 6, noNaN: true }), // maxSilenceHours above the longest night
 };
 
+/** Each of these properties judges weeks of generated events per run: seconds on an idle core, more under load. */
+const SLOW_PROPERTY_MS = 120_000;
+
 describe('quiet nights shorter than maxSilenceHours are never a stop', () => {
   test.prop(
     {
@@ -56,32 +59,37 @@ describe('quiet nights shorter than maxSilenceHours are never a stop', () => {
       seed: fc.integer({ min: 1, max: 1_000_000 }),
     },
     { numRuns: 25 },
-  )('no day of the first two weeks alerts, a holiday included', (p) => {
-    const close = Math.min(24, p.open + 24 - p.night);
-    const holidayOrders = Math.ceil(p.orders / 2);
-    // The longest quiet stretch: a night next to the holiday (an hour longer, from a last event a slot early to a first
-    // a holiday's slot late), on the wall clock; a daylight-saving night is an hour longer still.
-    const longest = 24 - (close - p.open) + 1 + (close - p.open - 2) / holidayOrders + (close - p.open) / p.orders + 1;
-    const rule = { event: 'Order Placed', maxSilenceHours: longest + p.margin };
-    const days = dateRange(p.first, addDays(p.first, 13));
-    const holiday = days[p.holiday]!;
-    let profile = emptyProfile(rule.event);
-    const alarms: string[] = [];
-    let lastBefore: number | undefined;
-    for (const [i, day] of days.entries()) {
-      const short = day === holiday ? 2 : 0; // the holiday opens an hour later and closes an hour earlier
-      const orders = day === holiday ? holidayOrders : p.orders;
-      let times = dayEvents(day, p.zone, orders, p.open + short / 2, close - short / 2, p.seed + i);
-      if (i === 0) times = times.slice(Math.floor(times.length * p.firstHour)); // began mid-day
-      const judged = judgeDay(rule, day, times, p.zone, profile, [holiday], lastBefore);
-      if (judged.anomalous) alarms.push(`${day}: ${judged.summary}`);
-      profile = foldDay(profile, day, times, p.zone, [holiday]);
-      lastBefore = times.at(-1) ?? lastBefore;
-    }
-    // The partial first day and the holiday are not learnt; weekdays and weekend days each teach their own rhythm.
-    expect(profile.days + (profile.weekendDays ?? 0)).toBe(12);
-    expect(alarms).toEqual([]);
-  });
+  )(
+    'no day of the first two weeks alerts, a holiday included',
+    (p) => {
+      const close = Math.min(24, p.open + 24 - p.night);
+      const holidayOrders = Math.ceil(p.orders / 2);
+      // The longest quiet stretch: a night next to the holiday (an hour longer, from a last event a slot early to a first
+      // a holiday's slot late), on the wall clock; a daylight-saving night is an hour longer still.
+      const longest =
+        24 - (close - p.open) + 1 + (close - p.open - 2) / holidayOrders + (close - p.open) / p.orders + 1;
+      const rule = { event: 'Order Placed', maxSilenceHours: longest + p.margin };
+      const days = dateRange(p.first, addDays(p.first, 13));
+      const holiday = days[p.holiday]!;
+      let profile = emptyProfile(rule.event);
+      const alarms: string[] = [];
+      let lastBefore: number | undefined;
+      for (const [i, day] of days.entries()) {
+        const short = day === holiday ? 2 : 0; // the holiday opens an hour later and closes an hour earlier
+        const orders = day === holiday ? holidayOrders : p.orders;
+        let times = dayEvents(day, p.zone, orders, p.open + short / 2, close - short / 2, p.seed + i);
+        if (i === 0) times = times.slice(Math.floor(times.length * p.firstHour)); // began mid-day
+        const judged = judgeDay(rule, day, times, p.zone, profile, [holiday], lastBefore);
+        if (judged.anomalous) alarms.push(`${day}: ${judged.summary}`);
+        profile = foldDay(profile, day, times, p.zone, [holiday]);
+        lastBefore = times.at(-1) ?? lastBefore;
+      }
+      // The partial first day and the holiday are not learnt; weekdays and weekend days each teach their own rhythm.
+      expect(profile.days + (profile.weekendDays ?? 0)).toBe(12);
+      expect(alarms).toEqual([]);
+    },
+    SLOW_PROPERTY_MS,
+  );
 
   test.prop(
     {
@@ -91,32 +99,36 @@ describe('quiet nights shorter than maxSilenceHours are never a stop', () => {
       seed: fc.integer({ min: 1, max: 1_000_000 }),
     },
     { numRuns: 40 },
-  )('an outage longer than maxSilenceHours in the first week opens, across midnight too', (p) => {
-    const close = Math.min(24, p.open + 24 - p.night);
-    const longest = 24 - (close - p.open) + (2 * (close - p.open)) / p.orders + 1;
-    const rule = { event: 'Order Placed', maxSilenceHours: longest + p.margin };
-    const days = dateRange(p.first, addDays(p.first, 9));
-    const all = days.flatMap((day, i) => dayEvents(day, p.zone, p.orders, p.open, close, p.seed + i));
-    const firstWeek = all.filter((t) => t < zonedInstant(addDays(p.first, 7), '00:00', p.zone));
-    const from = firstWeek[0]! + 1 + p.at * (firstWeek.at(-1)! - firstWeek[0]!); // the stream has begun
-    const to = from + (rule.maxSilenceHours + p.over) * HOUR;
-    const sent = all.filter((t) => t < from || t >= to);
-    // The silence it makes runs from the last event before it to the next one after it.
-    const silent = [sent.findLast((t) => t < from)!, sent.find((t) => t >= to) ?? Number.POSITIVE_INFINITY];
-    let profile = emptyProfile(rule.event);
-    let lastBefore: number | undefined;
-    const alarms: string[] = [];
-    const outage: string[] = [];
-    for (const day of days) {
-      const { start, end } = dayRange(day, p.zone);
-      const times = sent.filter((t) => t >= start && t < end);
-      const judged = judgeDay(rule, day, times, p.zone, profile, [], lastBefore);
-      if (judged.anomalous) alarms.push(day);
-      if (start <= silent[1]! && end > silent[0]!) outage.push(day);
-      profile = foldDay(profile, day, times, p.zone);
-      lastBefore = times.at(-1) ?? lastBefore;
-    }
-    expect(alarms).not.toEqual([]);
-    expect(alarms.filter((d) => !outage.includes(d))).toEqual([]); // and only on the days it spans
-  });
+  )(
+    'an outage longer than maxSilenceHours in the first week opens, across midnight too',
+    (p) => {
+      const close = Math.min(24, p.open + 24 - p.night);
+      const longest = 24 - (close - p.open) + (2 * (close - p.open)) / p.orders + 1;
+      const rule = { event: 'Order Placed', maxSilenceHours: longest + p.margin };
+      const days = dateRange(p.first, addDays(p.first, 9));
+      const all = days.flatMap((day, i) => dayEvents(day, p.zone, p.orders, p.open, close, p.seed + i));
+      const firstWeek = all.filter((t) => t < zonedInstant(addDays(p.first, 7), '00:00', p.zone));
+      const from = firstWeek[0]! + 1 + p.at * (firstWeek.at(-1)! - firstWeek[0]!); // the stream has begun
+      const to = from + (rule.maxSilenceHours + p.over) * HOUR;
+      const sent = all.filter((t) => t < from || t >= to);
+      // The silence it makes runs from the last event before it to the next one after it.
+      const silent = [sent.findLast((t) => t < from)!, sent.find((t) => t >= to) ?? Number.POSITIVE_INFINITY];
+      let profile = emptyProfile(rule.event);
+      let lastBefore: number | undefined;
+      const alarms: string[] = [];
+      const outage: string[] = [];
+      for (const day of days) {
+        const { start, end } = dayRange(day, p.zone);
+        const times = sent.filter((t) => t >= start && t < end);
+        const judged = judgeDay(rule, day, times, p.zone, profile, [], lastBefore);
+        if (judged.anomalous) alarms.push(day);
+        if (start <= silent[1]! && end > silent[0]!) outage.push(day);
+        profile = foldDay(profile, day, times, p.zone);
+        lastBefore = times.at(-1) ?? lastBefore;
+      }
+      expect(alarms).not.toEqual([]);
+      expect(alarms.filter((d) => !outage.includes(d))).toEqual([]); // and only on the days it spans
+    },
+    SLOW_PROPERTY_MS,
+  );
 });

@@ -331,6 +331,7 @@ describe('short-history baseline of daily KPIs', () => {
         expect(at((usual.alertLower as number) * 1.03).score).toBeLessThan(0.5);
         expect(at((usual.alertUpper as number) * 0.97).score).toBeLessThan(0.5);
         expect(at((usual.alertLower as number) * 0.97).score).toBeGreaterThanOrEqual(0.5);
+        expect(at((usual.alertUpper as number) * 1.03).score).toBeGreaterThanOrEqual(0.5);
       }
       expect(judgedWithTails).toBeGreaterThan(0);
     });
@@ -347,6 +348,32 @@ describe('short-history baseline of daily KPIs', () => {
         expect(a.reason).toMatch(/a heavy tail (below|above) \(t with \d+ df\)/);
       }
     });
+  });
+
+  it('the alert bounds an ordinary day announces are where a value alone alerts, to a fraction of a percent', () => {
+    // The value alone's share of the budget once depended on the value (runs on the other side were dropped), so the
+    // announced bounds were off by about 0.5% on Gaussian noise and 15% with heavy tails. Just inside a bound, the
+    // value may still alert with the days before it (a run), never by itself.
+    for (const shape of [{ noise: 0.05 }, { noise: 0.05, tails: 3 }]) {
+      for (let seed = 1; seed <= 15; seed++) {
+        const series = dailyKpi(224, { ...shape, seed: seed * 7919 });
+        const at = (value: number) => judgeRecent(series, { timestamp: START + 224 * DAY, value });
+        const alone = (value: number) => {
+          const a = at(value);
+          return a.score >= 0.5 && a.run === undefined;
+        };
+        const usual = at(expectedOf(224));
+        const [lo, hi] = [usual.alertLower as number, usual.alertUpper as number];
+
+        const alerts = (value: number) => at(value).score >= 0.5;
+        expect([alerts(lo * 0.998), alone(lo * 1.002), alone(hi * 0.998), alerts(hi * 1.002)]).toEqual([
+          true,
+          false,
+          false,
+          true,
+        ]);
+      }
+    }
   });
 
   it('judges a series with zeros and negative values additively', () => {
