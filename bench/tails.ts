@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import type { DataPoint } from '#shared/anomaly/engine.ts';
 import { judgeRecent } from '#shared/anomaly/recent-baseline.ts';
 import { DEVIATION_HISTORY } from '#shared/detection/rules.ts';
+import { normal, seeded, studentT } from './lib/random.ts';
 
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 5);
@@ -19,23 +20,8 @@ const NOISE = 0.05;
 const NIGHTS = 100;
 const SENSITIVITY = 0.55;
 
-/** Park-Miller generator: the same numbers on every run (seeds far from 0: small ones start with an extreme draw). */
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 16807) % 2147483647;
-    return s / 2147483647;
-  };
-}
-
-const normal = (rand: () => number) => Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
-
 /** Student's t with `nu` degrees of freedom, scaled to unit variance. */
-const studentT = (nu: number) => (rand: () => number) => {
-  let chi = 0;
-  for (let i = 0; i < nu; i++) chi += normal(rand) ** 2;
-  return normal(rand) / Math.sqrt(chi / nu) / Math.sqrt(nu / (nu - 2));
-};
+const heavy = (nu: number) => (rand: () => number) => studentT(rand, nu);
 
 interface Noise {
   name: string;
@@ -47,8 +33,8 @@ interface Noise {
 const NOISES: readonly Noise[] = [
   { name: 'Gaussian', draw: normal },
   { name: 'Gaussian, an outage every 40 days', draw: normal, outageEvery: 40 },
-  { name: 'Student t, 4 df', draw: studentT(4) },
-  { name: 'Student t, 3 df', draw: studentT(3) },
+  { name: 'Student t, 4 df', draw: heavy(4) },
+  { name: 'Student t, 3 df', draw: heavy(3) },
 ];
 
 interface Row {

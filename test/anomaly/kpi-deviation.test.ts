@@ -2,20 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { DEVIATION_HISTORY, judgeDeviation } from '#shared/detection/rules.ts';
 import { advance, type Incident, type IncidentSubject, type Observation } from '#shared/incidents/incidents.ts';
 import { addDays, type LocalDate } from '#shared/time/calendar.ts';
+import { normal, seeded, studentT } from '../support/random.ts';
 
 // The deviation condition of alert rules as detection runs it each night: the days read back, then the night's day.
 
 const FIRST: LocalDate = '2026-01-05'; // a Monday
 
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 16807) % 2147483647;
-    return s / 2147483647;
-  };
-}
-
-const normal = (rand: () => number) => Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
 const NOISE = 0.05;
 const expectedOf = (d: number) => 1200 * (1 + 0.002 * d) * (d % 7 >= 5 ? 0.7 : 1);
 
@@ -30,6 +22,19 @@ function dau(days: number, seed: number, plant?: { day: number; sigmas: number }
 }
 
 const fmt = (x: number | null | undefined) => String(x);
+
+/** What detection makes of a night's judgement for the incident, its outliers marked. */
+function observationOf(period: LocalDate, r: ReturnType<typeof night>['result']): Observation {
+  return {
+    period,
+    anomalous: r.holds,
+    persists: r.persists,
+    severity: 'warning',
+    magnitude: r.magnitude,
+    summary: r.detail,
+    ...(r.holds ? { outlier: 'strict' as const } : r.persists ? { outlier: 'loose' as const } : {}),
+  };
+}
 
 /** How detection keeps a deviation rule's incident on daily active users. */
 const DAU_SUBJECT: IncidentSubject = {
@@ -87,14 +92,9 @@ describe('deviation judgement of a daily KPI, night by night', () => {
     // Revenue made by a few large orders on some days: Student-t noise with 3 degrees of freedom, 8% sd.
     const revenue = (seed: number) => {
       const rand = seeded(seed * 7919);
-      const studentT = () => {
-        let chi = 0;
-        for (let i = 0; i < 3; i++) chi += normal(rand) ** 2;
-        return normal(rand) / Math.sqrt(chi / 3) / Math.sqrt(3);
-      };
       return Array.from({ length: 141 }, (_, d) => ({
         period: addDays(FIRST, d),
-        value: Math.round(expectedOf(d) * Math.max(0.05, 1 + 0.08 * studentT())),
+        value: Math.round(expectedOf(d) * Math.max(0.05, 1 + 0.08 * studentT(rand, 3))),
       }));
     };
     const nights = Array.from({ length: 6 }, (_, i) => revenue(i + 1)).flatMap((series) =>
@@ -262,16 +262,7 @@ describe('deviation judgement of a daily KPI, night by night', () => {
     let incident: Incident | undefined;
     const statuses = Array.from({ length: 8 }, (_, i) => {
       const d = 80 + i;
-      const r = night(series, d, 0.5).result;
-      const observation: Observation = {
-        period: series[d]?.period as LocalDate,
-        anomalous: r.holds,
-        persists: r.persists,
-        severity: 'warning',
-        magnitude: r.magnitude,
-        summary: r.detail,
-        ...(r.holds ? { outlier: 'strict' as const } : r.persists ? { outlier: 'loose' as const } : {}),
-      };
+      const observation = observationOf(series[d]?.period as LocalDate, night(series, d, 0.5).result);
       incident = advance(incident, DAU_SUBJECT, observation, `${observation.period}T06:00:00Z`).incident;
       return incident.status;
     });
@@ -287,20 +278,10 @@ describe('deviation judgement of a daily KPI, night by night', () => {
       d === 81 ? { ...p, value: Math.round(expectedOf(81) * (1 - 14 * NOISE)) } : p,
     );
     const holiday = new Set([series[81]?.period as LocalDate]);
-    const subject = DAU_SUBJECT;
     let incident: Incident | undefined;
     const transitions = [80, 81].map((d) => {
-      const r = night(series, d, 0.5, holiday).result;
-      console.log(d, JSON.stringify(r));
-      const observation: Observation = {
-        period: series[d]?.period as LocalDate,
-        anomalous: r.holds,
-        persists: r.persists,
-        severity: 'warning',
-        magnitude: r.magnitude,
-        summary: r.detail,
-      };
-      const step = advance(incident, subject, observation, `${observation.period}T06:00:00Z`);
+      const observation = observationOf(series[d]?.period as LocalDate, night(series, d, 0.5, holiday).result);
+      const step = advance(incident, DAU_SUBJECT, observation, `${observation.period}T06:00:00Z`);
       incident = step.incident;
       return step.transition?.transition;
     });

@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { DataPoint } from '#shared/anomaly/engine.ts';
 import { judgeRecent, MIN_HISTORY, RecentBaselineError } from '#shared/anomaly/recent-baseline.ts';
+import { normal, seeded, studentT } from '../support/random.ts';
 
 const DAY = 86_400_000;
 /** Monday 2026-01-05, 00:00 UTC. */
 const START = Date.UTC(2026, 0, 5);
-
-/** Park-Miller generator: the same numbers on every run. */
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 16807) % 2147483647;
-    return s / 2147483647;
-  };
-}
-
-function normal(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
-}
 
 interface Shape {
   seed?: number;
@@ -37,13 +25,6 @@ interface Shape {
 function expectedOf(i: number, { weekend = 0.6, growth = 0.001 }: Shape = {}): number {
   const weekday = i % 7; // 0 = Monday
   return 1000 * (1 + growth * i) * (weekday >= 5 ? weekend : 1);
-}
-
-/** Student's t with `nu` degrees of freedom, scaled to unit variance. */
-function studentT(rand: () => number, nu: number): number {
-  let chi = 0;
-  for (let i = 0; i < nu; i++) chi += normal(rand) ** 2;
-  return normal(rand) / Math.sqrt(chi / nu) / Math.sqrt(nu / (nu - 2));
 }
 
 function dailyKpi(days: number, shape: Shape = {}): DataPoint[] {

@@ -1,24 +1,10 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { learnSidedTails, learnTails, type StandardisedErrors, TAIL_MIN_VALUES } from '#shared/anomaly/tails.ts';
-
-/** Park-Miller generator: the same numbers on every run. */
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 16807) % 2147483647;
-    return s / 2147483647;
-  };
-}
-
-const normal = (rand: () => number) => Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
+import { studentT as drawT, normal, seeded } from '../support/random.ts';
 
 /** Student's t with `nu` degrees of freedom, scaled to unit variance. */
-const studentT = (nu: number) => (rand: () => number) => {
-  let chi = 0;
-  for (let i = 0; i < nu; i++) chi += normal(rand) ** 2;
-  return normal(rand) / Math.sqrt(chi / nu) / Math.sqrt(nu / (nu - 2));
-};
+const studentT = (nu: number) => (rand: () => number) => drawT(rand, nu);
 
 /** `n` errors from `draw`, in units of their own sd, those beyond `cut` sd left out as a baseline's outliers. */
 function errorsOf(
