@@ -18,6 +18,12 @@
 //  3. Each statistic becomes a tail probability learned from that forecaster's own history (calibration.ts), so a
 //     naturally spiky series needs a bigger deviation to score as high as a smooth one; the ensemble's probability is
 //     the smallest one, Bonferroni-corrected for the number of detectors.
+//     Besides the forecasters' tests, level novelty (the point's own scale only): once NOVELTY_WARMUP points are seen,
+//     values are binned on a fixed grid (NOVELTY_BIN x the series' typical spread wide, from its mean then), and a
+//     point in a bin never visited before is novel. Its tail probability is the decayed share of the series' own
+//     past points that were novel too (a conformal rank, never below 1 in the points remembered), so a series that
+//     keeps exploring new levels is not surprised by one more. It takes NOVELTY_SHARE of the alpha on top of the
+//     other tests (in the spirit of contextOSE, with a context of one value: longer contexts were never rarer).
 //  4. Coarser scales: the same judgement runs on the means of consecutive blocks of `scales` points (16 and 64 by
 //     default: 80 minutes and 5 hours of 5-minute data), each block judged when it closes by its own engine with its
 //     own learnt tails. A slow slide or a rise in a noisy series that no single point gives away shows up in the
@@ -47,7 +53,7 @@ export interface DataPoint {
 export type PatternName = 'recent' | 'daily' | 'weekly' | 'previous';
 
 /** Which detector of the ensemble was most surprised. */
-export type DetectorName = 'spike' | 'level_shift' | 'variance';
+export type DetectorName = 'spike' | 'level_shift' | 'variance' | 'novelty';
 
 export interface Assessment {
   /** 0 = ordinary, towards 1 = as surprising as it gets; 0.5 is about a 1-in-100 deviation at default sensitivity. */
@@ -192,6 +198,22 @@ export interface DeviationState {
   peak: number;
   peakDecay: number;
   scales: ScaleState[];
+  /** Level novelty (the point engine only; absent until its first point, and in older snapshots). */
+  novelty?: NoveltyState;
+}
+
+/** Which levels (bins of a fixed grid) the series has visited, and how often a point visited a new one. */
+export interface NoveltyState {
+  /** The grid, fixed once NOVELTY_WARMUP points are seen; null before. */
+  origin: number | null;
+  width: number;
+  /** Visited bins, ascending. */
+  levels: number[];
+  /** Decayed counts (half-life NOVELTY_HALF_LIFE points) of novel points and of all points since the grid. */
+  novel: number;
+  total: number;
+  /** Points binned. */
+  n: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -223,6 +245,17 @@ const MIN_BUCKETS = 4;
 const MAX_BUCKETS = 5000;
 /** Blocks a coarser scale must have closed before it speaks: its tails are learnt, not the prior's. */
 const SCALE_WARM_BLOCKS = 50;
+/** Points seen before the level-novelty grid is fixed, and binned points before novelty is tested. */
+const NOVELTY_WARMUP = 200;
+const NOVELTY_MIN_POINTS = 100;
+/** Width of a level-novelty bin, in the series' typical spread. */
+const NOVELTY_BIN = 0.5;
+/** Half-life (points) of the share of novel points the novelty test compares with. */
+const NOVELTY_HALF_LIFE = 4000;
+/** Share of the alpha spent on the novelty test, on top of the forecasters' and slow reference's x2. */
+const NOVELTY_SHARE = 0.2;
+/** Levels remembered at most; beyond them no level is new. */
+const MAX_LEVELS = 5000;
 
 function newForecaster(name: PatternName, burnIn: number): Forecaster {
   return {
@@ -413,10 +446,48 @@ function runTest(st: DeviationState, f: Forecaster, expected: number, x: number)
   };
 }
 
+/** Index of the first element >= v in an ascending array. */
+function lowerBound(a: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[mid] as number) < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Level novelty of x, then learns it: the tail probability that a point visits a never-visited bin (1 if x's bin was
+ * visited before, or while the grid or its history is still short).
+ */
+function noveltyTest(st: DeviationState, x: number): number {
+  st.novelty ??= { origin: null, width: 0, levels: [], novel: 0, total: 0, n: 0 };
+  const nv = st.novelty;
+  if (nv.origin === null) {
+    if (st.n < NOVELTY_WARMUP || !(st.spread > 0)) return 1;
+    nv.origin = st.mean;
+    nv.width = NOVELTY_BIN * st.spread;
+  }
+  const bin = Math.floor((x - nv.origin) / nv.width);
+  const at = lowerBound(nv.levels, bin);
+  // A series that has visited MAX_LEVELS levels keeps exploring: firsts are ordinary for it, and its state stays small.
+  const novel = nv.levels[at] !== bin && nv.levels.length < MAX_LEVELS;
+  const p = novel && nv.n >= NOVELTY_MIN_POINTS ? Math.min(1, (nv.novel + 1) / (nv.total + 1)) : 1;
+  if (novel) nv.levels.splice(at, 0, bin);
+  const decay = 0.5 ** (1 / NOVELTY_HALF_LIFE);
+  nv.novel = nv.novel * decay + (novel ? 1 : 0);
+  nv.total = nv.total * decay + 1;
+  nv.n++;
+  return p;
+}
+
 const DETECTOR_WORDS: Record<DetectorName, string> = {
   spike: '',
   level_shift: ', a level shift',
   variance: ', more volatile than usual',
+  novelty: '',
 };
 
 function describe(t: Test, x: number): string {
@@ -544,6 +615,8 @@ function detectorOn(st: DeviationState, gain: number): DeviationDetector {
       if (st.n >= minHistory) observe(st.referenceShift, stat);
     }
     const shiftP = shift?.p ?? 1;
+    // Level novelty, on the points themselves (a block engine's means are judged by the forecasters' tests alone).
+    const noveltyP = st.previousForecaster === null ? noveltyTest(st, x) : 1;
 
     const coarse = judgeBlocks(t, x);
     let assessment: Assessment;
@@ -563,7 +636,9 @@ function detectorOn(st: DeviationState, gain: number): DeviationDetector {
       };
     } else {
       const levelShift = Math.min(1, 2 * shiftP) < chosen.pValue;
-      const pointP = Math.min(1, 2 * Math.min(chosen.pValue, shiftP));
+      const testsP = Math.min(1, 2 * Math.min(chosen.pValue, shiftP));
+      const novel = noveltyP / NOVELTY_SHARE < testsP;
+      const pointP = novel ? noveltyP / NOVELTY_SHARE : testsP;
       const block = coarse && coarse.pValue < pointP ? coarse : undefined;
       const pValue = block ? block.pValue : pointP;
       const raw = -Math.log10(pValue);
@@ -580,15 +655,17 @@ function detectorOn(st: DeviationState, gain: number): DeviationDetector {
         upper: chosen.expected + band,
         ready: true,
         pattern: block?.a.pattern ?? chosen.f.name,
-        detector: block?.a.detector ?? (levelShift ? 'level_shift' : chosen.detector),
+        detector: block?.a.detector ?? (novel ? 'novelty' : levelShift ? 'level_shift' : chosen.detector),
         pValue,
         scale: block?.points ?? 1,
         deviation: block?.a.deviation ?? chosen.z,
         reason: block
           ? `the mean of the last ${block.points} points is ${block.a.reason}`
-          : levelShift && shift
-            ? describeShift(shift, st.tuning.shiftSpan)
-            : describe(chosen, x),
+          : novel
+            ? `at a level not seen before (${describe(chosen, x)})`
+            : levelShift && shift
+              ? describeShift(shift, st.tuning.shiftSpan)
+              : describe(chosen, x),
       };
     }
 

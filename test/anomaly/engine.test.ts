@@ -352,3 +352,40 @@ describe('deviation engine', () => {
     expect(() => createDeviationDetector().update({ timestamp: 0, value: Number.NaN })).toThrow(DeviationError);
   });
 });
+
+describe('level novelty', () => {
+  const STEP = 5 * 60_000;
+  /** 10,000 five-minute values spread evenly over [0, 10), optionally with one visit to `visit` early on. */
+  function evenNoise(seed: number, visit?: number) {
+    const rand = seeded(seed);
+    const detector = createDeviationDetector();
+    for (let i = 0; i < 10_000; i++) {
+      detector.update({ timestamp: START + i * STEP, value: visit !== undefined && i === 500 ? visit : 10 * rand() });
+    }
+    return (value: number) => detector.update({ timestamp: START + 10_000 * STEP, value });
+  }
+
+  it('a value at a level the series has never visited is more surprising than at one it has, and says so', () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const novel = evenNoise(seed)(12.2);
+      const seen = evenNoise(seed, 12.2)(12.2);
+      expect(novel.detector).toBe('novelty');
+      expect(novel.reason).toMatch(/^at a level not seen before \(above the .+ by \d+\.\d sigma\)$/);
+      expect(seen.detector).not.toBe('novelty');
+      expect(novel.score).toBeGreaterThan(seen.score);
+    }
+  });
+
+  it('a series that keeps reaching new levels (a random walk) is not alerted for reaching one more', () => {
+    for (const seed of [11, 12, 13]) {
+      const rand = seeded(seed);
+      const detector = createDeviationDetector();
+      let level = 0;
+      const novelAlerts = Array.from({ length: 8000 }, (_, i) => {
+        level += rand() - 0.5;
+        return detector.update({ timestamp: START + i * STEP, value: level });
+      }).filter((a) => a.detector === 'novelty' && a.score >= 0.5);
+      expect(novelAlerts).toEqual([]);
+    }
+  });
+});
