@@ -4,6 +4,7 @@ import { formatKpiValue } from '#shared/kpi/format.ts';
 import { readKpiValues, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import type { EventNote } from '#shared/kpi/property-reads.ts';
 import { rollupPeriods } from '#shared/kpi/rollup.ts';
+import { unreadReason } from '#shared/kpi/unread-names.ts';
 import { type Granularity, type LocalDate, periodsBetween, yesterday } from '#shared/time/calendar.ts';
 import type { CommandContext } from './context.ts';
 
@@ -19,6 +20,8 @@ export interface KpiRow {
   pending: boolean;
   inputs: Record<string, number | null>;
   byScope?: Record<string, { value: number | null; status: string }>;
+  /** Why a value is no data when the formula reads a name the data never had: 'no "Refund Isued" events ...'. */
+  reason?: string;
 }
 
 export async function kpiRows(
@@ -58,6 +61,10 @@ export async function kpiRows(
       inputs: v.inputs,
     };
     if (v.target) row.target = v.target;
+    if (v.unread?.length && !nothing && !v.pending) {
+      row.formatted = 'no data';
+      row.reason = unreadReason(v.unread);
+    }
     if (v.byScope) {
       row.byScope = Object.fromEntries(
         Object.entries(v.byScope).map(([s, x]) => [s, { value: x.value, status: x.status }]),

@@ -141,6 +141,12 @@ function validateCommand(): Command {
     });
 }
 
+/**
+ * Lines of a file one ingest call takes: its events are packed by day, so a history of many days read in large chunks
+ * makes packs of hundreds of events, few items for DynamoDB Local to commit one by one.
+ */
+const INGEST_CHUNK_LINES = 10_000;
+
 function ingestCommand(): Command {
   return new Command('ingest')
     .description('ingest events from JSON Lines or CSV files through the same path as the queue')
@@ -160,7 +166,7 @@ function ingestCommand(): Command {
         for (const file of files) {
           const bar = progress(`ingest ${file}`, await countLines(file));
           // With --now the lines count as sent then (a replay as of that instant), else when the file was written.
-          for await (const chunk of readEventFile(file, 500, opts.now, tally)) {
+          for await (const chunk of readEventFile(file, INGEST_CHUNK_LINES, opts.now, tally)) {
             const r = await ingestMessages(chunk, { store: ctx.store, config: ctx.config, now: ctx.now, seen });
             total.accepted += r.accepted;
             total.duplicates += r.duplicates;
@@ -318,7 +324,7 @@ function kpisCommand(): Command {
       else
         for (const r of rows)
           console.log(
-            `${r.period.padEnd(11)} ${r.kpi.padEnd(20)} ${String(r.formatted).padStart(12)}  ${r.status}${r.complete ? '' : ' (to date)'}`,
+            `${r.period.padEnd(11)} ${r.kpi.padEnd(20)} ${String(r.formatted).padStart(12)}  ${r.status}${r.complete ? '' : ' (to date)'}${r.reason ? `: ${r.reason}` : ''}`,
           );
     });
 }

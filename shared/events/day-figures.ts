@@ -20,6 +20,24 @@ export interface DayFigures {
    * recorded): the names a misspelt one in the config most likely meant.
    */
   eventNames?: Record<string, number>;
+  /**
+   * The properties KPI formulas read, as the day's events of each name held them (none for a day counted before they
+   * were recorded): with `eventNames`, what tells a misspelt name from a rare one (shared/kpi/unread-names.ts).
+   */
+  properties?: PropertySeen[];
+}
+
+/** A property KPI formulas read on one event name (null: any), over one day's events. */
+export interface PropertySeen {
+  event: string | null;
+  /** Its path, dotted: 'revenue', 'geo.region'. */
+  property: string;
+  /** Events it was looked up on. */
+  events: number;
+  /** Some of them had it. */
+  present: boolean;
+  /** While it was absent: some property names those events had. */
+  names?: string[];
 }
 
 /** Event names a day's figures keep: a config's names are a handful; the cap keeps a stray-name flood small. */
@@ -28,13 +46,25 @@ export const EVENT_NAMES_KEPT = 100;
 /** Longer names are not kept (nobody writes one in a config), so a day's figures stay far under an item's 400 KB. */
 const LONGEST_NAME_KEPT = 200;
 
-/** The `EVENT_NAMES_KEPT` most frequent names of `counts` (ties by name), for `DayFigures.eventNames`. */
-export function keptEventNames(counts: ReadonlyMap<string, number>): Record<string, number> {
+/**
+ * The `EVENT_NAMES_KEPT` most frequent names of `counts` (ties by name), for `DayFigures.eventNames`, and every name of
+ * `read` the day had (the names the config reads): a rare event the config reads is kept on a day of many names, so
+ * its absence from a day's names means it did not occur.
+ */
+export function keptEventNames(
+  counts: ReadonlyMap<string, number>,
+  read: Iterable<string> = [],
+): Record<string, number> {
   const top = [...counts]
     .filter(([name]) => name.length <= LONGEST_NAME_KEPT)
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, EVENT_NAMES_KEPT);
-  return Object.fromEntries(top);
+  const kept = Object.fromEntries(top);
+  for (const name of read) {
+    const n = counts.get(name);
+    if (n !== undefined) kept[name] = n;
+  }
+  return kept;
 }
 
 const PARTITION = 'FIGURES#day';
@@ -60,6 +90,7 @@ export async function readDayFigures(store: StateStore, from: LocalDate, to: Loc
       ...(typeof item.eventNames === 'object' && item.eventNames !== null
         ? { eventNames: item.eventNames as Record<string, number> }
         : {}),
+      ...(Array.isArray(item.properties) ? { properties: item.properties as PropertySeen[] } : {}),
     });
   }
   return out;

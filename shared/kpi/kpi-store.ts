@@ -4,10 +4,16 @@ import type { ClosedReason } from '#shared/events/closed-days.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import type { Granularity, PeriodId } from '#shared/time/calendar.ts';
 import type { Assessment, Scorecard } from './scorecard.ts';
+import type { UnreadName } from './unread-names.ts';
 
 export interface ScopeValue extends Assessment {
   value: number | null;
   inputs: Record<string, number | null>;
+  /**
+   * Names the formula reads that no counted day had (most often a typo): the value is no data (status no_value), not
+   * the 0 its terms computed.
+   */
+  unread?: UnreadName[];
 }
 
 export interface StoredKpiValue extends ScopeValue {

@@ -6,9 +6,9 @@ import type { ObjectArchive } from '#shared/archive/archive.ts';
 import type { Kpi, NightshiftConfig } from '#shared/config/schema.ts';
 import { type ClosedReason, readClosedDays } from '#shared/events/closed-days.ts';
 import { DayArchiveWriter, forEachEventOfClosedDay } from '#shared/events/day-archive.ts';
-import { type DayFigures, keptEventNames, saveDayFigures } from '#shared/events/day-figures.ts';
+import { type DayFigures, keptEventNames, readDayFigures, saveDayFigures } from '#shared/events/day-figures.ts';
 import { clearDirtyDay, countQuarantine, dirtyDays } from '#shared/events/events-store.ts';
-import { type Formula, formulaLookaheadDays, parseFormula } from '#shared/formula/formula.ts';
+import { type Formula, formulaLookaheadDays, formulaTerms, parseFormula } from '#shared/formula/formula.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import {
   addDays,
@@ -33,6 +33,7 @@ import { type EventNote, type PropertyNote, type PropertyRead, PropertyReads } f
 import { assess, boundsFor, closedAssessment, scorecard } from './scorecard.ts';
 import { type DayRole, DaySummarizer, PeriodMerge, type SummaryInput, summaryInputs, UserNumbers } from './summary.ts';
 import { loadDaySummary, saveDaySummary, storedSummaryInputs } from './summary-store.ts';
+import { NameHistory, propertiesSeen, type UnreadName } from './unread-names.ts';
 
 export interface RollupDeps {
   store: StateStore;
@@ -168,6 +169,7 @@ export async function rollupPeriods(
   let eventsRead = 0;
   let daysArchived = 0;
   const figures: DayFigures[] = [];
+  const configNames = configEventNames(formulas.values());
   const propertyReads = options.propertyReads ?? new PropertyReads();
   for (const day of [...new Set(toRead)].sort()) {
     const read = await summarizeDay(day, inputs, deps, options.fromArchive === true);
@@ -181,7 +183,8 @@ export async function rollupPeriods(
       quarantined: read.quarantined,
       countedAt: new Date(deps.now()).toISOString(),
       ...(read.firstEventAt === undefined ? {} : { firstEventAt: read.firstEventAt }),
-      eventNames: keptEventNames(read.eventNames),
+      eventNames: keptEventNames(read.eventNames, configNames),
+      properties: propertiesSeen(read.propertyReads),
     });
     deps.onDayRead?.(day, read.events);
   }
@@ -205,7 +208,11 @@ export async function rollupPeriods(
   const computedAt = new Date(deps.now()).toISOString();
   const ended = [...new Set(jobs.flatMap((job) => periodDays(job.period)))].filter((d) => d <= asOf);
   const closed = await readClosedDays(store, ended, config.holidays, counted);
-  const values = jobs.map((job) => toStoredValue(job, asOf, computedAt, closed));
+  // Names no counted day ever had (a typo reads as no events, and 0 refunds 'met' every day): the days just read and
+  // every day counted before.
+  const history = new NameHistory(await countedFigures(store, figures));
+  const unread = new Map(kpiFormulas.map((k) => [k.id, history.unread(k.formula)]));
+  const values = jobs.map((job) => toStoredValue(job, asOf, computedAt, closed, unread.get(job.kpi.id) ?? []));
   const cards = scorecards(values, config, asOf, computedAt);
   await saveKpiValues(store, values, cards);
   await saveDayFigures(store, figures);
@@ -285,6 +292,7 @@ function toStoredValue(
   asOf: LocalDate,
   computedAt: string,
   closedDays: ReadonlyMap<LocalDate, ClosedReason>,
+  unread: readonly UnreadName[],
 ): StoredKpiValue {
   const result = job.result;
   // A value still pending (no day counted yet) is held against the whole period.
@@ -293,10 +301,13 @@ function toStoredValue(
   const closed: ClosedReason | undefined =
     open > 0 ? undefined : days.every((d) => closedDays.get(d) === 'holiday') ? 'holiday' : 'weekday';
   const target = boundsFor(job.kpi.target, closed ? days.length : open);
+  // A name the data never had: no data, with why, rather than a count of 0 held against the target.
+  const unknown = !closed && result !== undefined && unread.length > 0;
   const scoped = (value: number | null, inputs: Record<string, number | null>): ScopeValue => ({
-    value,
+    value: unknown ? null : value,
     inputs,
-    ...(closed ? closedAssessment(target) : assess(value, target)),
+    ...(closed ? closedAssessment(target) : assess(unknown ? null : value, target)),
+    ...(unknown ? { unread: [...unread] } : {}),
   });
   const stored: StoredKpiValue = {
     kpi: job.kpi.id,
@@ -338,6 +349,25 @@ function scorecards(
     asOf,
     computedAt,
   }));
+}
+
+/** The event names the formulas read: a day's figures keep them whatever else the day had. */
+function configEventNames(formulas: Iterable<Formula>): Set<string> {
+  const names = new Set<string>();
+  for (const formula of formulas) {
+    for (const term of formulaTerms(formula)) {
+      const selectors = term.kind === 'retention' ? [term.cohort, term.returning] : [term.events];
+      for (const { event } of selectors) if (event !== null) names.add(event);
+    }
+  }
+  return names;
+}
+
+/** Every counted day's figures, those just read in place of what was stored for their day. */
+async function countedFigures(store: StateStore, read: readonly DayFigures[]): Promise<DayFigures[]> {
+  const fresh = new Map(read.map((f) => [f.day, f]));
+  const stored = await readDayFigures(store, '0000-01-01', '9999-12-31');
+  return [...stored.filter((f) => !fresh.has(f.day)), ...read];
 }
 
 /** Day, week and month periods touching the given days, for the granularities the config uses. */

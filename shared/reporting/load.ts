@@ -10,6 +10,7 @@ import { type Incident, readIncidents } from '#shared/incidents/incidents.ts';
 import { idleReason, JOBS, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
 import { readKpiValues, readScorecards, type ScopeValue, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import { scorecard } from '#shared/kpi/scorecard.ts';
+import { type UnreadName, unreadReason } from '#shared/kpi/unread-names.ts';
 import { feedbackFigures, readFeedback } from '#shared/mailer/feedback.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import {
@@ -191,7 +192,9 @@ export async function loadReportModel(
     if (k.weight !== undefined) row.weight = k.weight;
     const department = slice(k);
     if (department) row.department = department;
-    else if (row.status === 'no_value') noValueInputs.set(row, v.inputs);
+    // A name the data never had (a typo): why, in place of 'count("Refund Isued") was 0'.
+    if (row.status === 'no_value' && !nothing && v.unread?.length) row.noValueReason = unreadSentence(v.unread);
+    else if (!department && row.status === 'no_value') noValueInputs.set(row, v.inputs);
     return row;
   });
   if (noValueInputs.size > 0) {
@@ -228,6 +231,12 @@ export async function loadReportModel(
     }
   }
   return model;
+}
+
+/** 'No "Refund Isued" event on any of the 21 days counted; did you mean "Refund Issued"?' */
+function unreadSentence(unread: readonly UnreadName[]): string {
+  const reason = unreadReason(unread);
+  return `${reason.charAt(0).toUpperCase()}${reason.slice(1)}${reason.endsWith('?') ? '' : '.'}`;
 }
 
 /**
