@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { eventNoteLine, propertyNoteLine } from '#shared/kpi/property-reads.ts';
 import { backfill } from '#shared/kpi/rollup.ts';
+import { unreadNoteLines } from '#shared/kpi/unread-names.ts';
 import { dateRange, parseLocalDate, yesterday } from '#shared/time/calendar.ts';
 import { type GlobalOptions, withContext } from './context.ts';
 import { printJson } from './json.ts';
@@ -52,5 +53,7 @@ export function backfillCommand(): Command {
         );
       for (const note of summary.eventNotes) console.error(eventNoteLine(note));
       for (const note of summary.propertyNotes) console.error(propertyNoteLine(note));
+      for (const line of unreadNoteLines(summary.unread, summary.eventNotes, summary.propertyNotes))
+        console.error(line);
     });
 }

@@ -19,6 +19,7 @@ import { JOBS, parseJobNames, recentRuns, recordRun } from '#shared/jobs/runs.ts
 import { readKpiValues } from '#shared/kpi/kpi-store.ts';
 import { eventNoteLine, propertyNoteLine } from '#shared/kpi/property-reads.ts';
 import { type RangeRollupSummary, rollupRange } from '#shared/kpi/rollup.ts';
+import { unreadNoteLines } from '#shared/kpi/unread-names.ts';
 import {
   dateRange,
   dayLabel,
@@ -235,6 +236,8 @@ function rollupCommand(): Command {
       for (const note of summary.eventNotes) console.error(eventNoteLine(note));
       for (const s of summary.silentInputs) console.error(silentInputLine(s));
       for (const note of summary.propertyNotes) console.error(propertyNoteLine(note));
+      for (const line of unreadNoteLines(summary.unread, summary.eventNotes, summary.propertyNotes))
+        console.error(line);
     });
 }
 

@@ -81,6 +81,8 @@ export interface RollupSummary extends Record<string, unknown> {
    * each with the name seen that it most likely meant.
    */
   eventNotes: EventNote[];
+  /** KPIs whose values were stored as no data: their formula names an event or property no counted day had. */
+  unread: Array<{ kpi: string; names: UnreadName[] }>;
 }
 
 interface Job {
@@ -230,6 +232,7 @@ export async function rollupPeriods(
       kpiFormulas,
       'alerts' in config ? config.alerts.expectedEvents.map((e) => e.event) : [],
     ),
+    unread: [...unread].filter(([, names]) => names.length > 0).map(([kpi, names]) => ({ kpi, names })),
   };
 }
 
@@ -494,6 +497,7 @@ export async function backfill(
     daysArchived: 0,
     propertyNotes: [],
     eventNotes: [],
+    unread: [],
   };
   const propertyReads = new PropertyReads();
   // A month at a time keeps the merges (and memory) to one month's periods.
@@ -508,6 +512,7 @@ export async function backfill(
     // Each month's notes are of every month so far: the last ones speak for the whole backfill.
     total.propertyNotes = s.propertyNotes;
     total.eventNotes = s.eventNotes;
+    total.unread = s.unread;
     total.periods = [...new Set([...total.periods, ...s.periods])].sort();
     total.values += s.values;
     total.daysRead += s.daysRead;

@@ -4,8 +4,15 @@
 // instead. A rare event (no refund on a quiet day) is a name some day has had: its 0 stays a value, judged.
 import type { DayFigures, PropertySeen } from '#shared/events/day-figures.ts';
 import { type Formula, formulaTerms, nearestName } from '#shared/formula/formula.ts';
-import type { PropertyRead } from './property-reads.ts';
-import { aggregateTallies, closestName, EVENT_NOTE_MIN_DAYS, selectorTallies } from './property-reads.ts';
+import {
+  aggregateTallies,
+  closestName,
+  EVENT_NOTE_MIN_DAYS,
+  type EventNote,
+  type PropertyNote,
+  type PropertyRead,
+  selectorTallies,
+} from './property-reads.ts';
 
 /** A name a formula reads that no counted day had. */
 export interface UnreadName {
@@ -160,4 +167,33 @@ function unreadPhrase(u: UnreadName): string {
   return u.suggestion === undefined
     ? `${seen}; check the property name (matched exactly, case included)`
     : `${seen}; did you mean ${u.suggestion}?`;
+}
+
+/**
+ * The lines `nightshift rollup` (and backfill) prints, on stderr, for the names whose KPI values it stored as no data
+ * that its own notes do not name: a run that read one day sees no look-alike in it, while the days counted before had one.
+ */
+export function unreadNoteLines(
+  unread: ReadonlyArray<{ kpi: string; names: readonly UnreadName[] }>,
+  eventNotes: readonly EventNote[],
+  propertyNotes: readonly PropertyNote[],
+): string[] {
+  const noted = new Set([
+    ...eventNotes.map((n) => eventKey(n.event)),
+    ...propertyNotes.filter((n) => n.problem === 'absent').map((n) => propertyKey(n.event, n.property)),
+  ]);
+  const byName = new Map<string, { name: UnreadName; kpis: string[] }>();
+  for (const { kpi, names } of unread) {
+    for (const name of names) {
+      const key = name.kind === 'event' ? eventKey(name.event!) : propertyKey(name.event, name.property!);
+      if (noted.has(key)) continue;
+      const entry = byName.get(key) ?? { name, kpis: [] };
+      entry.kpis.push(kpi);
+      byName.set(key, entry);
+    }
+  }
+  return [...byName.values()].map(({ name, kpis }) => {
+    const who = `KPI${kpis.length === 1 ? '' : 's'} ${kpis.join(', ')}`;
+    return `note: ${who}: ${unreadPhrase(name)}; stored as no data, not judged`;
+  });
 }

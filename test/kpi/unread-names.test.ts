@@ -10,6 +10,7 @@ import { renderReport } from '#shared/email/render.ts';
 import { ingestMessages } from '#shared/events/ingest.ts';
 import { readKpiValues, readScorecards } from '#shared/kpi/kpi-store.ts';
 import { rollupRange } from '#shared/kpi/rollup.ts';
+import { unreadNoteLines } from '#shared/kpi/unread-names.ts';
 import { loadReportModel } from '#shared/reporting/load.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { dateRange } from '#shared/time/calendar.ts';
@@ -163,12 +164,17 @@ describe('a KPI whose formula names an event or property the data never had', ()
   });
 
   it('a rollup of the last day alone still knows the name was never seen, from the days counted before', async () => {
-    await rollupRange({ from: LAST, to: LAST }, { store, config, now: NOW });
+    const summary = await rollupRange({ from: LAST, to: LAST }, { store, config, now: NOW });
 
     const [typo] = await readKpiValues(store, 'refund_rate', 'day', LAST, LAST);
     const [real] = await readKpiValues(store, 'real_refund_rate', 'day', LAST, LAST);
 
     expect(typo).toMatchObject({ status: 'no_value', unread: [{ event: 'Refund Isued' }] });
     expect(real).toMatchObject({ value: 0, status: 'outstanding' });
+    // The day read had no look-alike, so the rollup's own notes are silent on it: the days counted before say it.
+    expect(summary.eventNotes).toEqual([]);
+    expect(unreadNoteLines(summary.unread, summary.eventNotes, summary.propertyNotes)).toEqual([
+      'note: KPI refund_rate: no "Refund Isued" event on any of the 10 days counted; did you mean "Refund Issued"?; stored as no data, not judged',
+    ]);
   });
 });
