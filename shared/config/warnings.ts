@@ -3,6 +3,7 @@
 // first is a slip.
 import { type Document, isMap, isScalar, isSeq, type Node } from 'yaml';
 import {
+  type Condition,
   type EventSelector,
   editDistance,
   formulaReads,
@@ -33,6 +34,7 @@ export function configWarnings(raw: unknown, config: NightshiftConfig): ConfigWa
     ...alarmsInsideTargets(raw, config),
     ...expectedEventSlips(config),
     ...formulaEventSlips(config),
+    ...formulaPropertySlips(config),
     ...idleChecksTime(raw, config),
   ];
 }
@@ -222,6 +224,59 @@ function* formulaEventSlips(config: NightshiftConfig): Generator<ConfigWarning> 
       };
     }
   }
+}
+
+/**
+ * A property a formula reads on an event that is a slip of another property the config reads on the same event
+ * (`sum("Order Completed".revnue)` beside `sum("Order Completed".revenue)`): no event has it, so its sum reads as no
+ * data. The property read less often is taken for the slip (on a tie, the one read later); said once per event.
+ */
+function* formulaPropertySlips(config: NightshiftConfig): Generator<ConfigWarning> {
+  const byEvent = new Map<string, Map<string, { count: number; order: number; kpi: number }>>();
+  config.kpis.forEach((k, i) => {
+    for (const term of formulaTerms(parseFormula(k.formula))) {
+      const selectors = term.kind === 'retention' ? [term.cohort, term.returning] : [term.events];
+      for (const s of selectors) {
+        if (s.event === null) continue;
+        const paths = s.where ? conditionPaths(s.where) : [];
+        if (term.kind === 'aggregate' && term.field?.in === 'properties') paths.push(term.field.path.join('.'));
+        const uses = byEvent.get(s.event) ?? new Map<string, { count: number; order: number; kpi: number }>();
+        byEvent.set(s.event, uses);
+        for (const path of new Set(paths)) {
+          const known = uses.get(path);
+          if (known) known.count++;
+          else uses.set(path, { count: 1, order: uses.size, kpi: i });
+        }
+      }
+    }
+  });
+  for (const [event, uses] of byEvent) {
+    const names = [...uses.keys()];
+    const warned = new Set<string>();
+    for (const [i, a] of names.entries()) {
+      for (const b of names.slice(i + 1)) {
+        const how = nameSlip(a, b);
+        if (how === undefined) continue;
+        const [ua, ub] = [uses.get(a)!, uses.get(b)!];
+        const aSlips = ua.count < ub.count || (ua.count === ub.count && ua.order > ub.order);
+        const [slip, meant] = aSlips ? [a, b] : [b, a];
+        if (warned.has(slip)) continue;
+        warned.add(slip);
+        const times = uses.get(meant)!.count;
+        yield {
+          path: ['kpis', uses.get(slip)!.kpi, 'formula'],
+          message: `reads "${event}".${slip}, ${how} ${meant}, which the config reads on "${event}" ${times === 1 ? 'once' : `${times} times`}: did you mean ${meant}? (property names are matched exactly, case included: these read two different properties)`,
+        };
+      }
+    }
+  }
+}
+
+/** The property paths a where condition compares, dotted. */
+function conditionPaths(c: Condition): string[] {
+  if (c.kind === 'compare') return c.field.in === 'properties' ? [c.field.path.join('.')] : [];
+  if (c.kind === 'not') return conditionPaths(c.operand);
+  return [...conditionPaths(c.left), ...conditionPaths(c.right)];
 }
 
 /**

@@ -233,3 +233,32 @@ describe('an event name a slip away from another', () => {
     },
   );
 });
+
+describe('a property a formula reads a letter from another on the same event', () => {
+  const word = fc.stringMatching(/^[a-z]{5,10}$/);
+  const withSums = (a: string, b: string, eventB = 'Order Completed') => ({
+    ...base,
+    kpis: [
+      { id: 'first', name: 'First', formula: `sum("Order Completed".${a})` },
+      { id: 'second', name: 'Second', formula: `sum("${eventB}".${b})` },
+    ],
+  });
+  const propertyWarnings = (raw: unknown) => warningsOf(raw).filter((w) => w.message.includes('property names'));
+
+  test.prop([word, fc.nat()], { numRuns: 100 })(
+    'a letter dropped is warned about on the same event, at the later KPI, and never across two events',
+    (name, at) => {
+      const i = at % name.length;
+      const slip = name.slice(0, i) + name.slice(i + 1);
+
+      expect(propertyWarnings(withSums(name, slip))).toEqual([
+        { path: 'kpis[1].formula', message: expect.stringContaining(`did you mean ${name}?`) },
+      ]);
+      expect(propertyWarnings(withSums(name, slip, 'Refund Issued'))).toEqual([]);
+    },
+  );
+
+  test.prop([word], { numRuns: 50 })('the same property read twice is no slip', (name) => {
+    expect(propertyWarnings(withSums(name, name))).toEqual([]);
+  });
+});

@@ -230,6 +230,23 @@ describe('slips a new user made that validate now names', () => {
     ]);
   });
 
+  it('a property a formula reads a letter from one the config reads on the same event is warned about; on another event it is not', () => {
+    const margins = withKpi(
+      [
+        '  - id: profit_total',
+        '    name: Profit',
+        '    formula: sum("Order Completed".proft)',
+        '  - id: refund_amounts',
+        '    name: Refunded',
+        '    formula: sum("Refund Issued".proft)',
+      ].join('\n'),
+    );
+
+    expect(warningsOf(margins)).toEqual([
+      'kpis[7].formula: reads "Order Completed".proft, a letter away from profit, which the config reads on "Order Completed" once: did you mean profit? (property names are matched exactly, case included: these read two different properties)',
+    ]);
+  });
+
   it('a runbook step cut short by " #" (YAML reads a comment) is warned about with its line and the quoted text to write', () => {
     const cut = example.replace(
       '      - Announce the incident and its expected impact.\n',
