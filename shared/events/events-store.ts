@@ -26,8 +26,12 @@ export const QUARANTINE_BODY_LIMIT = 64 * 1024;
 const QUARANTINE_DETAIL_LIMIT = 1000;
 /** DynamoDB's item size limit (names and values, UTF-8). */
 export const MAX_ITEM_BYTES = 400 * 1024;
-/** Events in one pack at most (also how many events one write request of ingest carries, as before packs). */
-export const PACK_EVENTS = 25;
+/**
+ * Events in one pack at most. A Lambda batch (100 messages) makes one pack a day; a file read in chunks of thousands
+ * makes packs of hundreds, so a history of 13 weeks is a few hundred items rather than ten thousand (DynamoDB Local on
+ * disk commits each item on its own, a few hundred a second). A pack of 1,000 short events is about 90 KB.
+ */
+export const PACK_EVENTS = 1000;
 /** Uncompressed bytes of one pack at most: compressed, it stays under DynamoDB's 400 KB whatever the events hold. */
 const PACK_BYTES = 300 * 1024;
 /** SQS keeps a message at most 14 days: a redelivery arrives within them. */

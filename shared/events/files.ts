@@ -14,6 +14,8 @@ const NUMBER = /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 export const REQUIRED_COLUMNS = ['messageId', 'event', 'timestamp'] as const;
 /** What Excel and others write before UTF-8 text: not part of the first column's name. */
 const BYTE_ORDER_MARK = '\uFEFF';
+/** Characters of lines one chunk holds at most, whatever its line count: long lines make shorter chunks. */
+const CHUNK_CHARS = 16_000_000;
 
 /** An events file that cannot be read as events at all (a CSV header without the columns they need). */
 export class EventFileError extends Error {
@@ -33,9 +35,10 @@ export function fileLineOf(id: string): { file: string; line: number } | undefin
 }
 
 /**
- * Yields chunks of messages; ids are 'file:line' so a rejection points at its line. The lines count as sent at
- * `sentAt` if given (a replay "as of" an instant), else when the file was last written: ingesting it again (after a
- * crash, or days later) judges and files every line alike. Blank lines are skipped, and counted in `tally`.
+ * Yields chunks of messages, `chunkSize` lines each (fewer when their text passes CHUNK_CHARS); ids are 'file:line'
+ * so a rejection points at its line. The lines count as sent at `sentAt` if given (a replay "as of" an instant),
+ * else when the file was last written: ingesting it again (after a crash, or days later) judges and files every line
+ * alike. Blank lines are skipped, and counted in `tally`.
  */
 export async function* readEventFile(
   path: string,
@@ -50,6 +53,7 @@ export async function* readEventFile(
   let header: string[] | undefined;
   let lineNo = 0;
   let chunk: IncomingMessage[] = [];
+  let chars = 0;
   for await (const line of lines) {
     lineNo++;
     if (line.trim() === '') {
@@ -63,9 +67,11 @@ export async function* readEventFile(
       continue;
     }
     chunk.push({ id: `${name}:${lineNo}`, body: csv ? csvRowToJson(header!, parseCsvLine(line)) : line, sentAt: sent });
-    if (chunk.length >= chunkSize) {
+    chars += line.length;
+    if (chunk.length >= chunkSize || chars >= CHUNK_CHARS) {
       yield chunk;
       chunk = [];
+      chars = 0;
     }
   }
   if (chunk.length > 0) yield chunk;

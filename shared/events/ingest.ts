@@ -182,7 +182,7 @@ function sortMessages(
 
 const packEntry = (e: Entry) => ({ event: e.event, sentAt: e.copies[0]!.sentAt });
 
-/** Writes the events pack by pack: each is stored, left for the queue to retry, or refused by DynamoDB for good. */
+/** Writes the events in packs: each is stored, left for the queue to retry, or refused by DynamoDB for good. */
 async function storeEvents(
   store: StateStore,
   config: NightshiftConfig,
@@ -193,14 +193,8 @@ async function storeEvents(
   const refused: Line[] = [];
   const shards = config.ingest.shardsPerDay;
   const hot = hotDays(config);
-  // A pack DynamoDB refuses is written again one event a pack, so only the event it cannot store is left out.
-  const write = async (pack: { item: Item; members: number[] }, alone: boolean): Promise<void> => {
-    const o = (await putAll(store, [pack.item]))[0]!;
-    if (typeof o === 'object' && !alone) {
-      const singles = pack.members.map((i) => eventPacks([packEntry(entries[i]!)], shards, hot)[0]!);
-      for (const [k, single] of singles.entries()) await write({ ...single, members: [pack.members[k]!] }, true);
-      return;
-    }
+  type Pack = { item: Item; members: number[] };
+  const settle = (pack: Pack, o: PutOutcome) => {
     for (const e of pack.members.map((i) => entries[i]!)) {
       if (o === 'written') stored.push(e);
       else if (o === 'unwritten') failed.push(...e.copies.map((c) => c.id));
@@ -213,8 +207,52 @@ async function storeEvents(
       }
     }
   };
-  for (const pack of eventPacks(entries.map(packEntry), shards, hot)) await write(pack, pack.members.length === 1);
+  // Packs go 25 to a request, several requests in flight, and are settled in their order whatever order the requests
+  // end in. A pack DynamoDB refuses is written again one event a pack, so only the event it cannot store is left out.
+  const write = async (packs: Pack[]): Promise<PutOutcome[]> => {
+    const outcomes: PutOutcome[] = [];
+    const indexes = packs.map((_, k) => k);
+    await inParallel(chunksOf(indexes, WRITE_ITEMS), async (ks) => {
+      const written = await putAll(
+        store,
+        ks.map((k) => packs[k]!.item),
+      );
+      for (const [j, k] of ks.entries()) outcomes[k] = written[j]!;
+    });
+    return outcomes;
+  };
+  const packs = eventPacks(entries.map(packEntry), shards, hot);
+  const outcomes = await write(packs);
+  const singles: Pack[] = [];
+  for (const [k, pack] of packs.entries()) {
+    const o = outcomes[k]!;
+    if (typeof o !== 'object' || pack.members.length === 1) settle(pack, o);
+    else
+      for (const i of pack.members)
+        singles.push({ ...eventPacks([packEntry(entries[i]!)], shards, hot)[0]!, members: [i] });
+  }
+  const again = await write(singles);
+  for (const [k, pack] of singles.entries()) settle(pack, again[k]!);
   return { stored, failed, refused };
+}
+
+/** Items of one BatchWriteItem request (DynamoDB's most), and how many such requests one call has in flight. */
+const WRITE_ITEMS = 25;
+const WRITES_IN_FLIGHT = 4;
+
+function chunksOf<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+/** Runs `work` on every group, at most WRITES_IN_FLIGHT at a time. */
+async function inParallel<T>(groups: readonly T[], work: (group: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < groups.length) await work(groups[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, groups.length) }, worker));
 }
 
 /**

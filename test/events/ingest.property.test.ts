@@ -7,10 +7,11 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { parseEventBody, REJECT_REASONS, type RejectReason, type StoredEvent } from '#shared/events/envelope.ts';
-import { countQuarantine, eventItem, forEachEventOfDay } from '#shared/events/events-store.ts';
+import { countQuarantine, dirtyDays, eventItem, forEachEventOfDay } from '#shared/events/events-store.ts';
 import { type IncomingMessage, type IngestResult, ingestMessages } from '#shared/events/ingest.ts';
 import { eventPartition, quarantinePartition } from '#shared/events/keys.ts';
 import { collect, type Item, PutManyError, type StateStore } from '#shared/store/store.ts';
+import { addDays } from '#shared/time/calendar.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
 import { killedAfter } from '../support/killable.ts';
@@ -403,6 +404,119 @@ describe('ingest: killed partway and retried, the same as a clean run', () => {
     // What a re-run of the file prints matches a clean run: unique events, duplicates, each line once.
     if (mode === 'file') {
       const [a, b] = [total(retryResults), total(cleanResults)];
+      expect([a.accepted, a.duplicates, a.rejected.length]).toEqual([b.accepted, b.duplicates, b.rejected.length]);
+    }
+  });
+});
+
+/**
+ * A store as a process sees it until `kill -9` while several writes are in flight: the first `answered` writes go
+ * through; every write started after them is applied or not as `applied` says (whatever its order) and never answers.
+ */
+function killedWithWritesInFlight(store: StateStore, answered: number, applied: readonly boolean[]) {
+  let n = 0;
+  const applying: Promise<unknown>[] = [];
+  let onKill!: () => void;
+  const killed = new Promise<'killed'>((resolve) => {
+    onKill = () => resolve('killed');
+  });
+  const write = <T>(run: () => Promise<T>): Promise<T> => {
+    const k = n++;
+    if (k < answered) return run();
+    if (applied[(k - answered) % applied.length]) applying.push(run().catch(() => undefined));
+    // Every write already started is in flight with this one: the process dies once they have all begun.
+    setTimeout(onKill, 0);
+    return new Promise<never>(() => {});
+  };
+  return {
+    store: {
+      ...store,
+      put: (table, item, condition) => write(() => store.put(table, item, condition)),
+      putMany: (table, items) => write(() => store.putMany(table, items)),
+      delete: (table, pk, sk, condition) => write(() => store.delete(table, pk, sk, condition)),
+      increment: (table, pk, sk, counts) => write(() => store.increment(table, pk, sk, counts)),
+    } satisfies StateStore,
+    /** Resolves once the process is dead and what it applied is in the table. */
+    killed: killed.then(async () => {
+      await Promise.all(applying);
+      return 'killed' as const;
+    }),
+  };
+}
+
+describe('ingest: killed with several write requests in flight and retried, the same as a clean run', () => {
+  // A history of many days: one pack a day, 25 packs a request, requests sent together; the late days marked after.
+  const history = fc.record({
+    days: fc.integer({ min: 26, max: 80 }),
+    events: fc.integer({ min: 30, max: 160 }),
+    copies: fc.uniqueArray(fc.nat(159), { maxLength: 6 }),
+    cuts: fc.uniqueArray(fc.nat(170), { maxLength: 2 }),
+  });
+
+  test.prop(
+    [history, fc.nat(6), fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), fc.constantFrom('file', 'queue')],
+    {
+      numRuns: 15,
+    },
+  )('same stored events, same late-day marks, same counts', async (h, answered, applied, mode) => {
+    const day = (i: number) => addDays('2026-11-22', -(i % h.days));
+    const lines = Array.from({ length: h.events }, (_, i) =>
+      JSON.stringify({ messageId: `h-${i}`, event: 'Order Completed', timestamp: `${day(i)}T1${i % 10}:00:00+08:00` }),
+    );
+    for (const i of h.copies) if (i < lines.length) lines.splice((i * 7) % lines.length, 0, lines[i]!);
+    const messages = lines.map((body, i) => ({ id: `history.jsonl:${i + 1}`, body, sentAt: NOW - 3_600_000 }));
+    const cuts = [...new Set([0, ...h.cuts.filter((c) => c > 0 && c < messages.length), messages.length])].sort(
+      (a, b) => a - b,
+    );
+    const batches = cuts.slice(1).map((end, k) => messages.slice(cuts[k], end));
+    const deps = (store: StateStore, seen?: Map<string, string>) => ({
+      store,
+      config,
+      now: () => NOW,
+      ...(seen ? { seen } : {}),
+    });
+
+    const crashed = (await freshStore('inflight')).store;
+    const k = killedWithWritesInFlight(crashed, answered, applied);
+    let inFlight = 0;
+    const firstRun = (async () => {
+      const seen = mode === 'file' ? new Map<string, string>() : undefined;
+      for (; inFlight < batches.length; inFlight++) await ingestMessages(batches[inFlight]!, deps(k.store, seen));
+      return 'done' as const;
+    })();
+    await Promise.race([firstRun, k.killed]);
+    const retrySeen = mode === 'file' ? new Map<string, string>() : undefined;
+    const retried: IngestResult[] = [];
+    for (const batch of batches.slice(mode === 'file' ? 0 : Math.min(inFlight, batches.length - 1))) {
+      retried.push(await ingestMessages(batch, deps(crashed, retrySeen)));
+    }
+
+    const clean = (await freshStore('inflight-clean')).store;
+    const cleanSeen = mode === 'file' ? new Map<string, string>() : undefined;
+    const cleanResults: IngestResult[] = [];
+    for (const batch of batches) cleanResults.push(await ingestMessages(batch, deps(clean, cleanSeen)));
+
+    const days = [...new Set(Array.from({ length: h.events }, (_, i) => day(i)))];
+    const items = async (store: StateStore) =>
+      (
+        await Promise.all(
+          days.flatMap((d) =>
+            Array.from({ length: config.ingest.shardsPerDay }, (_, s) =>
+              collect(store.query('events', eventPartition(d, s))),
+            ),
+          ),
+        )
+      ).flat();
+    const marked = async (store: StateStore) => (await dirtyDays(store)).map((d) => d.day).sort();
+    expect(total(retried).failed).toEqual([]);
+    expect(await items(crashed)).toEqual(await items(clean));
+    expect(await marked(crashed)).toEqual(await marked(clean));
+    expect(await marked(clean)).toEqual([...days].sort());
+    const ids: string[] = [];
+    for (const d of days) await forEachEventOfDay(clean, d, config.ingest.shardsPerDay, (e) => ids.push(e.messageId));
+    expect(ids.sort()).toEqual(Array.from({ length: h.events }, (_, i) => `h-${i}`).sort());
+    if (mode === 'file') {
+      const [a, b] = [total(retried), total(cleanResults)];
       expect([a.accepted, a.duplicates, a.rejected.length]).toEqual([b.accepted, b.duplicates, b.rejected.length]);
     }
   });

@@ -9,7 +9,9 @@ import {
   unpack,
 } from '#shared/events/events-store.ts';
 import { type IncomingMessage, ingestMessages } from '#shared/events/ingest.ts';
-import { type Item, PutManyError, type StateStore } from '#shared/store/store.ts';
+import { eventPartition } from '#shared/events/keys.ts';
+import { collect, type Item, PutManyError, type StateStore } from '#shared/store/store.ts';
+import { addDays } from '#shared/time/calendar.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
 
@@ -109,20 +111,25 @@ describe('ingesting events exactly once', () => {
     const flaky: StateStore = {
       ...store,
       async putMany(table, items) {
-        // The second chunk of 25 events fails as a throttled write would after its retries.
+        // The second write request (of 25 packs) fails as a throttled write would after its retries.
         if (table === 'events' && items[0]?.pk.startsWith('EV#') && ++eventWrites === 2) throw new Error('throttled');
         return store.putMany(table, items);
       },
     };
+    // Two events a day over 30 days: 30 packs, the first 25 (m00..m49) in one request, the last 5 in another.
+    const days = Array.from({ length: 30 }, (_, d) => addDays('2026-11-22', d - 29));
     const batch = Array.from({ length: 60 }, (_, i) =>
-      msg(track(`m${String(i).padStart(2, '0')}`, '2026-11-22T10:00:00+08:00')),
+      msg(track(`m${String(i).padStart(2, '0')}`, `${days[Math.floor(i / 2)]}T10:00:00+08:00`)),
     );
     const result = await ingestMessages([...batch, { id: 'junk', body: 'junk' }], { store: flaky, config, now });
 
-    expect(result.failed).toEqual(batch.slice(25, 50).map((m) => m.id));
-    expect(result.accepted).toBe(35);
+    expect(result.failed).toEqual(batch.slice(50, 60).map((m) => m.id));
+    expect(result.accepted).toBe(50);
     expect(result.rejected.map((r) => r.id)).toEqual(['junk']);
-    expect(await eventsOf(store, '2026-11-22')).toHaveLength(35);
+    const stored = await Promise.all(days.map((d) => eventsOf(store, d)));
+    expect(stored.flat().map((e) => e.messageId)).toEqual(
+      batch.slice(0, 50).map((_, i) => `m${String(i).padStart(2, '0')}`),
+    );
   });
 
   it('an event of a day the next night would not read marks that day for recomputation', async () => {
@@ -184,6 +191,46 @@ function rawLine(id: string, messageId: string, propertiesJson: string, timestam
   };
 }
 const nested = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+
+describe('few items and requests for many events (DynamoDB Local on disk commits each item on its own)', () => {
+  const itemsOfDay = async (store: StateStore, day: string) => {
+    const shards = Array.from({ length: config.ingest.shardsPerDay }, (_, s) => eventPartition(day, s));
+    return (await Promise.all(shards.map((pk) => collect(store.query('events', pk))))).flat();
+  };
+
+  it('a thousand events of one day in one batch are one item', async () => {
+    const { store } = await freshStore();
+    const batch = Array.from({ length: 1000 }, (_, i) => msg(track(`k${i}`, '2026-11-22T10:00:00+08:00')));
+
+    const result = await ingestMessages(batch, { store, config, now });
+
+    expect(result.accepted).toBe(1000);
+    expect(await itemsOfDay(store, '2026-11-22')).toHaveLength(1);
+    expect(await eventsOf(store, '2026-11-22')).toHaveLength(1000);
+  });
+
+  it('the packs of a batch of 30 days go to DynamoDB 25 to a request, not one request a pack', async () => {
+    const { store } = await freshStore();
+    const requests: number[] = [];
+    const counted: StateStore = {
+      ...store,
+      async putMany(table, items) {
+        if (items[0]?.pk.startsWith('EV#')) requests.push(items.length);
+        return store.putMany(table, items);
+      },
+    };
+    const days = Array.from({ length: 30 }, (_, d) => addDays('2026-11-22', -d));
+    const batch = days.flatMap((day) => [
+      msg(track(`${day}-a`, `${day}T10:00:00+08:00`)),
+      msg(track(`${day}-b`, `${day}T11:00:00+08:00`)),
+    ]);
+
+    const result = await ingestMessages(batch, { store: counted, config, now });
+
+    expect(result.accepted).toBe(60);
+    expect(requests).toEqual([25, 5]);
+  });
+});
 
 describe('every line accounted for: lines JSON accepts but DynamoDB cannot store', () => {
   it('Infinity, numbers past 2^53 or DynamoDB range, nesting past 32 levels or 100,000 deep, names the SDK cannot write are quarantined by name, and the 200 events around them are stored', async () => {
@@ -373,7 +420,7 @@ describe('every line accounted for: retries and redeliveries', () => {
     const throttled: StateStore = {
       ...store,
       async putMany(table, items) {
-        const kept = items.filter((item) => holds(item, 'm03') || holds(item, 'm11'));
+        const kept = items.filter((item) => holds(item, 'm0003') || holds(item, 'm0011'));
         await store.putMany(
           table,
           items.filter((item) => !kept.includes(item)),
@@ -381,15 +428,16 @@ describe('every line accounted for: retries and redeliveries', () => {
         if (kept.length > 0) throw new PutManyError(table, [], kept);
       },
     };
-    const batch = Array.from({ length: 30 }, (_, i) =>
-      msg(track(`m${String(i).padStart(2, '0')}`, '2026-11-22T10:00:00+08:00')),
+    // Two packs: the day's first PACK_EVENTS events (m0000 onwards, both throttled ones among them) and the rest.
+    const count = PACK_EVENTS + 5;
+    const batch = Array.from({ length: count }, (_, i) =>
+      msg(track(`m${String(i).padStart(4, '0')}`, '2026-11-22T10:00:00+08:00')),
     );
     const result = await ingestMessages(batch, { store: throttled, config, now });
 
-    // The first pack (m00..m24) holds both; the second (m25..m29) is stored.
     expect(result.failed).toEqual(batch.slice(0, PACK_EVENTS).map((m) => m.id));
-    expect(result.accepted).toBe(30 - PACK_EVENTS);
-    expect(await eventsOf(store, '2026-11-22')).toHaveLength(30 - PACK_EVENTS);
+    expect(result.accepted).toBe(count - PACK_EVENTS);
+    expect(await eventsOf(store, '2026-11-22')).toHaveLength(count - PACK_EVENTS);
   });
 });
 
