@@ -15,11 +15,11 @@
 // 1. in-process throughput, one thread, no I/O: parse + validate + key + marshal (child process, own heap);
 // 2. write units per 1,000 stored events through the real ingestMessages path, and the naive design's, both with
 //    ReturnConsumedCapacity on an in-memory DynamoDB Local started here;
-// 3. the nightly rollup of one local day of N events (default 1,000,000): read units, time, events/s and peak RSS
-//    (child process, so the peak is its own). The day is loaded once into bench-output/ingest-db/ and reused;
+// 3. the last night of a month at N events a day (default 1,000,000): the 30th day stored through the real ingest
+//    path, 29 day summaries (cached under bench-output/month/), read units, CPU time and peak RSS (child process);
 // 4. a monthly cost estimate at 1 million events a day from the measured units (prices and assumptions printed).
-// The first run with a new N loads the day (DynamoDB Local on disk writes only a few hundred items/s here: about an
-// hour for 1M; an interrupted load resumes); later runs reuse it and take a few minutes.
+// Everything runs on an in-memory DynamoDB Local: on disk it commits every item in a transaction of its own (about a
+// hundred items/s on this machine), measured with `nightshift ingest` itself by bench/ingest-local.ts.
 // Figures are noisy: the machine's cores are shared, and DynamoDB Local runs on the same cores as the benchmark.
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
