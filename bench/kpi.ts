@@ -1,7 +1,9 @@
 // The deviation rule on generated daily KPIs (bench/lib/kpi-series.ts): many seeded series with a weekday pattern,
 // trend, noise, holidays, month-end effects and missing days, and planted problems of 3 to 8 standard deviations of
-// the series' own noise, judged night by night as detection judges them (the days DEVIATION_HISTORY reads back, the
-// incident's outliers left out, the config's holidays known, the incident state machine).
+// the series' own noise, judged night by night as detection judges them (the days DEVIATION_HISTORY reads back for the
+// baseline and DEVIATION_TAIL_HISTORY for the tails, the incident's outliers left out, the config's holidays known,
+// the incident state machine). The default 150 days leave too few older days for a block of tails (under half of 112):
+// --days 400 judges with a year of tails.
 //
 // The rule's sensitivity is chosen from a small grid on the tuning seeds, then reported on held-out seeds, beside the
 // ceiling of the benchmark: what a detector told each series' true expected values and noise would reach, and beside

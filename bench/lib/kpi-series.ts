@@ -5,7 +5,7 @@
 // detection reads back, the incident's own outliers left out, incidents advanced by the same pure state machine; the
 // incidents opened are matched to the planted problems.
 
-import { DEVIATION_HISTORY, type DeviationCondition, judgeDeviation } from '#shared/detection/rules.ts';
+import { DEVIATION_TAIL_HISTORY, type DeviationCondition, judgeDeviation } from '#shared/detection/rules.ts';
 import { advance, type Incident, type IncidentSubject, type Observation } from '#shared/incidents/incidents.ts';
 import { addDays, type LocalDate } from '#shared/time/calendar.ts';
 
@@ -152,13 +152,16 @@ export interface SeriesOutcome {
   duplicates: number;
 }
 
-/** How the nights are judged: days read back (detection's DEVIATION_HISTORY), and whether holidays are known. */
+/**
+ * How the nights are judged: days read back (detection's DEVIATION_TAIL_HISTORY: the baseline reads the last
+ * DEVIATION_HISTORY of them, the rest are for the tails), and whether holidays are known.
+ */
 export interface Settings {
   history: number;
   holidays: boolean;
 }
 
-export const DETECTION_SETTINGS: Readonly<Settings> = { history: DEVIATION_HISTORY.day, holidays: true };
+export const DETECTION_SETTINGS: Readonly<Settings> = { history: DEVIATION_TAIL_HISTORY.day, holidays: true };
 
 export function judgeSeries(s: KpiSeries, condition: DeviationCondition, settings: Settings): SeriesOutcome {
   const subject: IncidentSubject = {

@@ -32,6 +32,14 @@ export interface RecentBaselineOptions {
   minHistory?: number;
   /** Timestamps of known holidays: left out of the baseline. */
   holidays?: ReadonlySet<number>;
+  /**
+   * Values older than `history`, read only to learn how heavy the noise's tails are, never for the baseline: cut into
+   * blocks as long as the history (from its first value to the judged one), newest first, each standardised by a
+   * baseline of its own (level, trend, weekday effects, noise scale), so a year tells heavy tails from Gaussian ones
+   * where 16 weeks cannot, without a year-long baseline that would misfit trends and seasons. Values not before the
+   * history's first one are ignored, and so is an oldest block with under half the history's values.
+   */
+  tailHistory?: readonly DataPoint[];
 }
 
 /** The short-history judgement: the engine's assessment, and how far off the recent values are together. */
@@ -312,6 +320,43 @@ function standardisedErrors(
   return { below: side(true), above: side(false), kept };
 }
 
+/**
+ * The standardised errors of older values (before `past`'s first), for the noise's tails: cut into blocks as long as
+ * `past` reaches back from the judged value, newest first, each fitted by its own robust baseline on the same model
+ * (a block of a multiplicative KPI holding a value <= 0 is left out, as is a last block with under half as many
+ * values as `past`). Each block is standardised by its own level, trend, weekday effects and noise, so a KPI that grew
+ * or got noisier over the year reads as what it is, not as heavy tails.
+ */
+function olderErrors(
+  older: readonly DataPoint[],
+  past: readonly DataPoint[],
+  point: DataPoint,
+  model: Model,
+  holidays: ReadonlySet<number> | undefined,
+): SidedErrors[] {
+  const first = (past[0] as DataPoint).timestamp;
+  const span = point.timestamp - first;
+  const usable = older
+    .filter((p) => p.timestamp < first && Number.isFinite(p.value) && Number.isFinite(p.timestamp))
+    .filter((p) => !holidays?.has(p.timestamp))
+    .sort((a, b) => a.timestamp - b.timestamp || a.value - b.value);
+  if (!(span > 0) || usable.length === 0) return [];
+  const transform = model.multiplicative ? Math.log : (v: number) => v;
+  const noise = model.multiplicative ? ratioNoise : (e: number) => e;
+  const out: SidedErrors[] = [];
+  for (let end = first; end > (usable[0] as DataPoint).timestamp; end -= span) {
+    const block = usable.filter((p) => p.timestamp >= end - span && p.timestamp < end);
+    if (block.length < past.length / 2) continue;
+    if (model.multiplicative && !block.every((p) => p.value > 0)) continue;
+    const rows = block.map((p) => model.row(p.timestamp, end));
+    const ys = Float64Array.from(block, (p) => transform(p.value));
+    const kinds = model.kind ? block.map((p) => (model.kind as (t: number) => DayKind)(p.timestamp)) : undefined;
+    const fit = robustFit(rows, ys, noise, kinds);
+    if (fit && fit.noise > 0) out.push(standardisedErrors(fit, rows, ys, noise, kinds));
+  }
+  return out;
+}
+
 /** Box-Cox power of value / baseline that noise is measured on: the cube root (Wilson-Hilferty). */
 const LAMBDA = 1 / 3;
 /** Box-Cox of value / baseline, from its log. */
@@ -322,7 +367,8 @@ const ratioOfNoise = (u: number) => (LAMBDA === 0 ? Math.exp(u) : Math.max(0, 1 
 interface Model {
   multiplicative: boolean;
   weekly: boolean;
-  row(t: number): Float64Array;
+  /** The regression row of a value at `t`, its trend counted from `origin` (the judged value's time by default). */
+  row(t: number, origin?: number): Float64Array;
   /** Weekday or weekend, for daily values (their noise may differ); undefined for other intervals. */
   kind?: (t: number) => DayKind;
 }
@@ -333,10 +379,10 @@ function modelFor(points: readonly DataPoint[], judged: DataPoint): Model {
   const weekly = Math.abs(interval - DAY_MS) < DAY_MS / 4;
   const multiplicative = judged.value > 0 && points.every((p) => p.value > 0);
   // Trend per 28 intervals keeps the columns on similar scales.
-  const row = (t: number) => {
+  const row = (t: number, origin = judged.timestamp) => {
     const r = new Float64Array(weekly ? 8 : 2);
     r[0] = 1;
-    r[1] = (t - judged.timestamp) / (28 * interval);
+    r[1] = (t - origin) / (28 * interval);
     if (weekly) {
       const weekday = new Date(t).getUTCDay();
       if (weekday > 0) r[1 + weekday] = 1;
@@ -416,10 +462,17 @@ export function judgeRecent(
     if (fit && fit.noise > 0) fits.push({ k, size, fit });
   }
   // The noise's own tails, each side apart, learnt from the fit that reads the least of the newest values (the longest
-  // run's): a shift under way is not taken for heavy tails.
+  // run's): a shift under way is not taken for heavy tails. Older blocks, each with its own fit, add their errors.
   const tailFit = fits.at(-1);
   const errors = tailFit ? standardisedErrors(tailFit.fit, rows.slice(0, tailFit.size), ys, noise, kinds) : null;
-  const tails: SidedTails = errors ? learnSidedTails(errors.below, errors.above) : { below: null, above: null };
+  const older = errors ? olderErrors(options.tailHistory ?? [], past, point, model, options.holidays) : [];
+  const evidence = errors ? [errors, ...older] : [];
+  const tails: SidedTails = errors
+    ? learnSidedTails(
+        evidence.map((e) => e.below),
+        evidence.map((e) => e.above),
+      )
+    : { below: null, above: null };
   const heavy = tails.below !== null || tails.above !== null;
   const tailOf = (error: number): Tails | null => (error < 0 ? tails.below : tails.above);
   // A run's days are clipped before they are averaged: a run is there for a shift, days consistently off, and one far

@@ -47,6 +47,26 @@ describe('short-history judgement on arbitrary series', () => {
     },
   );
 
+  test.prop([series, series, fc.double({ min: 0, max: 1, noNaN: true })], { numRuns: 100 })(
+    'older values for the tails: any values never throw or give NaN, and those not before the history change nothing',
+    (older, points, sensitivity) => {
+      // The older series ends before `points` begins, so it is wholly older than the history.
+      const shift = (older.at(-1) as DataPoint).timestamp - (points[0] as DataPoint).timestamp + DAY;
+      const history = points.map((p) => ({ ...p, timestamp: p.timestamp + shift + 7 * DAY }));
+      const judged = history.pop() as DataPoint;
+      const options = { sensitivity, minHistory: 4 };
+      const a = judgeRecent(history, judged, { ...options, tailHistory: older });
+      expect(a.score).toBeGreaterThanOrEqual(0);
+      expect(a.score).toBeLessThanOrEqual(1);
+      for (const x of [a.expected, a.lower, a.upper]) if (x !== null) expect(Number.isNaN(x)).toBe(false);
+      const first = history[0]?.timestamp ?? judged.timestamp;
+      const notOlder = [...history, judged, { timestamp: judged.timestamp + DAY, value: 1e9 }].filter(
+        (p) => p.timestamp >= first,
+      );
+      expect(judgeRecent(history, judged, { ...options, tailHistory: [...notOlder, ...older] })).toEqual(a);
+    },
+  );
+
   test.prop(
     [
       fc.record({

@@ -299,6 +299,64 @@ describe('short-history baseline of daily KPIs', () => {
       expect(nights.filter((n) => n.tails).length / nights.length).toBeLessThan(0.03);
     });
 
+    describe('learnt from a year of history, the baseline still reading 16 weeks', () => {
+      const YEAR = 364;
+      const BASELINE = 112;
+      /** The judgement of day YEAR of each of 30 KPIs of `shape`, with the year before it or its last 16 weeks alone. */
+      const judgeYear = (shape: Shape, change: (series: DataPoint[]) => DataPoint[] = (s) => s) =>
+        Array.from({ length: 30 }, (_, i) => {
+          const series = change(dailyKpi(YEAR + 1, { ...shape, seed: (i + 1) * 7919 + 5 }));
+          const point = series[YEAR] as DataPoint;
+          const history = series.slice(YEAR - BASELINE, YEAR);
+          return {
+            year: judgeRecent(history, point, { sensitivity: 0.55, tailHistory: series.slice(0, YEAR - BASELINE) }),
+            weeks: judgeRecent(history, point, { sensitivity: 0.55 }),
+          };
+        });
+
+      it('tails of Student-t noise (3 df) are learnt on most KPIs where 16 weeks alone learn them on few', () => {
+        const judged = judgeYear(heavy);
+        const learnt = (key: 'year' | 'weeks') => judged.filter((j) => j[key].tails !== undefined).length;
+
+        // 0 and 16 of 30.
+        expect(learnt('weeks')).toBeLessThanOrEqual(4);
+        expect(learnt('year')).toBeGreaterThanOrEqual(12);
+        // The baseline is the 16 weeks' own: the same expected value either way.
+        for (const j of judged) expect(j.year.expected).toBeCloseTo(j.weeks.expected as number, 6);
+      });
+
+      it('a Gaussian KPI with a few outage days in its year (40% of usual) keeps Gaussian tails', () => {
+        const outages = (series: DataPoint[]) =>
+          series.map((p, i) => ([20, 75, 130, 190, 233, 300].includes(i) ? { ...p, value: p.value * 0.4 } : p));
+        const judged = judgeYear({ noise: 0.05 }, outages);
+        expect(judged.filter((j) => j.year.tails !== undefined).length).toBeLessThanOrEqual(1);
+      });
+
+      it('a Gaussian KPI whose noise grew over the year is not taken for heavy-tailed', () => {
+        // Each block of 16 weeks is standardised by its own noise: a baseline fitted to the whole year, under one scale,
+        // read this noise doubling twice as heavy tails in 28 of 30 KPIs (a mixture of scales is heavy-tailed).
+        const noisier = (series: DataPoint[]) =>
+          series.map((p, i) => {
+            const expected = expectedOf(i);
+            return { ...p, value: expected * (1 + (p.value / expected - 1) * (i < 100 ? 1 : i < 200 ? 2 : 4)) };
+          });
+        const judged = judgeYear({ noise: 0.02 }, noisier);
+        // 1 of 30: a block the doubling falls in mixes two scales too.
+        expect(judged.filter((j) => j.year.tails !== undefined).length).toBeLessThanOrEqual(2);
+      });
+
+      it('older values at or after the history’s first are not read: only the past before it counts', () => {
+        const series = dailyKpi(YEAR + 1, { ...heavy, seed: 11 });
+        const point = series[YEAR] as DataPoint;
+        const history = series.slice(YEAR - BASELINE, YEAR);
+        const older = series.slice(0, YEAR - BASELINE);
+        const withLater = [...older, ...series.slice(YEAR - BASELINE), { ...point, value: 1e9 }];
+        expect(judgeRecent(history, point, { tailHistory: withLater })).toEqual(
+          judgeRecent(history, point, { tailHistory: older }),
+        );
+      });
+    });
+
     it('a single far day inside its own alert bound does not alert through the runs it ends', () => {
       // Averaged as they are, a few heavy-tailed days keep the power-law tail of one far day: unclipped, a day just
       // inside the value-alone bound alerted as "the last 3 days off together".
