@@ -255,7 +255,7 @@ function* formulaPropertySlips(config: NightshiftConfig): Generator<ConfigWarnin
     const warned = new Set<string>();
     for (const [i, a] of names.entries()) {
       for (const b of names.slice(i + 1)) {
-        const how = nameSlip(a, b);
+        const how = propertySlip(a, b);
         if (how === undefined) continue;
         const [ua, ub] = [uses.get(a)!, uses.get(b)!];
         const aSlips = ua.count < ub.count || (ua.count === ub.count && ua.order > ub.order);
@@ -270,6 +270,17 @@ function* formulaPropertySlips(config: NightshiftConfig): Generator<ConfigWarnin
       }
     }
   }
+}
+
+/**
+ * How close property `a` is to `b` when one is most likely the other misspelt, as `nameSlip` says it; but a config
+ * reads properties that differ only in a trailing plural s (price, prices) or only in digits (step_1, step_2) on
+ * purpose: those are two properties, not a slip.
+ */
+export function propertySlip(a: string, b: string): string | undefined {
+  if (a === `${b}s` || b === `${a}s`) return undefined;
+  if (a.replace(/[0-9]/g, '') === b.replace(/[0-9]/g, '')) return undefined;
+  return nameSlip(a, b);
 }
 
 /** The property paths a where condition compares, dotted. */

@@ -250,6 +250,7 @@ describe('a property a formula reads a letter from another on the same event', (
     (name, at) => {
       const i = at % name.length;
       const slip = name.slice(0, i) + name.slice(i + 1);
+      fc.pre(name !== `${slip}s`);
 
       expect(propertyWarnings(withSums(name, slip))).toEqual([
         { path: 'kpis[1].formula', message: expect.stringContaining(`did you mean ${name}?`) },
@@ -261,4 +262,37 @@ describe('a property a formula reads a letter from another on the same event', (
   test.prop([word], { numRuns: 50 })('the same property read twice is no slip', (name) => {
     expect(propertyWarnings(withSums(name, name))).toEqual([]);
   });
+
+  test.prop([word], { numRuns: 50 })('a property and its plural in s are two properties (price, prices)', (name) => {
+    expect(propertyWarnings(withSums(name, `${name}s`))).toEqual([]);
+    expect(propertyWarnings(withSums(`${name}s`, name))).toEqual([]);
+  });
+
+  test.prop([word, fc.constantFrom('', '_'), fc.nat(999), fc.nat(999)], { numRuns: 100 })(
+    'properties that differ only in digits are two properties (step_1, step_2)',
+    (name, joint, m, n) => {
+      fc.pre(m !== n);
+
+      expect(propertyWarnings(withSums(`${name}${joint}${m}`, `${name}${joint}${n}`))).toEqual([]);
+      expect(propertyWarnings(withSums(name, `${name}${n}`))).toEqual([]);
+    },
+  );
+
+  test.prop([word, fc.nat(), fc.constantFrom('', '_', '1', 's')], { numRuns: 100 })(
+    'a case or punctuation slip is still warned about, plural or numbered names included',
+    (stem, at, tail) => {
+      const name = `${stem}${tail}`;
+      const i = at % stem.length;
+      const upper = name.slice(0, i) + name[i]!.toUpperCase() + name.slice(i + 1);
+      const spaced = `${name.slice(0, i + 1)}_${name.slice(i + 1)}`;
+
+      expect(propertyWarnings(withSums(name, upper))).toEqual([
+        { path: 'kpis[1].formula', message: expect.stringContaining('the same but for case as') },
+      ]);
+      fc.pre(i + 1 < name.length && !name.endsWith('_'));
+      expect(propertyWarnings(withSums(name, spaced))).toEqual([
+        { path: 'kpis[1].formula', message: expect.stringContaining('the same but for spaces or punctuation as') },
+      ]);
+    },
+  );
 });

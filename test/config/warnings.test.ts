@@ -247,6 +247,24 @@ describe('slips a new user made that validate now names', () => {
     ]);
   });
 
+  it('properties a plural s or a digit apart (price, prices; step_1, step_2) are two properties, not a slip', () => {
+    const steps = withKpi(
+      [
+        '  - id: price_total',
+        '    name: Price',
+        '    formula: sum("Order Completed".price)',
+        '  - id: prices_total',
+        '    name: Prices',
+        '    formula: sum("Order Completed".prices)',
+        '  - id: steps',
+        '    name: Steps',
+        '    formula: count("Order Completed" where step_1 == "x") + count("Order Completed" where step_2 == "y")',
+      ].join('\n'),
+    );
+
+    expect(warningsOf(steps)).toEqual([]);
+  });
+
   it('a runbook step cut short by " #" (YAML reads a comment) is warned about with its line and the quoted text to write', () => {
     const cut = example.replace(
       '      - Announce the incident and its expected impact.\n',
