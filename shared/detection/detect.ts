@@ -293,7 +293,10 @@ export async function detectAnomalies(
   const dataStart = () => (start ??= readDataStart(store));
 
   // KPI presence per (kpi, scope, granularity, period), from the rules that read it.
-  const presence = new Map<string, { kpi: string; scope?: string; rule: AlertRule; period: string; value: boolean }>();
+  const presence = new Map<
+    string,
+    { kpi: string; scope?: string; rule: AlertRule; period: string; value: boolean; unread?: string }
+  >();
 
   await Promise.all(
     config.alerts.rules.map(async (rule) => {
@@ -324,7 +327,15 @@ export async function detectAnomalies(
         const key = `${rule.kpi}|${rule.scope ?? ''}|${rule.granularity}|${period}`;
         const hasValue = ev.outcome !== 'no_value';
         const scope = rule.scope === undefined ? {} : { scope: rule.scope };
-        presence.set(key, { kpi: rule.kpi, ...scope, rule, period, value: hasValue || !!presence.get(key)?.value });
+        const unread = ev.unread ?? presence.get(key)?.unread;
+        presence.set(key, {
+          kpi: rule.kpi,
+          ...scope,
+          rule,
+          period,
+          value: hasValue || !!presence.get(key)?.value,
+          ...(unread ? { unread } : {}),
+        });
       }
       if (ev.outcome === 'anomalous' || ev.outcome === 'normal') {
         run.add(subject, await recordObservation(store, subject, ruleObservation(ev, rule), at), ev.outcome, notes);
@@ -376,7 +387,7 @@ export async function detectAnomalies(
         summary: p.value
           ? `${label} has a value for ${when}`
           : missing
-            ? `${label} has no value for ${when}`
+            ? `${label} has no value for ${when}${p.unread ? `: ${p.unread}` : ''}`
             : `${label} has no value for ${when} (${why}): nothing to compute, not missing data`,
       };
       run.add(subject, await recordObservation(store, subject, obs, at), p.value ? 'normal' : 'no_value');

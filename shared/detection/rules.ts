@@ -13,6 +13,7 @@ import type { ProblemKind } from '#shared/incidents/incidents.ts';
 import { formatKpiValue } from '#shared/kpi/format.ts';
 import { readKpiValues, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import { boundsFor } from '#shared/kpi/scorecard.ts';
+import { unreadReason } from '#shared/kpi/unread-names.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import {
   addDays,
@@ -138,6 +139,11 @@ export interface RuleEvaluation {
   outlier?: 'strict' | 'loose';
   /** Earlier periods of the run that decided a deviation (ConditionResult.runPeriods). */
   runPeriods?: PeriodId[];
+  /**
+   * Why the value is no data when its formula names an event or property the data never had: 'no "Refund Isued"
+   * event on any of the 21 days counted; did you mean "Refund Issued"?'.
+   */
+  unread?: string;
 }
 
 export interface RuleDeps {
@@ -272,9 +278,11 @@ export async function evaluateRule(
   if (!current) return { ...result, outcome: 'not_rolled_up', summary: `${label}: not rolled up for ${period}` };
   if (current.pending) return { ...result, outcome: 'pending', summary: `${label}: pending for ${period}` };
   const hasMissing = rule.all.some((c) => 'missing' in c);
-  if (value === null && !hasMissing) {
-    return { ...result, outcome: 'no_value', summary: `${label} has no value for ${period}` };
-  }
+  // A name the data never had (a slip in the formula) says so wherever the missing value is reported.
+  const unread = value === null && current.unread?.length ? unreadReason(current.unread) : undefined;
+  if (unread) result.unread = unread;
+  const noValue = `${label} has no value for ${period}${unread ? `: ${unread}` : ''}`;
+  if (value === null && !hasMissing) return { ...result, outcome: 'no_value', summary: noValue };
 
   for (const condition of rule.all) {
     let r: ConditionResult;
@@ -374,8 +382,7 @@ export async function evaluateRule(
   result.magnitude = Math.max(0, ...telling.map((c) => c.magnitude));
   if (anomalous || result.persists) {
     const reasons = telling.map((c) => c.detail).filter((d) => d && d !== 'no value');
-    result.summary =
-      value === null ? `${label} has no value for ${period}` : `${label} ${fmt(value)} ${reasons.join(', ')}`.trim();
+    result.summary = value === null ? noValue : `${label} ${fmt(value)} ${reasons.join(', ')}`.trim();
   }
   return result;
 }
