@@ -276,7 +276,7 @@ describe('how busy the weekends are changes no weekday judgement', () => {
       // their own rhythm, 10 of 12 weekend days alerted; at most one in six weekends may now.
       expect(quiet.alarms.filter((a) => weekend(a.day)).length).toBeLessThanOrEqual(1);
     },
-    60_000,
+    120_000,
   );
 });
 

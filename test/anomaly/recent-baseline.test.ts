@@ -130,6 +130,20 @@ describe('short-history baseline of daily KPIs', () => {
     expect(judged).toEqual(judgeRecent(clean.toSpliced(60, 1), next));
   });
 
+  it('a week-long outage in the history does not hide itself by stretching the noise scale', () => {
+    // Six of 112 values at 40%: on the least-squares scale of all values, their errors were under 4 of its sigmas, so
+    // they were kept, and the band came out four times too wide for 16 weeks.
+    const shape = { noise: 0.05 };
+    for (let seed = 1; seed <= 5; seed++) {
+      const clean = dailyKpi(112, { ...shape, seed: seed * 31 });
+      const withOutage = clean.map((p, i) => (i >= 80 && i < 87 ? { ...p, value: p.value * 0.4 } : p));
+      const next = planted(112, 0, shape);
+      const [a, b] = [judgeRecent(withOutage, next), judgeRecent(clean.toSpliced(80, 7), next)];
+      expect((a.upper as number) - (a.lower as number)).toBeCloseTo((b.upper as number) - (b.lower as number), 6);
+      expect(judgeRecent(withOutage, planted(112, -7, shape)).score).toBeGreaterThanOrEqual(0.5);
+    }
+  });
+
   it('known holidays stay out of the baseline', () => {
     const series = dailyKpi(84);
     const holiday = series[70] as DataPoint;
@@ -330,6 +344,21 @@ describe('short-history baseline of daily KPIs', () => {
           series.map((p, i) => ([20, 75, 130, 190, 233, 300].includes(i) ? { ...p, value: p.value * 0.4 } : p));
         const judged = judgeYear({ noise: 0.05 }, outages);
         expect(judged.filter((j) => j.year.tails !== undefined).length).toBeLessThanOrEqual(1);
+      });
+
+      it('a week-long outage or a week a little low in the year, nobody flagged, is not taken for heavy tails', () => {
+        // A review found a week at 40% in the year (days 200-206) made 27-30 of 30 Gaussian KPIs heavy-tailed (3 df):
+        // its days hid under the scale they stretched, and a day at half the usual value then alerted on 2 of 40.
+        const week = (from: number, factor: number) => (series: DataPoint[]) =>
+          series.map((p, i) => (i >= from && i < from + 7 ? { ...p, value: p.value * factor } : p));
+        for (const change of [week(200, 0.4), week(60, 0.4), week(200, 0.85)]) {
+          const judged = judgeYear({ noise: 0.05 }, change);
+          expect(judged.filter((j) => j.year.tails !== undefined).length).toBeLessThanOrEqual(1);
+        }
+        const halfDay = judgeYear({ noise: 0.05 }, (series) =>
+          week(200, 0.4)(series).map((p, i) => (i === YEAR ? { ...p, value: p.value * 0.5 } : p)),
+        );
+        expect(halfDay.filter((j) => j.year.score >= 0.5).length).toBe(30);
       });
 
       it('a Gaussian KPI whose noise grew over the year is not taken for heavy-tailed', () => {
