@@ -3,6 +3,7 @@
 import {
   type DetectSummary,
   detectAnomaliesBetween,
+  rangeRunRecord,
   type SubjectResult,
   scheduledDetection,
 } from '#shared/detection/detect.ts';
@@ -43,7 +44,8 @@ export async function runDetect(ctx: CommandContext, from: LocalDate, to: LocalD
     'detect-anomalies',
     ctx.now,
     () => detectAnomaliesBetween(from, to, { store: ctx.store, config: ctx.config, now: ctx.now, queue }),
-    { manual: true },
+    // The run's mails are sent: a record that cannot be written must not hide its transitions.
+    { manual: true, record: rangeRunRecord, onUnrecorded: (error) => console.error(unrecordedLine(error)) },
   );
   const unseen = await unseenExpectedEvents(ctx.store, ctx.config.alerts.expectedEvents, from, to);
   return {
@@ -56,6 +58,12 @@ export async function runDetect(ctx: CommandContext, from: LocalDate, to: LocalD
     ...(mail ? {} : { alertsNotSent: unsent }),
     outbox,
   };
+}
+
+/** The warning `detect` prints when its run is done but could not be recorded. */
+export function unrecordedLine(error: unknown): string {
+  const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return `nightshift: the run is done but its record could not be written (${why}); \`nightshift runs\` shows it as running`;
 }
 
 /** An incident's move in a range, as `detect` lists them: by day judged, in the order judged. */

@@ -523,3 +523,35 @@ export async function detectAnomaliesBetween(
     days,
   };
 }
+
+/** Transitions of each kind, and open incidents, a range's run record lists; `detect` itself prints them all. */
+export const RECORDED_TRANSITIONS = 100;
+
+/**
+ * What a range's run record keeps (`nightshift runs`): its counts and its transitions, not every day's results. Those
+ * took some 2.5 KB a day, so a range of half a year passed DynamoDB's 400 KB item limit and the run, its mails sent,
+ * was recorded as failed; the incidents keep what each period found. Past `RECORDED_TRANSITIONS` of a kind, the rest
+ * are counted under `more` ({ opened: 12 }: 12 more opened than listed).
+ */
+export function rangeRunRecord(summary: RangeSummary): Record<string, unknown> {
+  const outcomes: Record<string, number> = {};
+  for (const day of summary.days) for (const r of day.results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  const more: Record<string, number> = {};
+  const listed = <T>(name: string, list: readonly T[]): T[] => {
+    if (list.length > RECORDED_TRANSITIONS) more[name] = list.length - RECORDED_TRANSITIONS;
+    return list.slice(0, RECORDED_TRANSITIONS);
+  };
+  return {
+    from: summary.from,
+    to: summary.to,
+    days: summary.days.length,
+    judged: summary.days.reduce((n, d) => n + d.judged, 0),
+    enqueued: summary.enqueued,
+    opened: listed('opened', summary.opened),
+    escalated: listed('escalated', summary.escalated),
+    resolved: listed('resolved', summary.resolved),
+    open: listed('open', summary.open),
+    results: outcomes,
+    ...(Object.keys(more).length > 0 ? { more } : {}),
+  };
+}

@@ -24,8 +24,9 @@ const DAY_SECONDS = 86_400;
 /** Raw bodies kept in quarantine are cut to this, so one item stays well under DynamoDB's 400 KB. */
 export const QUARANTINE_BODY_LIMIT = 64 * 1024;
 const QUARANTINE_DETAIL_LIMIT = 1000;
-/** DynamoDB's item size limit (names and values, UTF-8). */
-export const MAX_ITEM_BYTES = 400 * 1024;
+
+export { itemBytes, MAX_ITEM_BYTES } from '#shared/store/item-size.ts';
+
 /**
  * Events in one pack at most. A Lambda batch (100 messages) makes one pack a day; a file read in chunks of thousands
  * makes packs of hundreds, so a history of 13 weeks is a few hundred items rather than ten thousand (DynamoDB Local on
@@ -314,36 +315,6 @@ export async function markStored(store: StateStore, at: number): Promise<void> {
 export async function lastStoredAt(store: StateStore): Promise<number | undefined> {
   const item = await store.get('events', LAST_STORED.pk, LAST_STORED.sk);
   return typeof item?.at === 'number' ? item.at : undefined;
-}
-
-/**
- * Size of an item as DynamoDB counts it against its 400 KB limit: attribute names and strings in UTF-8, numbers
- * about one byte per two significant digits plus one, 3 bytes per list or map plus 1 per element.
- */
-export function itemBytes(item: Item): number {
-  let n = 0;
-  for (const [name, value] of Object.entries(item)) {
-    if (value !== undefined) n += Buffer.byteLength(name) + valueBytes(value);
-  }
-  return n;
-}
-
-function valueBytes(value: unknown): number {
-  if (typeof value === 'string') return Buffer.byteLength(value);
-  if (typeof value === 'number') return numberBytes(value);
-  if (typeof value !== 'object' || value === null) return 1;
-  let n = 3;
-  if (Array.isArray(value)) {
-    for (const v of value) n += 1 + valueBytes(v);
-  } else {
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) n += 1 + Buffer.byteLength(k) + valueBytes(v);
-  }
-  return n;
-}
-
-function numberBytes(n: number): number {
-  const digits = String(Math.abs(n)).replace(/e.*$/i, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
-  return Math.ceil(Math.max(1, digits.length) / 2) + 1;
 }
 
 /** A day that received late events since its last rollup; `mark` changes every time it is marked again. */
