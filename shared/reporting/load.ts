@@ -7,7 +7,7 @@ import type { Kpi, NightshiftConfig, Person, Report } from '#shared/config/schem
 import { partialPeriod } from '#shared/events/closed-days.ts';
 import { periodsWithoutEvents, quarantinedTotal, readDataStart, readDayFigures } from '#shared/events/day-figures.ts';
 import { type Incident, readIncidents } from '#shared/incidents/incidents.ts';
-import { idleReason, JOBS, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
+import { idleReason, JOBS, type JobRun, recentRuns, scheduleKeyOf } from '#shared/jobs/runs.ts';
 import { readKpiValues, readScorecards, type ScopeValue, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import { scorecard } from '#shared/kpi/scorecard.ts';
 import { type UnreadName, unreadReason } from '#shared/kpi/unread-names.ts';
@@ -23,7 +23,7 @@ import {
   shiftPeriod,
 } from '#shared/time/calendar.ts';
 import { DEFAULT_THRESHOLDS, judgeStream } from '#shared/watchdog/judge.ts';
-import { asRun, dueTimes, periodMs, reportCadence, runStreams } from '#shared/watchdog/schedule.ts';
+import { asRun, dueTimes, periodMs, type RunStream, reportCadence, runStreams } from '#shared/watchdog/schedule.ts';
 import { RUNS_READ } from '#shared/watchdog/watchdog.ts';
 import type { ReportCheck, ReportIncident, ReportJob, ReportKpi, ReportModel, ReportSection } from './model.ts';
 import {
@@ -43,9 +43,10 @@ export interface ReportDeps {
   now: () => number;
   /**
    * Incidents of the period (from the alerts module) in report form, each with whom it concerns: a specialist sees
-   * only those of their department or routed to them (none whose audience is not given).
+   * only those of their department or routed to them (none whose audience is not given). They are as they stood when
+   * the report was made (`asOf`, ReportTimes.made), not as they stand now.
    */
-  incidents?: (period: PeriodId) => Promise<Array<ReportIncident & { audience?: Audience }>>;
+  incidents?: (period: PeriodId, asOf: number) => Promise<Array<ReportIncident & { audience?: Audience }>>;
   /** The night's backup and data checks (from the checks module). */
   checks?: (period: PeriodId) => Promise<ReportCheck[]>;
 }
@@ -111,7 +112,8 @@ export async function loadReportModel(
   const ready = current.length > 0 && current.every((v) => v !== undefined && v.asOf >= last);
   const sections = sectionsFor(report, person, config);
   const holiday = isHoliday(period, granularity, config);
-  const incidents = deps.incidents ? await deps.incidents(period) : [];
+  const times = reportTimes(report, period, config, deps.now());
+  const incidents = deps.incidents ? await deps.incidents(period, times.made) : [];
   const checks = deps.checks && sections.includes('checks') ? await deps.checks(period) : [];
   const model: ReportModel = {
     report: {
@@ -134,9 +136,7 @@ export async function loadReportModel(
     kpis: [],
     incidents: incidents.filter((i) => maySee(person, i.audience)).map(({ audience: _audience, ...i }) => i),
     checks: checks.filter((c) => maySee(person, checkAudience(c, config))),
-    pipeline: sections.includes('pipeline')
-      ? await pipelineHealth(store, config, period, jobsAsOf(report, period, config, deps.now()))
-      : NO_PIPELINE,
+    pipeline: sections.includes('pipeline') ? await pipelineHealth(store, config, period, times) : NO_PIPELINE,
     sections,
   };
   if (!ready) {
@@ -267,33 +267,48 @@ function historyOf(
   return out;
 }
 
-/**
- * The instant a report judges the nightly jobs at: the end of the grace time of its schedule's first due time after
- * the period ends (so the night's rollup, detection and checks count, and the report's own planning run), or `now`
- * if earlier. A report rendered later for a past period shows the jobs as they stood when it went out, not the runs
- * since.
- */
-function jobsAsOf(report: Report, period: PeriodId, config: NightshiftConfig, now: number): number {
+/** The instants a report's jobs and incidents are judged at (see reportTimes). */
+export interface ReportTimes {
+  /**
+   * The end of the grace time of the report's schedule's first due time after the period ends (so the night's rollup,
+   * detection and checks count, and the report's own planning run), or `now` if earlier: what was due for the report
+   * is judged as it stood then.
+   */
+  due: number;
+  /**
+   * When the report is made, up to its schedule's next due time (that of the next period's report): a run that started
+   * after `due` for the night of this period, late, counts by then, as `runs` and `watchdog` show it; one of a later
+   * night never does, however much later the report is re-made.
+   */
+  made: number;
+}
+
+/** When a report of `period` judges the nightly jobs and the incidents, for a report made at `now`. */
+export function reportTimes(report: Report, period: PeriodId, config: NightshiftConfig, now: number): ReportTimes {
   const end = dayRange(periodBounds(period).last, config.timeZone).end;
   const cadence = reportCadence(report.schedule);
-  const due = dueTimes(cadence, config.timeZone, end, end + 2 * periodMs(cadence))[0];
-  return due === undefined ? now : Math.min(now, due + config.jobs.graceMinutes * 60_000);
+  const [due, next] = dueTimes(cadence, config.timeZone, end, end + 3 * periodMs(cadence));
+  if (due === undefined) return { due: now, made: now };
+  return {
+    due: Math.min(now, due + config.jobs.graceMinutes * 60_000),
+    made: Math.min(now, next ?? Number.POSITIVE_INFINITY),
+  };
 }
 
 /**
  * Unique events stored for the period's days and distinct lines quarantined on them, as the nightly rollup counted
- * them from the tables (never added up per delivery), how each nightly job stood at `asOf` (jobsAsOf), and the mail
- * SES reported bounced or marked as spam on those days.
+ * them from the tables (never added up per delivery), how each nightly job stood for the report (jobHealth), and the
+ * mail SES reported bounced or marked as spam on those days.
  */
 async function pipelineHealth(
   store: StateStore,
   config: NightshiftConfig,
   period: PeriodId,
-  asOf: number,
+  times: ReportTimes,
 ): Promise<ReportModel['pipeline']> {
   const days = periodDays(period);
   const figures = await readDayFigures(store, days[0]!, days.at(-1)!);
-  const jobs = await jobHealth(store, config, asOf);
+  const jobs = await jobHealth(store, config, times);
   const mail = feedbackFigures(await readFeedback(store, days[0]!, days.at(-1)!));
   if (figures.length < days.length) return { stored: null, rejected: null, rejectReasons: {}, jobs, mail };
   const rejectReasons: Record<string, number> = {};
@@ -318,42 +333,72 @@ function openAt(incident: Incident, asOf: number): boolean {
   return opened && (incident.status === 'open' || resolvedSince);
 }
 
+/** The runs of a job that count for a stream as of `times`: those started by `times.due`, and late ones (see below). */
+function countedRuns(stream: RunStream, runs: readonly JobRun[], times: ReportTimes, config: NightshiftConfig) {
+  const started = (r: JobRun) => Date.parse(r.startedAt);
+  // A run started after the report's due time still counts for the due runs judged then, up to the next due time
+  // not yet judgeable then: a late run of that night, not a run of a later one.
+  const grace = config.jobs.graceMinutes * 60_000;
+  const span = periodMs(stream.cadence);
+  const nextDue = dueTimes(stream.cadence, config.timeZone, times.due - grace, times.due + 2 * span).find(
+    (d) => d + grace > times.due,
+  );
+  const until = Math.min(times.made, (nextDue ?? Number.POSITIVE_INFINITY) - DEFAULT_THRESHOLDS.earlyMs);
+  return runs.filter((r) => started(r) <= times.due || started(r) < until);
+}
+
 /**
- * Each nightly job at `now`, as the watchdog sees it: the latest due run of each of its schedules judged as the
- * watchdog judges it (missed, late, failed), from the runs started by then. A job none of whose due runs can be judged
- * (it never ran, or nothing was due since runs were first recorded) is what a watchdog incident open then says (one
- * resolved since, what opened it), or else what its last run says. A job with nothing to do under the config
- * (`idleReason`) is 'not_needed', whatever its runs.
+ * Each nightly job as the watchdog sees it when the report is made: the latest due run of each of its schedules as of
+ * the report's due time, judged as the watchdog judges it (missed, late, failed), from the runs started by then and
+ * the late runs of the same due times started since, up to when the report is made (`times`). So a report made after
+ * its due time says a rollup run by hand at 15:58 "ran late", not "did not run", and one re-made days later still does
+ * not count the runs of the nights after. A job none of whose due runs can be judged (it never ran, or nothing was due
+ * since runs were first recorded) is what a watchdog incident open at the due time says (one resolved since, what
+ * opened it), or else what its last counted run says. A job with nothing to do under the config (`idleReason`) is
+ * 'not_needed', whatever its runs.
  */
-async function jobHealth(store: StateStore, config: NightshiftConfig, now: number): Promise<ReportJob[]> {
-  const runsOf = await Promise.all(JOBS.map((job) => recentRuns(store, job, RUNS_READ, now)));
-  const incidents = (await readIncidents(store)).filter((i) => i.type === 'job' && openAt(i, now));
+async function jobHealth(store: StateStore, config: NightshiftConfig, times: ReportTimes): Promise<ReportJob[]> {
+  const { due } = times;
+  // The runs by the due time are read on their own: a week of hourly runs since would crowd them out of one read.
+  const byDue = await Promise.all(JOBS.map((job) => recentRuns(store, job, RUNS_READ, due)));
+  const since = await Promise.all(
+    JOBS.map(async (job) =>
+      times.made > due
+        ? (await recentRuns(store, job, RUNS_READ, times.made)).filter((r) => Date.parse(r.startedAt) > due)
+        : [],
+    ),
+  );
+  const incidents = (await readIncidents(store)).filter((i) => i.type === 'job' && openAt(i, due));
   // Due runs are expected from the first run recorded of any job (Nightshift deployed), as far as the runs read reach.
-  const starts = runsOf.flat().map((r) => Date.parse(r.startedAt));
-  const since = starts.length > 0 ? Math.min(...starts) : now;
+  const starts = [...byDue, ...since].flat().map((r) => Date.parse(r.startedAt));
+  const watchingSince = starts.length > 0 ? Math.min(...starts) : due;
 
   return JOBS.map((job, i): ReportJob => {
     // Nothing to do under the config (no checks, no alert rules): not judged against its schedule at all.
     const idle = idleReason(config, job);
     if (idle) return { job, status: 'not_needed', note: idle };
-    const runs = runsOf[i]!;
-    const last = runs[0];
+    const read = [...since[i]!, ...byDue[i]!];
+    // As the job is actually run when the report is made: detection started by hand once a night is judged by that
+    // nightly run (asRun).
+    const streams = read.length === 0 ? [] : runStreams(config, [job]).map((s) => asRun(s, read, times.made, config));
+    const ofStreams = streams.map((s) => countedRuns(s, read, times, config));
+    const counted = new Set(ofStreams.flat());
+    const last = read.find((r) => counted.has(r));
     const base = { job, ...(last ? { at: last.startedAt } : {}) };
     // A job with no run recorded may not be deployed at all: only the watchdog, which knows, says it is missed.
-    // As the job is actually run: detection started by hand once a night is judged by that nightly run (asRun).
-    const streams = runs.length === 0 ? [] : runStreams(config, [job]).map((s) => asRun(s, runs, now, config));
-    const judged = streams.flatMap((stream) => {
+    const judged = streams.flatMap((stream, k) => {
+      const ofStream = ofStreams[k]!;
       // A report's planning has one stream per report; its runs name the report.
-      const own = stream.key === undefined ? runs : runs.filter((r) => scheduleKeyOf(r) === stream.key);
+      const own = stream.key === undefined ? ofStream : ofStream.filter((r) => scheduleKeyOf(r) === stream.key);
       const { verdicts } = judgeStream(
         {
           stream,
           runs: own,
-          truncated: runs.length >= RUNS_READ,
-          now,
+          truncated: byDue[i]!.length >= RUNS_READ,
+          now: due,
           timeZone: config.timeZone,
           graceMinutes: config.jobs.graceMinutes,
-          watchingSince: since,
+          watchingSince,
           thresholds: DEFAULT_THRESHOLDS,
         },
         // Reports go to people who need not read a job's error: the run record has it.

@@ -262,6 +262,72 @@ describe('report pipeline health of an earlier period', () => {
   });
 });
 
+describe('report pipeline health of a report made after its due time', () => {
+  it('a rollup run by hand after the report was due ran late, not "never ran", when the report is made then', async () => {
+    const { store } = await freshStore('pipeline');
+    await nightlyByHand(store, ['2026-11-21', '2026-11-22']);
+    // The night after 22 Nov nothing ran on time: the rollup and `detect` were run by hand in the afternoon.
+    await run(store, 'rollup-kpis', at('2026-11-23', '15:58:00'));
+    await detectByHand(store, at('2026-11-23', '15:59:00'));
+
+    const config = exampleConfig();
+    const report = config.reports.find((r) => r.id === 'daily')!;
+    const person = config.people.find((p) => p.id === 'ops_director')!;
+    const model = await loadReportModel(report, '2026-11-22', person, {
+      store,
+      config,
+      now: () => at('2026-11-23', '16:00:00'),
+    });
+    const jobs = Object.fromEntries(model.pipeline.jobs.map((j) => [j.job, j]));
+
+    expect(renderReport(model).text).toContain(
+      '* rollup-kpis: ! Late (23 Nov 15:58) — Nightly rollup ran late: due 00:30 on 23 Nov, started 15:58 on 23 Nov',
+    );
+    expect(jobs['rollup-kpis']).toEqual({
+      job: 'rollup-kpis',
+      status: 'late',
+      at: '2026-11-23T07:58:00.000Z',
+      note: 'Nightly rollup ran late: due 00:30 on 23 Nov, started 15:58 on 23 Nov (15.5 h late; grace 60 min)',
+    });
+    expect(jobs['detect-anomalies']).toMatchObject({
+      status: 'late',
+      note: expect.stringMatching(/^Nightly anomaly detection ran late: due 01:00 on 23 Nov, started 15:59 on 23 Nov/),
+    });
+  });
+
+  it("a first install's jobs, run by hand before the report, ran, as `runs` and `watchdog` say", async () => {
+    const { store } = await freshStore('pipeline');
+    await run(store, 'rollup-kpis', at('2026-11-23', '15:58:00'));
+    await detectByHand(store, at('2026-11-23', '15:59:00'));
+    await run(store, 'plan-reports', at('2026-11-23', '16:00:00'), 'ok', 'daily');
+
+    const jobs = await pipelineAt(store, at('2026-11-23', '16:00:30'));
+
+    expect(jobs['rollup-kpis']).toEqual({ job: 'rollup-kpis', status: 'ok', at: '2026-11-23T07:58:00.000Z' });
+    expect(jobs['detect-anomalies']).toEqual({ job: 'detect-anomalies', status: 'ok', at: '2026-11-23T07:59:00.000Z' });
+    expect(jobs['plan-reports']).toEqual({ job: 'plan-reports', status: 'ok', at: '2026-11-23T08:00:00.000Z' });
+  });
+
+  it('a report re-made days later counts the late run of its own night, never the runs of the nights after', async () => {
+    const { store } = await freshStore('pipeline');
+    await nightlyByHand(store, ['2026-11-20', '2026-11-21', '2026-11-22']);
+    // 22 Nov's rollup (due 00:30 on 23 Nov) ran late, 23 Nov's on time, 24 Nov's not at all, 25 Nov's on time.
+    await run(store, 'rollup-kpis', at('2026-11-23', '15:58:00'));
+    await run(store, 'rollup-kpis', at('2026-11-24', '00:30:04'));
+    await run(store, 'rollup-kpis', at('2026-11-26', '00:30:04'));
+
+    const late = await pipelineAt(store, at('2026-11-27', '10:00:00'), '2026-11-22');
+    const missed = await pipelineAt(store, at('2026-11-27', '10:00:00'), '2026-11-24');
+
+    expect(late['rollup-kpis']).toMatchObject({ status: 'late', at: '2026-11-23T07:58:00.000Z' });
+    // The run at 00:30 on 26 Nov, before the next report was due, is the next night's: it covers 25 Nov, not 24 Nov.
+    expect(missed['rollup-kpis']).toMatchObject({
+      status: 'missed',
+      note: expect.stringMatching(/^Nightly rollup did not run: due 00:30 on 25 Nov/),
+    });
+  });
+});
+
 describe('report incidents: the night after the period', () => {
   it('the morning report lists an incident the watchdog opened in the night while it is open', async () => {
     const { store } = await freshStore('pipeline');
