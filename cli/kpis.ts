@@ -1,4 +1,5 @@
 // `nightshift kpis`: stored values for a range of periods; periods never rolled up are computed (and stored) first.
+import { readPartialPeriods } from '#shared/events/closed-days.ts';
 import { periodsWithoutEvents } from '#shared/events/day-figures.ts';
 import { formatKpiValue } from '#shared/kpi/format.ts';
 import { readKpiValues, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
@@ -7,21 +8,28 @@ import { rollupPeriods } from '#shared/kpi/rollup.ts';
 import { unreadReason } from '#shared/kpi/unread-names.ts';
 import { type Granularity, type LocalDate, periodsBetween, yesterday } from '#shared/time/calendar.ts';
 import type { CommandContext } from './context.ts';
+import { partialLabel } from './print.ts';
 
 export interface KpiRow {
   kpi: string;
   period: string;
   value: number | null;
   formatted: string;
-  status: StoredKpiValue['status'];
+  /** 'partial': the period the data begins in, after its first hour; shown with its target, not judged. */
+  status: StoredKpiValue['status'] | 'partial';
   target?: { min?: number; max?: number };
   attainment: number | null;
   complete: boolean;
   pending: boolean;
   inputs: Record<string, number | null>;
   byScope?: Record<string, { value: number | null; status: string }>;
-  /** Why a value is no data when the formula reads a name the data never had: 'no "Refund Isued" events ...'. */
+  /**
+   * Why a value is no data when the formula reads a name the data never had: 'no "Refund Isued" events ...'; or why a
+   * partial one is not judged: 'partial month (data from 20 Apr 00:22): targets are not judged'.
+   */
   reason?: string;
+  /** ISO 8601 instant of the earliest event stored, on a partial period's row. */
+  dataFrom?: string;
 }
 
 export async function kpiRows(
@@ -46,6 +54,9 @@ export async function kpiRows(
   }
   // Not a single event stored for a period: no data, where a sum of nothing read as 'revenue 0 missed'.
   const empty = await periodsWithoutEvents(ctx.store, periods);
+  // The period the data begins in, after its first hour, counts only a part of it: a month's per-day target scaled to
+  // its 30 days is no target for its last 11. Its values are shown, not judged, as its report shows them.
+  const partial = await readPartialPeriods(ctx.store, ctx.config.timeZone);
   return stored.flat().map((v) => {
     const kpi = relevant.find((k) => k.id === v.kpi)!;
     const nothing = empty.has(v.period) && !v.pending && v.status !== 'closed';
@@ -65,9 +76,19 @@ export async function kpiRows(
       row.formatted = 'no data';
       row.reason = unreadReason(v.unread);
     }
+    const judged = row.status === 'met' || row.status === 'missed' || row.status === 'outstanding';
+    if (judged && partial.has(v.period) && partial.dataFrom !== undefined) {
+      row.status = 'partial';
+      row.attainment = null;
+      row.dataFrom = new Date(partial.dataFrom).toISOString();
+      row.reason = `${partialLabel(granularity, partial.dataFrom, ctx.config.timeZone)}: targets are not judged`;
+    }
     if (v.byScope) {
       row.byScope = Object.fromEntries(
-        Object.entries(v.byScope).map(([s, x]) => [s, { value: x.value, status: x.status }]),
+        Object.entries(v.byScope).map(([s, x]) => [
+          s,
+          { value: x.value, status: row.status === 'partial' && x.value !== null ? 'partial' : x.status },
+        ]),
       );
     }
     return row;

@@ -326,10 +326,14 @@ function kpisCommand(): Command {
       });
       if (opts.json) printJson(rows);
       else
-        for (const r of rows)
+        for (const r of rows) {
+          // A partial period's reason says what it is: 'partial month (data from 20 Apr 00:22): targets are not judged'.
+          const status = r.status === 'partial' ? r.reason : r.status;
+          const reason = r.reason && r.status !== 'partial' ? `: ${r.reason}` : '';
           console.log(
-            `${r.period.padEnd(11)} ${r.kpi.padEnd(20)} ${String(r.formatted).padStart(12)}  ${r.status}${r.complete ? '' : ' (to date)'}${r.reason ? `: ${r.reason}` : ''}`,
+            `${r.period.padEnd(11)} ${r.kpi.padEnd(20)} ${String(r.formatted).padStart(12)}  ${status}${r.complete ? '' : ' (to date)'}${reason}`,
           );
+        }
     });
 }
 

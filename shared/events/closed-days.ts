@@ -10,6 +10,7 @@ import {
   addDays,
   dayRange,
   type Granularity,
+  granularityOf,
   isoWeekday,
   type LocalDate,
   type PeriodId,
@@ -140,4 +141,24 @@ export function partialPeriod(
   const period = periodOf(start.day, granularity);
   const begins = dayRange(periodBounds(period).first, timeZone).start;
   return start.at >= begins + COVERED_WITHIN_MS ? period : undefined;
+}
+
+/**
+ * The data's start and the periods it began in after their first hour (at most one a granularity), read once for
+ * whatever shows stored values: they keep their values and targets but are not judged (`nightshift kpis`, the printed
+ * scorecards), as reports and detection already hold them.
+ */
+export interface PartialPeriods {
+  /** Epoch ms of the earliest event counted; undefined before the data has begun. */
+  dataFrom: number | undefined;
+  /** Whether `period` is the partial one the data begins in, of its granularity. */
+  has(period: PeriodId): boolean;
+}
+
+export async function readPartialPeriods(store: StateStore, timeZone: string): Promise<PartialPeriods> {
+  const start = await readDataStart(store);
+  return {
+    dataFrom: start?.at,
+    has: (period) => partialPeriod(start, granularityOf(period), timeZone) === period,
+  };
 }
