@@ -8,10 +8,14 @@
 // then day D's events and, within them, a share of late events of day D-8 (an app that was offline), which marks
 // that day. The measured night is 00:30 after day D.
 //
-// Usage: node bench/rollup.ts [--events N] [--days D] [--json]
+// With --history H, H days of figures before the month were counted (copies of the first day's, as nights before the
+// trial would have stored them): what a rollup reads to know which names the data has had, after a year or three.
+//
+// Usage: node bench/rollup.ts [--events N] [--days D] [--history H] [--json]
 import { parseArgs } from 'node:util';
 import { loadConfig } from '#shared/config/load.ts';
 import type { NightshiftConfig } from '#shared/config/schema.ts';
+import { readDayFigures, saveDayFigures } from '#shared/events/day-figures.ts';
 import { ingestMessages } from '#shared/events/ingest.ts';
 import { readKpiValues, type StoredKpiValue } from '#shared/kpi/kpi-store.ts';
 import { type RollupSummary, rollupPeriods, rollupRange } from '#shared/kpi/rollup.ts';
@@ -26,6 +30,7 @@ const { values: args } = parseArgs({
   options: {
     events: { type: 'string', default: '3500' },
     days: { type: 'string', default: '28' },
+    history: { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -33,6 +38,8 @@ const EVENTS = Number(args.events);
 const DAYS = Number(args.days);
 if (!Number.isInteger(EVENTS) || EVENTS < 10) throw new Error(`--events must be an integer of at least 10`);
 if (!Number.isInteger(DAYS) || DAYS < 9 || DAYS > 30) throw new Error(`--days must be an integer from 9 to 30`);
+const HISTORY = Number(args.history);
+if (!Number.isInteger(HISTORY) || HISTORY < 0) throw new Error(`--history must be a whole number of days`);
 
 const FIRST = '2026-11-01';
 const LAST = addDays(FIRST, DAYS - 1);
@@ -86,6 +93,21 @@ async function storedValues(store: StateStore, config: NightshiftConfig, periods
   return out;
 }
 
+/**
+ * HISTORY days before `first` counted, their figures copies of `first`'s; the names item (if any) dropped, so the
+ * next rollup builds it from every day's figures once, as in a data folder from before it was kept.
+ */
+async function countedBefore(store: StateStore, first: string) {
+  const [template] = await readDayFigures(store, first, first);
+  const days = dateRange(addDays(first, -HISTORY), addDays(first, -1));
+  await saveDayFigures(
+    store,
+    days.map((day) => ({ ...template!, day })),
+  );
+  await store.delete('state', 'FIGURES#day', '~names');
+  progress(`${days.length} days counted before ${first} (${days[0]}..${days.at(-1)})`);
+}
+
 async function main() {
   const config = loadConfig('nightshift.config.yaml');
   const local = await startDynamoLocal({});
@@ -101,6 +123,7 @@ async function main() {
       const stream = generateStream({ day, timeZone: config.timeZone, events: EVENTS, seed: 7000 + i });
       await ingestDay(store, config, stream.bodies, at(day, '23:59'));
       await rollupRange({ from: day, to: day }, { store, config, now: () => at(addDays(day, 1), '00:30') });
+      if (i === 0 && HISTORY > 0) await countedBefore(store, day);
     }
     const last = generateStream({
       day: LAST,
@@ -129,6 +152,7 @@ async function main() {
 
     const result = {
       eventsPerDay: EVENTS,
+      historyDays: HISTORY,
       night: LAST,
       periods,
       merged,
@@ -142,7 +166,8 @@ async function main() {
     } else {
       const row = (name: string, w: Way) =>
         `  ${name.padEnd(34)} ${String(w.daysRead).padStart(4)} days read ${String(w.eventsRead).padStart(8)} events ${String(w.daysMerged).padStart(4)} merged ${String(w.readUnits).padStart(8)} RCU ${w.wallSeconds.toFixed(2).padStart(7)} s wall ${w.cpuSeconds.toFixed(2).padStart(7)} s CPU`;
-      console.log(`The night after ${LAST} at ${EVENTS} events a day (periods ${periods.join(', ')}):`);
+      const before = HISTORY > 0 ? `, ${HISTORY} days counted before the month` : '';
+      console.log(`The night after ${LAST} at ${EVENTS} events a day${before} (periods ${periods.join(', ')}):`);
       console.log(row('merged from day summaries', merged));
       console.log(row('every needed day read again', reread));
       console.log(

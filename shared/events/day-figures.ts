@@ -69,6 +69,23 @@ export function keptEventNames(
 
 const PARTITION = 'FIGURES#day';
 
+/**
+ * The one item of the figures' partition that is no day: the names the counted days have had (shared/kpi/
+ * unread-names.ts), kept here so that the rollup's access to the figures covers it. It sorts after every day, so a
+ * query of days never meets it.
+ */
+const NAMES_SK = '~names';
+
+/** The stored names history (undefined before any rollup wrote it). */
+export async function readNamesSeen(store: StateStore): Promise<unknown> {
+  for await (const item of store.query('state', PARTITION, { from: NAMES_SK, to: NAMES_SK })) return item.history;
+  return undefined;
+}
+
+export async function saveNamesSeen(store: StateStore, history: Record<string, unknown>): Promise<void> {
+  await store.putMany('state', [{ pk: PARTITION, sk: NAMES_SK, history }]);
+}
+
 export async function saveDayFigures(store: StateStore, figures: readonly DayFigures[]): Promise<void> {
   if (figures.length === 0) return;
   await store.putMany(
@@ -119,12 +136,24 @@ export interface DataStart {
  * day was counted before the earliest event was recorded (when the data began is not known then).
  */
 export async function readDataStart(store: StateStore): Promise<DataStart | undefined> {
-  // Oldest first: only the empty days the rollup counted before the data began come before it.
-  for await (const item of store.query('state', PARTITION, { attributes: ['sk', 'events', 'firstEventAt'] })) {
-    if (Number(item.events ?? 0) === 0) continue;
-    return typeof item.firstEventAt === 'number' ? { day: item.sk, at: item.firstEventAt } : undefined;
+  // Oldest first: only the empty days the rollup counted before the data began come before it. A few at a time: one
+  // query without a limit reads a page of up to 1 MB of days (about 40 read units a year of them) to return the first.
+  let after: string | undefined;
+  for (let size = 8; ; size *= 4) {
+    let read = 0;
+    for await (const item of store.query('state', PARTITION, {
+      attributes: ['sk', 'events', 'firstEventAt'],
+      limit: size,
+      ...(after === undefined ? {} : { from: after }),
+    })) {
+      read++;
+      if (item.sk === after) continue;
+      after = item.sk;
+      if (Number(item.events ?? 0) === 0) continue;
+      return typeof item.firstEventAt === 'number' ? { day: item.sk, at: item.firstEventAt } : undefined;
+    }
+    if (read < size) return undefined;
   }
-  return undefined;
 }
 
 /** Lines quarantined in all. */

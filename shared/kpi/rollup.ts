@@ -6,7 +6,7 @@ import type { ObjectArchive } from '#shared/archive/archive.ts';
 import type { Kpi, NightshiftConfig } from '#shared/config/schema.ts';
 import { type ClosedReason, readClosedDays } from '#shared/events/closed-days.ts';
 import { DayArchiveWriter, forEachEventOfClosedDay } from '#shared/events/day-archive.ts';
-import { type DayFigures, keptEventNames, readDayFigures, saveDayFigures } from '#shared/events/day-figures.ts';
+import { type DayFigures, keptEventNames, saveDayFigures } from '#shared/events/day-figures.ts';
 import { clearDirtyDay, countQuarantine, dirtyDays } from '#shared/events/events-store.ts';
 import { type Formula, formulaLookaheadDays, formulaTerms, parseFormula } from '#shared/formula/formula.ts';
 import type { StateStore } from '#shared/store/store.ts';
@@ -23,6 +23,7 @@ import {
 } from '#shared/time/calendar.ts';
 import type { KpiResult } from './evaluate.ts';
 import {
+  readKpiValues,
   readScorecards,
   type ScopeValue,
   type StoredKpiValue,
@@ -33,7 +34,7 @@ import { type EventNote, type PropertyNote, type PropertyRead, PropertyReads } f
 import { assess, boundsFor, closedAssessment, scorecard } from './scorecard.ts';
 import { type DayRole, DaySummarizer, PeriodMerge, type SummaryInput, summaryInputs, UserNumbers } from './summary.ts';
 import { loadDaySummary, saveDaySummary, storedSummaryInputs } from './summary-store.ts';
-import { NameHistory, propertiesSeen, type UnreadName } from './unread-names.ts';
+import { loadNameHistory, type NameHistory, propertiesSeen, saveNameHistory, type UnreadName } from './unread-names.ts';
 
 export interface RollupDeps {
   store: StateStore;
@@ -211,8 +212,11 @@ export async function rollupPeriods(
   const ended = [...new Set(jobs.flatMap((job) => periodDays(job.period)))].filter((d) => d <= asOf);
   const closed = await readClosedDays(store, ended, config.holidays, counted);
   // Names no counted day ever had (a typo reads as no events, and 0 refunds 'met' every day): the days just read and
-  // every day counted before.
-  const history = new NameHistory(await countedFigures(store, figures));
+  // every day counted before, kept in one item. It is saved before the values: it only grows, so a run cut short
+  // after it leaves names seen (never one flagged that a day had), and a day read again adds nothing twice.
+  const history = await loadNameHistory(store);
+  for (const f of figures) history.add(f);
+  await saveNameHistory(store, history, configNames);
   const unread = new Map(kpiFormulas.map((k) => [k.id, history.unread(k.formula)]));
   const values = jobs.map((job) => toStoredValue(job, asOf, computedAt, closed, unread.get(job.kpi.id) ?? []));
   const cards = scorecards(values, config, asOf, computedAt);
@@ -366,13 +370,6 @@ function configEventNames(formulas: Iterable<Formula>): Set<string> {
   return names;
 }
 
-/** Every counted day's figures, those just read in place of what was stored for their day. */
-async function countedFigures(store: StateStore, read: readonly DayFigures[]): Promise<DayFigures[]> {
-  const fresh = new Map(read.map((f) => [f.day, f]));
-  const stored = await readDayFigures(store, '0000-01-01', '9999-12-31');
-  return [...stored.filter((f) => !fresh.has(f.day)), ...read];
-}
-
 /** Day, week and month periods touching the given days, for the granularities the config uses. */
 export function periodsForDays(days: Iterable<LocalDate>, config: NightshiftConfig): PeriodId[] {
   const used = new Set(config.kpis.flatMap((k) => k.granularities));
@@ -512,7 +509,6 @@ export async function backfill(
     // Each month's notes are of every month so far: the last ones speak for the whole backfill.
     total.propertyNotes = s.propertyNotes;
     total.eventNotes = s.eventNotes;
-    total.unread = s.unread;
     total.periods = [...new Set([...total.periods, ...s.periods])].sort();
     total.values += s.values;
     total.daysRead += s.daysRead;
@@ -521,5 +517,51 @@ export async function backfill(
     total.daysArchived += s.daysArchived;
     first = addDays(last, 1);
   }
+  // A recompute with hindsight: a month read before the one where a name first occurs stored its values as no data
+  // for a name the backfill then saw. Those periods are merged again (from the summaries just written) against every
+  // name seen, so a backfill gives what one run over the range gives, and running it again changes nothing.
+  const history = await loadNameHistory(deps.store);
+  const stale = await unreadPeriodsToJudgeAgain(deps.store, config, history, options.from, to);
+  if (stale.length > 0) {
+    const s = await rollupPeriods(stale, asOf, deps, { reread: [], propertyReads });
+    total.values += s.values;
+    total.daysMerged += s.daysMerged;
+  }
+  // Every KPI of the periods was stored: those of them no data for a name, as every name seen judges them.
+  const formulas = compileKpis(config);
+  total.unread = config.kpis
+    .map((k) => ({ kpi: k.id, names: history.unread(formulas.get(k.id)!) }))
+    .filter((u) => u.names.length > 0);
   return { ...total, from: options.from, to, kpis: [...(options.kpis ?? config.kpis.map((k) => k.id))] };
+}
+
+/**
+ * The periods touching from..to with a value judged otherwise than `history` now judges its KPI's names: no data for a
+ * name seen since, on a later day of the range, or judged while the range's later days make a name never seen a slip
+ * (7 days with events reached). Both are rare; the values read are those of the range.
+ */
+async function unreadPeriodsToJudgeAgain(
+  store: StateStore,
+  config: NightshiftConfig,
+  history: NameHistory,
+  from: LocalDate,
+  to: LocalDate,
+): Promise<PeriodId[]> {
+  const formulas = compileKpis(config);
+  const names = (unread: readonly UnreadName[]) =>
+    unread
+      .map((u) => `${u.kind} ${u.event ?? ''} ${u.property ?? ''}`)
+      .sort()
+      .join('\n');
+  const out = new Set<PeriodId>();
+  for (const kpi of config.kpis) {
+    const now = names(history.unread(formulas.get(kpi.id)!));
+    for (const g of kpi.granularities) {
+      for (const v of await readKpiValues(store, kpi.id, g, periodOf(from, g), periodOf(to, g))) {
+        if (v.pending || v.closed) continue;
+        if (names(v.unread ?? []) !== now) out.add(v.period);
+      }
+    }
+  }
+  return [...out].sort();
 }

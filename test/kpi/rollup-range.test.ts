@@ -247,8 +247,8 @@ describe('a rollup cut short', () => {
     const writes = counting.writes();
     const want = await stored(clean);
     expect(await dirtyDays(clean)).toEqual([]);
-    // Two days' summaries (chunks, head), the values, the day figures, the mark.
-    expect(writes).toBe(7);
+    // Two days' summaries (chunks, head), the names seen, the values, the day figures, the mark.
+    expect(writes).toBe(8);
 
     for (let n = 0; n < writes; n++) {
       for (const how of ['killed after the write landed', 'the write threw'] as const) {

@@ -56,9 +56,14 @@ describe('names a formula reads that no counted day had', () => {
   test.prop([days(14), named], { numRuns: 300 })(
     'a name ingested on any day is never unread; one never ingested is unread exactly when the data says it is a slip',
     (ds, n) => {
-      const figures = ds.map((d) => {
+      const figures = ds.map((d, i) => {
         const eventNames = Object.fromEntries(d.map(([name, k]) => [name, k]));
-        return { events: d.reduce((sum, [, k]) => sum + k, 0), eventNames };
+        return {
+          day: addDays('2026-11-01', i),
+          events: d.reduce((sum, [, k]) => sum + k, 0),
+          eventNames,
+          properties: [],
+        };
       });
       const history = new NameHistory(figures);
       const seen = seenOf(ds);

@@ -136,7 +136,7 @@ describe('a KPI whose formula names an event or property the data never had', ()
         'revenue',
         'no data',
         'no_value',
-        'no "Order Completed" event had the property revnue (100 on 10 days counted); did you mean revenue?',
+        'no "Order Completed" event had the property revnue on any of the 10 days counted; did you mean revenue?',
       ],
     ]);
   });
