@@ -343,11 +343,19 @@ describe('report incidents: the night after the period', () => {
     ]);
     expect(await incidents('2026-11-21')).toEqual([]);
 
-    // Resolved the next night: the report of the day it was opened on lists it, the day before no longer does.
+    // Resolved the next night: the report of the day it was opened on lists it resolved; the day before's, re-made
+    // since, lists it as it stood that morning, open.
     await run(store, 'rollup-kpis', at('2026-11-24', '00:30:04'));
     await watchdogCheck(at('2026-11-24', '01:45:03'), deps);
-    expect(await incidents('2026-11-22')).toEqual([]);
+    expect(await incidents('2026-11-22')).toEqual([expect.objectContaining({ state: 'open' })]);
     expect(await incidents('2026-11-23')).toEqual([expect.objectContaining({ state: 'resolved' })]);
+    // Made before the watchdog opened it, the report of 22 Nov did not list it, and re-made later it still does not.
+    const daily = config.reports.find((r) => r.id === 'daily')!;
+    const person = config.people.find((p) => p.id === 'ops_director')!;
+    const remade = async (madeAt: number) =>
+      (await loadReportModel(daily, '2026-11-22', person, { store, config, now: () => madeAt, incidents })).incidents;
+    expect(await remade(at('2026-11-23', '01:00:00'))).toEqual([]);
+    expect(await remade(at('2026-11-26', '10:00:00'))).toEqual([expect.objectContaining({ state: 'open' })]);
   });
 });
 
