@@ -88,7 +88,11 @@ async function incidentThen(
 ): Promise<Incident | undefined> {
   if (incident.openedPeriod === undefined) return undefined;
   const latest = incident.lastTransition;
-  if (latest === undefined || known(latest.period, latest.at)) {
+  // A resolved incident's record takes the next observation's severity (ready to reopen): its severity then is in its
+  // history.
+  const since =
+    incident.status === 'resolved' && incident.last.period > (incident.resolvedPeriod ?? incident.last.period);
+  if (latest === undefined || (known(latest.period, latest.at) && !since)) {
     // What it stood at then: its latest judgement, unless that is of a later period than the report's.
     return known(incident.last.period) || !latest ? incident : { ...incident, last: latest.observation };
   }
@@ -107,7 +111,8 @@ async function incidentThen(
   const then: Incident = {
     ...incident,
     status: resolved ? 'resolved' : 'open',
-    severity: now.severity,
+    // A resolution keeps the severity people were told (its own judgement is of a normal period).
+    severity: episode.findLast((t) => t.transition !== 'resolved')!.severity,
     escalated: escalation !== undefined,
     openedPeriod: opened.period,
     openedAt: opened.at,
