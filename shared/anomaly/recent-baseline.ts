@@ -503,7 +503,8 @@ export function judgeRecent(
     // The run's shift is the mean of its days' errors, each in its own kind's noise (the plain mean when all days'
     // noise is alike). Weighted by precision instead, a run's quiet Sundays (a count near 0, with next to no noise)
     // outweighed its weekdays, where a drop shows, and a 10-day weekday drop never made a run.
-    let df = Number.POSITIVE_INFINITY;
+    // Days of each kind in the run: their mean rests on each kind's noise in proportion (its degrees of freedom below).
+    const ofKind = [0, 0];
     let mean = 0;
     // The same mean, each day clipped (in the noise's sd): what the run is judged by, and how far off it is for keeping
     // an incident open (a big order's day kept an average-order-value incident open five days).
@@ -514,7 +515,7 @@ export function judgeRecent(
     const average = new Float64Array((rows[0] as Float64Array).length);
     for (let i = size; i < judged.length; i++) {
       const row = rows[i] as Float64Array;
-      df = Math.min(df, dfOf(fit, i));
+      ofKind[kinds?.[i] ?? 0] = (ofKind[kinds?.[i] ?? 0] as number) + 1;
       const weight = 1 / (k * Math.sqrt(varianceOf(fit, i)));
       const error = weight * noise((ys[i] as number) - predict(fit.ls, row));
       mean += error;
@@ -523,6 +524,13 @@ export function judgeRecent(
       baseline += back(predict(fit.ls, row)) / k;
       for (let c = 0; c < average.length; c++) average[c] = (average[c] as number) + weight * (row[c] as number);
     }
+    // Each day's error is in its own kind's noise, known with that kind's degrees of freedom: the run's mean rests on
+    // both in proportion to its days of each (Welch-Satterthwaite). Judged at the smaller kind's, every run holding a
+    // weekend day was read at the weekend's few (about 28 of 16 weeks, against 90 here for 5 weekdays and 2 weekend
+    // days), and a 2-sd-a-day fortnight's drop on a B2B KPI's weekdays was caught in 6 of 30 series.
+    const df = fit.kinds
+      ? k ** 2 / ((ofKind[0] as number) ** 2 / fit.kinds.df[0] + (ofKind[1] as number) ** 2 / fit.kinds.df[1])
+      : fit.df;
     const z = mean / (fit.noise * Math.sqrt(1 / k + leverage(fit.ls, average)));
     // The value alone: with a heavy tail on its side, the learnt t on the learnt scale (its uncertainty's df combined),
     // never less surprising than the Gaussian reading (the scale learnt with the tail can read a little under the

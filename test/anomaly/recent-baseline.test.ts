@@ -227,6 +227,18 @@ describe('short-history baseline of daily KPIs', () => {
       expect(firstCaught.filter((d) => d > 7)).toEqual([]);
     });
 
+    it('a 10% weekday drop for a fortnight (2 sd a day) is caught by runs that hold weekend days', () => {
+      // Every run of 7 or 14 days holds a weekend day; judged at the weekend noise's degrees of freedom (about 28 of
+      // 16 weeks) instead of the ones the run's mean rests on (Welch-Satterthwaite: about 90), none of 30 was caught.
+      const caught = Array.from({ length: 30 }, (_, i) => i + 1).filter((seed) => {
+        const series = dailyKpi(112 + 14, { ...b2b, seed });
+        const dropped = series.slice(112).map((p, d) => ((112 + d) % 7 >= 5 ? p : { ...p, value: p.value * 0.9 }));
+        return dropped.some((p, d) => judgeRecent([...series.slice(0, 112), ...dropped.slice(0, d)], p).score >= 0.5);
+      });
+
+      expect(caught.length).toBeGreaterThanOrEqual(10);
+    });
+
     it('a count closed on Sundays: a 20% weekday drop for a fortnight is caught by its runs', () => {
       // Weekdays 400 (8% noise), Saturdays 80 (20%), Sundays always 0: judged additively, and a Sunday has next to no
       // noise. Runs weighted by precision let the Sundays' zero errors outweigh the weekdays' (11 of 30 caught).
