@@ -1,6 +1,7 @@
 // `nightshift detect`: judge the alert rules and expected events for past days, open/resolve incidents and mail
 // their transitions through the local SES, as the hourly detection does in AWS.
 import {
+  assertEnded,
   type DetectSummary,
   detectAnomaliesBetween,
   rangeRunRecord,
@@ -38,6 +39,8 @@ export async function runDetect(ctx: CommandContext, from: LocalDate, to: LocalD
         sentCount: () => 0,
         outbox: undefined,
       };
+  // A day not over yet is refused before a run is recorded: a refused argument is no failed job in the report.
+  assertEnded(to, { config: ctx.config, now: ctx.now });
   // Started by hand (or a nightly cron): job health judges it as the nightly run it is, not as missed hourly slots.
   const summary = await recordRun(
     ctx.store,

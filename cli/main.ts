@@ -21,6 +21,7 @@ import { eventNoteLine, propertyNoteLine } from '#shared/kpi/property-reads.ts';
 import { type RangeRollupSummary, rollupRange } from '#shared/kpi/rollup.ts';
 import { unreadNoteLines } from '#shared/kpi/unread-names.ts';
 import {
+  addDays,
   dateRange,
   dayLabel,
   type Granularity,
@@ -195,9 +196,16 @@ function rollupCommand(): Command {
       const opts = globals(cmd);
       const summary = await withContext(opts, async (ctx) => {
         const { from, to } = dateRangeOption(o, ctx);
+        const last = yesterday(ctx.now(), ctx.config.timeZone);
+        // Today rolls up to date; a later day has no events yet, and is refused before a run is recorded.
+        const today = addDays(last, 1);
+        if (to > today) {
+          throw new Error(
+            `--to ${to} is after today (${today} in ${ctx.config.timeZone}): there is nothing to roll up for it yet`,
+          );
+        }
         const days = dateRange(from, to);
         const bar = progress('rollup', days.length);
-        const last = yesterday(ctx.now(), ctx.config.timeZone);
         const archive = await ctx.openArchive();
         // Days marked for late events are read too (and a week's day never rolled up): the line tells the range's own.
         const requested = new Set(days);

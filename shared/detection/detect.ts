@@ -60,7 +60,7 @@ export class DetectError extends Error {
  * Detection judges whole days: a day that has not ended at `now` in the config's zone (today, or later) would be
  * judged on part of its data and then count as judged, so its real judgement could never happen. Refused.
  */
-function assertEnded(date: LocalDate, deps: DetectDeps): void {
+export function assertEnded(date: LocalDate, deps: Pick<DetectDeps, 'config' | 'now'>): void {
   const { timeZone } = deps.config;
   const now = deps.now();
   if (date < localDate(now, timeZone)) return;
