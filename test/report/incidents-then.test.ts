@@ -90,7 +90,14 @@ describe('report incidents as they stood when the report was made', () => {
 
   // Any history of normal and unusual days: each day's report re-made at the end reads as it read the morning after.
   const days = fc.array(fc.constantFrom(0, 0, 0.2, 0.4, 0.9), { minLength: 1, maxLength: 12 });
-  test.prop([days, fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })], { numRuns: 25, examples: [[[0.4, 0.9, 0, 0], 1, 1], [[0.4, 0.2, 0.4, 0, 0], 2, 1], [[0.9, 0.2, 0.4, 0, 0], 2, 1]] })(
+  test.prop([days, fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })], {
+    numRuns: 25,
+    examples: [
+      [[0.4, 0.9, 0, 0], 1, 1],
+      [[0.4, 0.2, 0.4, 0, 0], 2, 1],
+      [[0.9, 0.2, 0.4, 0, 0], 2, 1],
+    ],
+  })(
     'a report re-made later lists the incidents it listed the morning after its day',
     async (magnitudes, openAfter, resolveAfter) => {
       const { store } = await freshStore('incidents-then-prop');
