@@ -38,7 +38,7 @@
 //     surprise / (surprise + h), with h set by `sensitivity`: a monotone map, so rankings never saturate.
 
 import { createTailCalibrator, observe, survival, type TailCalibrator } from './calibration.ts';
-import { createSortedWindow, median, pushWindow, type SortedWindow, windowMedian } from './robust.ts';
+import { createSortedWindow, lowerBound, median, pushWindow, type SortedWindow, windowMedian } from './robust.ts';
 
 export interface DataPoint {
   /** Epoch milliseconds. */
@@ -444,18 +444,6 @@ function runTest(st: DeviationState, f: Forecaster, expected: number, x: number)
     detector,
     eligible: f.residuals >= f.burnIn,
   };
-}
-
-/** Index of the first element >= v in an ascending array. */
-function lowerBound(a: readonly number[], v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((a[mid] as number) < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

@@ -15,7 +15,7 @@ export function createSortedWindow(capacity: number): SortedWindow {
 }
 
 /** Index of the first element >= v in an ascending array. */
-function lowerBound(a: readonly number[], v: number): number {
+export function lowerBound(a: readonly number[], v: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {

@@ -11,6 +11,7 @@ import {
   nearestName,
   parseFormula,
   shareScale,
+  termSelectors,
 } from '#shared/formula/formula.ts';
 import { skippedLocalTime } from '#shared/time/calendar.ts';
 import { at, DST_CHECK_DAYS, hasChecks, list, type NightshiftConfig } from './schema.ts';
@@ -183,8 +184,7 @@ export function nameSlip(a: string, b: string): string | undefined {
 }
 
 /** Every event name a selector list reads, in order. */
-const selectorsOf = (formula: string): EventSelector[] =>
-  formulaTerms(parseFormula(formula)).flatMap((t) => (t.kind === 'retention' ? [t.cohort, t.returning] : [t.events]));
+const selectorsOf = (formula: string): EventSelector[] => formulaTerms(parseFormula(formula)).flatMap(termSelectors);
 
 /**
  * An event name in a formula that is a slip of another name the config reads ("Payment Faild" beside "Payment Failed"):
@@ -235,8 +235,7 @@ function* formulaPropertySlips(config: NightshiftConfig): Generator<ConfigWarnin
   const byEvent = new Map<string, Map<string, { count: number; order: number; kpi: number }>>();
   config.kpis.forEach((k, i) => {
     for (const term of formulaTerms(parseFormula(k.formula))) {
-      const selectors = term.kind === 'retention' ? [term.cohort, term.returning] : [term.events];
-      for (const s of selectors) {
+      for (const s of termSelectors(term)) {
         if (s.event === null) continue;
         const paths = s.where ? conditionPaths(s.where) : [];
         if (term.kind === 'aggregate' && term.field?.in === 'properties') paths.push(term.field.path.join('.'));

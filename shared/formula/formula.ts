@@ -305,7 +305,7 @@ class Parser {
     }
     this.expectOp('(', `'(' after '${fn}'`);
     const term = this.nested(name.pos, () => this.callBody(fn, name.pos));
-    const parts = term.kind === 'retention' ? [term.cohort.where, term.returning.where] : [term.events.where];
+    const parts = termSelectors(term).map((s) => s.where);
     return this.built(term, ...parts);
   }
 
@@ -802,6 +802,11 @@ export function formulaTerms(formula: Formula): TermExpr[] {
     default:
       return [formula];
   }
+}
+
+/** The event selectors a term reads: a retention's cohort and returning events, an aggregate's events. */
+export function termSelectors(term: TermExpr): EventSelector[] {
+  return term.kind === 'retention' ? [term.cohort, term.returning] : [term.events];
 }
 
 /** Days after a period whose events a formula also needs (the largest retention offset), 0 without retention. */

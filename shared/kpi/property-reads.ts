@@ -12,6 +12,7 @@ import {
   formatTerm,
   formulaTerms,
   nearestName,
+  termSelectors,
 } from '#shared/formula/formula.ts';
 import { type Getter, getter } from './evaluate.ts';
 
@@ -211,8 +212,7 @@ export class PropertyReads {
     };
     for (const k of kpis) {
       for (const term of formulaTerms(k.formula)) {
-        const selectors = term.kind === 'retention' ? [term.cohort, term.returning] : [term.events];
-        for (const { event } of selectors) {
+        for (const { event } of termSelectors(term)) {
           if (event === null) continue;
           entry(event).kpis.add(k.id);
           entry(event).terms.add(formatTerm(term));

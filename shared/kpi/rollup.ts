@@ -8,7 +8,13 @@ import { type ClosedReason, readClosedDays } from '#shared/events/closed-days.ts
 import { DayArchiveWriter, forEachEventOfClosedDay } from '#shared/events/day-archive.ts';
 import { type DayFigures, keptEventNames, saveDayFigures } from '#shared/events/day-figures.ts';
 import { clearDirtyDay, countQuarantine, dirtyDays } from '#shared/events/events-store.ts';
-import { type Formula, formulaLookaheadDays, formulaTerms, parseFormula } from '#shared/formula/formula.ts';
+import {
+  type Formula,
+  formulaLookaheadDays,
+  formulaTerms,
+  parseFormula,
+  termSelectors,
+} from '#shared/formula/formula.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import {
   addDays,
@@ -363,8 +369,7 @@ function configEventNames(formulas: Iterable<Formula>): Set<string> {
   const names = new Set<string>();
   for (const formula of formulas) {
     for (const term of formulaTerms(formula)) {
-      const selectors = term.kind === 'retention' ? [term.cohort, term.returning] : [term.events];
-      for (const { event } of selectors) if (event !== null) names.add(event);
+      for (const { event } of termSelectors(term)) if (event !== null) names.add(event);
     }
   }
   return names;
@@ -521,14 +526,14 @@ export async function backfill(
   // for a name the backfill then saw. Those periods are merged again (from the summaries just written) against every
   // name seen, so a backfill gives what one run over the range gives, and running it again changes nothing.
   const history = await loadNameHistory(deps.store);
-  const stale = await unreadPeriodsToJudgeAgain(deps.store, config, history, options.from, to);
+  const formulas = compileKpis(config);
+  const stale = await unreadPeriodsToJudgeAgain(deps.store, config, formulas, history, options.from, to);
   if (stale.length > 0) {
     const s = await rollupPeriods(stale, asOf, deps, { reread: [], propertyReads });
     total.values += s.values;
     total.daysMerged += s.daysMerged;
   }
   // Every KPI of the periods was stored: those of them no data for a name, as every name seen judges them.
-  const formulas = compileKpis(config);
   total.unread = config.kpis
     .map((k) => ({ kpi: k.id, names: history.unread(formulas.get(k.id)!) }))
     .filter((u) => u.names.length > 0);
@@ -543,11 +548,11 @@ export async function backfill(
 async function unreadPeriodsToJudgeAgain(
   store: StateStore,
   config: NightshiftConfig,
+  formulas: ReadonlyMap<string, Formula>,
   history: NameHistory,
   from: LocalDate,
   to: LocalDate,
 ): Promise<PeriodId[]> {
-  const formulas = compileKpis(config);
   const names = (unread: readonly UnreadName[]) =>
     unread
       .map((u) => `${u.kind} ${u.event ?? ''} ${u.property ?? ''}`)

@@ -9,7 +9,7 @@ import {
   readNamesSeen,
   saveNamesSeen,
 } from '#shared/events/day-figures.ts';
-import { type Formula, formulaTerms, nearestName } from '#shared/formula/formula.ts';
+import { type Formula, formulaTerms, nearestName, termSelectors } from '#shared/formula/formula.ts';
 import type { StateStore } from '#shared/store/store.ts';
 import { addDays, daysBetween, type LocalDate } from '#shared/time/calendar.ts';
 import {
@@ -221,8 +221,7 @@ export class NameHistory {
   unread(formula: Formula): UnreadName[] {
     const out = new Map<string, UnreadName>();
     for (const term of formulaTerms(formula)) {
-      const selectors = term.kind === 'retention' ? [term.cohort, term.returning] : [term.events];
-      for (const { event } of selectors) {
+      for (const { event } of termSelectors(term)) {
         if (event === null || this.names.has(event) || out.has(eventKey(event))) continue;
         const u = this.unreadEvent(event);
         if (u) out.set(eventKey(event), u);

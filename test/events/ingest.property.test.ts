@@ -14,7 +14,7 @@ import { collect, type Item, PutManyError, type StateStore } from '#shared/store
 import { addDays } from '#shared/time/calendar.ts';
 import { exampleConfig } from '../support/config.ts';
 import { freshStore } from '../support/dynamo.ts';
-import { killedAfter } from '../support/killable.ts';
+import { killedAfter, withWrites } from '../support/killable.ts';
 
 const config = exampleConfig(); // Asia/Shanghai, 8 shards per day, 60 min future tolerance, 400 days kept
 const NOW = Date.parse('2026-11-23T02:00:00+08:00');
@@ -429,13 +429,7 @@ function killedWithWritesInFlight(store: StateStore, answered: number, applied: 
     return new Promise<never>(() => {});
   };
   return {
-    store: {
-      ...store,
-      put: (table, item, condition) => write(() => store.put(table, item, condition)),
-      putMany: (table, items) => write(() => store.putMany(table, items)),
-      delete: (table, pk, sk, condition) => write(() => store.delete(table, pk, sk, condition)),
-      increment: (table, pk, sk, counts) => write(() => store.increment(table, pk, sk, counts)),
-    } satisfies StateStore,
+    store: withWrites(store, write),
     /** Resolves once the process is dead and what it applied is in the table. */
     killed: killed.then(async () => {
       await Promise.all(applying);

@@ -22,14 +22,16 @@ export function killedAfter(
     onKill();
     return never;
   };
+  return { store: withWrites(store, write), killed };
+}
+
+/** `store` with every write going through `write` (reads untouched). */
+export function withWrites(store: StateStore, write: <T>(run: () => Promise<T>) => Promise<T>): StateStore {
   return {
-    store: {
-      ...store,
-      put: (table, item, condition) => write(() => store.put(table, item, condition)),
-      putMany: (table, items) => write(() => store.putMany(table, items)),
-      delete: (table, pk, sk, condition) => write(() => store.delete(table, pk, sk, condition)),
-      increment: (table, pk, sk, counts) => write(() => store.increment(table, pk, sk, counts)),
-    },
-    killed,
+    ...store,
+    put: (table, item, condition) => write(() => store.put(table, item, condition)),
+    putMany: (table, items) => write(() => store.putMany(table, items)),
+    delete: (table, pk, sk, condition) => write(() => store.delete(table, pk, sk, condition)),
+    increment: (table, pk, sk, counts) => write(() => store.increment(table, pk, sk, counts)),
   };
 }
